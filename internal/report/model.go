@@ -1,0 +1,226 @@
+// Package report holds the report model (plain Go types, schema v1) and its pure renderers:
+// terminal text, Markdown (job summary and PR comment) and JSON. It never imports k8s.io packages:
+// the watch, diagnose and rollback packages translate Kubernetes objects into these types.
+package report
+
+import "time"
+
+// SchemaVersion is the version of the JSON contract documented in docs/report-schema.md.
+const SchemaVersion = 1
+
+// Verdict is the outcome of the gate for the whole run or for one workload.
+type Verdict string
+
+const (
+	VerdictHealthy Verdict = "healthy"
+	VerdictFailed  Verdict = "failed"
+	VerdictTimeout Verdict = "timeout"
+	// VerdictError means the gate could not evaluate (cluster unreachable, forbidden, not found).
+	VerdictError Verdict = "error"
+	// VerdictSkipped is used for workloads of kinds the gate cannot judge (only in Workload.Verdict).
+	VerdictSkipped Verdict = "skipped"
+)
+
+// Report is the whole result of one gate run.
+type Report struct {
+	SchemaVersion int        `json:"schemaVersion"`
+	Verdict       Verdict    `json:"verdict"`
+	StartedAt     time.Time  `json:"startedAt"`
+	FinishedAt    time.Time  `json:"finishedAt"`
+	RolledBack    bool       `json:"rolledBack"`
+	Namespace     string     `json:"namespace,omitempty"`
+	Context       string     `json:"context,omitempty"`
+	Message       string     `json:"message,omitempty"` // set when Verdict is error
+	Workloads     []Workload `json:"workloads"`
+}
+
+// Workload is the verdict and evidence for one Deployment, StatefulSet or DaemonSet.
+type Workload struct {
+	Kind      string `json:"kind"` // Deployment, StatefulSet, DaemonSet (or the skipped kind)
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Revision is the revision being rolled out (Deployment revision annotation, or the
+	// ControllerRevision name/number for StatefulSets and DaemonSets).
+	Revision string  `json:"revision,omitempty"`
+	Verdict  Verdict `json:"verdict"`
+	// Reason is a short machine-readable reason (CrashLoopBackOff, ProgressDeadlineExceeded,
+	// Unschedulable, ...); Message is the human sentence.
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Source is where the workload was declared, when it came from a manifest (for annotations).
+	Source   *Source   `json:"source,omitempty"`
+	Pods     []Pod     `json:"pods"`
+	Findings []Finding `json:"findings"`
+	Changes  []Change  `json:"changes"`
+	Events   []Event   `json:"events,omitempty"`
+	Timeline []Moment  `json:"timeline,omitempty"`
+	Rollback *Rollback `json:"rollback,omitempty"`
+	Duration Duration  `json:"durationSeconds"`
+}
+
+// Ref returns "deployment/api" as kubectl spells it.
+func (w Workload) Ref() string { return lower(w.Kind) + "/" + w.Name }
+
+// Source points at the manifest document that declared a workload.
+type Source struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// Pod is the state of one pod of the new revision.
+type Pod struct {
+	Name       string      `json:"name"`
+	Phase      string      `json:"phase"`
+	Ready      bool        `json:"ready"`
+	Node       string      `json:"node,omitempty"`
+	Reason     string      `json:"reason,omitempty"` // the most telling state: CrashLoopBackOff, OOMKilled, Unschedulable...
+	Containers []Container `json:"containers"`
+}
+
+// Container is the state of one container (or init container) of a pod.
+type Container struct {
+	Name         string       `json:"name"`
+	Init         bool         `json:"init,omitempty"`
+	Image        string       `json:"image,omitempty"`
+	Ready        bool         `json:"ready"`
+	RestartCount int32        `json:"restartCount"`
+	State        string       `json:"state"` // waiting, running, terminated
+	Reason       string       `json:"reason,omitempty"`
+	Message      string       `json:"message,omitempty"`
+	LastState    *Termination `json:"lastState,omitempty"`
+}
+
+// Termination is a terminated container state (lastState.terminated or state.terminated).
+type Termination struct {
+	ExitCode   int32     `json:"exitCode"`
+	Signal     int32     `json:"signal,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	Message    string    `json:"message,omitempty"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	// Meaning explains the exit code in words ("SIGKILL: killed by the OOM killer or after a liveness failure").
+	Meaning string `json:"meaning,omitempty"`
+}
+
+// Cause is a stable root-cause id, used by the JSON report, the outputs and the tests.
+type Cause string
+
+const (
+	CauseConfigError         Cause = "config-error"
+	CauseMissingSecret       Cause = "missing-secret"
+	CauseMissingSecretKey    Cause = "missing-secret-key"
+	CauseMissingConfigMap    Cause = "missing-configmap"
+	CauseMissingConfigMapKey Cause = "missing-configmap-key"
+	CauseOOMKilled           Cause = "oom-killed"
+	CauseDependency          Cause = "dependency-unavailable"
+	CauseLivenessProbe       Cause = "liveness-probe"
+	CauseReadinessProbe      Cause = "readiness-probe"
+	CauseAppCrash            Cause = "app-crash"
+	CauseInitContainer       Cause = "init-container"
+	CauseImagePull           Cause = "image-pull"
+	CauseUnschedulable       Cause = "unschedulable"
+	CauseNodePressure        Cause = "node-pressure"
+	CauseCreateDenied        Cause = "create-denied"
+	CauseUnknown             Cause = "unknown"
+)
+
+// Confidence says how sure the diagnosis is.
+type Confidence string
+
+const (
+	ConfidenceHigh   Confidence = "high"
+	ConfidenceMedium Confidence = "medium"
+	ConfidenceLow    Confidence = "low"
+)
+
+// Finding is one named root cause for one failing container (or pod, for scheduling causes).
+type Finding struct {
+	Cause     Cause  `json:"cause"`
+	Pod       string `json:"pod,omitempty"`
+	Container string `json:"container,omitempty"`
+	// Summary is one plain sentence: "key DB_PASSWORD missing from Secret production/api-db-credentials".
+	Summary string `json:"summary"`
+	// Detail points at the field or explains further, e.g. "env DB_PASSWORD of container api reads key
+	// DB_PASSWORD of Secret production/api-db-credentials, which has keys DB_USER, DB_HOST".
+	Detail     string     `json:"detail,omitempty"`
+	Evidence   []string   `json:"evidence"`
+	Confidence Confidence `json:"confidence"`
+	// Fix is a list of shell commands with the real names filled in (comments start with #).
+	Fix []string `json:"fix"`
+	// Change is the change in this rollout that explains the finding, if any.
+	Change string `json:"change,omitempty"`
+	// Logs is the log excerpt (previous container when there is one); secret values are masked.
+	Logs *LogExcerpt `json:"logs,omitempty"`
+}
+
+// LogExcerpt is a tail of a container's log.
+type LogExcerpt struct {
+	Container string   `json:"container"`
+	Previous  bool     `json:"previous"`
+	Lines     []string `json:"lines"`
+	Truncated bool     `json:"truncated,omitempty"`
+}
+
+// Change is one difference between the previous and the new pod template.
+type Change struct {
+	Path   string `json:"path"` // e.g. containers[api].env[DATABASE_PORT]
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
+}
+
+// Event is a group of identical Kubernetes events.
+type Event struct {
+	Type      string    `json:"type"` // Normal, Warning
+	Reason    string    `json:"reason"`
+	Object    string    `json:"object"` // pod/api-7d4b9c-xkp2z
+	Message   string    `json:"message"`
+	Count     int32     `json:"count"`
+	FirstSeen time.Time `json:"firstSeen,omitzero"`
+	LastSeen  time.Time `json:"lastSeen,omitzero"`
+}
+
+// Moment is one entry in the rollout's timeline (pod created, started, crashed, killed, verdict).
+type Moment struct {
+	At   time.Time `json:"at"`
+	What string    `json:"what"`
+}
+
+// Rollback says what the gate rolled back and whether the rollback became healthy.
+type Rollback struct {
+	// Status: rolled-back (healthy again), failed, timeout, skipped, refused, dry-run (the Rollback* constants).
+	Status       string   `json:"status"`
+	FromRevision string   `json:"fromRevision,omitempty"`
+	ToRevision   string   `json:"toRevision,omitempty"`
+	Message      string   `json:"message"`
+	Duration     Duration `json:"durationSeconds"`
+	DeletedPods  []string `json:"deletedPods,omitempty"`
+	// Changes is what the undo changes (or, in a dry run, would change) in the pod template:
+	// Before is the failed revision, After the revision rolled back to.
+	Changes []Change `json:"changes,omitempty"`
+}
+
+// Rollback.Status values. Renderers compare against these; internal/rollback sets them.
+const (
+	RollbackRolledBack = "rolled-back" // undone, and verified healthy (or not verified when verification is off)
+	RollbackFailed     = "failed"      // the undo failed, or the workload is still failing afterwards
+	RollbackTimeout    = "timeout"     // undone, but not healthy within --rollback-timeout
+	RollbackSkipped    = "skipped"     // nothing to do: first deploy, or template already equal to the previous one
+	RollbackRefused    = "refused"     // kubectl refuses: a paused Deployment
+	RollbackDryRun     = "dry-run"     // --dry-run: says what would happen, changed nothing
+)
+
+// Duration marshals as seconds with millisecond precision.
+type Duration float64
+
+// Seconds converts a time.Duration.
+func Seconds(d time.Duration) Duration { return Duration(float64(d.Milliseconds()) / 1000) }
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

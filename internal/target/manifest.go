@@ -1,0 +1,236 @@
+package target
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+)
+
+// FromManifests reads the applied manifests named by -f values: files, folders (walked for .yaml,
+// .yml and .json), globs, or "-" for stdin. Documents without a namespace get defaultNamespace.
+// Invalid input is a fault.Invalid error naming the file and line.
+func FromManifests(paths []string, defaultNamespace string, stdin io.Reader) ([]Workload, error) {
+	var out []Workload
+	for _, p := range paths {
+		files, err := expand(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			var data []byte
+			if f == "-" {
+				data, err = io.ReadAll(stdin)
+			} else {
+				data, err = os.ReadFile(f)
+			}
+			if err != nil {
+				return nil, fault.Invalidf("read manifest %s: %v; check the path given to -f/--filename", f, err)
+			}
+			name := f
+			if f == "-" {
+				name = "<stdin>"
+			}
+			ws, err := parse(name, data, defaultNamespace)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ws...)
+		}
+	}
+	return out, nil
+}
+
+func expand(p string) ([]string, error) {
+	if p == "-" {
+		return []string{"-"}, nil
+	}
+	if strings.ContainsAny(p, "*?[") {
+		matches, err := filepath.Glob(p)
+		if err != nil {
+			return nil, fault.Invalidf("-f %q: bad glob pattern: %v", p, err)
+		}
+		if len(matches) == 0 {
+			return nil, fault.Invalidf("-f %q: the pattern matches no file; check the path", p)
+		}
+		var out []string
+		for _, m := range matches {
+			more, err := expand(m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, more...)
+		}
+		return out, nil
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, fault.Invalidf("-f %q: %v; give a manifest file, a folder of manifests, a glob or - for stdin", p, errUnwrapPath(err))
+	}
+	if !info.IsDir() {
+		return []string{p}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".yaml", ".yml", ".json":
+			if !d.IsDir() {
+				out = append(out, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fault.Invalidf("-f %q: walk folder: %v", p, err)
+	}
+	if len(out) == 0 {
+		return nil, fault.Invalidf("-f %q: the folder holds no .yaml, .yml or .json file", p)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func errUnwrapPath(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// doc is one YAML document and the line it starts on.
+type doc struct {
+	line int
+	text []byte
+}
+
+// splitDocuments splits a YAML stream on "---" separator lines, remembering where each starts.
+func splitDocuments(data []byte) []doc {
+	var docs []doc
+	var cur bytes.Buffer
+	start, lineNo := 1, 0
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
+	flush := func(next int) {
+		if len(bytes.TrimSpace(cur.Bytes())) > 0 {
+			docs = append(docs, doc{line: firstContentLine(cur.Bytes(), start), text: append([]byte(nil), cur.Bytes()...)})
+		}
+		cur.Reset()
+		start = next
+	}
+	for sc.Scan() {
+		lineNo++
+		line := sc.Text()
+		if line == "---" || strings.HasPrefix(line, "--- ") || line == "..." {
+			flush(lineNo + 1)
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+	}
+	flush(lineNo + 1)
+	return docs
+}
+
+func firstContentLine(text []byte, start int) int {
+	for i, l := range strings.Split(string(text), "\n") {
+		t := strings.TrimSpace(l)
+		if t != "" && !strings.HasPrefix(t, "#") {
+			return start + i
+		}
+	}
+	return start
+}
+
+type object struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	Items []json.RawMessage `json:"items"`
+}
+
+func parse(file string, data []byte, defaultNamespace string) ([]Workload, error) {
+	var out []Workload
+	for _, d := range splitDocuments(data) {
+		js, err := yaml.YAMLToJSON(d.text)
+		if err != nil {
+			return nil, fault.Invalidf("%s:%d: invalid YAML: %v; fix the document or remove it from -f", file, d.line, err)
+		}
+		if string(js) == "null" {
+			continue // a document of comments only
+		}
+		var o object
+		if err := json.Unmarshal(js, &o); err != nil {
+			return nil, fault.Invalidf("%s:%d: not a Kubernetes object (%v); every document needs apiVersion, kind and metadata", file, d.line, err)
+		}
+		ws, err := fromObject(file, d.line, o, defaultNamespace)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ws...)
+	}
+	return out, nil
+}
+
+func fromObject(file string, line int, o object, defaultNamespace string) ([]Workload, error) {
+	if o.Kind == "" || o.APIVersion == "" {
+		return nil, fault.Invalidf("%s:%d: document has no kind or apiVersion; is it a Kubernetes manifest?", file, line)
+	}
+	if strings.HasSuffix(o.Kind, "List") && o.Metadata.Name == "" {
+		var out []Workload
+		for _, raw := range o.Items {
+			var item object
+			if err := json.Unmarshal(raw, &item); err != nil {
+				return nil, fault.Invalidf("%s:%d: invalid item in %s: %v", file, line, o.Kind, err)
+			}
+			ws, err := fromObject(file, line, item, defaultNamespace)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ws...)
+		}
+		return out, nil
+	}
+	if o.Metadata.Name == "" {
+		return nil, fault.Invalidf("%s:%d: %s has no metadata.name (generateName objects cannot be watched by name)", file, line, o.Kind)
+	}
+	ns := o.Metadata.Namespace
+	if ns == "" {
+		ns = defaultNamespace
+	}
+	w := Workload{Kind: o.Kind, Namespace: ns, Name: o.Metadata.Name, File: file, Line: line}
+	group, _, _ := strings.Cut(o.APIVersion, "/")
+	if !strings.Contains(o.APIVersion, "/") {
+		group = ""
+	}
+	if !Judgeable(o.Kind) || group != "apps" {
+		if Judgeable(o.Kind) {
+			return nil, fault.Invalidf("%s:%d: %s %s has apiVersion %q; use apps/v1", file, line, o.Kind, o.Metadata.Name, o.APIVersion)
+		}
+		w.Skipped = true
+	}
+	return []Workload{w}, nil
+}
+
+// String of a workload for error messages.
+func (w Workload) String() string {
+	if w.File != "" {
+		return fmt.Sprintf("%s (%s:%d)", w.Ref(), w.File, w.Line)
+	}
+	return w.Ref()
+}

@@ -1,0 +1,90 @@
+// Package target decides which workloads the gate judges: the Deployments, StatefulSets and
+// DaemonSets of the applied manifests (-f), the ones named with --workload, and the ones matching
+// a label selector (-l). Kinds the gate cannot judge are returned as skipped, so the report can
+// say they were seen and not ignored silently.
+package target
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+)
+
+// Kinds the gate can judge.
+const (
+	Deployment  = "Deployment"
+	StatefulSet = "StatefulSet"
+	DaemonSet   = "DaemonSet"
+)
+
+// Workload is one workload to judge, or to report as skipped.
+type Workload struct {
+	Kind      string // Deployment, StatefulSet, DaemonSet; or any other kind when Skipped
+	Namespace string
+	Name      string
+	// File and Line say where a manifest declared it (empty for --workload and -l).
+	File string
+	Line int
+	// Skipped is set for kinds the gate cannot judge.
+	Skipped bool
+}
+
+// Ref is "deployment/api", as kubectl spells it.
+func (w Workload) Ref() string { return strings.ToLower(w.Kind) + "/" + w.Name }
+
+// Key identifies a workload across sources.
+func (w Workload) Key() string { return w.Kind + "/" + w.Namespace + "/" + w.Name }
+
+// ParseRef parses a --workload value such as "deploy/api" or "statefulset/db".
+func ParseRef(s string) (kind, name string, err error) {
+	k, n, ok := strings.Cut(s, "/")
+	if !ok || n == "" || strings.Contains(n, "/") {
+		return "", "", fault.Invalidf("--workload %q: want KIND/NAME, e.g. deployment/api, statefulset/db or daemonset/agent", s)
+	}
+	kind, ok = kindAliases[strings.ToLower(k)]
+	if !ok {
+		return "", "", fault.Invalidf("--workload %q: unknown kind %q; use deployment (deploy), statefulset (sts) or daemonset (ds)", s, k)
+	}
+	return kind, n, nil
+}
+
+var kindAliases = map[string]string{
+	"deployment": Deployment, "deployments": Deployment, "deploy": Deployment,
+	"deployment.apps": Deployment,
+	"statefulset":     StatefulSet, "statefulsets": StatefulSet, "sts": StatefulSet,
+	"statefulset.apps": StatefulSet,
+	"daemonset":        DaemonSet, "daemonsets": DaemonSet, "ds": DaemonSet,
+	"daemonset.apps": DaemonSet,
+}
+
+// Judgeable reports whether the gate can judge a kind.
+func Judgeable(kind string) bool {
+	return kind == Deployment || kind == StatefulSet || kind == DaemonSet
+}
+
+// Dedupe keeps the first occurrence of each workload and sorts judged workloads before skipped ones,
+// keeping the input order otherwise.
+func Dedupe(ws []Workload) []Workload {
+	seen := map[string]bool{}
+	var out []Workload
+	for _, w := range ws {
+		if seen[w.Key()] {
+			continue
+		}
+		seen[w.Key()] = true
+		out = append(out, w)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return !out[i].Skipped && out[j].Skipped })
+	return out
+}
+
+// String lists workloads for messages.
+func String(ws []Workload) string {
+	var parts []string
+	for _, w := range ws {
+		parts = append(parts, fmt.Sprintf("%s -n %s", w.Ref(), w.Namespace))
+	}
+	return strings.Join(parts, ", ")
+}

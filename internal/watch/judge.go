@@ -1,0 +1,219 @@
+package watch
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/kubectl/pkg/polymorphichelpers"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// Policy holds the thresholds the judge applies. The defaults and why they were chosen are in the
+// README ("How it decides").
+type Policy struct {
+	// CrashTolerance is how many crashes (container exits followed by a restart) of any one
+	// container of the new revision are tolerated; one more fails the gate. 0 fails on the first.
+	CrashTolerance int
+	// PendingGrace is how long a pod may stay unschedulable, or retry a transient start-up error
+	// (an image pull that timed out, a sandbox error), or a workload may report ReplicaFailure,
+	// before the gate fails.
+	PendingGrace time.Duration
+	// Soak is how long a complete rollout must stay complete before it is called healthy.
+	Soak time.Duration
+}
+
+// DefaultPolicy is the policy of the CLI's defaults.
+func DefaultPolicy() Policy {
+	return Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second}
+}
+
+// Snapshot is what the judge sees of one workload at one moment.
+type Snapshot struct {
+	// Object is the workload as last seen: *appsv1.Deployment, *appsv1.StatefulSet or *appsv1.DaemonSet.
+	Object runtime.Object
+	// Pods are the pods of the new revision only.
+	Pods []*corev1.Pod
+	// CompletedAt is when the rollout was first seen complete in the current stretch of
+	// completeness (zero when it is not complete); the judge uses it for the soak.
+	CompletedAt time.Time
+}
+
+// Judgement is the judge's answer for one snapshot.
+type Judgement struct {
+	// Verdict is empty while the rollout is still in progress.
+	Verdict report.Verdict
+	Reason  string
+	Message string
+	// Complete is kubectl's notion of a finished rollout (the soak may still be running).
+	Complete bool
+	// Progress is the one-line state for the progress stream.
+	Progress string
+	// Failing names the pods whose state caused a failed verdict.
+	Failing []string
+	// RecheckAt, when set, is the moment the judgement may change without any new event
+	// (a grace period or the soak running out).
+	RecheckAt time.Time
+}
+
+// Evaluate judges one workload. It is pure: everything time-dependent is measured against now.
+func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
+	j := Judgement{}
+	var recheck []time.Time
+
+	// Workload-level failures first: they are what the controller itself has concluded.
+	if d, ok := s.Object.(*appsv1.Deployment); ok && d.Generation <= d.Status.ObservedGeneration {
+		for _, c := range d.Status.Conditions {
+			if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
+				j.Verdict, j.Reason, j.Message = report.VerdictFailed, "ProgressDeadlineExceeded", c.Message
+			}
+			if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+				until := c.LastTransitionTime.Add(p.PendingGrace)
+				if !now.Before(until) {
+					j.Verdict, j.Reason = report.VerdictFailed, orDefault(c.Reason, "ReplicaFailure")
+					j.Message = "the controller cannot create pods: " + c.Message
+				} else {
+					recheck = append(recheck, until)
+				}
+			}
+		}
+	}
+
+	// Pod-level failures of the new revision: found long before any deadline.
+	var podNotes []string
+	for _, pod := range sortedPods(s.Pods) {
+		pj := judgePod(pod, p, now)
+		if pj.note != "" {
+			podNotes = append(podNotes, pod.Name+" "+pj.note)
+		}
+		if !pj.recheck.IsZero() {
+			recheck = append(recheck, pj.recheck)
+		}
+		if pj.fatal && j.Verdict == "" {
+			j.Verdict, j.Reason = report.VerdictFailed, pj.reason
+			j.Message = fmt.Sprintf("pod %s: %s", pod.Name, pj.message)
+		}
+		if pj.fatal {
+			j.Failing = append(j.Failing, pod.Name)
+		}
+	}
+
+	msg, done, err := kubectlStatus(s.Object)
+	j.Progress = progressLine(s.Object, podNotes)
+	if err != nil && j.Verdict == "" {
+		// kubectl's viewer only errs on a deadline it already saw, or on strategies it cannot
+		// track (OnDelete): neither will complete by waiting.
+		j.Verdict, j.Reason, j.Message = report.VerdictFailed, "CannotTrack", err.Error()
+	}
+	if j.Verdict != "" {
+		return j
+	}
+	j.Complete = done
+	if done {
+		soakEnd := s.CompletedAt.Add(p.Soak)
+		if s.CompletedAt.IsZero() || now.Before(soakEnd) {
+			if s.CompletedAt.IsZero() {
+				soakEnd = now.Add(p.Soak)
+			}
+			if p.Soak > 0 {
+				recheck = append(recheck, soakEnd)
+				j.Progress += fmt.Sprintf("; complete, soaking until %s", soakEnd.UTC().Format("15:04:05"))
+			}
+		}
+		if p.Soak == 0 || (!s.CompletedAt.IsZero() && !now.Before(soakEnd)) {
+			j.Verdict, j.Reason, j.Message = report.VerdictHealthy, "Complete", strings.TrimSpace(msg)
+			return j
+		}
+	} else {
+		j.Message = strings.TrimSpace(msg)
+	}
+	j.RecheckAt = earliest(recheck)
+	return j
+}
+
+// kubectlStatus asks kubectl's own status viewer whether the rollout is complete, so that
+// "complete" means exactly what `kubectl rollout status` means.
+func kubectlStatus(obj runtime.Object) (string, bool, error) {
+	gk := groupKind(obj)
+	viewer, err := polymorphichelpers.StatusViewerFor(gk)
+	if err != nil {
+		return "", false, err
+	}
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return "", false, fmt.Errorf("convert %s to unstructured: %w", gk.Kind, err)
+	}
+	return viewer.Status(&unstructured.Unstructured{Object: u}, 0)
+}
+
+func groupKind(obj runtime.Object) schema.GroupKind {
+	switch obj.(type) {
+	case *appsv1.Deployment:
+		return schema.GroupKind{Group: "apps", Kind: "Deployment"}
+	case *appsv1.StatefulSet:
+		return schema.GroupKind{Group: "apps", Kind: "StatefulSet"}
+	case *appsv1.DaemonSet:
+		return schema.GroupKind{Group: "apps", Kind: "DaemonSet"}
+	}
+	return schema.GroupKind{}
+}
+
+// progressLine is the state of a workload in one line, e.g.
+// "1/3 updated, 0/3 available; api-7d4b9c-xkp2z CrashLoopBackOff, restarts 2, last exit 1".
+func progressLine(obj runtime.Object, podNotes []string) string {
+	var line string
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		want := int32(1)
+		if o.Spec.Replicas != nil {
+			want = *o.Spec.Replicas
+		}
+		line = fmt.Sprintf("%d/%d updated, %d/%d available", o.Status.UpdatedReplicas, want, o.Status.AvailableReplicas, want)
+		if old := o.Status.Replicas - o.Status.UpdatedReplicas; old > 0 {
+			line += fmt.Sprintf(", %d old pending termination", old)
+		}
+	case *appsv1.StatefulSet:
+		want := int32(1)
+		if o.Spec.Replicas != nil {
+			want = *o.Spec.Replicas
+		}
+		line = fmt.Sprintf("%d/%d updated, %d/%d ready", o.Status.UpdatedReplicas, want, o.Status.ReadyReplicas, want)
+	case *appsv1.DaemonSet:
+		want := o.Status.DesiredNumberScheduled
+		line = fmt.Sprintf("%d/%d updated, %d/%d available", o.Status.UpdatedNumberScheduled, want, o.Status.NumberAvailable, want)
+	}
+	if len(podNotes) > 0 {
+		line += "; " + strings.Join(podNotes, "; ")
+	}
+	return line
+}
+
+func sortedPods(pods []*corev1.Pod) []*corev1.Pod {
+	out := append([]*corev1.Pod(nil), pods...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func earliest(ts []time.Time) time.Time {
+	var min time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (min.IsZero() || t.Before(min)) {
+			min = t
+		}
+	}
+	return min
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

@@ -1,0 +1,235 @@
+package watch
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Waiting reasons that never clear by themselves: the pod spec or the image must change.
+var fatalWaiting = map[string]bool{
+	"ErrImageNeverPull":          true,
+	"InvalidImageName":           true,
+	"ImageInspectError":          true,
+	"SignatureValidationFailed":  true,
+	"VerifyNonRootError":         true,
+	"CreateContainerConfigError": true,
+	"RunContainerError":          true,
+	"RunInitContainerError":      true,
+	"PreCreateHookError":         true,
+	"PreStartHookError":          true,
+	"PostStartHookError":         true,
+}
+
+// Waiting reasons that a retry may clear (a registry blip, a sandbox race): fatal only when they
+// last longer than the pending grace.
+var transientWaiting = map[string]bool{
+	"ErrImagePull":          true,
+	"ImagePullBackOff":      true,
+	"RegistryUnavailable":   true,
+	"CreateContainerError":  true,
+	"CreatePodSandboxError": true,
+	"ConfigPodSandboxError": true,
+	"KillPodSandboxError":   true,
+	"SetupNetworkError":     true,
+}
+
+// Image pull messages that mean the image will never be pulled as named: not a blip.
+var fatalPullMessages = []string{
+	"not found", "manifest unknown", "repository does not exist", "pull access denied",
+	"unauthorized", "authorization failed", "denied", "invalid reference format",
+}
+
+type podJudgement struct {
+	fatal   bool
+	reason  string
+	message string
+	note    string // for the progress line; empty when the pod is unremarkable
+	recheck time.Time
+}
+
+// judgePod looks at one pod of the new revision.
+func judgePod(pod *corev1.Pod, p Policy, now time.Time) podJudgement {
+	if pod.Status.Phase == corev1.PodFailed {
+		reason := orDefault(pod.Status.Reason, "Failed")
+		return podJudgement{fatal: true, reason: reason, message: orDefault(pod.Status.Message, "pod failed"), note: reason}
+	}
+	if pj, ok := judgeScheduling(pod, p, now); ok {
+		return pj
+	}
+	started := scheduledAt(pod)
+	var notes []string
+	var recheck time.Time
+	check := func(cs corev1.ContainerStatus, init bool) (podJudgement, bool) {
+		label := "container " + cs.Name
+		prefix := ""
+		if init {
+			label, prefix = "init container "+cs.Name, "Init:"
+		}
+		if w := cs.State.Waiting; w != nil {
+			switch {
+			case fatalWaiting[w.Reason] && !isTransientConfigError(w):
+				return podJudgement{fatal: true, reason: prefix + w.Reason, message: fmt.Sprintf("%s: %s: %s", label, w.Reason, w.Message)}, true
+			case transientWaiting[w.Reason] || isTransientConfigError(w):
+				if isPull(w.Reason) && matchesAny(w.Message, fatalPullMessages) {
+					return podJudgement{fatal: true, reason: prefix + w.Reason, message: fmt.Sprintf("%s: %s: %s", label, w.Reason, w.Message)}, true
+				}
+				until := started.Add(p.PendingGrace)
+				if !now.Before(until) {
+					return podJudgement{fatal: true, reason: prefix + w.Reason, message: fmt.Sprintf("%s: %s for more than %s: %s", label, w.Reason, p.PendingGrace, w.Message)}, true
+				}
+				recheck = until
+				notes = append(notes, prefix+w.Reason)
+			}
+		}
+		crashes := crashCount(cs, init)
+		if crashes > 0 {
+			last := lastTermination(cs)
+			desc := fmt.Sprintf("%s%s, restarts %d", prefix, stateReason(cs), cs.RestartCount)
+			if last != nil {
+				desc += fmt.Sprintf(", last exit %d", last.ExitCode)
+				if last.Reason != "" && last.Reason != "Error" && last.Reason != "Completed" {
+					desc += " (" + last.Reason + ")"
+				}
+			}
+			notes = append(notes, desc)
+			if crashes > p.CrashTolerance {
+				reason := prefix + "CrashLoopBackOff"
+				if last != nil && last.Reason == "OOMKilled" {
+					reason = prefix + "OOMKilled"
+				}
+				msg := fmt.Sprintf("%s crashed %d times", label, crashes)
+				if last != nil {
+					msg += fmt.Sprintf(" (last exit %d", last.ExitCode)
+					if last.Reason != "" {
+						msg += ", " + last.Reason
+					}
+					msg += ")"
+				}
+				return podJudgement{fatal: true, reason: reason, message: msg}, true
+			}
+		}
+		return podJudgement{}, false
+	}
+	for _, cs := range pod.Status.InitContainerStatuses {
+		if pj, bad := check(cs, true); bad {
+			pj.note = strings.Join(append(notes, pj.reason), ", ")
+			return pj
+		}
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if pj, bad := check(cs, false); bad {
+			pj.note = strings.Join(append(notes, pj.reason), ", ")
+			return pj
+		}
+	}
+	if len(notes) == 0 && pod.Status.Phase == corev1.PodRunning && !podReady(pod) && allRunning(pod) {
+		notes = append(notes, "running, not ready")
+	}
+	return podJudgement{note: strings.Join(notes, ", "), recheck: recheck}
+}
+
+// judgeScheduling fails a pod that stays unschedulable past the grace.
+func judgeScheduling(pod *corev1.Pod, p Policy, now time.Time) (podJudgement, bool) {
+	for _, c := range pod.Status.Conditions {
+		if c.Type != corev1.PodScheduled || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
+			continue
+		}
+		since := c.LastTransitionTime.Time
+		if since.IsZero() {
+			since = pod.CreationTimestamp.Time
+		}
+		until := since.Add(p.PendingGrace)
+		if !now.Before(until) {
+			return podJudgement{fatal: true, reason: "Unschedulable", note: "Unschedulable",
+				message: fmt.Sprintf("unschedulable for more than %s: %s", p.PendingGrace, c.Message)}, true
+		}
+		return podJudgement{note: "Pending (Unschedulable)", recheck: until}, true
+	}
+	return podJudgement{}, false
+}
+
+// crashCount counts the exits of a container that led, or will lead, to a restart. The kubelet's
+// restartCount is the attempt number of the newest container instance, so when that instance is
+// itself dead (state terminated, or waiting in back-off after it) it has not been counted yet.
+// CrashLoopBackOff lags the crash by a pod sync, so the terminated state counts as evidence too.
+func crashCount(cs corev1.ContainerStatus, init bool) int {
+	n := int(cs.RestartCount)
+	switch {
+	case cs.State.Terminated != nil:
+		if !(init && cs.State.Terminated.ExitCode == 0) {
+			n++
+		}
+	case cs.State.Waiting != nil && cs.LastTerminationState.Terminated != nil &&
+		(cs.State.Waiting.Reason == "CrashLoopBackOff" || cs.State.Waiting.Reason == "RunContainerError"):
+		n++
+	}
+	return n
+}
+
+func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
+	if cs.State.Terminated != nil {
+		return cs.State.Terminated
+	}
+	return cs.LastTerminationState.Terminated
+}
+
+func stateReason(cs corev1.ContainerStatus) string {
+	switch {
+	case cs.State.Waiting != nil:
+		return cs.State.Waiting.Reason
+	case cs.State.Terminated != nil:
+		return "Terminated"
+	case cs.State.Running != nil:
+		return "Running"
+	}
+	return "Unknown"
+}
+
+// isTransientConfigError: CreateContainerConfigError while the kubelet's Secret/ConfigMap cache
+// is still syncing is a start-up race, not a missing object.
+func isTransientConfigError(w *corev1.ContainerStateWaiting) bool {
+	return w.Reason == "CreateContainerConfigError" && strings.Contains(w.Message, "failed to sync") && strings.Contains(w.Message, "cache")
+}
+
+func isPull(reason string) bool { return reason == "ErrImagePull" || reason == "ImagePullBackOff" }
+
+func matchesAny(s string, subs []string) bool {
+	s = strings.ToLower(s)
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// scheduledAt is when the pod was bound to a node (start-up errors are timed from there).
+func scheduledAt(pod *corev1.Pod) time.Time {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionTrue && !c.LastTransitionTime.IsZero() {
+			return c.LastTransitionTime.Time
+		}
+	}
+	return pod.CreationTimestamp.Time
+}
+
+func podReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func allRunning(pod *corev1.Pod) bool {
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Running == nil {
+			return false
+		}
+	}
+	return len(pod.Status.ContainerStatuses) > 0
+}

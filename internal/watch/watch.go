@@ -1,0 +1,435 @@
+// Package watch follows the rollouts of Deployments, StatefulSets and DaemonSets through the
+// Kubernetes watch API and judges them as the kubelet reports pod states: a crash loop or a
+// fatal start-up error fails the gate within moments, long before a progress deadline.
+//
+// It keeps one watch per resource type and namespace (shared informers, which resume after a
+// dropped or expired watch by relisting), and re-judges every workload whenever anything changes.
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/target"
+)
+
+// Watcher watches rollouts until each has a verdict or the timeout runs out.
+type Watcher struct {
+	Client kubernetes.Interface
+	Policy Policy
+	// Timeout bounds the whole watch; 0 means until ctx is done.
+	Timeout time.Duration
+	// Progress receives one line per change of a workload's state; nil discards.
+	Progress io.Writer
+	Now      func() time.Time
+}
+
+// Result is the verdict on one workload with what the diagnosis needs.
+type Result struct {
+	Workload target.Workload
+	Verdict  report.Verdict
+	Reason   string
+	Message  string
+	Revision string
+	// Object is the workload as last seen (typed: *appsv1.Deployment, ...).
+	Object runtime.Object
+	// Pods are the pods of the new revision as last seen.
+	Pods []corev1.Pod
+	// Failing names the pods whose state failed the workload.
+	Failing []string
+	// Since is when the rollout of this revision began, as far as the gate can tell.
+	Since time.Time
+	// DecidedAt is when the verdict was reached.
+	DecidedAt time.Time
+}
+
+// tracked is the watch's memory of one workload between judgements.
+type tracked struct {
+	w           target.Workload
+	completedAt time.Time
+	lastLine    string
+	last        Judgement
+	seen        bool
+	result      *Result
+}
+
+// Watch judges the given workloads (skipped ones are ignored) and returns one Result each, in order.
+func (w *Watcher) Watch(ctx context.Context, workloads []target.Workload) ([]Result, error) {
+	now := w.now
+	start := now()
+	if w.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.Timeout)
+		defer cancel()
+	}
+	var ts []*tracked
+	byNS := map[string][]*tracked{}
+	for _, wl := range workloads {
+		if wl.Skipped {
+			continue
+		}
+		t := &tracked{w: wl}
+		ts = append(ts, t)
+		byNS[wl.Namespace] = append(byNS[wl.Namespace], t)
+	}
+	if len(ts) == 0 {
+		return nil, nil
+	}
+
+	changed := make(chan struct{}, 1)
+	watchErr := make(chan error, 1)
+	informCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	caches := map[string]*nsCache{}
+	for ns, group := range byNS {
+		c, err := w.startNamespace(informCtx, ns, group, changed, watchErr)
+		if err != nil {
+			return nil, err
+		}
+		caches[ns] = c
+	}
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var next time.Time
+		pending := 0
+		for _, t := range ts {
+			if t.result != nil {
+				continue
+			}
+			j, res := w.judge(caches[t.w.Namespace], t, now())
+			if res != nil {
+				res.Since = orTime(res.Since, start)
+				t.result = res
+				continue
+			}
+			pending++
+			if !j.RecheckAt.IsZero() && (next.IsZero() || j.RecheckAt.Before(next)) {
+				next = j.RecheckAt
+			}
+		}
+		if pending == 0 {
+			return results(ts), nil
+		}
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = max(next.Sub(now()), time.Millisecond)
+		}
+		timer.Reset(wait)
+		select {
+		case <-changed:
+		case <-timer.C:
+		case err := <-watchErr:
+			return nil, err
+		case <-ctx.Done():
+			if deadlineOnly(ctx) {
+				for _, t := range ts {
+					if t.result == nil {
+						t.result = w.timedOut(caches[t.w.Namespace], t, now().Sub(start))
+						t.result.Since = orTime(t.result.Since, start)
+					}
+				}
+				return results(ts), nil
+			}
+			return nil, fmt.Errorf("watch rollouts: %w", ctx.Err())
+		}
+	}
+}
+
+// deadlineOnly reports whether ctx ended by its own deadline (a caller's timeout), not a cancel.
+func deadlineOnly(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.DeadlineExceeded)
+}
+
+// judge evaluates one workload from the caches; it returns a Result when there is a verdict.
+func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Result) {
+	obj, err := c.get(t.w)
+	if apierrors.IsNotFound(err) {
+		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictFailed, Reason: "Deleted",
+			Message: fmt.Sprintf("%s was deleted while its rollout was being watched", t.w.Ref()), DecidedAt: now}
+	}
+	if err != nil {
+		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictError, Reason: "CacheError", Message: err.Error(), DecidedAt: now}
+	}
+	pods, revision, since, ok := c.revisionPods(obj)
+	snap := Snapshot{Object: obj, Pods: pods, CompletedAt: t.completedAt}
+	var j Judgement
+	if !ok {
+		j = Judgement{Progress: "waiting for the controller to create the new revision"}
+	} else {
+		j = Evaluate(snap, w.Policy, now)
+	}
+	if j.Complete && t.completedAt.IsZero() {
+		t.completedAt = now
+	} else if !j.Complete {
+		t.completedAt = time.Time{}
+	}
+	t.last = j
+	line := t.w.Ref() + ": " + j.Progress
+	if line != t.lastLine && w.Progress != nil {
+		fmt.Fprintln(w.Progress, line)
+	}
+	t.lastLine = line
+	if j.Verdict == "" {
+		return j, nil
+	}
+	return j, &Result{Workload: t.w, Verdict: j.Verdict, Reason: j.Reason, Message: j.Message, Revision: revision,
+		Object: obj, Pods: copyPods(pods), Failing: j.Failing, Since: since, DecidedAt: now}
+}
+
+// timedOut builds the timeout verdict, saying why the rollout is stuck.
+func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result {
+	now := w.now()
+	res := &Result{Workload: t.w, Verdict: report.VerdictTimeout, Reason: "Timeout", DecidedAt: now}
+	obj, err := c.get(t.w)
+	if err != nil {
+		res.Message = fmt.Sprintf("rollout incomplete after %s", waited.Round(time.Second))
+		return res
+	}
+	pods, revision, since, _ := c.revisionPods(obj)
+	res.Object, res.Pods, res.Revision, res.Since = obj, copyPods(pods), revision, since
+	var notReady, pending []string
+	for _, p := range pods {
+		switch {
+		case p.Status.Phase == corev1.PodPending:
+			pending = append(pending, p.Name+" ("+pendingWhy(p)+")")
+		case !podReady(p):
+			notReady = append(notReady, p.Name)
+		}
+	}
+	if len(notReady) > 0 && len(pending) == 0 {
+		res.Reason = "NotReady"
+	}
+	if len(pending) > 0 && len(notReady) == 0 {
+		res.Reason = "Pending"
+	}
+	res.Message = fmt.Sprintf("rollout incomplete after %s: %s", waited.Round(time.Second), t.last.Progress)
+	if len(notReady) > 0 {
+		res.Message += fmt.Sprintf("; running but not ready: %v", notReady)
+	}
+	if len(pending) > 0 {
+		res.Message += fmt.Sprintf("; pending: %v", pending)
+	}
+	return res
+}
+
+func pendingWhy(p *corev1.Pod) string {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+			return c.Reason + ": " + c.Message
+		}
+	}
+	for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		if cs.State.Waiting != nil {
+			return cs.State.Waiting.Reason
+		}
+	}
+	return "pending"
+}
+
+// Verify waits for one workload to become healthy (used after a rollback); the caller bounds it
+// with ctx's deadline, which ends as a timeout verdict.
+func (w *Watcher) Verify(ctx context.Context, kind, namespace, name string) (report.Verdict, string, error) {
+	v := *w
+	v.Timeout = 0
+	rs, err := v.Watch(ctx, []target.Workload{{Kind: kind, Namespace: namespace, Name: name}})
+	if err != nil {
+		return report.VerdictError, err.Error(), err
+	}
+	if len(rs) == 0 {
+		return report.VerdictError, "nothing to verify", nil
+	}
+	return rs[0].Verdict, rs[0].Message, nil
+}
+
+func (w *Watcher) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func results(ts []*tracked) []Result {
+	out := make([]Result, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, *t.result)
+	}
+	return out
+}
+
+func copyPods(pods []*corev1.Pod) []corev1.Pod {
+	out := make([]corev1.Pod, 0, len(pods))
+	for _, p := range pods {
+		out = append(out, *p.DeepCopy())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func orTime(t, d time.Time) time.Time {
+	if t.IsZero() {
+		return d
+	}
+	return t
+}
+
+// nsCache holds the listers of one namespace's watches.
+type nsCache struct {
+	pods corelisters.PodNamespaceLister
+	rss  appslisters.ReplicaSetNamespaceLister
+	deps appslisters.DeploymentNamespaceLister
+	stss appslisters.StatefulSetNamespaceLister
+	dss  appslisters.DaemonSetNamespaceLister
+}
+
+func (c *nsCache) get(w target.Workload) (runtime.Object, error) {
+	switch w.Kind {
+	case target.Deployment:
+		return c.deps.Get(w.Name)
+	case target.StatefulSet:
+		return c.stss.Get(w.Name)
+	case target.DaemonSet:
+		return c.dss.Get(w.Name)
+	}
+	return nil, fmt.Errorf("cannot judge kind %s", w.Kind)
+}
+
+func (c *nsCache) revisionPods(obj runtime.Object) ([]*corev1.Pod, string, time.Time, bool) {
+	all, _ := c.pods.List(labels.Everything())
+	var rss []*appsv1.ReplicaSet
+	if _, ok := obj.(*appsv1.Deployment); ok {
+		rss, _ = c.rss.List(labels.Everything())
+	}
+	pods, rev, ok := revisionPods(obj, all, rss)
+	var since time.Time
+	if d, isDep := obj.(*appsv1.Deployment); isDep {
+		if rs := newReplicaSet(d, rss); rs != nil {
+			since = rs.CreationTimestamp.Time
+		}
+	}
+	for _, p := range pods {
+		if since.IsZero() || p.CreationTimestamp.Time.Before(since) {
+			since = p.CreationTimestamp.Time
+		}
+	}
+	return pods, rev, since, ok
+}
+
+// startNamespace checks access with one small list per resource type (so a missing RBAC rule is
+// said plainly instead of retried forever), then starts one shared informer per type.
+func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracked, changed chan<- struct{}, errs chan<- error) (*nsCache, error) {
+	kinds := map[string]bool{}
+	for _, t := range group {
+		kinds[t.w.Kind] = true
+	}
+	probe := metav1.ListOptions{Limit: 1}
+	checks := []struct {
+		need     bool
+		resource string
+		group    string
+		list     func() error
+	}{
+		{true, "pods", "", func() error { _, err := w.Client.CoreV1().Pods(ns).List(ctx, probe); return err }},
+		{kinds[target.Deployment], "replicasets", "apps", func() error { _, err := w.Client.AppsV1().ReplicaSets(ns).List(ctx, probe); return err }},
+		{kinds[target.Deployment], "deployments", "apps", func() error { _, err := w.Client.AppsV1().Deployments(ns).List(ctx, probe); return err }},
+		{kinds[target.StatefulSet], "statefulsets", "apps", func() error { _, err := w.Client.AppsV1().StatefulSets(ns).List(ctx, probe); return err }},
+		{kinds[target.DaemonSet], "daemonsets", "apps", func() error { _, err := w.Client.AppsV1().DaemonSets(ns).List(ctx, probe); return err }},
+	}
+	for _, c := range checks {
+		if !c.need {
+			continue
+		}
+		if err := c.list(); err != nil {
+			return nil, fault.Explain(err, fmt.Sprintf("list %s -n %s", c.resource, ns), "list", c.group, c.resource)
+		}
+	}
+
+	f := informers.NewSharedInformerFactoryWithOptions(w.Client, 0, informers.WithNamespace(ns),
+		informers.WithTransform(stripManagedFields))
+	notify := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { poke(changed) },
+		UpdateFunc: func(any, any) { poke(changed) },
+		DeleteFunc: func(any) { poke(changed) },
+	}
+	c := &nsCache{}
+	var infs []cache.SharedIndexInformer
+	add := func(inf cache.SharedIndexInformer) {
+		_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+			// Expired watches (410 Gone) and dropped connections are resumed by the reflector;
+			// only a lost permission is fatal.
+			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+				select {
+				case errs <- fault.Explain(err, "watch -n "+ns, "watch", "", "the watched resource"):
+				default:
+				}
+			}
+		})
+		_, _ = inf.AddEventHandler(notify)
+		infs = append(infs, inf)
+	}
+	podInf := f.Core().V1().Pods()
+	add(podInf.Informer())
+	c.pods = podInf.Lister().Pods(ns)
+	if kinds[target.Deployment] {
+		rs := f.Apps().V1().ReplicaSets()
+		add(rs.Informer())
+		c.rss = rs.Lister().ReplicaSets(ns)
+		d := f.Apps().V1().Deployments()
+		add(d.Informer())
+		c.deps = d.Lister().Deployments(ns)
+	}
+	if kinds[target.StatefulSet] {
+		s := f.Apps().V1().StatefulSets()
+		add(s.Informer())
+		c.stss = s.Lister().StatefulSets(ns)
+	}
+	if kinds[target.DaemonSet] {
+		d := f.Apps().V1().DaemonSets()
+		add(d.Informer())
+		c.dss = d.Lister().DaemonSets(ns)
+	}
+	f.Start(ctx.Done())
+	for _, inf := range infs {
+		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("start watches in namespace %s: %w", ns, ctx.Err())
+			}
+			return nil, fault.CannotEvaluatef("start watches in namespace %s: caches did not sync", ns)
+		}
+	}
+	return c, nil
+}
+
+func poke(ch chan<- struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// stripManagedFields keeps the caches small: the judge never reads managed fields.
+func stripManagedFields(obj any) (any, error) {
+	if m, ok := obj.(metav1.Object); ok {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
+}
