@@ -1,0 +1,132 @@
+package target
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+)
+
+const manifest = `# the api
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: production
+spec: {}
+---
+# comment only
+---
+
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+`
+
+func TestFromManifests(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	app := write("k8s/app.yaml", manifest)
+	write("k8s/ds.yml", "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\n")
+	write("k8s/README.md", "not a manifest")
+	list := write("list.json", `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"}}]}`)
+	bad := write("bad.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x\n")
+	noKind := write("nokind.yaml", "foo: bar\n")
+	oldAPI := write("old.yaml", "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: x}\n")
+
+	tests := []struct {
+		name    string
+		paths   []string
+		stdin   string
+		want    []string // Key@line, skipped marked with !
+		wantErr string
+	}{
+		{name: "file with lines and default namespace", paths: []string{app},
+			want: []string{"!Service/default/api@2", "Deployment/production/api@7", "StatefulSet/default/db@17"}},
+		{name: "folder walks yaml only", paths: []string{filepath.Join(dir, "k8s")},
+			want: []string{"!Service/default/api@2", "Deployment/production/api@7", "StatefulSet/default/db@17", "DaemonSet/default/agent@1"}},
+		{name: "glob", paths: []string{filepath.Join(dir, "k8s", "*.yml")}, want: []string{"DaemonSet/default/agent@1"}},
+		{name: "list kind", paths: []string{list}, want: []string{"Deployment/default/web@1"}},
+		{name: "stdin", paths: []string{"-"}, stdin: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: s}\n", want: []string{"Deployment/default/s@1"}},
+		{name: "missing file", paths: []string{filepath.Join(dir, "nope.yaml")}, wantErr: "no such file or directory"},
+		{name: "glob matching nothing", paths: []string{filepath.Join(dir, "*.txt")}, wantErr: "matches no file"},
+		{name: "invalid yaml names file and line", paths: []string{bad}, wantErr: "bad.yaml:1: invalid YAML"},
+		{name: "no kind", paths: []string{noKind}, wantErr: "no kind or apiVersion"},
+		{name: "old api group", paths: []string{oldAPI}, wantErr: "use apps/v1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ws, err := FromManifests(tt.paths, "default", strings.NewReader(tt.stdin))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if fault.Code(err) != fault.ExitInvalid {
+					t.Errorf("exit code %d, want %d", fault.Code(err), fault.ExitInvalid)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range ws {
+				s := fmt.Sprintf("%s@%d", w.Key(), w.Line)
+				if w.Skipped {
+					s = "!" + s
+				}
+				got = append(got, s)
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("got  %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRef(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, kind, name, err string
+	}{
+		{in: "deploy/api", kind: Deployment, name: "api"},
+		{in: "Deployment/api", kind: Deployment, name: "api"},
+		{in: "sts/db", kind: StatefulSet, name: "db"},
+		{in: "daemonset.apps/agent", kind: DaemonSet, name: "agent"},
+		{in: "api", err: "want KIND/NAME"},
+		{in: "job/x", err: `unknown kind "job"`},
+		{in: "deploy/", err: "want KIND/NAME"},
+	}
+	for _, tt := range tests {
+		kind, name, err := ParseRef(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) || fault.Code(err) != fault.ExitInvalid {
+				t.Errorf("ParseRef(%q) err = %v, want invalid containing %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || kind != tt.kind || name != tt.name {
+			t.Errorf("ParseRef(%q) = %q %q %v, want %q %q", tt.in, kind, name, err, tt.kind, tt.name)
+		}
+	}
+}

@@ -1,0 +1,174 @@
+package watch
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/target"
+)
+
+// syncWriter collects progress lines from the watch goroutine.
+type syncWriter struct {
+	mu    sync.Mutex
+	b     strings.Builder
+	lines chan string
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	for _, l := range strings.Split(strings.TrimSpace(string(p)), "\n") {
+		select {
+		case w.lines <- l:
+		default:
+		}
+	}
+	return len(p), nil
+}
+
+// rollout builds a Deployment mid-rollout: its new ReplicaSet and one pod of it, plus one pod of
+// an old ReplicaSet that is crash-looping (old pods must never be judged).
+func rollout() (*appsv1.Deployment, *appsv1.ReplicaSet, *corev1.Pod, *corev1.Pod) {
+	tmpl := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "api"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "api:v2"}}},
+	}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "prod", UID: "dep-uid", Generation: 2},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(1)), Template: tmpl,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}}},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 1},
+	}
+	ctrl := func(kind, name string, uid types.UID) []metav1.OwnerReference {
+		return []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, UID: uid, Controller: ptr(true)}}
+	}
+	newTmpl := tmpl.DeepCopy()
+	newTmpl.Labels["pod-template-hash"] = "new"
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "api-new", Namespace: "prod", UID: "rs-new", Labels: newTmpl.Labels,
+			Annotations: map[string]string{"deployment.kubernetes.io/revision": "2"}, OwnerReferences: ctrl("Deployment", "api", d.UID)},
+		Spec: appsv1.ReplicaSetSpec{Template: *newTmpl},
+	}
+	oldTmpl := tmpl.DeepCopy()
+	oldTmpl.Labels["pod-template-hash"] = "old"
+	oldTmpl.Spec.Containers[0].Image = "api:v1"
+	oldRS := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "api-old", Namespace: "prod", UID: "rs-old", Labels: oldTmpl.Labels,
+			OwnerReferences: ctrl("Deployment", "api", d.UID)},
+		Spec: appsv1.ReplicaSetSpec{Template: *oldTmpl},
+	}
+	newPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api-new-x", Namespace: "prod", Labels: newTmpl.Labels,
+		OwnerReferences: ctrl("ReplicaSet", "api-new", rs.UID)},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "api", State: running}}}}
+	oldPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api-old-y", Namespace: "prod", Labels: oldTmpl.Labels,
+		OwnerReferences: ctrl("ReplicaSet", "api-old", oldRS.UID)},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "api", RestartCount: 9,
+			State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}}}}
+	return d, rs, newPod, oldPod
+}
+
+func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
+	t.Parallel()
+	d, rs, newPod, oldPod := rollout()
+	oldRS := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-old", Namespace: "prod", UID: "rs-old"}}
+	client := fake.NewSimpleClientset(d, rs, oldRS, newPod, oldPod)
+	progress := &syncWriter{lines: make(chan string, 100)}
+	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan []Result, 1)
+	errc := make(chan error, 1)
+	go func() {
+		rs, err := w.Watch(ctx, []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+		errc <- err
+		done <- rs
+	}()
+	// Wait until the watch has judged the first state (the old pod's crash loop must not count).
+	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 0/1 available, 1 old pending termination")
+
+	crashed := newPod.DeepCopy()
+	crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1,
+		State: waiting("CrashLoopBackOff", "back-off 10s"), LastTerminationState: terminated(1, "Error")}
+	if _, err := client.CoreV1().Pods("prod").UpdateStatus(ctx, crashed, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	res := <-done
+	if len(res) != 1 || res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
+		t.Fatalf("results = %+v, want one failed CrashLoopBackOff", res)
+	}
+	if res[0].Revision != "2" || len(res[0].Pods) != 1 || res[0].Pods[0].Name != "api-new-x" {
+		t.Errorf("revision %q pods %v: want revision 2 and only the new pod", res[0].Revision, res[0].Pods)
+	}
+	if strings.Contains(progress.b.String(), "api-old-y") {
+		t.Errorf("progress mentions the old pod:\n%s", progress.b.String())
+	}
+}
+
+func TestWatchTimeoutSaysWhy(t *testing.T) {
+	t.Parallel()
+	d, rs, newPod, _ := rollout()
+	client := fake.NewSimpleClientset(d, rs, newPod)
+	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 300 * time.Millisecond}
+	res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Verdict != report.VerdictTimeout || res[0].Reason != "NotReady" || !strings.Contains(res[0].Message, "running but not ready: [api-new-x]") {
+		t.Fatalf("result = %s %s %q, want timeout NotReady naming the pod", res[0].Verdict, res[0].Reason, res[0].Message)
+	}
+}
+
+func TestWatchDeletedWorkloadFails(t *testing.T) {
+	t.Parallel()
+	d, rs, newPod, _ := rollout()
+	client := fake.NewSimpleClientset(d, rs, newPod)
+	progress := &syncWriter{lines: make(chan string, 100)}
+	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
+	errc := make(chan error, 1)
+	var res []Result
+	go func() {
+		var err error
+		res, err = w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+		errc <- err
+	}()
+	waitLine(t, progress.lines, "deployment/api:")
+	if err := client.AppsV1().Deployments("prod").Delete(context.Background(), "api", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "Deleted" {
+		t.Fatalf("result = %s %s, want failed Deleted", res[0].Verdict, res[0].Reason)
+	}
+}
+
+func waitLine(t *testing.T, lines <-chan string, prefix string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case l := <-lines:
+			if strings.HasPrefix(l, prefix) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no progress line starting %q", prefix)
+		}
+	}
+}
