@@ -1,0 +1,157 @@
+// Command gate watches the rollouts a `kubectl apply` started, fails fast on crash loops and other
+// fatal pod states, names the root cause with its evidence, optionally rolls back, and reports on
+// the terminal or, inside GitHub Actions, in the job summary, annotations, outputs and a sticky
+// pull-request comment.
+//
+// Exit codes: 0 healthy; 1 failed or timed out; 2 invalid input; 3 could not evaluate.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
+	"k8s.io/klog/v2"
+
+	"github.com/rollout-gate/rollout-gate/internal/app"
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/github"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+func main() {
+	// client-go logs retries through klog; the gate says what matters itself.
+	klog.SetLogger(logr.Discard())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		getenv: os.Getenv, now: time.Now, isTTY: isTerminal(os.Stdout),
+	})
+	stop()
+	os.Exit(code)
+}
+
+// env is everything run touches outside itself.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+	isTTY          bool
+	httpClient     *http.Client // GitHub API; nil = default
+}
+
+// run is the whole command; only it turns outcomes into exit codes.
+func run(ctx context.Context, args []string, e env) int {
+	inActions := e.getenv("GITHUB_ACTIONS") == "true"
+	if inActions {
+		args = append(app.ArgsFromInputs(e.getenv), args...)
+	}
+	o, err := app.Parse(args, e.stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "error: %v\n", err)
+		return fault.Code(err)
+	}
+
+	r, runErr := app.Run(ctx, o, app.Deps{Stdin: e.stdin, Progress: e.stderr, Getenv: e.getenv, Now: e.now})
+	code := fault.Code(runErr)
+	if runErr != nil && code != fault.ExitFailed {
+		fmt.Fprintf(e.stderr, "error: %v\n", runErr)
+	}
+
+	reportPath, werr := writeFiles(o, r, e.getenv, inActions)
+	if werr != nil {
+		fmt.Fprintf(e.stderr, "warning: %v\n", werr)
+	}
+	if code == fault.ExitHealthy || code == fault.ExitFailed || o.Output == "json" {
+		// For bad input or an unreachable cluster the error line above says all there is.
+		printReport(o, r, e, inActions)
+	}
+
+	if inActions {
+		p := &github.Publisher{
+			Getenv: e.getenv, Stdout: e.stdout, HTTPClient: e.httpClient,
+			Token: o.GitHubToken, CommentMode: o.Comment, CommentKey: o.CommentKey, PRNumber: o.PRNumber,
+		}
+		// Publishing never changes the verdict: failures come back as warnings, already printed.
+		_ = p.Publish(ctx, r, reportPath)
+	}
+	return code
+}
+
+// writeFiles writes --report-json and --report-markdown. In Actions the JSON report is always
+// written (to RUNNER_TEMP unless a path is given) so the report-path output names a file.
+func writeFiles(o *app.Options, r *report.Report, getenv func(string) string, inActions bool) (string, error) {
+	var errs []error
+	path := o.ReportJSON
+	if path == "" && inActions {
+		dir := getenv("RUNNER_TEMP")
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		path = filepath.Join(dir, "rollout-gate-report.json")
+	}
+	if path != "" {
+		js, err := report.JSON(r)
+		if err == nil {
+			err = os.WriteFile(path, js, 0o644)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("write JSON report %s: %w", path, err))
+			path = ""
+		}
+	}
+	if o.ReportMarkdown != "" {
+		md := report.Markdown(r, report.MarkdownOptions{Limit: report.SummaryLimit})
+		if err := os.WriteFile(o.ReportMarkdown, []byte(md), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("write Markdown report %s: %w", o.ReportMarkdown, err))
+		}
+	}
+	return path, errors.Join(errs...)
+}
+
+// printReport writes the result to stdout: JSON with -o json, otherwise the terminal report. In
+// Actions, text echoed from the cluster is fenced off from the runner's workflow commands.
+func printReport(o *app.Options, r *report.Report, e env, inActions bool) {
+	if o.Output == "json" {
+		js, err := report.JSON(r)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "error: render JSON report: %v\n", err)
+			return
+		}
+		e.stdout.Write(js)
+		return
+	}
+	color := e.isTTY && e.getenv("NO_COLOR") == "" && !inActions
+	render := func(w io.Writer) error { return report.Text(w, r, report.TextOptions{Color: color}) }
+	var err error
+	if inActions {
+		err = github.StopCommands(e.stdout, render)
+	} else {
+		err = render(e.stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "error: print report: %v\n", err)
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	return fi.Mode()&os.ModeCharDevice != 0 && !strings.EqualFold(os.Getenv("TERM"), "dumb")
+}

@@ -1,0 +1,132 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/e2e/framework"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// gateRun is one run of the gate binary.
+type gateRun struct {
+	Exit     int
+	Report   report.Report
+	Stdout   string
+	Stderr   string
+	Duration time.Duration
+	raw      []byte // the JSON report as written
+}
+
+// runGate runs the gate binary against the local cluster with args, plus --report-json.
+func runGate(t *testing.T, args ...string) gateRun {
+	t.Helper()
+	bin := framework.GateBinary(t)
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	args = append([]string{"--kubeconfig", framework.Kubeconfig(t), "--report-json", reportPath}, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	run := gateRun{Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start)}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		run.Exit = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("run gate: %v", err)
+	}
+	t.Logf("gate %s: exit %d in %s\nstderr:\n%s", strings.Join(args[4:], " "), run.Exit, run.Duration.Round(time.Millisecond), run.Stderr)
+	if raw, err := os.ReadFile(reportPath); err == nil {
+		run.raw = raw
+		if err := json.Unmarshal(raw, &run.Report); err != nil {
+			t.Fatalf("the JSON report does not parse: %v\n%s", err, raw)
+		}
+	}
+	if strings.Contains(run.Stderr, "goroutine ") || strings.Contains(run.Stderr, "panic:") && !strings.Contains(run.Stdout, "panic:") {
+		t.Errorf("the gate printed a stack trace:\n%s", run.Stderr)
+	}
+	return run
+}
+
+// workload finds a workload of the report by ref ("deployment/api").
+func (g gateRun) workload(t *testing.T, ref string) report.Workload {
+	t.Helper()
+	for _, w := range g.Report.Workloads {
+		if w.Ref() == ref {
+			return w
+		}
+	}
+	t.Fatalf("report has no %s; it has %+v", ref, g.Report.Workloads)
+	return report.Workload{}
+}
+
+// apply creates a workload, or updates it when it exists (a new revision), like kubectl apply.
+func apply(t *testing.T, c kubernetes.Interface, obj any) {
+	t.Helper()
+	var err error
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		err = upsert(c.AppsV1().Deployments(o.Namespace), o)
+	case *appsv1.StatefulSet:
+		err = upsert(c.AppsV1().StatefulSets(o.Namespace), o)
+	case *appsv1.DaemonSet:
+		err = upsert(c.AppsV1().DaemonSets(o.Namespace), o)
+	default:
+		t.Fatalf("apply: unsupported %T", obj)
+	}
+	if err != nil {
+		t.Fatalf("apply %T: %v", obj, err)
+	}
+}
+
+// upserter is what the typed clients of every workload kind have in common.
+type upserter[T metav1.Object] interface {
+	Create(context.Context, T, metav1.CreateOptions) (T, error)
+	Get(context.Context, string, metav1.GetOptions) (T, error)
+	Update(context.Context, T, metav1.UpdateOptions) (T, error)
+}
+
+func upsert[T metav1.Object](c upserter[T], obj T) error {
+	ctx := context.Background()
+	_, err := c.Create(ctx, obj, metav1.CreateOptions{})
+	if !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	cur, err := c.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	obj.SetResourceVersion(cur.GetResourceVersion())
+	_, err = c.Update(ctx, obj, metav1.UpdateOptions{})
+	return err
+}
+
+// writeManifest writes YAML to a file in the test's temp dir and returns its path.
+func writeManifest(t *testing.T, yaml string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "manifest.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -1,0 +1,177 @@
+// Package app is the gate's command: its options (kubectl's flag names), their validation, and
+// the run that ties target, watch, diagnose and rollback into one report. It knows Kubernetes and
+// nothing of GitHub; cmd/gate publishes the report where it runs.
+package app
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/target"
+	"github.com/rollout-gate/rollout-gate/internal/watch"
+)
+
+// Options are the gate's flags. Every action.yml input has the same name as one of them.
+type Options struct {
+	Kubeconfig string
+	Context    string
+	Namespace  string
+	Filenames  []string
+	Workloads  []string
+	Selector   string
+
+	Timeout        time.Duration
+	CrashTolerance int
+	PendingGrace   time.Duration
+	Soak           time.Duration
+
+	Output         string // text | json
+	ReportJSON     string
+	ReportMarkdown string
+	LogLines       int
+
+	Rollback        bool
+	RollbackTimeout time.Duration
+	DryRun          bool
+
+	// GitHub-only options: used when the gate runs as an Action (cmd/gate reads them).
+	GitHubToken string
+	Comment     string // on-failure | always | never
+	CommentKey  string
+	PRNumber    int
+}
+
+// FlagSet returns the gate's flags bound to o, with the defaults set.
+func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
+	p := watch.DefaultPolicy()
+	fs := pflag.NewFlagSet("gate", pflag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.SortFlags = false
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&o.Context, "context", "", "the kubeconfig context to use")
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of workloads that do not name one (default: the context's namespace, else default)")
+	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "applied manifests: file, folder, glob, or - for stdin (repeatable)")
+	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds (repeatable)")
+	fs.StringVarP(&o.Selector, "selector", "l", "", "watch the deployments, statefulsets and daemonsets matching this label selector")
+	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a rollout that is still incomplete after this long (verdict timeout)")
+	fs.IntVar(&o.CrashTolerance, "crash-tolerance", p.CrashTolerance, "crashes of one container of the new revision tolerated before the gate fails (0: fail on the first)")
+	fs.DurationVar(&o.PendingGrace, "pending-grace", p.PendingGrace, "how long a pod may stay unschedulable or retry a transient start-up error before the gate fails")
+	fs.DurationVar(&o.Soak, "soak", p.Soak, "keep watching a complete rollout this long to catch a crash right after ready")
+	fs.StringVarP(&o.Output, "output", "o", "text", "output format on stdout: text or json")
+	fs.StringVar(&o.ReportJSON, "report-json", "", "also write the JSON report (schema v1) to this file")
+	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")
+	fs.IntVar(&o.LogLines, "log-lines", 50, "log lines to show from each failing container")
+	fs.BoolVar(&o.Rollback, "rollback", false, "roll failed workloads back to their previous revision (kubectl rollout undo) and verify the rollback")
+	fs.DurationVar(&o.RollbackTimeout, "rollback-timeout", 5*time.Minute, "how long to wait for a rollback to become healthy")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "with --rollback: say what would be rolled back and change nothing")
+	fs.StringVar(&o.GitHubToken, "github-token", "", "GitHub token for the pull-request comment (Actions only)")
+	fs.StringVar(&o.Comment, "comment", "on-failure", "pull-request comment: on-failure, always or never (Actions only)")
+	fs.StringVar(&o.CommentKey, "comment-key", "", "key of the sticky comment (default: namespace and workloads)")
+	fs.IntVar(&o.PRNumber, "pr-number", 0, "pull request to comment on when the event does not name one (Actions only)")
+	return fs
+}
+
+// Parse reads args into a new Options. Bad flags are fault.Invalid errors.
+func Parse(args []string, errOut io.Writer) (*Options, error) {
+	o := &Options{}
+	fs := o.FlagSet(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			fmt.Fprintf(errOut, "Usage: gate [flags]\n\nWatch the rollouts an apply started, fail fast on crash loops, diagnose and report.\n\n%s", fs.FlagUsages())
+			return nil, err
+		}
+		return nil, fault.Invalidf("%v; run `gate --help` for the flags", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fault.Invalidf("unexpected argument %q; name workloads with --workload KIND/NAME or -f FILE", fs.Arg(0))
+	}
+	return o, nil
+}
+
+// Validate checks the options without touching the cluster; each error names the bad value and the fix.
+func (o *Options) Validate() error {
+	if len(o.Filenames) == 0 && len(o.Workloads) == 0 && o.Selector == "" {
+		return fault.Invalidf("nothing to watch: give the applied manifests with -f, workloads with --workload deployment/NAME, or a label selector with -l")
+	}
+	for _, w := range o.Workloads {
+		if _, _, err := target.ParseRef(w); err != nil {
+			return err
+		}
+	}
+	if o.Timeout <= 0 {
+		return fault.Invalidf("--timeout %s: must be positive, e.g. --timeout 5m", o.Timeout)
+	}
+	if o.CrashTolerance < 0 {
+		return fault.Invalidf("--crash-tolerance %d: must be 0 or more (0 fails on the first crash)", o.CrashTolerance)
+	}
+	if o.PendingGrace < 0 || o.Soak < 0 {
+		return fault.Invalidf("--pending-grace and --soak must not be negative")
+	}
+	if o.Output != "text" && o.Output != "json" {
+		return fault.Invalidf("--output %q: use text or json", o.Output)
+	}
+	if o.LogLines < 0 || o.LogLines > 10000 {
+		return fault.Invalidf("--log-lines %d: use a number from 0 to 10000", o.LogLines)
+	}
+	if o.RollbackTimeout <= 0 {
+		return fault.Invalidf("--rollback-timeout %s: must be positive, e.g. --rollback-timeout 5m", o.RollbackTimeout)
+	}
+	if o.DryRun && !o.Rollback {
+		return fault.Invalidf("--dry-run only applies to --rollback; add --rollback to see what would be rolled back")
+	}
+	switch o.Comment {
+	case "on-failure", "always", "never":
+	default:
+		return fault.Invalidf("--comment %q: use on-failure, always or never", o.Comment)
+	}
+	if o.PRNumber < 0 {
+		return fault.Invalidf("--pr-number %d: must be a pull request number", o.PRNumber)
+	}
+	return nil
+}
+
+// Policy is the judge's policy from the options.
+func (o *Options) Policy() watch.Policy {
+	return watch.Policy{CrashTolerance: o.CrashTolerance, PendingGrace: o.PendingGrace, Soak: o.Soak}
+}
+
+// ArgsFromInputs turns the Action's INPUT_* variables into flags: an input has the name of its
+// flag, multi-line inputs repeat a repeatable flag, and empty inputs are left to the defaults.
+func ArgsFromInputs(getenv func(string) string) []string {
+	var args []string
+	fs := (&Options{}).FlagSet(io.Discard)
+	fs.VisitAll(func(f *pflag.Flag) {
+		v := strings.TrimSpace(getenv("INPUT_" + strings.ToUpper(f.Name)))
+		if v == "" {
+			return
+		}
+		if f.Value.Type() == "stringArray" {
+			for _, line := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == ',' }) {
+				if line = strings.TrimSpace(line); line != "" {
+					args = append(args, "--"+f.Name+"="+line)
+				}
+			}
+			return
+		}
+		if f.Value.Type() == "bool" {
+			if b, err := strconv.ParseBool(v); err == nil {
+				v = strconv.FormatBool(b)
+			}
+		}
+		args = append(args, "--"+f.Name+"="+v)
+	})
+	return args
+}
+
+// FlagNames lists every flag name (the contract action.yml's inputs are held to).
+func FlagNames() []string {
+	var names []string
+	(&Options{}).FlagSet(io.Discard).VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	return names
+}

@@ -1,0 +1,312 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/rollout-gate/rollout-gate/internal/diagnose"
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/rollback"
+	"github.com/rollout-gate/rollout-gate/internal/target"
+	"github.com/rollout-gate/rollout-gate/internal/watch"
+)
+
+// Deps are the seams of a run: where input comes from, where progress goes, the clock, and how
+// the Kubernetes client is made.
+type Deps struct {
+	Stdin    io.Reader
+	Progress io.Writer
+	Getenv   func(string) string
+	Now      func() time.Time
+	// Connect builds the client and the default namespace; nil uses the kubeconfig.
+	Connect func(o *Options, getenv func(string) string) (kubernetes.Interface, string, error)
+}
+
+// Run judges the rollouts the options name and returns the report. The error classifies the
+// outcome for the exit code: nil when healthy, a plain error when failed or timed out, and a fault
+// when the input was invalid or the gate could not evaluate. The report is never nil.
+func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
+	d = d.withDefaults()
+	r := &report.Report{SchemaVersion: report.SchemaVersion, StartedAt: d.Now().UTC(), Namespace: o.Namespace, Context: o.Context}
+	fail := func(err error) (*report.Report, error) {
+		r.Verdict, r.Message, r.FinishedAt = report.VerdictError, err.Error(), d.Now().UTC()
+		if r.Workloads == nil {
+			r.Workloads = []report.Workload{}
+		}
+		return r, err
+	}
+	if err := o.Validate(); err != nil {
+		return fail(err)
+	}
+	client, ns, err := d.Connect(o, d.Getenv)
+	if err != nil {
+		return fail(err)
+	}
+	r.Namespace = ns
+
+	targets, err := resolveTargets(ctx, client, o, ns, d.Stdin)
+	if err != nil {
+		return fail(err)
+	}
+	for _, t := range targets {
+		if t.Skipped {
+			r.Workloads = append(r.Workloads, report.Workload{Kind: t.Kind, Namespace: t.Namespace, Name: t.Name,
+				Verdict: report.VerdictSkipped, Message: "the gate judges Deployments, StatefulSets and DaemonSets only",
+				Source: source(t)})
+		}
+	}
+	r.Namespace = commonNamespace(targets, ns)
+	if err := target.CheckExists(ctx, client, targets); err != nil {
+		return fail(err)
+	}
+
+	w := &watch.Watcher{Client: client, Policy: o.Policy(), Timeout: o.Timeout, Progress: d.Progress, Now: d.Now}
+	results, err := w.Watch(ctx, targets)
+	if err != nil {
+		return fail(err)
+	}
+
+	judged := make([]report.Workload, len(results))
+	dg := &diagnose.Diagnoser{Client: client, LogLines: o.LogLines, Now: d.Now}
+	var wg sync.WaitGroup
+	for i, res := range results {
+		judged[i] = workloadOf(res)
+		if res.Verdict == report.VerdictHealthy {
+			continue
+		}
+		wg.Add(1)
+		go func(i int, res watch.Result) {
+			defer wg.Done()
+			fmt.Fprintf(d.Progress, "%s: %s; diagnosing\n", res.Workload.Ref(), res.Verdict)
+			out, err := dg.Diagnose(ctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
+				Reason: res.Reason, Message: res.Message})
+			if err != nil {
+				judged[i].Message += fmt.Sprintf(" (diagnosis incomplete: %v)", err)
+			}
+			applyDiagnosis(&judged[i], out)
+		}(i, res)
+	}
+	wg.Wait()
+
+	if o.Rollback {
+		rb := &rollback.Rollbacker{Client: client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify}
+		for i := range judged {
+			if judged[i].Verdict != report.VerdictFailed && judged[i].Verdict != report.VerdictTimeout {
+				continue
+			}
+			fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])
+			res := rb.Undo(ctx, judged[i].Kind, judged[i].Namespace, judged[i].Name)
+			judged[i].Rollback = &res
+			fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", judged[i].Ref(), res.Status, res.Message)
+			if res.Status == "rolled-back" {
+				r.RolledBack = true
+			}
+		}
+	}
+
+	r.Workloads = append(judged, r.Workloads...)
+	r.Verdict = overall(judged)
+	r.FinishedAt = d.Now().UTC()
+	if r.Verdict == report.VerdictHealthy {
+		return r, nil
+	}
+	return r, fmt.Errorf("%s", r.Headline())
+}
+
+func (d Deps) withDefaults() Deps {
+	if d.Stdin == nil {
+		d.Stdin = os.Stdin
+	}
+	if d.Progress == nil {
+		d.Progress = io.Discard
+	}
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Connect == nil {
+		d.Connect = Connect
+	}
+	return d
+}
+
+// resolveTargets gathers the workloads from -f, --workload and -l.
+func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns string, stdin io.Reader) ([]target.Workload, error) {
+	var ts []target.Workload
+	if len(o.Filenames) > 0 {
+		fromFiles, err := target.FromManifests(o.Filenames, ns, stdin)
+		if err != nil {
+			return nil, err
+		}
+		if len(fromFiles) == 0 {
+			return nil, fault.Invalidf("the manifests given with -f hold no Kubernetes object")
+		}
+		ts = append(ts, fromFiles...)
+	}
+	for _, ref := range o.Workloads {
+		kind, name, err := target.ParseRef(ref)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, target.Workload{Kind: kind, Namespace: ns, Name: name})
+	}
+	if o.Selector != "" {
+		sel, err := target.Select(ctx, c, ns, o.Selector)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, sel...)
+	}
+	ts = target.Dedupe(ts)
+	judgeable := 0
+	for _, t := range ts {
+		if !t.Skipped {
+			judgeable++
+		}
+	}
+	if judgeable == 0 {
+		return nil, fault.Invalidf("the manifests hold no Deployment, StatefulSet or DaemonSet to watch (found: %s)", target.String(ts))
+	}
+	return ts, nil
+}
+
+// Connect loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else
+// ~/.kube/config) and returns a client and the namespace to use.
+func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if o.Kubeconfig != "" {
+		if _, err := os.Stat(o.Kubeconfig); err != nil {
+			return nil, "", fault.Invalidf("--kubeconfig %s: %v; give the path of a kubeconfig file", o.Kubeconfig, err)
+		}
+		rules.ExplicitPath = o.Kubeconfig
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
+	if o.Namespace != "" {
+		overrides.Context.Namespace = o.Namespace
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", fault.Invalidf("load kubeconfig: %v; point --kubeconfig (or $KUBECONFIG) at a valid kubeconfig, and --context at one of its contexts", err)
+	}
+	if err := checkReachableFromContainer(cfg, getenv); err != nil {
+		return nil, "", err
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil || ns == "" {
+		ns = "default"
+	}
+	cfg.UserAgent = "rollout-gate"
+	cfg.QPS, cfg.Burst = 50, 100
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
+	}
+	return client, ns, nil
+}
+
+// checkReachableFromContainer catches the classic kind-on-a-runner mistake: inside a container
+// action, 127.0.0.1 is the container itself, not the runner where kind's API server listens.
+func checkReachableFromContainer(cfg *rest.Config, getenv func(string) string) error {
+	if getenv("GITHUB_ACTIONS") != "true" || !inContainer(getenv) {
+		return nil
+	}
+	u, err := url.Parse(cfg.Host)
+	if err != nil {
+		return nil
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil
+	}
+	return fault.CannotEvaluatef("the kubeconfig points at %s, which inside this container action is the container itself, not the runner. "+
+		"For kind, create the cluster with `networking.apiServerAddress: \"172.17.0.1\"` (the docker0 gateway) in its config "+
+		"so one kubeconfig works from the runner and from containers; see the README, \"kind on GitHub runners\"", cfg.Host)
+}
+
+// inContainer: the Actions runner starts container actions with /github/workspace mounted.
+func inContainer(getenv func(string) string) bool {
+	if getenv("ROLLOUT_GATE_IN_CONTAINER") == "true" {
+		return true
+	}
+	_, err := os.Stat("/.dockerenv")
+	return err == nil
+}
+
+// commonNamespace is the namespace all workloads share, or "" when they span several.
+func commonNamespace(ts []target.Workload, fallback string) string {
+	ns := ""
+	for _, t := range ts {
+		if ns != "" && t.Namespace != ns {
+			return ""
+		}
+		ns = t.Namespace
+	}
+	if ns == "" {
+		return fallback
+	}
+	return ns
+}
+
+func overall(ws []report.Workload) report.Verdict {
+	v := report.VerdictHealthy
+	for _, w := range ws {
+		switch w.Verdict {
+		case report.VerdictFailed:
+			return report.VerdictFailed
+		case report.VerdictTimeout:
+			v = report.VerdictTimeout
+		case report.VerdictError:
+			if v == report.VerdictHealthy {
+				v = report.VerdictError
+			}
+		}
+	}
+	return v
+}
+
+func source(t target.Workload) *report.Source {
+	if t.File == "" {
+		return nil
+	}
+	return &report.Source{File: t.File, Line: t.Line}
+}
+
+func workloadOf(res watch.Result) report.Workload {
+	return report.Workload{
+		Kind: res.Workload.Kind, Namespace: res.Workload.Namespace, Name: res.Workload.Name,
+		Revision: res.Revision, Verdict: res.Verdict, Reason: res.Reason, Message: res.Message,
+		Source: source(res.Workload), Pods: []report.Pod{}, Findings: []report.Finding{}, Changes: []report.Change{},
+		Duration: report.Seconds(res.DecidedAt.Sub(res.Since)),
+	}
+}
+
+func applyDiagnosis(w *report.Workload, out diagnose.Result) {
+	if len(out.Pods) > 0 {
+		w.Pods = out.Pods
+	}
+	if out.Findings != nil {
+		w.Findings = out.Findings
+	}
+	if out.Changes != nil {
+		w.Changes = out.Changes
+	}
+	w.Events, w.Timeline = out.Events, out.Timeline
+	if w.Revision == "" {
+		w.Revision = out.Revision
+	}
+}
