@@ -109,7 +109,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 			res := rb.Undo(ctx, judged[i].Kind, judged[i].Namespace, judged[i].Name)
 			judged[i].Rollback = &res
 			fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", judged[i].Ref(), res.Status, res.Message)
-			if res.Status == "rolled-back" {
+			if res.Undone {
 				r.RolledBack = true
 			}
 		}

@@ -194,6 +194,9 @@ type Rollback struct {
 	Message      string   `json:"message"`
 	Duration     Duration `json:"durationSeconds"`
 	DeletedPods  []string `json:"deletedPods,omitempty"`
+	// Undone is true when the undo was applied to the cluster, even if the workload then failed or
+	// timed out: "failed" alone does not say whether production was changed.
+	Undone bool `json:"undone"`
 	// Changes is what the undo changes (or, in a dry run, would change) in the pod template:
 	// Before is the failed revision, After the revision rolled back to.
 	Changes []Change `json:"changes,omitempty"`

@@ -1,0 +1,229 @@
+// Package github publishes a rollout-gate report where people look inside GitHub Actions: the step
+// summary, the step outputs, error annotations on the manifests, and one sticky pull-request
+// comment. Rendering is report's job; this package only does the I/O, and it never fails the
+// gate: whatever GitHub refuses becomes a warning, and the summary and outputs are written first.
+package github
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// Comment modes.
+const (
+	CommentOnFailure = "on-failure" // post when the rollout is not healthy; later update that comment when it is
+	CommentAlways    = "always"
+	CommentNever     = "never"
+)
+
+// CheckCommentMode validates a comment mode, for the CLI's Validate.
+func CheckCommentMode(mode string) error {
+	switch mode {
+	case "", CommentOnFailure, CommentAlways, CommentNever:
+		return nil
+	}
+	return fmt.Errorf("comment mode %q is not one of %s, %s, %s", mode, CommentOnFailure, CommentAlways, CommentNever)
+}
+
+// maxAnnotations is GitHub's limit of error annotations shown per step; more are dropped silently.
+const maxAnnotations = 10
+
+// botLogin is the author of comments made with GITHUB_TOKEN, which cannot call GET /user.
+const botLogin = "github-actions[bot]"
+
+// InActions reports whether the process runs inside GitHub Actions.
+func InActions(getenv func(string) string) bool { return getenv("GITHUB_ACTIONS") == "true" }
+
+// Publisher writes a report to GitHub. Every field is a seam: tests give a fake environment, a
+// buffer, an httptest client and an instant Sleep.
+type Publisher struct {
+	Getenv     func(string) string                        // GITHUB_* come through here; nil = os.Getenv
+	Stdout     io.Writer                                  // workflow commands; nil = os.Stdout
+	HTTPClient *http.Client                               // nil = http.DefaultClient
+	Sleep      func(context.Context, time.Duration) error // waits between retries; nil = a timer
+	Now        func() time.Time                           // for x-ratelimit-reset; nil = time.Now
+
+	// Token authenticates API calls. It is masked with ::add-mask:: before any use. Empty means
+	// INPUT_GITHUB-TOKEN, then GITHUB_TOKEN from Getenv.
+	Token string
+	// CommentMode is on-failure (default), always or never.
+	CommentMode string
+	// CommentKey tells this deploy's comment from others on the same PR (another environment or
+	// namespace). Empty means DefaultCommentKey of the report.
+	CommentKey string
+	// PRNumber is an explicit pull request to comment on; 0 means find it from the event.
+	PRNumber int
+}
+
+// Publish writes, in this order, the step summary (GITHUB_STEP_SUMMARY), the outputs verdict,
+// cause, rolled-back and report-path (GITHUB_OUTPUT), ::error annotations on the manifest of each
+// failing workload (at most 10; the rest are listed in the summary), and the sticky PR comment. It
+// never fails the gate: it returns warnings, each already printed as ::warning::.
+func (p *Publisher) Publish(ctx context.Context, r *report.Report, reportPath string) []string {
+	s := p.session()
+	if s.token != "" {
+		_ = command(s.out, "add-mask", nil, s.token)
+	}
+	annotated, rest := pickAnnotations(r)
+	var notes []string
+	if len(rest) > 0 {
+		notes = append(notes, fmt.Sprintf("GitHub shows at most %d error annotations per step; these failing workloads were not annotated: %s.",
+			maxAnnotations, strings.Join(rest, ", ")))
+	}
+	s.summary(r, notes)
+	s.outputs(r, reportPath)
+	s.annotate(annotated)
+	s.comment(ctx, r)
+	return s.warnings
+}
+
+// session is one Publish call: the publisher's settings with defaults filled in, and the warnings.
+type session struct {
+	*Publisher
+	getenv   func(string) string
+	out      io.Writer
+	token    string
+	warnings []string
+}
+
+func (p *Publisher) session() *session {
+	s := &session{Publisher: p, getenv: p.Getenv, out: p.Stdout, token: p.Token}
+	if s.getenv == nil {
+		s.getenv = os.Getenv
+	}
+	if s.out == nil {
+		s.out = os.Stdout
+	}
+	if s.token == "" {
+		s.token = s.getenv("INPUT_GITHUB-TOKEN")
+	}
+	if s.token == "" {
+		s.token = s.getenv("GITHUB_TOKEN")
+	}
+	return s
+}
+
+func (s *session) warn(format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	s.warnings = append(s.warnings, msg)
+	_ = command(s.out, "warning", nil, msg)
+}
+
+func (s *session) notice(format string, a ...any) {
+	_ = command(s.out, "notice", nil, fmt.Sprintf(format, a...))
+}
+
+func (s *session) summary(r *report.Report, notes []string) {
+	path := s.getenv("GITHUB_STEP_SUMMARY")
+	if path == "" {
+		return // not in Actions
+	}
+	limit := report.SummaryLimit
+	if fi, err := os.Stat(path); err == nil {
+		limit -= int(fi.Size()) // the limit is per step, and the file may already hold something
+	}
+	md := report.Markdown(r, report.MarkdownOptions{Limit: max(limit, 1024), Notes: notes})
+	if err := appendFile(path, md); err != nil {
+		s.warn("could not write the job summary to GITHUB_STEP_SUMMARY: %v", err)
+	}
+}
+
+func (s *session) outputs(r *report.Report, reportPath string) {
+	path := s.getenv("GITHUB_OUTPUT")
+	if path == "" {
+		return
+	}
+	kv := [][2]string{
+		{"verdict", string(r.Verdict)},
+		{"cause", string(r.TopCause())},
+		{"rolled-back", strconv.FormatBool(r.RolledBack)},
+		{"report-path", reportPath},
+	}
+	if err := appendFile(path, outputs(kv)); err != nil {
+		s.warn("could not write the step outputs to GITHUB_OUTPUT: %v", err)
+	}
+}
+
+type annotation struct {
+	file, title, msg string
+	line             int
+}
+
+// pickAnnotations returns an annotation for each of the first failing workloads that came from a
+// manifest, and names the ones beyond GitHub's limit.
+func pickAnnotations(r *report.Report) (picked []annotation, rest []string) {
+	for i := range r.Workloads {
+		w := &r.Workloads[i]
+		if !w.Verdict.Failing() || w.Source == nil || w.Source.File == "" {
+			continue
+		}
+		if len(picked) == maxAnnotations {
+			rest = append(rest, fmt.Sprintf("%s (%s:%d)", w.Ref(), w.Source.File, w.Source.Line))
+			continue
+		}
+		title := "rollout-gate: " + w.Ref() + " " + string(w.Verdict)
+		if len(w.Findings) > 0 && w.Findings[0].Cause != "" {
+			title += " (" + string(w.Findings[0].Cause) + ")"
+		}
+		msg := w.Headline()
+		if fix := firstCommand(w); fix != "" {
+			msg += "\nFix: " + fix
+		}
+		picked = append(picked, annotation{file: w.Source.File, line: max(w.Source.Line, 1), title: title, msg: msg})
+	}
+	return picked, rest
+}
+
+// firstCommand is the first fix command of a workload's first finding that is not a comment.
+func firstCommand(w *report.Workload) string {
+	if len(w.Findings) == 0 {
+		return ""
+	}
+	for _, c := range w.Findings[0].Fix {
+		if c = strings.TrimSpace(c); c != "" && !strings.HasPrefix(c, "#") {
+			return c
+		}
+	}
+	return ""
+}
+
+func (s *session) annotate(as []annotation) {
+	for _, a := range as {
+		props := map[string]string{"file": a.file, "line": strconv.Itoa(a.line), "title": a.title}
+		_ = command(s.out, "error", props, a.msg)
+	}
+}
+
+// DefaultCommentKey names the deploy a comment belongs to: the namespace and the workloads, so
+// that deploys of other namespaces or apps to the same PR keep their own comments. Long keys are
+// shortened to a hash. The CLI should pass an explicit key when the workloads are not known (a
+// report with verdict error has none), so that such a run updates the same comment.
+func DefaultCommentKey(r *report.Report) string {
+	refs := make([]string, 0, len(r.Workloads))
+	for i := range r.Workloads {
+		w := &r.Workloads[i]
+		ref := w.Ref()
+		if w.Namespace != "" && w.Namespace != r.Namespace {
+			ref = w.Namespace + "/" + ref
+		}
+		refs = append(refs, ref)
+	}
+	slices.Sort(refs)
+	key := r.Namespace + ":" + strings.Join(refs, ",")
+	if len(key) > 120 {
+		sum := sha256.Sum256([]byte(strings.Join(refs, ",")))
+		key = r.Namespace + ":" + hex.EncodeToString(sum[:8])
+	}
+	return key
+}

@@ -1,0 +1,745 @@
+package github
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+const (
+	testToken = "ghs_test_token_123"
+	headSHA   = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+	marker    = "<!-- rollout-gate:production:deployment/api -->"
+)
+
+var fixedNow = time.Date(2026, 4, 4, 8, 30, 0, 0, time.UTC)
+
+func failing() *report.Report {
+	return &report.Report{
+		SchemaVersion: 1, Verdict: report.VerdictFailed, Namespace: "production",
+		StartedAt: fixedNow.Add(-time.Minute), FinishedAt: fixedNow,
+		Workloads: []report.Workload{{
+			Kind: "Deployment", Namespace: "production", Name: "api", Revision: "5", Verdict: report.VerdictFailed,
+			Reason: "CreateContainerConfigError", Source: &report.Source{File: "k8s/api.yaml", Line: 12},
+			Findings: []report.Finding{{
+				Cause: report.CauseMissingSecretKey, Pod: "api-7d4b9c-xkp2z", Container: "api",
+				Summary:    "key DB_PASSWORD missing from Secret production/api-db-credentials",
+				Confidence: report.ConfidenceHigh,
+				Fix:        []string{"# add the key", "kubectl rollout restart deployment/api -n production"},
+			}},
+		}},
+	}
+}
+
+func healthy() *report.Report {
+	return &report.Report{
+		SchemaVersion: 1, Verdict: report.VerdictHealthy, Namespace: "production",
+		Workloads: []report.Workload{{Kind: "Deployment", Namespace: "production", Name: "api", Verdict: report.VerdictHealthy,
+			Pods: []report.Pod{{Name: "api-1", Ready: true}}}},
+	}
+}
+
+// harness is the environment a runner gives a container action: the GITHUB_* variables, the
+// event payload and the command files in a temp dir, stdout in a buffer, and the fake API.
+type harness struct {
+	t      *testing.T
+	api    *apiMock
+	env    map[string]string
+	dir    string
+	stdout bytes.Buffer
+	sleeps []time.Duration
+}
+
+func newHarness(t *testing.T, eventName, payload string) *harness {
+	t.Helper()
+	h := &harness{t: t, api: newAPI(t), dir: t.TempDir()}
+	eventPath := filepath.Join(h.dir, "event.json")
+	if err := os.WriteFile(eventPath, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.env = map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_REPOSITORY":   "octo/shop",
+		"GITHUB_EVENT_NAME":   eventName,
+		"GITHUB_EVENT_PATH":   eventPath,
+		"GITHUB_SHA":          headSHA,
+		"GITHUB_STEP_SUMMARY": filepath.Join(h.dir, "summary.md"),
+		"GITHUB_OUTPUT":       filepath.Join(h.dir, "output"),
+		"GITHUB_API_URL":      h.api.URL(),
+	}
+	return h
+}
+
+func (h *harness) publisher(mode string) *Publisher {
+	return &Publisher{
+		Getenv:      func(k string) string { return h.env[k] },
+		Stdout:      &h.stdout,
+		HTTPClient:  h.api.srv.Client(),
+		Sleep:       func(_ context.Context, d time.Duration) error { h.sleeps = append(h.sleeps, d); return nil },
+		Now:         func() time.Time { return fixedNow },
+		Token:       testToken,
+		CommentMode: mode,
+	}
+}
+
+func (h *harness) publish(r *report.Report, mode string) []string {
+	return h.publisher(mode).Publish(context.Background(), r, "/github/workspace/rollout-gate.json")
+}
+
+// outputs parses GITHUB_OUTPUT back, checking each delimiter is random and fresh.
+func (h *harness) outputs() map[string]string {
+	h.t.Helper()
+	b, err := os.ReadFile(h.env["GITHUB_OUTPUT"])
+	if err != nil {
+		h.t.Fatalf("read outputs: %v", err)
+	}
+	return parseOutputs(h.t, string(b))
+}
+
+func parseOutputs(t *testing.T, s string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	seen := map[string]bool{}
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok || !strings.HasPrefix(delim, "ghadelimiter_") || len(delim) < len("ghadelimiter_")+20 {
+			t.Fatalf("line %d is not name<<ghadelimiter_RANDOM: %q", i, lines[i])
+		}
+		if seen[delim] {
+			t.Errorf("delimiter %s used twice", delim)
+		}
+		seen[delim] = true
+		var value []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			value = append(value, lines[i])
+		}
+		if i == len(lines) {
+			t.Fatalf("output %s: delimiter never closed", name)
+		}
+		out[name] = strings.Join(value, "\n")
+	}
+	return out
+}
+
+func (h *harness) summary() string {
+	h.t.Helper()
+	b, err := os.ReadFile(h.env["GITHUB_STEP_SUMMARY"])
+	if err != nil {
+		h.t.Fatalf("read summary: %v", err)
+	}
+	return string(b)
+}
+
+// stubUser answers GET /user like GITHUB_TOKEN does.
+func (h *harness) stubUser() {
+	h.api.on("GET", "/user").reply(403, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/users/users#get-the-authenticated-user"}`)
+}
+
+func (h *harness) stubComments(number int, page string, comments []map[string]any, header ...string) {
+	q := "per_page=100"
+	if page != "" {
+		q = "page=" + page + "&per_page=100"
+	}
+	h.api.on("GET", fmt.Sprintf("/repos/octo/shop/issues/%d/comments", number)).withQuery(q).replyJSON(200, comments, header...)
+}
+
+func comment(id int, login, body string) map[string]any {
+	return map[string]any{"id": id, "body": body, "user": map[string]any{"login": login}}
+}
+
+func wantNoWarnings(t *testing.T, warnings []string) {
+	t.Helper()
+	if len(warnings) > 0 {
+		t.Errorf("unexpected warnings: %q", warnings)
+	}
+}
+
+func TestPullRequestCreatesComment(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7,"head":{"sha":"`+headSHA+`"}}}`)
+	h.stubUser()
+	h.stubComments(7, "", nil)
+	h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
+		body := commentBody(t, b)
+		mustContain(t, "comment", body, "## ❌ deployment/api failed: key DB\\_PASSWORD missing from Secret production/api-db-credentials")
+		if !strings.HasSuffix(body, "\n"+marker+"\n") {
+			t.Errorf("comment does not end with the marker:\n%s", body)
+		}
+	}).replyJSON(201, map[string]any{"id": 99, "html_url": "https://github.com/octo/shop/pull/7#issuecomment-99"})
+
+	wantNoWarnings(t, h.publish(failing(), ""))
+
+	want := "::add-mask::" + testToken + "\n" +
+		"::error file=k8s/api.yaml,line=12,title=rollout-gate%3A deployment/api failed (missing-secret-key)::" +
+		"deployment/api failed: key DB_PASSWORD missing from Secret production/api-db-credentials%0AFix: kubectl rollout restart deployment/api -n production\n" +
+		"::notice::rollout-gate posted its comment on pull request #7: https://github.com/octo/shop/pull/7#issuecomment-99\n"
+	if got := h.stdout.String(); got != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
+	}
+	outs := h.outputs()
+	wantOuts := map[string]string{"verdict": "failed", "cause": "missing-secret-key", "rolled-back": "false", "report-path": "/github/workspace/rollout-gate.json"}
+	if fmt.Sprint(outs) != fmt.Sprint(wantOuts) {
+		t.Errorf("outputs = %v, want %v", outs, wantOuts)
+	}
+	mustContain(t, "summary", h.summary(), "## ❌ deployment/api failed")
+	if strings.Contains(h.summary(), "<!--") {
+		t.Errorf("the summary needs no marker")
+	}
+}
+
+func TestRerunUpdatesInPlace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request_target", `{"pull_request":{"number":7}}`)
+	h.stubUser()
+	h.stubComments(7, "", []map[string]any{
+		comment(10, "mallory", "I pasted your marker "+marker),
+		comment(11, "github-actions[bot]", "## ❌ old report\n\n"+marker+"\n"),
+		comment(12, "github-actions[bot]", "another deploy\n<!-- rollout-gate:staging:deployment/api -->\n"),
+	})
+	want, _ := json.Marshal(map[string]string{"body": report.Markdown(failing(), report.MarkdownOptions{Limit: report.CommentLimit, Marker: marker})})
+	h.api.on("PATCH", "/repos/octo/shop/issues/comments/11").wantBody(string(want)).
+		replyJSON(200, map[string]any{"id": 11, "html_url": "https://github.com/octo/shop/pull/7#issuecomment-11"})
+
+	wantNoWarnings(t, h.publish(failing(), CommentOnFailure))
+	mustContain(t, "stdout", h.stdout.String(), "::notice::rollout-gate updated its comment on pull request #7")
+}
+
+func TestTokenUserOwnsComments(t *testing.T) {
+	t.Parallel()
+	// With a personal token GET /user works, and that login (not the bot) owns the comment.
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.api.on("GET", "/user").replyJSON(200, map[string]any{"login": "deploy-bot"})
+	h.stubComments(7, "", []map[string]any{
+		comment(11, "github-actions[bot]", marker),
+		comment(12, "deploy-bot", marker),
+	})
+	h.api.on("PATCH", "/repos/octo/shop/issues/comments/12").replyJSON(200, map[string]any{"id": 12})
+	wantNoWarnings(t, h.publish(failing(), CommentAlways))
+}
+
+func TestCommentsArePaged(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.stubUser()
+	var page1 []map[string]any
+	for i := range 100 {
+		page1 = append(page1, comment(1000+i, "someone", "lgtm"))
+	}
+	next := fmt.Sprintf(`<%s/repositories/1/issues/7/comments?page=2&per_page=100>; rel="next", <%s/repositories/1/issues/7/comments?page=3&per_page=100>; rel="last"`, h.api.URL(), h.api.URL())
+	h.stubComments(7, "", page1, "Link", next)
+	next = fmt.Sprintf(`<%s/repositories/1/issues/7/comments?page=3&per_page=100>; rel="next"`, h.api.URL())
+	h.stubComments(7, "2", []map[string]any{comment(2000, "someone", "nit")}, "Link", next)
+	h.stubComments(7, "3", []map[string]any{comment(3000, "github-actions[bot]", marker)})
+	h.api.on("PATCH", "/repos/octo/shop/issues/comments/3000").replyJSON(200, map[string]any{"id": 3000})
+	wantNoWarnings(t, h.publish(failing(), ""))
+}
+
+func TestFindsPullRequestByCommit(t *testing.T) {
+	t.Parallel()
+	open := []map[string]any{{"number": 3, "state": "closed"}, {"number": 5, "state": "open"}}
+	for _, tc := range []struct {
+		event, payload, sha string
+	}{
+		{"push", `{"after":"` + headSHA + `"}`, headSHA},
+		{"workflow_run", `{"workflow_run":{"head_sha":"abc123","pull_requests":[]}}`, "abc123"},
+		{"deployment", `{"deployment":{"sha":"def456","environment":"production"}}`, "def456"},
+		{"deployment_status", `{"deployment":{"sha":"def456"},"deployment_status":{"state":"success"}}`, "def456"},
+	} {
+		t.Run(tc.event, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, tc.event, tc.payload)
+			h.api.on("GET", "/repos/octo/shop/commits/"+tc.sha+"/pulls").withQuery("per_page=100").replyJSON(200, open)
+			h.stubUser()
+			h.stubComments(5, "", nil)
+			h.api.on("POST", "/repos/octo/shop/issues/5/comments").replyJSON(201, map[string]any{"id": 1})
+			wantNoWarnings(t, h.publish(failing(), ""))
+		})
+	}
+}
+
+func TestPushWithoutOpenPullRequestSkips(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "push", `{}`)
+	h.api.on("GET", "/repos/octo/shop/commits/"+headSHA+"/pulls").replyJSON(200, []map[string]any{{"number": 3, "state": "closed"}})
+	wantNoWarnings(t, h.publish(failing(), ""))
+	mustContain(t, "stdout", h.stdout.String(), `::notice::no PR comment: event "push" has no pull request; set the pr-number input`)
+	if h.outputs()["verdict"] != "failed" {
+		t.Errorf("outputs not written")
+	}
+}
+
+func TestIssueComment(t *testing.T) {
+	t.Parallel()
+	t.Run("on a pull request", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "issue_comment", `{"issue":{"number":9,"pull_request":{"url":"x"}},"comment":{"body":"/deploy"}}`)
+		h.stubUser()
+		h.stubComments(9, "", nil)
+		h.api.on("POST", "/repos/octo/shop/issues/9/comments").replyJSON(201, map[string]any{"id": 1})
+		wantNoWarnings(t, h.publish(failing(), ""))
+	})
+	t.Run("on an issue", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "issue_comment", `{"issue":{"number":9},"comment":{"body":"/deploy"}}`)
+		wantNoWarnings(t, h.publish(failing(), ""))
+		mustContain(t, "stdout", h.stdout.String(), "::notice::no PR comment")
+	})
+}
+
+func TestExplicitPRNumber(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "workflow_dispatch", `{"inputs":{}}`)
+	h.stubUser()
+	h.stubComments(42, "", nil)
+	h.api.on("POST", "/repos/octo/shop/issues/42/comments").replyJSON(201, map[string]any{"id": 1})
+	p := h.publisher("")
+	p.PRNumber = 42
+	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
+}
+
+func TestCommentKey(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.stubUser()
+	h.stubComments(7, "", []map[string]any{comment(11, "github-actions[bot]", marker)}) // another key's comment
+	h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
+		mustContain(t, "comment", commentBody(t, b), "<!-- rollout-gate:eu-west/production -->")
+	}).replyJSON(201, map[string]any{"id": 12})
+	p := h.publisher("")
+	p.CommentKey = "eu-west/production"
+	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
+}
+
+func TestOnFailureModes(t *testing.T) {
+	t.Parallel()
+	t.Run("healthy without a previous comment posts nothing", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+		h.stubUser()
+		h.stubComments(7, "", []map[string]any{comment(1, "someone", "lgtm")})
+		wantNoWarnings(t, h.publish(healthy(), CommentOnFailure))
+		if strings.Contains(h.stdout.String(), "comment on pull request") {
+			t.Errorf("commented: %s", h.stdout.String())
+		}
+	})
+	t.Run("healthy after a failure updates the comment", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+		h.stubUser()
+		h.stubComments(7, "", []map[string]any{comment(11, "github-actions[bot]", "## ❌ deployment/api failed\n\n"+marker+"\n")})
+		h.api.on("PATCH", "/repos/octo/shop/issues/comments/11").checkBody(func(t *testing.T, b []byte) {
+			body := commentBody(t, b)
+			mustContain(t, "comment", body, "## ✅ deployment/api rolled out healthy",
+				"The rollout is now healthy; the failure this comment reported before is resolved.", marker)
+		}).replyJSON(200, map[string]any{"id": 11})
+		wantNoWarnings(t, h.publish(healthy(), CommentOnFailure))
+	})
+	t.Run("always posts a healthy report", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+		h.stubUser()
+		h.stubComments(7, "", nil)
+		h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
+			body := commentBody(t, b)
+			mustContain(t, "comment", body, "## ✅ deployment/api rolled out healthy")
+			if strings.Contains(body, "now healthy") {
+				t.Errorf("a first healthy comment says it recovered")
+			}
+		}).replyJSON(201, map[string]any{"id": 1})
+		wantNoWarnings(t, h.publish(healthy(), CommentAlways))
+	})
+	t.Run("never makes no request", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+		wantNoWarnings(t, h.publish(failing(), CommentNever))
+		if h.outputs()["verdict"] != "failed" || !strings.Contains(h.summary(), "failed") {
+			t.Errorf("summary or outputs missing")
+		}
+	})
+	t.Run("an unknown mode warns", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+		warnings := h.publish(failing(), "sometimes")
+		if len(warnings) != 1 || !strings.Contains(warnings[0], `"sometimes"`) {
+			t.Errorf("warnings = %q", warnings)
+		}
+	})
+}
+
+// TestGitHubSaysNo checks that every refusal ends in one warning that says what to do, after the
+// summary and outputs were written.
+func TestGitHubSaysNo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		stub   func(h *harness)
+		want   []string
+		sleeps []time.Duration
+	}{
+		{
+			name: "403 read-only token",
+			stub: func(h *harness) {
+				h.stubComments(7, "", nil)
+				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(403,
+					`{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/issues/comments#create-an-issue-comment"}`)
+			},
+			want: []string{"403 Resource not accessible by integration", "add `pull-requests: write` under `permissions:`", "forks", "read-only token",
+				"The job summary and outputs were written; the gate's verdict is unchanged."},
+		},
+		{
+			name: "404",
+			stub: func(h *harness) {
+				h.stubComments(7, "", nil)
+				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(404, `{"message":"Not Found"}`)
+			},
+			want: []string{"not found (404 Not Found)", "pull request #7 of octo/shop", "pull-requests: write"},
+		},
+		{
+			name: "422 too long, twice",
+			stub: func(h *harness) {
+				h.stubComments(7, "", nil)
+				tooLong := `{"message":"Validation Failed","errors":[{"resource":"IssueComment","code":"custom","field":"body","message":"body is too long (maximum is 65536 characters)"}]}`
+				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(422, tooLong)
+				h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
+					if n := len(commentBody(t, b)); n > shorterComment {
+						t.Errorf("second try is %d bytes, want at most %d", n, shorterComment)
+					}
+				}).reply(422, tooLong)
+			},
+			want: []string{"GitHub rejected it (422 Validation Failed: body is too long (maximum is 65536 characters) custom)"},
+		},
+		{
+			name: "500 retried, then given up",
+			stub: func(h *harness) {
+				h.stubComments(7, "", nil)
+				for range maxRetries + 1 {
+					h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(500, `{"message":"Server Error"}`)
+				}
+			},
+			want:   []string{"GitHub API error 500 (Server Error) after 3 retries"},
+			sleeps: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second},
+		},
+		{
+			name: "rate limit resets too late to wait",
+			stub: func(h *harness) {
+				reset := strconv.FormatInt(fixedNow.Add(40*time.Minute).Unix(), 10)
+				h.api.on("GET", "/repos/octo/shop/issues/7/comments").reply(403,
+					`{"message":"API rate limit exceeded for installation ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}`,
+					"X-RateLimit-Limit", "1000", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", reset)
+			},
+			want: []string{"could not list the comments of the pull request: the GitHub API rate limit is used up until 2026-04-04T09:10:00Z"},
+		},
+		{
+			name: "429 retried, then given up",
+			stub: func(h *harness) {
+				h.stubComments(7, "", nil)
+				for range maxRetries + 1 {
+					h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(429, `{"message":"Too Many Requests"}`, "Retry-After", "2")
+				}
+			},
+			want:   []string{"rate limited (429 Too Many Requests) after 3 retries"},
+			sleeps: []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+			h.stubUser()
+			tc.stub(h)
+			warnings := h.publish(failing(), "")
+			if len(warnings) != 1 {
+				t.Fatalf("want one warning, got %q", warnings)
+			}
+			mustContain(t, "warning", warnings[0], tc.want...)
+			mustContain(t, "stdout", h.stdout.String(), "::warning::no PR comment: ")
+			if fmt.Sprint(h.sleeps) != fmt.Sprint(tc.sleeps) {
+				t.Errorf("slept %v, want %v", h.sleeps, tc.sleeps)
+			}
+			if h.outputs()["verdict"] != "failed" {
+				t.Errorf("outputs not written")
+			}
+			mustContain(t, "summary", h.summary(), "deployment/api failed")
+		})
+	}
+}
+
+func TestRetriesThenSucceeds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		first func(s *stub)
+		slept time.Duration
+	}{
+		{"429 with Retry-After", func(s *stub) { s.reply(429, `{"message":"slow down"}`, "Retry-After", "7") }, 7 * time.Second},
+		{"403 primary limit resetting soon", func(s *stub) {
+			s.reply(403, `{"message":"API rate limit exceeded"}`, "X-RateLimit-Remaining", "0",
+				"X-RateLimit-Reset", strconv.FormatInt(fixedNow.Add(30*time.Second).Unix(), 10))
+		}, 31 * time.Second},
+		{"403 secondary limit with Retry-After", func(s *stub) {
+			s.reply(403, `{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`, "Retry-After", "5")
+		}, 5 * time.Second},
+		{"403 secondary limit without headers", func(s *stub) {
+			s.reply(403, `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`)
+		}, time.Minute},
+		{"502", func(s *stub) { s.reply(502, `{"message":"Bad Gateway"}`) }, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+			h.stubUser()
+			h.stubComments(7, "", nil)
+			tc.first(h.api.on("POST", "/repos/octo/shop/issues/7/comments"))
+			h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
+				mustContain(t, "retried body", commentBody(t, b), marker) // the body is sent again, whole
+			}).replyJSON(201, map[string]any{"id": 1})
+			wantNoWarnings(t, h.publish(failing(), ""))
+			if len(h.sleeps) != 1 || h.sleeps[0] != tc.slept {
+				t.Errorf("slept %v, want [%v]", h.sleeps, tc.slept)
+			}
+		})
+	}
+}
+
+func TestRetryWaitIsCancelled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.stubUser()
+	h.stubComments(7, "", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The job is cancelled while GitHub answers 503: the wait before the retry ends at once.
+	h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(*testing.T, []byte) { cancel() }).
+		reply(503, `{"message":"unavailable"}`, "Retry-After", "50")
+	p := h.publisher("")
+	p.Sleep = nil // the real timer
+	warnings := p.Publish(ctx, failing(), "")
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "context canceled") {
+		t.Errorf("warnings = %q", warnings)
+	}
+}
+
+func TestEnterpriseAPIURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, url string }{
+		{"GHES root as the runner sets it", "/api/v3"},
+		{"host only: go-github adds api/v3", ""},
+		{"with a trailing slash", "/api/v3/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+			h.env["GITHUB_API_URL"] = h.api.srv.URL + tc.url
+			h.stubUser()
+			h.stubComments(7, "", nil)
+			h.api.on("POST", "/repos/octo/shop/issues/7/comments").replyJSON(201, map[string]any{"id": 1})
+			wantNoWarnings(t, h.publish(failing(), ""))
+		})
+	}
+}
+
+func TestClientBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ env, want string }{
+		{"", "https://api.github.com/"},
+		{"https://api.github.com", "https://api.github.com/"},
+		{"https://ghes.example.com/api/v3", "https://ghes.example.com/api/v3/"},
+		{"https://api.acme.ghe.com", "https://api.acme.ghe.com/"},
+	} {
+		p := &Publisher{Getenv: func(k string) string { return map[string]string{"GITHUB_API_URL": tc.env}[k] }, Token: "t"}
+		c, err := p.session().client()
+		if err != nil {
+			t.Fatalf("%q: %v", tc.env, err)
+		}
+		if got := c.BaseURL.String(); got != tc.want {
+			t.Errorf("GITHUB_API_URL %q: base %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestNoTokenOrRepository(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	p := h.publisher("")
+	p.Token = ""
+	warnings := p.Publish(context.Background(), failing(), "")
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "github-token: ${{ github.token }}") {
+		t.Errorf("warnings = %q", warnings)
+	}
+	if strings.Contains(h.stdout.String(), "add-mask") {
+		t.Errorf("masked an empty token")
+	}
+
+	// The token may come from the environment instead, and is masked then too.
+	h = newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	delete(h.env, "GITHUB_REPOSITORY")
+	h.env["INPUT_GITHUB-TOKEN"] = "ghs_from_input"
+	p = h.publisher("")
+	p.Token = ""
+	warnings = p.Publish(context.Background(), failing(), "")
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "GITHUB_REPOSITORY is not set") {
+		t.Errorf("warnings = %q", warnings)
+	}
+	if !strings.HasPrefix(h.stdout.String(), "::add-mask::ghs_from_input\n") {
+		t.Errorf("token not masked first:\n%s", h.stdout.String())
+	}
+}
+
+func TestOutsideActionsWritesNoFiles(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	p := &Publisher{Getenv: func(string) string { return "" }, Stdout: &out, CommentMode: CommentNever}
+	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
+	if !strings.HasPrefix(out.String(), "::error file=k8s/api.yaml,line=12,") {
+		t.Errorf("stdout = %q", out.String())
+	}
+}
+
+func TestAnnotationsAtMostTen(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "push", `{}`)
+	r := failing()
+	base := r.Workloads[0]
+	r.Workloads = nil
+	for i := range 12 {
+		w := base
+		w.Name = fmt.Sprintf("api-%02d", i)
+		w.Source = &report.Source{File: "k8s/all.yaml", Line: 1 + 30*i}
+		r.Workloads = append(r.Workloads, w)
+	}
+	r.Workloads = append(r.Workloads, report.Workload{Kind: "Deployment", Name: "no-source", Verdict: report.VerdictFailed},
+		report.Workload{Kind: "Deployment", Name: "fine", Verdict: report.VerdictHealthy, Source: &report.Source{File: "k8s/fine.yaml", Line: 1}})
+	wantNoWarnings(t, h.publisher(CommentNever).Publish(context.Background(), r, ""))
+	var errs []string
+	for _, l := range strings.Split(h.stdout.String(), "\n") {
+		if strings.HasPrefix(l, "::error ") {
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) != 10 {
+		t.Fatalf("%d error annotations, want 10:\n%s", len(errs), h.stdout.String())
+	}
+	if want := "::error file=k8s/all.yaml,line=271,title=rollout-gate%3A deployment/api-09 failed (missing-secret-key)::deployment/api-09 failed: "; !strings.HasPrefix(errs[9], want) {
+		t.Errorf("last annotation %q, want prefix %q", errs[9], want)
+	}
+	mustContain(t, "summary", h.summary(), "GitHub shows at most 10 error annotations per step; these failing workloads were not annotated: deployment/api-10 (k8s/all.yaml:301), deployment/api-11 (k8s/all.yaml:331).")
+}
+
+func TestAnnotationEscaping(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	r := failing()
+	r.Workloads[0].Source = &report.Source{File: "k8s/a,b:c%.yaml", Line: 3}
+	r.Workloads[0].Findings[0].Summary = "100% broken\r\n::error::forged"
+	p := &Publisher{Getenv: func(string) string { return "" }, Stdout: &out, CommentMode: CommentNever}
+	p.Publish(context.Background(), r, "")
+	want := "::error file=k8s/a%2Cb%3Ac%25.yaml,line=3,title=rollout-gate%3A deployment/api failed (missing-secret-key)::" +
+		"deployment/api failed: 100%25 broken ⏎ ::error::forged%0AFix: kubectl rollout restart deployment/api -n production\n"
+	if out.String() != want {
+		t.Errorf("got  %q\nwant %q", out.String(), want)
+	}
+}
+
+func TestOutputsDelimiter(t *testing.T) {
+	t.Parallel()
+	hostile := "line\n_GitHubActionsFileCommandDelimeter_\nverdict<<EOF\nhealthy\nEOF\nghadelimiter_x"
+	enc := outputs([][2]string{{"report-path", hostile}, {"verdict", "failed"}})
+	got := parseOutputs(t, enc)
+	if got["report-path"] != hostile || got["verdict"] != "failed" || len(got) != 2 {
+		t.Errorf("outputs round trip: %q", got)
+	}
+	if enc == outputs([][2]string{{"report-path", hostile}, {"verdict", "failed"}}) {
+		t.Errorf("delimiters are not random")
+	}
+}
+
+func TestSummaryAppendsWithinStepLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "push", `{}`)
+	prior := strings.Repeat("x", report.SummaryLimit-3000)
+	if err := os.WriteFile(h.env["GITHUB_STEP_SUMMARY"], []byte(prior), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := failing()
+	r.Workloads[0].Findings[0].Logs = &report.LogExcerpt{Container: "api", Lines: []string{strings.Repeat("log ", 70)}}
+	for range 40 {
+		r.Workloads[0].Findings = append(r.Workloads[0].Findings, r.Workloads[0].Findings[0])
+	}
+	h.publisher(CommentNever).Publish(context.Background(), r, "")
+	s := h.summary()
+	if len(s) > report.SummaryLimit || !strings.HasPrefix(s, prior) || !strings.Contains(s, "Truncated to fit") {
+		t.Errorf("summary is %d bytes (limit %d), truncated=%v", len(s), report.SummaryLimit, strings.Contains(s, "Truncated"))
+	}
+}
+
+func TestStopCommands(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	err := StopCommands(&b, func(w io.Writer) error {
+		_, err := io.WriteString(w, "::error::from a pod log\nno newline at the end")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	token, ok := strings.CutPrefix(lines[0], "::stop-commands::")
+	if !ok || len(token) < 20 {
+		t.Fatalf("first line %q", lines[0])
+	}
+	want := []string{lines[0], "::error::from a pod log", "no newline at the end", "::" + token + "::", ""}
+	if fmt.Sprint(lines) != fmt.Sprint(want) {
+		t.Errorf("got %q, want %q", lines, want)
+	}
+	var b2 bytes.Buffer
+	_ = StopCommands(&b2, func(w io.Writer) error { return nil })
+	if strings.Contains(b2.String(), token) {
+		t.Errorf("token reused")
+	}
+	boom := errors.New("boom")
+	if err := StopCommands(&b2, func(io.Writer) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestDefaultCommentKey(t *testing.T) {
+	t.Parallel()
+	r := failing()
+	r.Workloads = append(r.Workloads, report.Workload{Kind: "StatefulSet", Namespace: "data", Name: "db"},
+		report.Workload{Kind: "Deployment", Namespace: "production", Name: "worker"})
+	if got, want := DefaultCommentKey(r), "production:data/statefulset/db,deployment/api,deployment/worker"; got != want {
+		t.Errorf("key %q, want %q", got, want)
+	}
+	for i := range 20 {
+		r.Workloads = append(r.Workloads, report.Workload{Kind: "Deployment", Name: fmt.Sprintf("svc-%d", i)})
+	}
+	if got := DefaultCommentKey(r); len(got) > 40 || !strings.HasPrefix(got, "production:") {
+		t.Errorf("long key not hashed: %q", got)
+	}
+}
+
+func TestCheckCommentMode(t *testing.T) {
+	t.Parallel()
+	for _, m := range []string{"", "on-failure", "always", "never"} {
+		if err := CheckCommentMode(m); err != nil {
+			t.Errorf("%q: %v", m, err)
+		}
+	}
+	if err := CheckCommentMode("Always"); err == nil {
+		t.Errorf("Always accepted")
+	}
+}
+
+var _ http.RoundTripper = (*retryTransport)(nil)

@@ -1,0 +1,58 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// JSON renders the report as indented JSON, schema v1 (docs/report-schema.md). Fields come in the
+// order of model.go; lists are always arrays, never null, so readers need no null checks.
+func JSON(r *Report) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // keep "<none>" and "a && b" readable; this is not embedded in HTML
+	if err := enc.Encode(normalised(r)); err != nil {
+		return nil, fmt.Errorf("encode report as JSON: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// normalised returns a copy with the schema version set and every nil list made empty.
+func normalised(r *Report) *Report {
+	c := *r
+	if c.SchemaVersion == 0 {
+		c.SchemaVersion = SchemaVersion
+	}
+	c.Workloads = nonNil(c.Workloads)
+	for i := range c.Workloads {
+		w := c.Workloads[i]
+		w.Pods = nonNil(w.Pods)
+		for j := range w.Pods {
+			p := w.Pods[j]
+			p.Containers = nonNil(p.Containers)
+			w.Pods[j] = p
+		}
+		w.Findings = nonNil(w.Findings)
+		for j := range w.Findings {
+			f := w.Findings[j]
+			f.Evidence = nonNil(f.Evidence)
+			f.Fix = nonNil(f.Fix)
+			if f.Logs != nil {
+				l := *f.Logs
+				l.Lines = nonNil(l.Lines)
+				f.Logs = &l
+			}
+			w.Findings[j] = f
+		}
+		w.Changes = nonNil(w.Changes)
+		c.Workloads[i] = w
+	}
+	return &c
+}
+
+// nonNil returns a copy of s that is never nil, so the caller's report is never modified.
+func nonNil[T any](s []T) []T {
+	return append(make([]T, 0, len(s)), s...)
+}

@@ -1,0 +1,244 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Failing reports whether a workload verdict fails the gate (exit code 1).
+func (v Verdict) Failing() bool { return v == VerdictFailed || v == VerdictTimeout }
+
+// phrase is how a verdict reads after a workload name: "deployment/api failed".
+func (v Verdict) phrase() string {
+	switch v {
+	case VerdictHealthy:
+		return "rolled out healthy"
+	case VerdictFailed:
+		return "failed"
+	case VerdictTimeout:
+		return "timed out"
+	case VerdictError:
+		return "could not be evaluated"
+	case VerdictSkipped:
+		return "was skipped"
+	}
+	return oneLine(string(v), maxCell)
+}
+
+// Title is the human name of a cause, for headings.
+func (c Cause) Title() string {
+	switch c {
+	case CauseConfigError:
+		return "Bad configuration or environment variable"
+	case CauseMissingSecret:
+		return "Missing Secret"
+	case CauseMissingSecretKey:
+		return "Missing key in Secret"
+	case CauseMissingConfigMap:
+		return "Missing ConfigMap"
+	case CauseMissingConfigMapKey:
+		return "Missing key in ConfigMap"
+	case CauseOOMKilled:
+		return "Out of memory (OOMKilled)"
+	case CauseDependency:
+		return "Dependency unavailable"
+	case CauseLivenessProbe:
+		return "Liveness probe failing"
+	case CauseReadinessProbe:
+		return "Readiness probe failing"
+	case CauseAppCrash:
+		return "Application crash"
+	case CauseInitContainer:
+		return "Init container failing"
+	case CauseImagePull:
+		return "Image cannot be pulled"
+	case CauseUnschedulable:
+		return "Pods cannot be scheduled"
+	case CauseNodePressure:
+		return "Node under resource pressure"
+	case CauseCreateDenied:
+		return "Pod creation denied"
+	case CauseUnknown, "":
+		return "Unknown cause"
+	}
+	return oneLine(string(c), maxCell)
+}
+
+// FirstFailing returns the first workload whose verdict fails the gate, or nil.
+func (r *Report) FirstFailing() *Workload {
+	for i := range r.Workloads {
+		if r.Workloads[i].Verdict.Failing() {
+			return &r.Workloads[i]
+		}
+	}
+	return nil
+}
+
+// TopCause is the cause of the first finding of the first failing workload, "" if there is none.
+// It is the `cause` output of the action.
+func (r *Report) TopCause() Cause {
+	if w := r.FirstFailing(); w != nil && len(w.Findings) > 0 {
+		return w.Findings[0].Cause
+	}
+	return ""
+}
+
+// Headline is one plain line: the verdict, the workload and the cause, e.g.
+// "deployment/api failed: key DB_PASSWORD missing from Secret production/api-db-credentials".
+// It is safe to print (no control characters, no line breaks) but not escaped for Markdown.
+func (r *Report) Headline() string {
+	switch r.Verdict {
+	case VerdictError:
+		if r.Message == "" {
+			return "rollout-gate could not evaluate the rollout"
+		}
+		return "rollout-gate could not evaluate the rollout: " + oneLine(r.Message, maxProse)
+	case VerdictHealthy:
+		return healthyHeadline(r.Workloads)
+	}
+	w := r.FirstFailing()
+	if w == nil {
+		msg := "rollout " + r.Verdict.phrase()
+		if r.Message != "" {
+			msg += ": " + oneLine(r.Message, maxProse)
+		}
+		return msg
+	}
+	line := w.Headline()
+	if n := countFailing(r.Workloads) - 1; n > 0 {
+		line += fmt.Sprintf(" (and %d more %s)", n, plural(n, "failing workload", "failing workloads"))
+	}
+	return line
+}
+
+// Headline is one plain line for one workload: "deployment/api failed: <why>". Like
+// Report.Headline it is safe to print but not escaped for Markdown.
+func (w *Workload) Headline() string {
+	line := oneLine(w.Ref(), maxCell) + " " + w.Verdict.phrase()
+	if w.Verdict == VerdictHealthy {
+		return line
+	}
+	if why := w.why(); why != "" {
+		line += ": " + why
+	}
+	return line
+}
+
+// why is the best single-line reason a workload is failing.
+func (w *Workload) why() string {
+	switch {
+	case len(w.Findings) > 0 && w.Findings[0].Summary != "":
+		return oneLine(w.Findings[0].Summary, maxCell)
+	case w.Message != "":
+		return oneLine(w.Message, maxCell)
+	}
+	return oneLine(w.Reason, maxCell)
+}
+
+func healthyHeadline(ws []Workload) string {
+	switch len(ws) {
+	case 0:
+		return "no workloads to check; nothing to roll out"
+	case 1, 2, 3:
+		refs := make([]string, len(ws))
+		for i := range ws {
+			refs[i] = oneLine(ws[i].Ref(), maxCell)
+		}
+		return joinAnd(refs) + " rolled out healthy"
+	}
+	return fmt.Sprintf("all %d workloads rolled out healthy", len(ws))
+}
+
+func countFailing(ws []Workload) int {
+	n := 0
+	for i := range ws {
+		if ws[i].Verdict.Failing() {
+			n++
+		}
+	}
+	return n
+}
+
+func readyPods(w *Workload) (ready, total int) {
+	for _, p := range w.Pods {
+		if p.Ready {
+			ready++
+		}
+	}
+	return ready, len(w.Pods)
+}
+
+// rollbackLine says in words what a rollback did: "rolled back from revision 4 to revision 3,
+// healthy again".
+func rollbackLine(rb *Rollback) string {
+	rev := ""
+	from, to := oneLine(rb.FromRevision, maxCell), oneLine(rb.ToRevision, maxCell)
+	switch {
+	case from != "" && to != "":
+		rev = " from revision " + from + " to revision " + to
+	case to != "":
+		rev = " to revision " + to
+	}
+	switch rb.Status {
+	case RollbackRolledBack:
+		return "rolled back" + rev + ", healthy again"
+	case RollbackFailed:
+		if rb.Undone {
+			return "rolled back" + rev + ", but the workload is still failing"
+		}
+		return "rollback" + rev + " failed; the undo was not applied"
+	case RollbackTimeout:
+		return "rolled back" + rev + ", but it did not become healthy in time"
+	case RollbackSkipped:
+		return "rollback skipped"
+	case RollbackRefused:
+		return "rollback refused"
+	case RollbackDryRun:
+		return "would roll back" + rev + " (dry run, nothing changed)"
+	}
+	return "rollback " + oneLine(rb.Status, maxCell) + rev
+}
+
+func joinAnd(s []string) string {
+	switch len(s) {
+	case 0:
+		return ""
+	case 1:
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// human formats a duration for people: 42s, 3m5s, 850ms.
+func human(d Duration) string {
+	t := time.Duration(float64(d) * float64(time.Second))
+	switch {
+	case t <= 0:
+		return "0s"
+	case t < time.Second:
+		return t.Round(time.Millisecond).String()
+	case t < 10*time.Second:
+		return t.Round(100 * time.Millisecond).String()
+	}
+	return t.Round(time.Second).String()
+}
+
+// offset formats t relative to the start of the run ("+1m12s"), or as a UTC clock time when the
+// start is unknown.
+func offset(start, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if start.IsZero() || t.Before(start) {
+		return t.UTC().Format("15:04:05Z")
+	}
+	return "+" + t.Sub(start).Round(time.Second).String()
+}

@@ -1,0 +1,211 @@
+// Package rollback rolls a failed workload back to its previous revision with kubectl's own
+// `rollout undo` code (k8s.io/kubectl/pkg/polymorphichelpers), then waits for it to be healthy again.
+// kubectl's undo does not wait, and a StatefulSet stuck on a broken pod under OrderedReady never
+// recovers by itself (kubernetes#67250); this package does both.
+package rollback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
+	"k8s.io/kubectl/pkg/polymorphichelpers"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// DefaultTimeout bounds the wait for a rolled-back workload to become healthy (--rollback-timeout).
+const DefaultTimeout = 5 * time.Minute
+
+// Verifier waits for a workload to become healthy again after the undo and returns its verdict
+// (report.VerdictHealthy / VerdictFailed / VerdictTimeout) with a message. The watch package provides it.
+type Verifier func(ctx context.Context, kind, namespace, name string) (report.Verdict, string, error)
+
+// Rollbacker undoes failed rollouts. Its fields are the seams: tests pass a fake clientset, a
+// Verifier stub and a fixed clock.
+type Rollbacker struct {
+	Client  kubernetes.Interface
+	DryRun  bool
+	Verify  Verifier      // nil = do not verify
+	Timeout time.Duration // --rollback-timeout, bounds the wait after the undo (default 5m)
+	Now     func() time.Time
+}
+
+// Undo rolls one failed workload back to its previous revision with kubectl rollout undo semantics,
+// then verifies it. It never returns an error for expected refusals: they are reported in the result.
+// kind is Deployment, StatefulSet or DaemonSet (any case).
+func (r *Rollbacker) Undo(ctx context.Context, kind, namespace, name string) report.Rollback {
+	start := r.now()
+	res := r.undo(ctx, kind, namespace, name)
+	res.Duration = report.Seconds(r.now().Sub(start))
+	return res
+}
+
+func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) report.Rollback {
+	w, ok := lookup(kind, namespace, name)
+	if !ok {
+		return report.Rollback{Status: report.RollbackSkipped, Message: fmt.Sprintf(
+			"%s %s/%s: kubectl rollout undo supports only Deployments, StatefulSets and DaemonSets; nothing was changed",
+			kind, namespace, name)}
+	}
+	p, err := w.plan(ctx, r.Client)
+	if err != nil {
+		return report.Rollback{Status: report.RollbackFailed, Message: err.Error()}
+	}
+	res := report.Rollback{FromRevision: revision(p.from), Changes: p.changes}
+	if p.hasPrevious {
+		res.ToRevision = revision(p.to)
+	}
+	switch {
+	case p.paused:
+		res.Status, res.Message = report.RollbackRefused, pausedMessage(w)
+		return res
+	case !p.hasPrevious:
+		res.Status = report.RollbackSkipped
+		res.Message = fmt.Sprintf("first deploy: %s has no previous revision to roll back to "+
+			"(revision %d is its only one); nothing was changed", w, p.from)
+		if p.from == 0 {
+			res.FromRevision = ""
+			res.Message = fmt.Sprintf("first deploy: %s has no rollout history yet, so there is nothing to roll back to; nothing was changed", w)
+		}
+		return res
+	case r.DryRun:
+		return r.describe(w, p, res)
+	}
+
+	if err := ctx.Err(); err != nil {
+		res.Status, res.Message = report.RollbackFailed, fmt.Sprintf("undo %s: %v", w, err)
+		return res
+	}
+	// kubectl's rollbacker reads only the name and namespace of the object and fetches the rest
+	// itself. It is given the revision resolved above rather than 0 ("the previous one"), so that
+	// the report and the undo agree even if the history changed in between.
+	rb, err := polymorphichelpers.RollbackerFor(w.gk(), r.Client)
+	if err != nil {
+		res.Status, res.Message = report.RollbackFailed, fmt.Sprintf("undo %s: %v", w, err)
+		return res
+	}
+	msg, err := rb.Rollback(p.obj, nil, p.to, cmdutil.DryRunNone)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "paused deployment"):
+		res.Status, res.Message = report.RollbackRefused, pausedMessage(w)
+		return res
+	case err != nil:
+		res.Status = report.RollbackFailed
+		res.Message = explain(err, "undo "+w.String(), "patch", "apps", w.resource()).Error()
+		return res
+	case strings.HasPrefix(msg, "skipped rollback"):
+		// kubectl's own words: "skipped rollback (current template already matches revision N)".
+		res.Status, res.Changes = report.RollbackSkipped, nil
+		res.Message = fmt.Sprintf("%s: %s; rolling back would change nothing, so nothing was changed", w, msg)
+		return res
+	}
+
+	res.Undone = true
+	done := fmt.Sprintf("rolled back %s from revision %d to revision %d", w, p.from, p.to)
+	ctx, cancel := context.WithTimeout(ctx, r.timeout())
+	defer cancel()
+	if p.stuck != nil {
+		deleted, err := r.releaseStuckPods(ctx, w, p.stuck)
+		res.DeletedPods = deleted
+		if err != nil {
+			res.Status = report.RollbackFailed
+			if errors.Is(err, context.DeadlineExceeded) {
+				res.Status = report.RollbackTimeout
+			}
+			res.Message = fmt.Sprintf("%s, but %v", done, err)
+			return res
+		}
+		if len(deleted) > 0 {
+			done += fmt.Sprintf(" and deleted the not-ready pod(s) %s of revision %d that held it up (kubernetes#67250)",
+				strings.Join(deleted, ", "), p.from)
+		}
+	}
+	res.Status, res.Message = r.verify(ctx, w, done)
+	return res
+}
+
+// verify runs the Verifier under the rollback timeout and maps its verdict to a status.
+func (r *Rollbacker) verify(ctx context.Context, w workload, done string) (status, message string) {
+	if r.Verify == nil {
+		return report.RollbackRolledBack, done + " (not verified: verification is off)"
+	}
+	verdict, msg, err := r.Verify(ctx, w.kind, w.namespace, w.name)
+	switch {
+	case err != nil && errors.Is(err, context.DeadlineExceeded):
+		return report.RollbackTimeout, fmt.Sprintf("%s, but it did not become healthy within %s", done, r.timeout())
+	case err != nil:
+		return report.RollbackFailed, fmt.Sprintf("%s, but could not verify it: %v", done, err)
+	}
+	if msg != "" {
+		msg = ": " + msg
+	}
+	switch verdict {
+	case report.VerdictHealthy:
+		return report.RollbackRolledBack, done + " and it is healthy again" + msg
+	case report.VerdictTimeout:
+		return report.RollbackTimeout, fmt.Sprintf("%s, but it did not become healthy within %s%s", done, r.timeout(), msg)
+	default:
+		return report.RollbackFailed, done + ", but it is still failing" + msg
+	}
+}
+
+// describe is the dry run: it says what the undo would do and changes nothing.
+func (r *Rollbacker) describe(w workload, p *plan, res report.Rollback) report.Rollback {
+	if len(p.changes) == 0 {
+		res.Status = report.RollbackSkipped
+		res.Message = fmt.Sprintf("dry run: %s: would skip the rollback (current template already matches revision %d); "+
+			"nothing was changed", w, p.to)
+		return res
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "dry run: would roll back %s from revision %d to revision %d (kubectl rollout undo %s --to-revision=%d -n %s); changes: ",
+		w, p.from, p.to, w.ref(), p.to, w.namespace)
+	for i, c := range p.changes {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %s -> %s", c.Path, orNone(c.Before), orNone(c.After))
+	}
+	if p.stuck != nil && len(p.stuck.pods) > 0 {
+		fmt.Fprintf(&b, "; then would delete the not-ready pod(s) %s of revision %d so the StatefulSet controller can proceed (kubernetes#67250)",
+			strings.Join(p.stuck.pods, ", "), p.from)
+	}
+	b.WriteString("; nothing was changed")
+	res.Status, res.Message = report.RollbackDryRun, b.String()
+	return res
+}
+
+func pausedMessage(w workload) string {
+	return fmt.Sprintf("%s is paused, and kubectl refuses to roll back a paused deployment; "+
+		"resume it first with `kubectl rollout resume %s -n %s`, then roll back with `kubectl rollout undo %s -n %s`",
+		w, w.ref(), w.namespace, w.ref(), w.namespace)
+}
+
+func (r *Rollbacker) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Rollbacker) timeout() time.Duration {
+	if r.Timeout > 0 {
+		return r.Timeout
+	}
+	return DefaultTimeout
+}
+
+func revision(n int64) string { return strconv.FormatInt(n, 10) }
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
