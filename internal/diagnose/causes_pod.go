@@ -1,0 +1,479 @@
+package diagnose
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+func parseQuantity(s string) (resource.Quantity, error) { return resource.ParseQuantity(s) }
+
+// pullProblem sorts an image pull error into what the user must do about it.
+func pullProblem(reason, msg string) (kind, meaning string) {
+	m := strings.ToLower(msg)
+	switch {
+	case reason == "ErrImageNeverPull":
+		return "not on the node", "imagePullPolicy is Never and the image is not present on the node"
+	case reason == "InvalidImageName" || strings.Contains(m, "invalid reference format") || strings.Contains(m, "couldn't parse image"):
+		return "invalid name", "the image reference is not a valid name"
+	case reason == "SignatureValidationFailed":
+		return "signature", "the image signature did not validate"
+	case strings.Contains(m, "toomanyrequests") || strings.Contains(m, "rate limit"):
+		return "rate limited", "the registry is rate-limiting pulls"
+	case strings.Contains(m, "unauthorized") || strings.Contains(m, "authentication required") || strings.Contains(m, "401") ||
+		strings.Contains(m, "403 forbidden") || strings.Contains(m, "access denied") && !strings.Contains(m, "does not exist") || strings.Contains(m, "authorization failed"):
+		return "unauthorized", "the registry refused the node's credentials (missing or wrong imagePullSecrets)"
+	case strings.Contains(m, "not found") || strings.Contains(m, "manifest unknown") || strings.Contains(m, "does not exist") || strings.Contains(m, "name unknown"):
+		return "not found", "the registry has no such image or tag"
+	case strings.Contains(m, "no such host") || strings.Contains(m, "i/o timeout") || strings.Contains(m, "connection refused") ||
+		strings.Contains(m, "tls handshake timeout") || strings.Contains(m, "network is unreachable") || strings.Contains(m, "dial tcp"):
+		return "registry unreachable", "the node cannot reach the registry"
+	}
+	return "", "the image could not be pulled"
+}
+
+// registryOf returns the registry host of an image reference (docker.io when none is named).
+func registryOf(image string) string {
+	first, _, found := strings.Cut(image, "/")
+	if found && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return first
+	}
+	return "docker.io"
+}
+
+// imagePull: ErrImagePull, ImagePullBackOff, ErrImageNeverPull, InvalidImageName and kin.
+func imagePull(c *containerCtx, w *corev1.ContainerStateWaiting) report.Finding {
+	ev := c.ev
+	f := c.base(report.CauseImagePull, report.ConfidenceHigh)
+	image := c.image()
+	msg := w.Message
+	// ImagePullBackOff only says "Back-off pulling image"; the Failed event carries the registry's answer.
+	for _, e := range c.events {
+		if e.Reason == "Failed" && strings.Contains(e.Message, "Failed to pull image") {
+			msg = e.Message
+		}
+	}
+	kind, meaning := pullProblem(w.Reason, msg)
+	if kind == "" {
+		f.Confidence = report.ConfidenceMedium
+		f.Summary = fmt.Sprintf("image %s of %s cannot be pulled (%s)", image, c.label(), w.Reason)
+	} else {
+		f.Summary = fmt.Sprintf("image %s of %s cannot be pulled: %s", image, c.label(), kind)
+	}
+	f.Detail = meaning
+	if msg != "" {
+		f.Detail += ": " + firstLine(msg, 400)
+	}
+	f.Evidence = appendNonEmpty(f.Evidence, w.Reason+": "+firstLine(w.Message, 300))
+	for _, e := range c.events {
+		if e.Type == corev1.EventTypeWarning && (e.Reason == "Failed" || e.Reason == "BackOff" || e.Reason == "InspectFailed" || e.Reason == "ErrImageNeverPull") {
+			f.Evidence = append(f.Evidence, eventLine(&e))
+		}
+	}
+	prev := ""
+	if ch, ok := changeFor(ev.Changes, c.path()+".image"); ok {
+		f.Change = describeChange("image of "+c.label(), ch)
+		prev = ch.Before
+	}
+	reg := registryOf(image)
+	f.Fix = []string{ev.cmdDescribePod(c.pod.Name)}
+	switch kind {
+	case "not found", "invalid name":
+		if prev != "" {
+			f.Fix = append(f.Fix, "# push the image, correct the tag, or go back to the previous image:", ev.cmdSetImage(c.st.Name, prev))
+		} else {
+			f.Fix = append(f.Fix, ev.cmdSetImage(c.st.Name, "<image that exists>"))
+		}
+	case "unauthorized":
+		for _, ps := range c.pod.Spec.ImagePullSecrets {
+			if info := ev.Secrets[ps.Name]; info != nil && info.Err == "" && !info.Exists {
+				f.Detail += fmt.Sprintf("; imagePullSecrets names Secret %s/%s, which does not exist", ev.Namespace, ps.Name)
+			}
+		}
+		if len(c.pod.Spec.ImagePullSecrets) == 0 {
+			f.Detail += "; the pod has no imagePullSecrets"
+		}
+		f.Fix = append(f.Fix,
+			fmt.Sprintf("kubectl create secret docker-registry regcred --docker-server=%s --docker-username=<user> --docker-password=<password> %s", shellQuote(reg), ev.nsFlag()),
+			fmt.Sprintf("kubectl patch %s %s -p '{\"spec\":{\"template\":{\"spec\":{\"imagePullSecrets\":[{\"name\":\"regcred\"}]}}}}'", orStr(ev.workloadRef(), "<workload>"), ev.nsFlag()))
+	case "registry unreachable":
+		f.Fix = append(f.Fix, fmt.Sprintf("# check DNS and egress from node %s to %s", orStr(c.pod.Spec.NodeName, "<node>"), reg),
+			fmt.Sprintf("kubectl debug node/%s -it --image=busybox:1.36 -- nslookup %s", orStr(c.pod.Spec.NodeName, "<node>"), reg))
+	case "rate limited":
+		f.Fix = append(f.Fix, "# authenticate pulls (imagePullSecrets) or use a registry mirror; pulls resume when the limit resets")
+	case "not on the node":
+		f.Fix = append(f.Fix, fmt.Sprintf("# load %s onto node %s, or let the kubelet pull it:", image, orStr(c.pod.Spec.NodeName, "<node>")),
+			ev.cmdJSONPatch(map[string]any{"op": "replace", "path": ev.containerPath(c.st.Name, c.init) + "/imagePullPolicy", "value": "IfNotPresent"}))
+	}
+	f.Fix = append(f.Fix, ev.cmdUndo()...)
+	return f
+}
+
+var (
+	reInsufficient = regexp.MustCompile(`Insufficient ([A-Za-z0-9./\-]+)`)
+	reTaint        = regexp.MustCompile(`taints?(?:\(s\))? \{([^}]*)\}`)
+)
+
+// pressureTaints are what the node lifecycle controller sets for node conditions.
+var pressureTaints = map[string]string{
+	"node.kubernetes.io/memory-pressure": "MemoryPressure",
+	"node.kubernetes.io/disk-pressure":   "DiskPressure",
+	"node.kubernetes.io/pid-pressure":    "PIDPressure",
+}
+
+// unschedulable: the scheduler finds no node for the pod.
+func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) report.Finding {
+	msg := cond.Message
+	for taint, condition := range pressureTaints {
+		if strings.Contains(msg, taint) {
+			return pressureFinding(ev, pod, condition, "the scheduler will not place the pod on a node under "+condition+": "+msg)
+		}
+	}
+	f := report.Finding{Cause: report.CauseUnschedulable, Pod: pod.Name, Confidence: report.ConfidenceHigh}
+	if cond.Reason == corev1.PodReasonSchedulingGated {
+		f.Summary = "the pod is held back by scheduling gates"
+		f.Detail = "spec.schedulingGates must be removed by whatever added them: " + msg
+		f.Evidence = []string{"PodScheduled=False SchedulingGated: " + msg}
+		f.Fix = []string{ev.cmdDescribePod(pod.Name)}
+		return f
+	}
+	short, _, _ := strings.Cut(msg, " preemption:")
+	f.Summary = "no node can run the pod: " + firstLine(short, 200)
+	f.Evidence = []string{"PodScheduled=False Unschedulable: " + msg}
+	for _, e := range ev.podEvents(pod.Name, "") {
+		if e.Reason == "FailedScheduling" {
+			f.Evidence = append(f.Evidence, eventLine(&e))
+			break
+		}
+	}
+	var details []string
+	f.Fix = []string{ev.cmdDescribePod(pod.Name), "kubectl describe nodes | grep -A 8 -E 'Taints|Allocated resources'"}
+	if ms := reInsufficient.FindAllStringSubmatch(msg, -1); len(ms) > 0 {
+		var res []string
+		for _, m := range ms {
+			r := strings.TrimRight(m[1], ".")
+			if !slices.Contains(res, r) {
+				res = append(res, r)
+			}
+		}
+		details = append(details, fmt.Sprintf("not enough allocatable %s on any node for the pod's requests (%s)", strings.Join(res, ", "), podRequests(pod)))
+		for _, c := range pod.Spec.Containers {
+			for _, r := range res {
+				if ch, ok := changeFor(ev.Changes, "containers["+c.Name+"].resources.requests."+r); ok && f.Change == "" {
+					f.Change = describeChange(r+" request of container "+c.Name, ch)
+				}
+			}
+		}
+		flags := make([]string, 0, len(res))
+		for _, r := range res {
+			flags = append(flags, r+"=<lower>")
+		}
+		if len(pod.Spec.Containers) > 0 {
+			f.Fix = append(f.Fix, "# lower the requests, or add nodes with room:", ev.cmdSetResources(pod.Spec.Containers[0].Name, "--requests="+strings.Join(flags, ",")))
+		}
+	}
+	if ms := reTaint.FindAllStringSubmatch(msg, -1); len(ms) > 0 {
+		var taints []string
+		for _, m := range ms {
+			taints = append(taints, strings.TrimSpace(m[1]))
+		}
+		details = append(details, fmt.Sprintf("nodes carry taints the pod does not tolerate (%s); pod tolerations: %s", strings.Join(taints, "; "), orStr(tolerationsString(pod.Spec.Tolerations), "none")))
+		f.Fix = append(f.Fix, "# add a toleration to the pod template, or remove the taint: kubectl taint nodes <node> <key>:<effect>-")
+		if ch, ok := changeFor(ev.Changes, "tolerations"); ok && f.Change == "" {
+			f.Change = describeChange("tolerations", ch)
+		}
+	}
+	if strings.Contains(msg, "node affinity/selector") || strings.Contains(msg, "node selector") {
+		details = append(details, fmt.Sprintf("no node matches the pod's nodeSelector (%s) or node affinity", orStr(mapString(pod.Spec.NodeSelector), "none")))
+		f.Fix = append(f.Fix, "kubectl get nodes --show-labels")
+		if ch, ok := changeFor(ev.Changes, "nodeSelector"); ok && f.Change == "" {
+			f.Change = describeChange("nodeSelector", ch)
+		}
+	}
+	if strings.Contains(msg, "unbound immediate PersistentVolumeClaims") || strings.Contains(msg, "persistentvolumeclaim") {
+		details = append(details, "a PersistentVolumeClaim of the pod is not bound")
+		f.Fix = append(f.Fix, "kubectl get pvc "+ev.nsFlag())
+	}
+	if strings.Contains(msg, "free ports") {
+		details = append(details, "a hostPort the pod asks for is taken on every node")
+	}
+	if strings.Contains(msg, "were unschedulable") {
+		details = append(details, "nodes are cordoned (kubectl uncordon <node>)")
+	}
+	if strings.Contains(msg, "anti-affinity") || strings.Contains(msg, "topology spread") {
+		details = append(details, "pod anti-affinity or topology spread constraints leave no node")
+	}
+	f.Detail = strings.Join(details, "; ")
+	if f.Detail == "" {
+		f.Detail = "the scheduler's message: " + msg
+	}
+	if f.Change != "" {
+		f.Fix = append(f.Fix, ev.cmdUndo()...)
+	}
+	return f
+}
+
+// podRequests renders the sum of the containers' CPU and memory requests.
+func podRequests(pod *corev1.Pod) string {
+	cpu, mem := resource.Quantity{}, resource.Quantity{}
+	for _, c := range pod.Spec.Containers {
+		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
+			cpu.Add(q)
+		}
+		if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok {
+			mem.Add(q)
+		}
+	}
+	return fmt.Sprintf("cpu %s, memory %s", cpu.String(), mem.String())
+}
+
+// nodePressures lists a node's pressure conditions and pressure taints.
+func nodePressures(n *corev1.Node) []string {
+	var out []string
+	for _, c := range n.Status.Conditions {
+		switch c.Type {
+		case corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure:
+			if c.Status == corev1.ConditionTrue {
+				out = append(out, string(c.Type)+"=True")
+			}
+		}
+	}
+	for _, t := range n.Spec.Taints {
+		if cond, ok := pressureTaints[t.Key]; ok && !slices.Contains(out, cond+"=True") {
+			out = append(out, "taint "+t.Key+":"+string(t.Effect))
+		}
+	}
+	return out
+}
+
+// evicted: the kubelet evicted the pod because its node ran short of a resource.
+func evicted(ev *evidence, pod *corev1.Pod) report.Finding {
+	cond := "resource pressure"
+	m := strings.ToLower(pod.Status.Message)
+	switch {
+	case strings.Contains(m, "memory"):
+		cond = "MemoryPressure"
+	case strings.Contains(m, "ephemeral-storage") || strings.Contains(m, "disk") || strings.Contains(m, "nodefs") || strings.Contains(m, "imagefs"):
+		cond = "DiskPressure"
+	case strings.Contains(m, "pids"):
+		cond = "PIDPressure"
+	}
+	return pressureFinding(ev, pod, cond, "the pod was evicted: "+pod.Status.Message)
+}
+
+// nodePressure: the pod's node is under pressure and nothing more specific explains the failure.
+func nodePressure(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
+	n := ev.Nodes[pod.Spec.NodeName]
+	if n == nil {
+		return report.Finding{}, false
+	}
+	p := nodePressures(n)
+	if len(p) == 0 {
+		return report.Finding{}, false
+	}
+	return pressureFinding(ev, pod, strings.Join(p, ", "), ""), true
+}
+
+func pressureFinding(ev *evidence, pod *corev1.Pod, condition, detail string) report.Finding {
+	node := pod.Spec.NodeName
+	f := report.Finding{Cause: report.CauseNodePressure, Pod: pod.Name, Confidence: report.ConfidenceHigh}
+	if node != "" {
+		f.Summary = fmt.Sprintf("node %s is under %s, which affects pods on it, not just this workload", node, condition)
+	} else {
+		f.Summary = fmt.Sprintf("nodes are under %s, so the pod cannot run", condition)
+	}
+	f.Detail = detail
+	if f.Detail == "" {
+		f.Detail = "the node reports " + condition + "; the kubelet evicts pods and the scheduler avoids the node until it recovers"
+	}
+	if n := ev.Nodes[node]; n != nil {
+		for _, c := range n.Status.Conditions {
+			if c.Status == corev1.ConditionTrue && c.Type != corev1.NodeReady {
+				f.Evidence = append(f.Evidence, fmt.Sprintf("node %s condition %s=True: %s", node, c.Type, c.Message))
+			}
+		}
+		for _, t := range n.Spec.Taints {
+			f.Evidence = append(f.Evidence, fmt.Sprintf("node %s taint %s:%s", node, t.Key, t.Effect))
+		}
+	}
+	var pressured []string
+	if node == "" {
+		for _, name := range sortedKeys(ev.Nodes) {
+			if p := nodePressures(ev.Nodes[name]); len(p) > 0 {
+				pressured = append(pressured, name)
+				f.Evidence = append(f.Evidence, fmt.Sprintf("node %s reports %s", name, strings.Join(p, ", ")))
+			}
+		}
+	}
+	if pod.Status.Reason == "Evicted" {
+		f.Evidence = append(f.Evidence, "pod status Evicted: "+pod.Status.Message)
+	}
+	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse {
+		f.Evidence = append(f.Evidence, "PodScheduled=False: "+c.Message)
+	}
+	for _, e := range ev.podEvents(pod.Name, "") {
+		if e.Reason == "Evicted" || e.Reason == "FailedScheduling" || e.Reason == "EvictionThresholdMet" {
+			f.Evidence = append(f.Evidence, eventLine(&e))
+		}
+	}
+	if node != "" {
+		f.Fix = []string{
+			"kubectl describe node " + shellQuote(node) + " | grep -A 10 Conditions",
+			"kubectl get pods -A --field-selector spec.nodeName=" + shellQuote(node),
+		}
+	} else if len(pressured) > 0 {
+		f.Fix = []string{"kubectl describe node " + shellQuote(pressured[0]) + " | grep -A 10 Conditions"}
+	} else {
+		f.Fix = []string{"kubectl describe nodes | grep -A 10 Conditions"}
+	}
+	switch {
+	case strings.Contains(condition, "Memory"):
+		f.Fix = append(f.Fix, "# free memory on the node, or set memory requests that match real use so the scheduler places pods where they fit")
+	case strings.Contains(condition, "Disk"):
+		f.Fix = append(f.Fix, "# free disk on the node (images, logs, emptyDir volumes); the kubelet lifts the taint once it recovers")
+	case strings.Contains(condition, "PID"):
+		f.Fix = append(f.Fix, "# find the pods forking processes on the node; set pod pid limits")
+	}
+	return f
+}
+
+var (
+	reQuota   = regexp.MustCompile(`exceeded quota: ([^,]+)(?:, (requested: .*))?`)
+	reFailedQ = regexp.MustCompile(`failed quota: ([^:]+): (.*)`)
+	reWebhook = regexp.MustCompile(`admission webhook "([^"]+)" denied the request:? ?(.*)`)
+	rePodSec  = regexp.MustCompile(`violates PodSecurity "([^"]+)": (.*)`)
+	reSA      = regexp.MustCompile(`serviceaccount "([^"]+)" not found`)
+	reLimitR  = regexp.MustCompile(`(?:maximum|minimum) (?:cpu|memory|ephemeral-storage) usage per (?:Container|Pod) is`)
+)
+
+// createDenied: the controller cannot create pods at all (quota, admission webhook, PodSecurity,
+// missing service account): ReplicaFailure on the Deployment, FailedCreate events on the owner.
+func createDenied(ev *evidence) []report.Finding {
+	var msgs []string
+	var lines []string
+	for _, c := range ev.Conditions {
+		if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+			msgs = append(msgs, c.Message)
+			lines = append(lines, fmt.Sprintf("Deployment condition ReplicaFailure=True %s: %s", c.Reason, c.Message))
+		}
+	}
+	owner := ""
+	for _, e := range ev.Events {
+		if e.Reason == "FailedCreate" && e.InvolvedObject.Kind != "Pod" {
+			msgs = append(msgs, e.Message)
+			lines = append(lines, eventLine(&e))
+			owner = eventObject(&e)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	msg := msgs[len(msgs)-1]
+	for _, m := range msgs { // the events carry the full text; prefer one that names the denial
+		if strings.Contains(m, "forbidden") || strings.Contains(m, "denied") {
+			msg = m
+		}
+	}
+	f := report.Finding{Cause: report.CauseCreateDenied, Confidence: report.ConfidenceHigh}
+	if owner == "" {
+		owner = orStr(ev.workloadRef(), "the controller")
+	}
+	f.Evidence = slices.Compact(lines)
+	f.Fix = []string{}
+	if owner != "" && strings.Contains(owner, "/") {
+		f.Fix = append(f.Fix, "kubectl describe "+owner+" "+ev.nsFlag())
+	}
+	switch {
+	case reQuota.MatchString(msg):
+		m := reQuota.FindStringSubmatch(msg)
+		f.Summary = fmt.Sprintf("%s cannot create pods: ResourceQuota %s is exhausted", owner, m[1])
+		f.Detail = "the namespace quota would be exceeded: " + strings.TrimSpace(m[2])
+		f.Fix = append(f.Fix, "kubectl describe resourcequota "+shellQuote(m[1])+" "+ev.nsFlag(),
+			"# lower the requests/limits of the pod template, scale down something else, or raise the quota")
+	case reFailedQ.MatchString(msg):
+		m := reFailedQ.FindStringSubmatch(msg)
+		f.Summary = fmt.Sprintf("%s cannot create pods: ResourceQuota %s requires requests and limits the pod template does not set", owner, m[1])
+		f.Detail = m[2]
+		if spec := ev.podSpec(); spec != nil && len(spec.Containers) > 0 {
+			f.Fix = append(f.Fix, ev.cmdSetResources(spec.Containers[0].Name, "--requests=cpu=<cpu>,memory=<memory> --limits=cpu=<cpu>,memory=<memory>"))
+		}
+	case reWebhook.MatchString(msg):
+		m := reWebhook.FindStringSubmatch(msg)
+		f.Summary = fmt.Sprintf("%s cannot create pods: admission webhook %s denies them", owner, m[1])
+		f.Detail = "the webhook says: " + m[2]
+		f.Fix = append(f.Fix, "kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations | grep -i "+shellQuote(strings.Split(m[1], ".")[0]),
+			"# change the pod template to satisfy the policy the webhook enforces")
+	case rePodSec.MatchString(msg):
+		m := rePodSec.FindStringSubmatch(msg)
+		f.Summary = fmt.Sprintf("%s cannot create pods: they violate PodSecurity %s", owner, m[1])
+		f.Detail = "set these in the pod template's securityContext: " + m[2]
+		f.Fix = append(f.Fix, "kubectl get namespace "+shellQuote(ev.Namespace)+" --show-labels")
+	case reSA.MatchString(msg):
+		m := reSA.FindStringSubmatch(msg)
+		f.Summary = fmt.Sprintf("%s cannot create pods: service account %s does not exist", owner, m[1])
+		f.Detail = fmt.Sprintf("serviceAccountName %s of the pod template names no ServiceAccount in namespace %s", m[1], ev.Namespace)
+		f.Fix = append(f.Fix, "kubectl create serviceaccount "+shellQuote(m[1])+" "+ev.nsFlag())
+		if ch, ok := changeFor(ev.Changes, "serviceAccountName"); ok {
+			f.Change = describeChange("serviceAccountName", ch)
+		}
+	case reLimitR.MatchString(msg):
+		f.Summary = fmt.Sprintf("%s cannot create pods: a LimitRange rejects their resources", owner)
+		f.Detail = msg
+		f.Fix = append(f.Fix, "kubectl describe limitrange "+ev.nsFlag())
+	default:
+		f.Summary = fmt.Sprintf("%s cannot create pods", owner)
+		f.Detail = msg
+		f.Confidence = report.ConfidenceMedium
+	}
+	f.Fix = append(f.Fix, ev.cmdUndo()...)
+	return []report.Finding{f}
+}
+
+// unknownWorkload: the rollout failed and no pod explains it; say so, with what is known.
+func unknownWorkload(ev *evidence) report.Finding {
+	f := report.Finding{Cause: report.CauseUnknown, Confidence: report.ConfidenceLow}
+	what := orStr(ev.workloadRef(), "the workload")
+	f.Summary = fmt.Sprintf("%s failed (%s) and no pod evidence names a cause", what, orStr(ev.Reason, "unknown reason"))
+	if ev.Message != "" {
+		f.Detail = ev.Message
+	}
+	if len(ev.Pods) == 0 {
+		f.Evidence = append(f.Evidence, "no pods of the new revision exist")
+	} else {
+		for _, p := range ev.Pods {
+			f.Evidence = append(f.Evidence, fmt.Sprintf("pod %s: %s", p.Name, podProblem(&p)))
+		}
+	}
+	for _, c := range ev.Conditions {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("Deployment condition %s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message))
+	}
+	for _, e := range ev.Events {
+		if e.Type == corev1.EventTypeWarning {
+			f.Evidence = append(f.Evidence, eventLine(&e))
+		}
+	}
+	if len(f.Evidence) > 20 {
+		f.Evidence = f.Evidence[:20]
+	}
+	if ref := ev.workloadRef(); ref != "" {
+		f.Fix = []string{"kubectl describe " + ref + " " + ev.nsFlag(), "kubectl get events " + ev.nsFlag() + " --sort-by=.lastTimestamp"}
+		f.Fix = append(f.Fix, ev.cmdUndo()...)
+	}
+	return f
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,429 @@
+package diagnose
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// classify names one root cause per failing container (per pod for scheduling and eviction, per
+// workload when no pod could be created). It is pure: everything it knows is in ev.
+func classify(ev *evidence) []report.Finding {
+	var out []report.Finding
+	out = append(out, createDenied(ev)...)
+	for i := range ev.Pods {
+		out = append(out, classifyPod(ev, &ev.Pods[i])...)
+	}
+	out = mergeFindings(ev, out)
+	if len(out) == 0 {
+		out = append(out, unknownWorkload(ev))
+	}
+	for i := range out {
+		f := &out[i]
+		for _, g := range ev.Gaps {
+			if !slices.Contains(f.Evidence, g) {
+				f.Evidence = append(f.Evidence, g)
+			}
+		}
+		if f.Evidence == nil {
+			f.Evidence = []string{}
+		}
+		if f.Fix == nil {
+			f.Fix = []string{}
+		}
+	}
+	return out
+}
+
+// classifyPod looks at one pod: eviction and scheduling first, then init containers in order
+// (the first failing one blocks the rest), then the app containers.
+func classifyPod(ev *evidence, pod *corev1.Pod) []report.Finding {
+	if pod.Status.Reason == "Evicted" {
+		return []report.Finding{evicted(ev, pod)}
+	}
+	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse &&
+		(c.Reason == corev1.PodReasonUnschedulable || c.Reason == corev1.PodReasonSchedulingGated) {
+		return []report.Finding{unschedulable(ev, pod, c)}
+	}
+	if pod.Spec.NodeName == "" && len(pod.Status.ContainerStatuses) == 0 {
+		for _, e := range ev.podEvents(pod.Name, "") {
+			if e.Reason == "FailedScheduling" {
+				return []report.Finding{unschedulable(ev, pod, &corev1.PodCondition{Message: e.Message, Reason: corev1.PodReasonUnschedulable})}
+			}
+		}
+	}
+	var out []report.Finding
+	initDone := true
+	for _, st := range pod.Status.InitContainerStatuses {
+		c := newContainerCtx(ev, pod, st, true)
+		if f, ok := classifyContainer(c); ok {
+			return []report.Finding{f}
+		}
+		if c.sidecar() {
+			continue
+		}
+		if t := st.State.Terminated; t != nil && t.ExitCode == 0 {
+			continue
+		}
+		initDone = false
+		if f, ok := stuckInit(c); ok {
+			return []report.Finding{f}
+		}
+		break
+	}
+	if initDone {
+		for _, st := range pod.Status.ContainerStatuses {
+			if f, ok := classifyContainer(newContainerCtx(ev, pod, st, false)); ok {
+				out = append(out, f)
+			}
+		}
+	}
+	if len(out) == 0 {
+		if f, ok := podLevel(ev, pod); ok {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 || allUnknown(out) {
+		if f, ok := nodePressure(ev, pod); ok {
+			return []report.Finding{f}
+		}
+	}
+	if len(out) == 0 && pod.Status.Phase == corev1.PodFailed {
+		out = append(out, failedPod(ev, pod))
+	}
+	return out
+}
+
+// failedPod: the kubelet failed the whole pod (admission OutOfcpu, NodeLost, Shutdown, ...).
+func failedPod(ev *evidence, pod *corev1.Pod) report.Finding {
+	f := report.Finding{Cause: report.CauseUnknown, Pod: pod.Name, Confidence: report.ConfidenceMedium}
+	reason := pod.Status.Reason
+	if reason == "" {
+		reason = "Failed"
+	}
+	f.Summary = fmt.Sprintf("the kubelet failed the pod (%s)", reason)
+	f.Detail = pod.Status.Message
+	if strings.HasPrefix(reason, "OutOf") || reason == "NodeLost" || reason == "Shutdown" || reason == "NodeAffinity" {
+		f.Detail = strings.TrimSpace(f.Detail + "; this comes from the node, not from the app: the controller replaces the pod")
+	}
+	f.Evidence = []string{fmt.Sprintf("pod phase Failed, reason %s: %s", reason, pod.Status.Message)}
+	f.Fix = []string{ev.cmdDescribePod(pod.Name)}
+	if pod.Spec.NodeName != "" {
+		f.Fix = append(f.Fix, "kubectl describe node "+shellQuote(pod.Spec.NodeName))
+	}
+	return f
+}
+
+func allUnknown(fs []report.Finding) bool {
+	for _, f := range fs {
+		if f.Cause != report.CauseUnknown {
+			return false
+		}
+	}
+	return true
+}
+
+func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == t {
+			return &pod.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// containerCtx is one container of one pod, with what was gathered about it.
+type containerCtx struct {
+	ev      *evidence
+	pod     *corev1.Pod
+	st      corev1.ContainerStatus
+	spec    *corev1.Container // nil if the spec does not name it
+	init    bool
+	term    *corev1.ContainerStateTerminated // the most recent termination
+	logs    logTail
+	hasLogs bool
+	events  []corev1.Event
+}
+
+func newContainerCtx(ev *evidence, pod *corev1.Pod, st corev1.ContainerStatus, init bool) *containerCtx {
+	c := &containerCtx{ev: ev, pod: pod, st: st, init: init}
+	list := pod.Spec.Containers
+	if init {
+		list = pod.Spec.InitContainers
+	}
+	for i := range list {
+		if list[i].Name == st.Name {
+			c.spec = &list[i]
+		}
+	}
+	c.term = st.State.Terminated
+	if c.term == nil {
+		c.term = st.LastTerminationState.Terminated
+	}
+	c.logs, c.hasLogs = ev.Logs[logKey(pod.Name, st.Name)]
+	c.events = ev.podEvents(pod.Name, st.Name)
+	return c
+}
+
+func (c *containerCtx) sidecar() bool {
+	return c.init && c.spec != nil && c.spec.RestartPolicy != nil && *c.spec.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// label is how a finding names the container: "container api" or "init container migrate".
+func (c *containerCtx) label() string {
+	if c.init && !c.sidecar() {
+		return "init container " + c.st.Name
+	}
+	return "container " + c.st.Name
+}
+
+// path is the container's path in Change entries: containers[api] or initContainers[migrate].
+func (c *containerCtx) path() string {
+	if c.init {
+		return "initContainers[" + c.st.Name + "]"
+	}
+	return "containers[" + c.st.Name + "]"
+}
+
+// base starts a finding for this container, with its log excerpt and log read problems.
+func (c *containerCtx) base(cause report.Cause, conf report.Confidence) report.Finding {
+	f := report.Finding{Cause: cause, Pod: c.pod.Name, Container: c.st.Name, Confidence: conf}
+	if c.hasLogs && len(c.logs.Lines) > 0 {
+		f.Logs = &report.LogExcerpt{Container: c.st.Name, Previous: c.logs.Previous,
+			Lines: slices.Clone(c.logs.Lines), Truncated: c.logs.Truncated}
+	}
+	if c.hasLogs && c.logs.Err != "" {
+		f.Evidence = append(f.Evidence, c.logs.Err)
+	}
+	return f
+}
+
+// exitLine describes the most recent termination: "last exit: code 137 (OOMKilled) after 3.4s: SIGKILL by ...".
+func (c *containerCtx) exitLine() string {
+	t := c.term
+	if t == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%s last exited with code %d", c.label(), t.ExitCode)
+	if t.Reason != "" {
+		s += " (" + t.Reason + ")"
+	}
+	if !t.StartedAt.IsZero() && t.FinishedAt.After(t.StartedAt.Time) {
+		s += " after running " + roundDur(t.FinishedAt.Sub(t.StartedAt.Time))
+	}
+	s += ": " + ExitCodeMeaning(t.ExitCode, t.Reason)
+	if m := strings.TrimSpace(t.Message); m != "" {
+		s += "; termination message: " + firstLine(m, 300)
+	}
+	return s
+}
+
+func (c *containerCtx) restartLine() string {
+	if c.st.RestartCount == 0 {
+		return ""
+	}
+	return fmt.Sprintf("restarted %d times", c.st.RestartCount)
+}
+
+// logLine quotes log line i as evidence.
+func (c *containerCtx) logLine(i int) string {
+	if i < 0 || i >= len(c.logs.Lines) {
+		return ""
+	}
+	which := "log"
+	if c.logs.Previous {
+		which = "previous log"
+	}
+	return fmt.Sprintf("%s %s: %s", c.label(), which, strings.TrimSpace(c.logs.Lines[i]))
+}
+
+func (c *containerCtx) cmdLogs() string {
+	return c.ev.cmdLogs(c.pod.Name, c.st.Name, c.st.RestartCount > 0 || c.st.LastTerminationState.Terminated != nil)
+}
+
+// envValues maps the container's variable names to their literal values ("" when they come from
+// a reference). Keys of envFrom sources that could be read count as declared.
+func (c *containerCtx) envValues() map[string]string {
+	m := map[string]string{}
+	if c.spec == nil {
+		return m
+	}
+	for _, ef := range c.spec.EnvFrom {
+		var info *objectInfo
+		switch {
+		case ef.SecretRef != nil:
+			info = c.ev.Secrets[ef.SecretRef.Name]
+		case ef.ConfigMapRef != nil:
+			info = c.ev.ConfigMaps[ef.ConfigMapRef.Name]
+		}
+		if info != nil {
+			for _, k := range info.Keys {
+				m[ef.Prefix+k] = ""
+			}
+		}
+	}
+	for _, e := range c.spec.Env {
+		if e.ValueFrom == nil {
+			m[e.Name] = e.Value
+		} else {
+			m[e.Name] = ""
+		}
+	}
+	return m
+}
+
+// envVar returns the container's env entry for name.
+func (c *containerCtx) envVar(name string) (corev1.EnvVar, bool) {
+	if c.spec == nil {
+		return corev1.EnvVar{}, false
+	}
+	for i := len(c.spec.Env) - 1; i >= 0; i-- {
+		if c.spec.Env[i].Name == name {
+			return c.spec.Env[i], true
+		}
+	}
+	return corev1.EnvVar{}, false
+}
+
+// eventsWith returns the container's events of reason whose message contains substr.
+func (c *containerCtx) eventsWith(reason, substr string) []corev1.Event {
+	var out []corev1.Event
+	for _, e := range c.events {
+		if e.Reason == reason && strings.Contains(e.Message, substr) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// classifyContainer names the cause for one container, if it is failing.
+func classifyContainer(c *containerCtx) (report.Finding, bool) {
+	st := c.st
+	if w := st.State.Waiting; w != nil {
+		switch {
+		case w.Reason == "CreateContainerConfigError":
+			return configRefProblem(c, w.Message), true
+		case pullReasons[w.Reason]:
+			return imagePull(c, w), true
+		case startErrorReasons[w.Reason]:
+			if f, ok := missingFromMessage(c, w.Message); ok {
+				return f, true
+			}
+			return startFailure(c, w.Reason, w.Message), true
+		case w.Reason == "ContainerCreating" || w.Reason == "PodInitializing" || w.Reason == "":
+			return report.Finding{}, false
+		}
+	}
+	crashed := st.State.Terminated != nil && !(c.init && st.State.Terminated.ExitCode == 0) ||
+		st.RestartCount > 0 && st.LastTerminationState.Terminated != nil ||
+		st.State.Waiting != nil && st.State.Waiting.Reason == "CrashLoopBackOff"
+	if st.State.Terminated != nil && (st.State.Terminated.Reason == "ContainerCannotRun" || st.State.Terminated.Reason == "StartError") {
+		return startFailure(c, st.State.Terminated.Reason, st.State.Terminated.Message), true
+	}
+	if crashed {
+		return crash(c), true
+	}
+	if st.State.Running != nil && !st.Ready && !c.init {
+		return notReady(c)
+	}
+	return report.Finding{}, false
+}
+
+var pullReasons = map[string]bool{
+	"ErrImagePull": true, "ImagePullBackOff": true, "ErrImageNeverPull": true, "InvalidImageName": true,
+	"ImageInspectError": true, "RegistryUnavailable": true, "SignatureValidationFailed": true,
+}
+
+var startErrorReasons = map[string]bool{
+	"CreateContainerError": true, "RunContainerError": true, "RunInitContainerError": true, "StartError": true,
+	"PreCreateHookError": true, "PreStartHookError": true, "PostStartHookError": true, "VerifyNonRootError": true,
+	"ContainerCannotRun": true,
+}
+
+// mergeFindings folds identical findings of several pods into one, noting which pods share it:
+// the pattern of affected pods is itself a clue (all replicas: the spec; one: that pod or node).
+func mergeFindings(ev *evidence, in []report.Finding) []report.Finding {
+	type key struct {
+		cause              report.Cause
+		container, summary string
+	}
+	idx := map[key]int{}
+	pods := map[int][]string{}
+	var out []report.Finding
+	for _, f := range in {
+		k := key{f.Cause, f.Container, f.Summary}
+		if i, ok := idx[k]; ok {
+			if f.Pod != "" && !slices.Contains(pods[i], f.Pod) {
+				pods[i] = append(pods[i], f.Pod)
+			}
+			continue
+		}
+		idx[k] = len(out)
+		if f.Pod != "" {
+			pods[len(out)] = []string{f.Pod}
+		}
+		out = append(out, f)
+	}
+	total := max(ev.TotalPods, len(ev.Pods))
+	for i := range out {
+		ps := pods[i]
+		if len(ps) > 1 || (len(ps) == 1 && total > 1) {
+			line := fmt.Sprintf("seen in %d of %d pods of this revision: %s", len(ps), total, strings.Join(ps[:min(len(ps), 5)], ", "))
+			if len(ps) > 5 {
+				line += ", …"
+			}
+			if len(ps) < total && len(ev.Pods) < total {
+				line += fmt.Sprintf(" (%d pods examined)", len(ev.Pods))
+			}
+			out[i].Evidence = append(out[i].Evidence, line)
+		}
+	}
+	return out
+}
+
+func roundDur(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < 10*time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+func firstLine(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// appendNonEmpty appends the non-empty strings.
+func appendNonEmpty(dst []string, ss ...string) []string {
+	for _, s := range ss {
+		if s != "" {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

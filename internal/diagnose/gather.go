@@ -1,0 +1,486 @@
+package diagnose
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Caps on what one diagnosis reads: replicas of one revision fail alike, so a few pods tell.
+const (
+	maxExaminedPods = 5   // pods whose events and logs are read
+	maxRefs         = 20  // Secrets and ConfigMaps read
+	maxNodes        = 5   // nodes read
+	maxServices     = 5   // dependency Services examined
+	maxDepPods      = 20  // pods listed per dependency Service
+	maxEventsPerObj = 200 // events listed per object
+	maxListed       = 500 // ReplicaSets, ControllerRevisions, Services, NetworkPolicies listed
+)
+
+// limiter runs functions with at most n at a time and waits for all of them.
+type limiter struct {
+	sem chan struct{}
+	wg  sync.WaitGroup
+}
+
+func newLimiter(n int) *limiter { return &limiter{sem: make(chan struct{}, n)} }
+
+func (l *limiter) Go(ctx context.Context, f func()) {
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		select {
+		case l.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		defer func() { <-l.sem }()
+		f()
+	}()
+}
+
+func (l *limiter) Wait() { l.wg.Wait() }
+
+// gather reads everything the classification needs. Read failures become ev.Gaps (or the
+// Err of the object concerned); only a cancelled context is an error.
+func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
+	ev := &evidence{
+		Now: d.now(), Since: in.Since, Reason: in.Reason, Message: in.Message,
+		Logs: map[string]logTail{}, Secrets: map[string]*objectInfo{}, ConfigMaps: map[string]*objectInfo{},
+		Nodes: map[string]*corev1.Node{}, Services: map[string]*serviceInfo{},
+	}
+	workloadInfo(ev, in.Workload)
+	if ev.Kind == "" && in.Workload != nil {
+		ev.Gaps = append(ev.Gaps, fmt.Sprintf("cannot diagnose workloads of type %T: only Deployments, StatefulSets and DaemonSets", in.Workload))
+	}
+	if ev.Namespace == "" && len(in.Pods) > 0 {
+		ev.Namespace = in.Pods[0].Namespace
+	}
+	ev.TotalPods = len(in.Pods)
+	ev.Pods = examinedPods(in.Pods, maxExaminedPods)
+	secrets := map[string]*corev1.Secret{}
+	if d.Client == nil {
+		ev.Gaps = append(ev.Gaps, "no Kubernetes client: diagnosed from the pod statuses alone")
+		ev.mask = newMasker(ev.podSpec(), secrets)
+		return ev, ctx.Err()
+	}
+	var mu sync.Mutex
+	gap := func(format string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		ev.Gaps = append(ev.Gaps, fmt.Sprintf(format, a...))
+	}
+
+	owners := d.revisions(ctx, ev, in.Workload, gap)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	run := newLimiter(d.concurrency())
+	// Events of the pods and the owners.
+	objs := slices.Clone(owners)
+	for _, p := range ev.Pods {
+		objs = append(objs, objectRef{"Pod", p.Name})
+		for _, o := range p.OwnerReferences {
+			if o.Controller != nil && *o.Controller && !slices.Contains(objs, objectRef{o.Kind, o.Name}) {
+				objs = append(objs, objectRef{o.Kind, o.Name})
+			}
+		}
+	}
+	for _, o := range objs {
+		run.Go(ctx, func() {
+			evs, err := d.events(ctx, ev.Namespace, o, ev.Since)
+			if err != nil {
+				gap("could not read events of %s/%s: %s", lowerKind(o.kind), o.name, oneLineErr(err))
+				return
+			}
+			mu.Lock()
+			ev.Events = append(ev.Events, evs...)
+			mu.Unlock()
+		})
+	}
+	// Secrets and ConfigMaps the pods reference: existence and key names (values only for masking).
+	var refs []ref
+	if spec := ev.podSpec(); spec != nil {
+		refs = podRefs(spec)
+	}
+	for i, name := range refNames(refs, kindSecret) {
+		if i == maxRefs {
+			break
+		}
+		run.Go(ctx, func() {
+			s, err := d.Client.CoreV1().Secrets(ev.Namespace).Get(ctx, name, metav1.GetOptions{})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				secrets[name] = s
+				ev.Secrets[name] = secretInfo(s)
+			case apierrors.IsNotFound(err):
+				ev.Secrets[name] = &objectInfo{Name: name}
+			default:
+				ev.Secrets[name] = &objectInfo{Name: name, Err: oneLineErr(err)}
+				ev.Gaps = append(ev.Gaps, fmt.Sprintf("could not read Secret %s/%s (%s): its values cannot be masked in logs beyond NAME=value assignments", ev.Namespace, name, oneLineErr(err)))
+			}
+		})
+	}
+	for i, name := range refNames(refs, kindConfigMap) {
+		if i == maxRefs {
+			break
+		}
+		run.Go(ctx, func() {
+			cm, err := d.Client.CoreV1().ConfigMaps(ev.Namespace).Get(ctx, name, metav1.GetOptions{})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ev.ConfigMaps[name] = configMapInfo(cm)
+			case apierrors.IsNotFound(err):
+				ev.ConfigMaps[name] = &objectInfo{Name: name}
+			default:
+				ev.ConfigMaps[name] = &objectInfo{Name: name, Err: oneLineErr(err)}
+			}
+		})
+	}
+	// Nodes of the pods, for pressure conditions and taints. Reading nodes needs cluster-wide
+	// rights that CI credentials often lack; without them the node is simply not judged.
+	var nodes []string
+	for _, p := range ev.Pods {
+		if n := p.Spec.NodeName; n != "" && !slices.Contains(nodes, n) && len(nodes) < maxNodes {
+			nodes = append(nodes, n)
+		}
+	}
+	// For pods no node would take, the nodes' conditions and taints say whether pressure is why.
+	if slices.ContainsFunc(ev.Pods, func(p corev1.Pod) bool { return p.Spec.NodeName == "" }) {
+		run.Go(ctx, func() {
+			list, err := d.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 4 * maxNodes})
+			if err == nil {
+				mu.Lock()
+				for i := range list.Items {
+					ev.Nodes[list.Items[i].Name] = &list.Items[i]
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, name := range nodes {
+		run.Go(ctx, func() {
+			n, err := d.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+			if err == nil {
+				mu.Lock()
+				ev.Nodes[name] = n
+				mu.Unlock()
+			}
+		})
+	}
+	// Logs of the containers that ran: the previous instance when there is one.
+	src := d.Logs
+	if src == nil {
+		src = ClientLogs{Client: d.Client}
+	}
+	for _, p := range ev.Pods {
+		for _, lc := range logCandidates(&p) {
+			run.Go(ctx, func() {
+				lt := d.fetchLog(ctx, src, p.Namespace, p.Name, lc.name, lc.previous)
+				mu.Lock()
+				ev.Logs[logKey(p.Name, lc.name)] = lt
+				mu.Unlock()
+			})
+		}
+	}
+	run.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	d.dependencies(ctx, ev, gap)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ev.mask = newMasker(ev.podSpec(), secrets)
+	slices.SortStableFunc(ev.Events, func(a, b corev1.Event) int {
+		fa, _ := eventTimes(&a)
+		fb, _ := eventTimes(&b)
+		return fa.Compare(fb)
+	})
+	return ev, nil
+}
+
+type objectRef struct{ kind, name string }
+
+func lowerKind(k string) string {
+	b := []byte(k)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// events lists one object's events since the rollout began. The field selector narrows the list
+// on a real API server; the filter below keeps the answer right where it is ignored.
+func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since time.Time) ([]corev1.Event, error) {
+	sel := fields.Set{"involvedObject.kind": o.kind, "involvedObject.name": o.name}.AsSelector().String()
+	list, err := d.Client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: sel, Limit: maxEventsPerObj})
+	if err != nil {
+		return nil, err
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == o.kind && e.InvolvedObject.Name == o.name {
+			out = append(out, e)
+		}
+	}
+	return recentEvents(out, since), nil
+}
+
+// revisions finds the new and previous pod templates and diffs them; it returns the owner
+// objects whose events matter (the workload, and the Deployment's new ReplicaSet).
+func (d *Diagnoser) revisions(ctx context.Context, ev *evidence, obj any, gap func(string, ...any)) []objectRef {
+	if ev.Kind == "" {
+		return nil
+	}
+	owners := []objectRef{{ev.Kind, ev.Name}}
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		sel, err := metav1.LabelSelectorAsSelector(w.Spec.Selector)
+		if err != nil {
+			sel = labels.Everything()
+		}
+		list, err := d.Client.AppsV1().ReplicaSets(ev.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String(), Limit: maxListed})
+		if err != nil {
+			gap("could not list ReplicaSets of deployment/%s (%s): the changes of this rollout are unknown", ev.Name, oneLineErr(err))
+			return owners
+		}
+		newRS, prevRS := deploymentRevisions(w, list.Items, ev.Pods)
+		if newRS == nil {
+			return owners
+		}
+		owners = append(owners, objectRef{"ReplicaSet", newRS.Name})
+		ev.Template = newRS.Spec.Template.DeepCopy()
+		ev.Revision = newRS.Annotations[revisionAnnotation]
+		if prevRS != nil {
+			ev.Previous = prevRS.Spec.Template.DeepCopy()
+			ev.PreviousRevision = prevRS.Annotations[revisionAnnotation]
+		}
+	case *appsv1.StatefulSet:
+		d.controllerRevisions(ctx, ev, w, "StatefulSet", w.Spec.Selector, w.Status.UpdateRevision, gap)
+	case *appsv1.DaemonSet:
+		d.controllerRevisions(ctx, ev, w, "DaemonSet", w.Spec.Selector, "", gap)
+	}
+	ev.Changes = templateDiff(ev.Previous, ev.Template)
+	return owners
+}
+
+func (d *Diagnoser) controllerRevisions(ctx context.Context, ev *evidence, owner metav1.Object, kind string, selector *metav1.LabelSelector, updateRevision string, gap func(string, ...any)) {
+	sel, err := metav1.LabelSelectorAsSelector(selector)
+	if err != nil {
+		sel = labels.Everything()
+	}
+	list, err := d.Client.AppsV1().ControllerRevisions(ev.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String(), Limit: maxListed})
+	if err != nil {
+		gap("could not list ControllerRevisions of %s/%s (%s): the changes of this rollout are unknown", lowerKind(kind), ev.Name, oneLineErr(err))
+		return
+	}
+	newCR, prevCR := controllerRevisions(owner, kind, updateRevision, list.Items, ev.Pods)
+	if newCR == nil {
+		return
+	}
+	ev.Revision = strconv.FormatInt(newCR.Revision, 10)
+	if t, err := revisionTemplate(newCR); err == nil {
+		ev.Template = t
+	}
+	if prevCR == nil {
+		return
+	}
+	ev.PreviousRevision = strconv.FormatInt(prevCR.Revision, 10)
+	t, err := revisionTemplate(prevCR)
+	if err != nil {
+		gap("could not read the previous revision: %v", err)
+		return
+	}
+	ev.Previous = t
+}
+
+// examinedPods picks up to n pods, failing ones first, in a stable order.
+func examinedPods(pods []corev1.Pod, n int) []corev1.Pod {
+	ps := slices.Clone(pods)
+	slices.SortStableFunc(ps, func(a, b corev1.Pod) int {
+		return cmp.Or(cmp.Compare(podRank(&a), podRank(&b)), cmp.Compare(a.Name, b.Name))
+	})
+	if len(ps) > n {
+		ps = ps[:n]
+	}
+	return ps
+}
+
+// podRank orders pods by how much they say about a failure: failing, then pending or not
+// ready, then the rest.
+func podRank(p *corev1.Pod) int {
+	switch {
+	case podFailing(p) || p.Status.Reason == "Evicted":
+		return 0
+	case p.Status.Phase == corev1.PodPending || !podReady(p):
+		return 1
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.RestartCount > 0 {
+			return 0
+		}
+	}
+	return 2
+}
+
+func podReady(p *corev1.Pod) bool {
+	c := podCondition(p, corev1.PodReady)
+	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+type logCandidate struct {
+	name     string
+	previous bool
+}
+
+// logCandidates lists the containers of a pod that have a log worth reading.
+func logCandidates(p *corev1.Pod) []logCandidate {
+	var out []logCandidate
+	add := func(st corev1.ContainerStatus, init bool) {
+		switch {
+		case st.RestartCount > 0 || st.LastTerminationState.Terminated != nil:
+			out = append(out, logCandidate{st.Name, true})
+		case st.State.Terminated != nil && !(init && st.State.Terminated.ExitCode == 0):
+			out = append(out, logCandidate{st.Name, false})
+		case st.State.Running != nil && (init || !st.Ready):
+			out = append(out, logCandidate{st.Name, false})
+		}
+	}
+	for _, st := range p.Status.InitContainerStatuses {
+		add(st, true)
+	}
+	for _, st := range p.Status.ContainerStatuses {
+		add(st, false)
+	}
+	return out
+}
+
+// dependencies looks up the Services named in dial errors: the Service, its endpoints, its pods
+// (and whether they fail), and the namespace's NetworkPolicies.
+func (d *Diagnoser) dependencies(ctx context.Context, ev *evidence, gap func(string, ...any)) {
+	var keys []string
+	needIPs := map[string]bool{}
+	for _, lt := range ev.Logs {
+		for _, de := range dialErrors(lt.Lines) {
+			where, ns, name := resolveHost(de.Host, ev.Namespace, nil)
+			switch {
+			case where == hostService && !slices.Contains(keys, serviceKey(ns, name)):
+				keys = append(keys, serviceKey(ns, name))
+			case where == hostExternal && isIP(de.Host):
+				needIPs[de.Host] = true
+			}
+			if de.IP != "" && de.IP != de.Host {
+				needIPs[de.IP] = true
+			}
+		}
+	}
+	if len(keys) == 0 && len(needIPs) == 0 {
+		return
+	}
+	slices.Sort(keys)
+	cl := d.Client
+	if np, err := cl.NetworkingV1().NetworkPolicies(ev.Namespace).List(ctx, metav1.ListOptions{Limit: maxListed}); err != nil {
+		ev.NetPolErr = oneLineErr(err)
+	} else {
+		ev.NetworkPolicies = np.Items
+	}
+	known := map[string]*corev1.Service{}
+	if len(needIPs) > 0 {
+		// A bare address in the log: find the Service whose ClusterIP it is.
+		if list, err := cl.CoreV1().Services(ev.Namespace).List(ctx, metav1.ListOptions{Limit: maxListed}); err == nil {
+			for i := range list.Items {
+				s := &list.Items[i]
+				for _, ip := range append([]string{s.Spec.ClusterIP}, s.Spec.ClusterIPs...) {
+					if needIPs[ip] {
+						known[serviceKey(s.Namespace, s.Name)] = s
+						if !slices.Contains(keys, serviceKey(s.Namespace, s.Name)) {
+							keys = append(keys, serviceKey(s.Namespace, s.Name))
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(keys) > maxServices {
+		keys = keys[:maxServices]
+	}
+	var mu sync.Mutex
+	run := newLimiter(d.concurrency())
+	for _, key := range keys {
+		run.Go(ctx, func() {
+			info := d.service(ctx, key, known[key])
+			mu.Lock()
+			ev.Services[key] = info
+			mu.Unlock()
+		})
+	}
+	run.Wait()
+}
+
+func (d *Diagnoser) service(ctx context.Context, key string, svc *corev1.Service) *serviceInfo {
+	ns, name, _ := cutKey(key)
+	cl := d.Client
+	if svc == nil {
+		s, err := cl.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return &serviceInfo{Namespace: ns, Name: name}
+		case err != nil:
+			return &serviceInfo{Namespace: ns, Name: name, Err: oneLineErr(err)}
+		}
+		svc = s
+	}
+	var slicesFound []discoveryv1.EndpointSlice
+	var endpoints *corev1.Endpoints
+	sl, err := cl.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.Set{discoveryv1.LabelServiceName: name}.String(), Limit: maxListed})
+	if err == nil {
+		slicesFound = sl.Items
+	} else if ep, err := cl.CoreV1().Endpoints(ns).Get(ctx, name, metav1.GetOptions{}); err == nil { //nolint:staticcheck // fallback where EndpointSlices cannot be listed
+		endpoints = ep
+	}
+	var pods []corev1.Pod
+	podsErr := ""
+	if len(svc.Spec.Selector) > 0 {
+		list, err := cl.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{
+			LabelSelector: labels.SelectorFromSet(svc.Spec.Selector).String(), Limit: maxDepPods})
+		if err != nil {
+			podsErr = oneLineErr(err)
+		} else {
+			pods = list.Items
+		}
+	}
+	info := newServiceInfo(svc, slicesFound, pods)
+	info.Endpoints, info.PodsErr = endpoints, podsErr
+	return info
+}
+
+func cutKey(key string) (ns, name string, ok bool) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:], true
+		}
+	}
+	return "", key, false
+}

@@ -1,0 +1,152 @@
+package diagnose
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// LogSource reads the tail of a container's log. The real one streams from the API server
+// (ClientLogs); tests supply recorded logs, since the fake clientset always answers "fake logs".
+type LogSource interface {
+	// Logs returns up to tail lines of the container's log, of the previous (crashed) instance when
+	// previous is set. Lines may start with an RFC 3339 timestamp and a space.
+	Logs(ctx context.Context, namespace, pod, container string, previous bool, tail int64) ([]byte, error)
+}
+
+// maxLogBytes caps one log read; maxLineLen caps one line kept in the report.
+const (
+	maxLogBytes = 256 << 10
+	maxLineLen  = 1000
+)
+
+// ClientLogs reads logs through the Kubernetes API (what `kubectl logs` does).
+type ClientLogs struct {
+	Client kubernetes.Interface
+}
+
+// Logs implements LogSource.
+func (c ClientLogs) Logs(ctx context.Context, namespace, pod, container string, previous bool, tail int64) ([]byte, error) {
+	limit := int64(maxLogBytes)
+	req := c.Client.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{
+		Container:  container,
+		Previous:   previous,
+		TailLines:  &tail,
+		LimitBytes: &limit,
+		Timestamps: true,
+	})
+	rc, err := req.Stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, maxLogBytes))
+}
+
+// retryable reports whether a log read may succeed if tried again shortly: right after a crash
+// the kubelet can briefly fail to find the dead container's log.
+func retryable(err error) bool {
+	s := err.Error()
+	for _, t := range []string{"unable to retrieve container logs", "failed to try resolving symlinks", "no such file or directory", "context deadline exceeded", "connection reset", "EOF", "i/o timeout"} {
+		if strings.Contains(s, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// previousMissing reports whether the error says there is no previous instance to read.
+func previousMissing(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "previous terminated container") && strings.Contains(s, "not found")
+}
+
+// fetchLog reads a container's log tail with retries; when the previous instance's log cannot be
+// read it falls back to the current one, and says so.
+func (d *Diagnoser) fetchLog(ctx context.Context, src LogSource, ns, pod, container string, previous bool) logTail {
+	tail := int64(d.logLines())
+	try := func(prev bool) ([]byte, error) {
+		var err error
+		delay := d.retryDelay
+		if delay <= 0 {
+			delay = 250 * time.Millisecond
+		}
+		for attempt := 0; attempt < 3; attempt++ {
+			var b []byte
+			b, err = src.Logs(ctx, ns, pod, container, prev, tail)
+			if err == nil {
+				return b, nil
+			}
+			if ctx.Err() != nil || !retryable(err) || (prev && previousMissing(err)) {
+				return nil, err
+			}
+			if attempt < 2 {
+				t := time.NewTimer(delay)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil, ctx.Err()
+				case <-t.C:
+				}
+				delay *= 2
+			}
+		}
+		return nil, err
+	}
+	b, err := try(previous)
+	if err == nil {
+		return parseLog(b, previous, int(tail))
+	}
+	// Fall back to the current instance only when the previous one is what could not be read.
+	if previous && ctx.Err() == nil && (retryable(err) || previousMissing(err)) {
+		b2, err2 := try(false)
+		if err2 == nil {
+			lt := parseLog(b2, false, int(tail))
+			lt.Err = fmt.Sprintf("could not read the previous container's log (%v); showing the current one", oneLineErr(err))
+			return lt
+		}
+	}
+	return logTail{Previous: previous, Err: fmt.Sprintf("could not read logs: %v", oneLineErr(err))}
+}
+
+func oneLineErr(err error) string {
+	s := strings.Join(strings.Fields(err.Error()), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// parseLog splits a log into lines, peeling off the timestamps the API adds.
+func parseLog(b []byte, previous bool, tail int) logTail {
+	lt := logTail{Previous: previous}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64<<10), maxLogBytes)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		var at time.Time
+		if i := strings.IndexByte(line, ' '); i > 0 && i < 40 {
+			if t, err := time.Parse(time.RFC3339Nano, line[:i]); err == nil {
+				at, line = t, line[i+1:]
+			}
+		}
+		if len(line) > maxLineLen {
+			line = line[:maxLineLen] + "…"
+		}
+		lt.Lines = append(lt.Lines, line)
+		lt.Times = append(lt.Times, at)
+	}
+	if tail > 0 && len(lt.Lines) >= tail {
+		lt.Truncated = true
+		lt.Lines = lt.Lines[len(lt.Lines)-tail:]
+		lt.Times = lt.Times[len(lt.Times)-tail:]
+	}
+	return lt
+}
