@@ -66,6 +66,16 @@ func run(ctx context.Context, args []string, e env) int {
 		return fault.Code(err)
 	}
 
+	var pub *github.Publisher
+	if inActions {
+		pub = &github.Publisher{
+			Getenv: e.getenv, Stdout: e.stdout, HTTPClient: e.httpClient,
+			Token: o.GitHubToken, CommentMode: o.Comment, CommentKey: o.CommentKey, PRNumber: o.PRNumber,
+		}
+		// First of all: the runner masks the token only in what is printed after this.
+		pub.Mask()
+	}
+
 	r, runErr := app.Run(ctx, o, app.Deps{Stdin: e.stdin, Progress: e.stderr, Getenv: e.getenv, Now: e.now})
 	code := fault.Code(runErr)
 	if runErr != nil && code != fault.ExitFailed {
@@ -82,12 +92,8 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 
 	if inActions {
-		p := &github.Publisher{
-			Getenv: e.getenv, Stdout: e.stdout, HTTPClient: e.httpClient,
-			Token: o.GitHubToken, CommentMode: o.Comment, CommentKey: o.CommentKey, PRNumber: o.PRNumber,
-		}
 		// Publishing never changes the verdict: failures come back as warnings, already printed.
-		_ = p.Publish(ctx, r, reportPath)
+		_ = pub.Publish(ctx, r, reportPath)
 	}
 	return code
 }

@@ -219,7 +219,8 @@ func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, stri
 }
 
 // checkReachableFromContainer catches the classic kind-on-a-runner mistake: inside a container
-// action, 127.0.0.1 is the container itself, not the runner where kind's API server listens.
+// action, 127.0.0.1 is the container itself, not the runner where kind's API server listens. A
+// loopback server that answers (docker run --network host) is fine.
 func checkReachableFromContainer(cfg *rest.Config, getenv func(string) string) error {
 	if getenv("GITHUB_ACTIONS") != "true" || !inContainer(getenv) {
 		return nil
@@ -233,9 +234,18 @@ func checkReachableFromContainer(cfg *rest.Config, getenv func(string) string) e
 	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return nil
 	}
-	return fault.CannotEvaluatef("the kubeconfig points at %s, which inside this container action is the container itself, not the runner. "+
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, port), 2*time.Second)
+	if err == nil {
+		conn.Close()
+		return nil
+	}
+	return fault.CannotEvaluatef("the kubeconfig points at %s, which inside this container action is the container itself, not the runner (%v). "+
 		"For kind, create the cluster with `networking.apiServerAddress: \"172.17.0.1\"` (the docker0 gateway) in its config "+
-		"so one kubeconfig works from the runner and from containers; see the README, \"kind on GitHub runners\"", cfg.Host)
+		"so one kubeconfig works from the runner and from containers; see the README, \"kind on GitHub runners\"", cfg.Host, err)
 }
 
 // inContainer: the Actions runner starts container actions with /github/workspace mounted.

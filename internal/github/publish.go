@@ -64,6 +64,20 @@ type Publisher struct {
 	CommentKey string
 	// PRNumber is an explicit pull request to comment on; 0 means find it from the event.
 	PRNumber int
+
+	masked bool
+}
+
+// Mask prints ::add-mask:: for the token, once. The runner hides a secret only in what is printed
+// after that command, so the CLI calls Mask before it prints anything; Publish calls it too.
+func (p *Publisher) Mask() {
+	if p.masked {
+		return
+	}
+	p.masked = true
+	if s := p.session(); s.token != "" {
+		_ = command(s.out, "add-mask", nil, s.token)
+	}
 }
 
 // Publish writes, in this order, the step summary (GITHUB_STEP_SUMMARY), the outputs verdict,
@@ -71,10 +85,8 @@ type Publisher struct {
 // failing workload (at most 10; the rest are listed in the summary), and the sticky PR comment. It
 // never fails the gate: it returns warnings, each already printed as ::warning::.
 func (p *Publisher) Publish(ctx context.Context, r *report.Report, reportPath string) []string {
+	p.Mask()
 	s := p.session()
-	if s.token != "" {
-		_ = command(s.out, "add-mask", nil, s.token)
-	}
 	annotated, rest := pickAnnotations(r)
 	var notes []string
 	if len(rest) > 0 {

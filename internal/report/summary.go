@@ -136,7 +136,13 @@ func (w *Workload) why() string {
 	return oneLine(w.Reason, maxCell)
 }
 
-func healthyHeadline(ws []Workload) string {
+func healthyHeadline(all []Workload) string {
+	var ws []Workload // skipped kinds (a ConfigMap, a Service) did not roll out
+	for _, w := range all {
+		if w.Verdict != VerdictSkipped {
+			ws = append(ws, w)
+		}
+	}
 	switch len(ws) {
 	case 0:
 		return "no workloads to check; nothing to roll out"

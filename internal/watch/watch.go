@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -63,16 +64,23 @@ type Result struct {
 
 // tracked is the watch's memory of one workload between judgements.
 type tracked struct {
-	w           target.Workload
-	completedAt time.Time
-	lastLine    string
-	last        Judgement
-	seen        bool
-	result      *Result
+	w target.Workload
+	// minGeneration, when set, is the generation the caller knows the workload has reached (after
+	// an undo): older states from a lagging cache are not judged.
+	minGeneration int64
+	completedAt   time.Time
+	lastLine      string
+	last          Judgement
+	seen          bool
+	result        *Result
 }
 
 // Watch judges the given workloads (skipped ones are ignored) and returns one Result each, in order.
 func (w *Watcher) Watch(ctx context.Context, workloads []target.Workload) ([]Result, error) {
+	return w.watch(ctx, workloads, nil)
+}
+
+func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGeneration map[string]int64) ([]Result, error) {
 	now := w.now
 	start := now()
 	if w.Timeout > 0 {
@@ -86,7 +94,7 @@ func (w *Watcher) Watch(ctx context.Context, workloads []target.Workload) ([]Res
 		if wl.Skipped {
 			continue
 		}
-		t := &tracked{w: wl}
+		t := &tracked{w: wl, minGeneration: minGeneration[wl.Key()]}
 		ts = append(ts, t)
 		byNS[wl.Namespace] = append(byNS[wl.Namespace], t)
 	}
@@ -173,7 +181,9 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 	pods, revision, since, ok := c.revisionPods(obj)
 	snap := Snapshot{Object: obj, Pods: pods, CompletedAt: t.completedAt}
 	var j Judgement
-	if !ok {
+	if gen := obj.(metav1.Object).GetGeneration(); gen < t.minGeneration {
+		j = Judgement{Progress: fmt.Sprintf("waiting for generation %d to be seen (cache at %d)", t.minGeneration, gen)}
+	} else if !ok {
 		j = Judgement{Progress: "waiting for the controller to create the new revision"}
 	} else {
 		j = Evaluate(snap, w.Policy, now)
@@ -251,7 +261,14 @@ func pendingWhy(p *corev1.Pod) string {
 func (w *Watcher) Verify(ctx context.Context, kind, namespace, name string) (report.Verdict, string, error) {
 	v := *w
 	v.Timeout = 0
-	rs, err := v.Watch(ctx, []target.Workload{{Kind: kind, Namespace: namespace, Name: name}})
+	wl := target.Workload{Kind: kind, Namespace: namespace, Name: name}
+	// A consistent read of the generation the undo produced, so that a watch cache still showing
+	// the failed revision cannot fail the rollback.
+	gen, err := generation(ctx, w.Client, wl)
+	if err != nil {
+		return report.VerdictError, err.Error(), err
+	}
+	rs, err := v.watch(ctx, []target.Workload{wl}, map[string]int64{wl.Key(): gen})
 	if err != nil {
 		return report.VerdictError, err.Error(), err
 	}
@@ -259,6 +276,25 @@ func (w *Watcher) Verify(ctx context.Context, kind, namespace, name string) (rep
 		return report.VerdictError, "nothing to verify", nil
 	}
 	return rs[0].Verdict, rs[0].Message, nil
+}
+
+func generation(ctx context.Context, c kubernetes.Interface, wl target.Workload) (int64, error) {
+	var obj metav1.Object
+	var err error
+	switch wl.Kind {
+	case target.Deployment:
+		obj, err = c.AppsV1().Deployments(wl.Namespace).Get(ctx, wl.Name, metav1.GetOptions{})
+	case target.StatefulSet:
+		obj, err = c.AppsV1().StatefulSets(wl.Namespace).Get(ctx, wl.Name, metav1.GetOptions{})
+	case target.DaemonSet:
+		obj, err = c.AppsV1().DaemonSets(wl.Namespace).Get(ctx, wl.Name, metav1.GetOptions{})
+	default:
+		return 0, fmt.Errorf("cannot verify kind %s", wl.Kind)
+	}
+	if err != nil {
+		return 0, fault.Explain(err, "get "+wl.Ref()+" -n "+wl.Namespace, "get", "apps", strings.ToLower(wl.Kind)+"s")
+	}
+	return obj.GetGeneration(), nil
 }
 
 func (w *Watcher) now() time.Time {

@@ -172,3 +172,41 @@ func waitLine(t *testing.T, lines <-chan string, prefix string) {
 		}
 	}
 }
+
+func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
+	t.Parallel()
+	d, rs, newPod, _ := rollout()
+	// The cache shows the failed revision still crash-looping at generation 2, while the undo
+	// has already produced generation 3.
+	newPod.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 3,
+		State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}
+	client := fake.NewSimpleClientset(d, rs, newPod)
+	progress := &syncWriter{lines: make(chan string, 100)}
+	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1}, Timeout: time.Minute, Progress: progress}
+	wl := target.Workload{Kind: target.Deployment, Namespace: "prod", Name: "api"}
+	errc := make(chan error, 1)
+	var res []Result
+	go func() {
+		var err error
+		res, err = w.watch(context.Background(), []target.Workload{wl}, map[string]int64{wl.Key(): 3})
+		errc <- err
+	}()
+	waitLine(t, progress.lines, "deployment/api: waiting for generation 3")
+
+	// The rolled-back state arrives: generation 3, observed and complete.
+	undone := d.DeepCopy()
+	undone.Generation = 3
+	undone.Status = appsv1.DeploymentStatus{ObservedGeneration: 3, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1, ReadyReplicas: 1}
+	if _, err := client.AppsV1().Deployments("prod").Update(context.Background(), undone, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Verdict != report.VerdictFailed && res[0].Verdict != report.VerdictHealthy {
+		t.Fatalf("verdict %s", res[0].Verdict)
+	}
+	if strings.Contains(progress.b.String(), "CrashLoopBackOff, restarts 3") && res[0].Verdict == report.VerdictFailed && res[0].Reason == "CrashLoopBackOff" && !strings.Contains(progress.b.String(), "waiting for generation 3") {
+		t.Fatalf("judged the stale generation: %s", progress.b.String())
+	}
+}

@@ -1,0 +1,397 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/rollout-gate/rollout-gate/e2e/framework"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// Issue 6: after a failed rollout the gate rolls back with `kubectl rollout undo` semantics,
+// watches the rollback, and says whether production is healthy again. Each test deploys a
+// healthy v1, then a v2 whose config makes it crash-loop, then runs the gate with --rollback.
+
+// release makes a pod template release v of the app. Both read DATABASE_PORT as an integer at
+// start-up; v2 ships DATABASE_PORT=abc (the runbook's bad-config cause), so it exits 1 and
+// crash-loops. The two differ in args and env, which the rollback must both restore.
+func release(tpl *corev1.PodTemplateSpec, v int) {
+	port := "5432"
+	if v == 2 {
+		port = "abc"
+	}
+	c := &tpl.Spec.Containers[0]
+	c.Args = []string{"--print", fmt.Sprintf("release v%d starting", v), "--require-int-env", "DATABASE_PORT"}
+	c.Env = []corev1.EnvVar{framework.Env("DATABASE_PORT", port)}
+	c.ReadinessProbe = framework.HTTPProbe("/ready")
+}
+
+// rollbackArgs runs the gate on one workload with the rollback on.
+func rollbackArgs(ns, ref string, extra ...string) []string {
+	return append([]string{"-n", ns, "--workload", ref, "--rollback", "--rollback-timeout", "3m", "--soak", "3s"}, extra...)
+}
+
+// rolledBack checks what every successful rollback must show: exit 1 (the job still fails), the
+// workload failed, rolled back from revision 2 to 1, verified healthy, and the JSON naming both
+// revisions. It returns the workload's rollback.
+func rolledBack(t *testing.T, run gateRun, ref string) report.Rollback {
+	t.Helper()
+	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
+		t.Fatalf("exit %d verdict %s, want 1 failed: a rollback does not make the deploy pass\n%s", run.Exit, run.Report.Verdict, run.Stdout)
+	}
+	w := run.workload(t, ref)
+	if w.Reason != "CrashLoopBackOff" {
+		t.Errorf("%s reason %q, want CrashLoopBackOff", ref, w.Reason)
+	}
+	rb := w.Rollback
+	if rb == nil {
+		t.Fatalf("%s has no rollback in the report\n%s", ref, run.raw)
+	}
+	if !run.Report.RolledBack || !rb.Undone {
+		t.Errorf("report.rolledBack %v, rollback.undone %v, want both true", run.Report.RolledBack, rb.Undone)
+	}
+	if rb.Status != report.RollbackRolledBack || rb.FromRevision != "2" || rb.ToRevision != "1" {
+		t.Fatalf("rollback %s from %q to %q (%s), want rolled-back from 2 to 1", rb.Status, rb.FromRevision, rb.ToRevision, rb.Message)
+	}
+	if !strings.Contains(rb.Message, "from revision 2 to revision 1") || !strings.Contains(rb.Message, "healthy again") {
+		t.Errorf("rollback message %q does not say from which revision to which, and that it is healthy again", rb.Message)
+	}
+	for _, field := range []string{`"fromRevision":\s*"2"`, `"toRevision":\s*"1"`, `"status":\s*"rolled-back"`} {
+		if !regexp.MustCompile(field).Match(run.raw) {
+			t.Errorf("the JSON report does not hold %s:\n%s", field, run.raw)
+		}
+	}
+	if !hasChange(rb.Changes, "env[DATABASE_PORT]", "abc", "5432") {
+		t.Errorf("rollback changes %+v do not show DATABASE_PORT going from abc back to 5432", rb.Changes)
+	}
+	if rb.Duration <= 0 || time.Duration(float64(rb.Duration)*float64(time.Second)) > run.Duration {
+		t.Errorf("rollback duration %.3fs is not within the gate's run of %s", float64(rb.Duration), run.Duration)
+	}
+	t.Logf("%s rolled back in %.1fs (verdict %s after %.1fs; whole gate run %s): %s",
+		ref, float64(rb.Duration), w.Verdict, float64(w.Duration), run.Duration.Round(time.Millisecond), rb.Message)
+	return *rb
+}
+
+func hasChange(cs []report.Change, pathSuffix, before, after string) bool {
+	return slices.ContainsFunc(cs, func(c report.Change) bool {
+		return strings.HasSuffix(c.Path, pathSuffix) && c.Before == before && c.After == after
+	})
+}
+
+// sameTemplate fails the test unless the live template is want again: the container's args and
+// env first (the clearest message), then the whole template.
+func sameTemplate(t *testing.T, what string, got, want corev1.PodTemplateSpec) {
+	t.Helper()
+	g, w := got.Spec.Containers[0], want.Spec.Containers[0]
+	if !slices.Equal(g.Args, w.Args) || !apiequality.Semantic.DeepEqual(g.Env, w.Env) {
+		t.Errorf("%s: live container args %q env %v, want %q %v", what, g.Args, g.Env, w.Args, w.Env)
+	}
+	if !apiequality.Semantic.DeepEqual(got, want) {
+		t.Errorf("%s: the live pod template differs from the expected one:\ngot  %+v\nwant %+v", what, got, want)
+	}
+}
+
+func TestRollbackDeploymentRestoresV1(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	ctx := t.Context()
+	d := framework.Deployment(ns, "api")
+	d.Spec.Replicas = ptr.To[int32](2)
+	release(&d.Spec.Template, 1)
+	apply(t, c, d)
+	v1 := framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute).Spec.Template
+	v1RS := replicaSetWithRevision(t, c, ns, "api", "1")
+
+	d = framework.Deployment(ns, "api")
+	d.Spec.Replicas = ptr.To[int32](2)
+	release(&d.Spec.Template, 2)
+	apply(t, c, d)
+
+	run := runGate(t, rollbackArgs(ns, "deployment/api")...)
+	rolledBack(t, run, "deployment/api")
+
+	live, err := c.AppsV1().Deployments(ns).Get(ctx, "api", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get deployment after the rollback: %v", err)
+	}
+	sameTemplate(t, "deployment/api", live.Spec.Template, v1)
+	if !framework.DeploymentAvailable(live) {
+		t.Errorf("the gate said healthy again, but deployment/api is not available: %+v", live.Status)
+	}
+	// kubectl undo re-activates the v1 ReplicaSet itself, under the next revision number.
+	rs := replicaSetWithRevision(t, c, ns, "api", "3")
+	if rs.UID != v1RS.UID {
+		t.Errorf("revision 3 is ReplicaSet %s, want v1's %s brought back", rs.Name, v1RS.Name)
+	}
+	if got := live.Annotations["deployment.kubernetes.io/revision"]; got != "3" {
+		t.Errorf("deployment revision %q after the undo, want 3", got)
+	}
+	hash := v1RS.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
+	pods := activePods(t, c, ns, "api")
+	if len(pods) != 2 {
+		t.Errorf("%d live pods, want 2", len(pods))
+	}
+	for _, p := range pods {
+		if p.Labels[appsv1.DefaultDeploymentUniqueLabelKey] != hash || !podReady(&p) {
+			t.Errorf("pod %s (hash %s, ready %v) is not a ready v1 pod (hash %s)", p.Name, p.Labels[appsv1.DefaultDeploymentUniqueLabelKey], podReady(&p), hash)
+		}
+	}
+}
+
+// TestRollbackStatefulSetReleasesStuckPod is kubernetes#67250: under OrderedReady, after an undo
+// the controller waits forever for the crash-looping pod of the failed revision to become ready.
+// The gate must delete it so the controller recreates it at v1, and leave the healthy pod alone.
+func TestRollbackStatefulSetReleasesStuckPod(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	ctx := t.Context()
+	s := framework.StatefulSet(ns, "db")
+	s.Spec.Replicas = ptr.To[int32](2)
+	release(&s.Spec.Template, 1)
+	apply(t, c, s)
+	ready := framework.WaitForStatefulSetReady(t, c, ns, "db", 3*time.Minute)
+	v1, v1Hash := ready.Spec.Template, ready.Status.CurrentRevision
+	if ready.Spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement || ready.Spec.UpdateStrategy.Type != appsv1.RollingUpdateStatefulSetStrategyType {
+		t.Fatalf("statefulset defaults %s/%s, want OrderedReady/RollingUpdate: this test is about that trap", ready.Spec.PodManagementPolicy, ready.Spec.UpdateStrategy.Type)
+	}
+	db0 := podUID(t, c, ns, "db-0")
+
+	s = framework.StatefulSet(ns, "db")
+	s.Spec.Replicas = ptr.To[int32](2)
+	release(&s.Spec.Template, 2)
+	apply(t, c, s)
+
+	run := runGate(t, rollbackArgs(ns, "statefulset/db")...)
+	rb := rolledBack(t, run, "statefulset/db")
+	// The rolling update goes from the highest ordinal down: db-1 runs v2 and crash-loops.
+	if !slices.Equal(rb.DeletedPods, []string{"db-1"}) {
+		t.Errorf("deletedPods %q, want [db-1]: the stuck v2 pod must be deleted (kubernetes#67250)", rb.DeletedPods)
+	}
+	if !strings.Contains(rb.Message, "67250") {
+		t.Errorf("rollback message %q does not say why a pod was deleted", rb.Message)
+	}
+
+	live, err := c.AppsV1().StatefulSets(ns).Get(ctx, "db", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get statefulset after the rollback: %v", err)
+	}
+	sameTemplate(t, "statefulset/db", live.Spec.Template, v1)
+	st := live.Status
+	if st.UpdateRevision != v1Hash || st.CurrentRevision != v1Hash || st.ReadyReplicas != 2 || st.UpdatedReplicas != 2 {
+		t.Errorf("statefulset status current %s update %s ready %d updated %d, want both revisions %s and 2/2",
+			st.CurrentRevision, st.UpdateRevision, st.ReadyReplicas, st.UpdatedReplicas, v1Hash)
+	}
+	pods := activePods(t, c, ns, "db")
+	if len(pods) != 2 {
+		t.Errorf("%d live pods, want 2", len(pods))
+	}
+	for _, p := range pods {
+		if h := p.Labels[appsv1.ControllerRevisionHashLabelKey]; h != v1Hash || !podReady(&p) {
+			t.Errorf("pod %s (revision %s, ready %v) is not a ready v1 pod (%s)", p.Name, h, podReady(&p), v1Hash)
+		}
+		if p.Name == "db-0" && p.UID != db0 {
+			t.Errorf("db-0 was replaced although it stayed healthy on v1")
+		}
+	}
+}
+
+func TestRollbackDaemonSetRestoresV1(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	ctx := t.Context()
+	ds := framework.DaemonSet(ns, "agent")
+	release(&ds.Spec.Template, 1)
+	apply(t, c, ds)
+	v1 := framework.WaitForDaemonSetReady(t, c, ns, "agent", 2*time.Minute).Spec.Template
+	v1Pods := activePods(t, c, ns, "agent")
+	if len(v1Pods) != 1 {
+		t.Fatalf("%d v1 pods on the single node, want 1", len(v1Pods))
+	}
+	v1Hash := v1Pods[0].Labels[appsv1.ControllerRevisionHashLabelKey]
+
+	ds = framework.DaemonSet(ns, "agent")
+	release(&ds.Spec.Template, 2)
+	apply(t, c, ds)
+
+	run := runGate(t, rollbackArgs(ns, "daemonset/agent")...)
+	rolledBack(t, run, "daemonset/agent")
+
+	live, err := c.AppsV1().DaemonSets(ns).Get(ctx, "agent", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get daemonset after the rollback: %v", err)
+	}
+	sameTemplate(t, "daemonset/agent", live.Spec.Template, v1)
+	if st := live.Status; st.ObservedGeneration < live.Generation || st.DesiredNumberScheduled != 1 ||
+		st.UpdatedNumberScheduled != 1 || st.NumberAvailable != 1 {
+		t.Errorf("daemonset status %+v, want its one pod updated and available", st)
+	}
+	for _, p := range activePods(t, c, ns, "agent") {
+		if h := p.Labels[appsv1.ControllerRevisionHashLabelKey]; h != v1Hash || !podReady(&p) {
+			t.Errorf("pod %s (revision %s, ready %v) is not a ready v1 pod (%s)", p.Name, h, podReady(&p), v1Hash)
+		}
+	}
+}
+
+func TestRollbackFirstDeployHasNothingToRollBackTo(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	ctx := t.Context()
+	d := framework.Deployment(ns, "fresh")
+	release(&d.Spec.Template, 2)
+	apply(t, c, d)
+	before := replicaSetWithRevision(t, c, ns, "fresh", "1")
+
+	run := runGate(t, rollbackArgs(ns, "deployment/fresh")...)
+	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
+		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
+	}
+	rb := run.workload(t, "deployment/fresh").Rollback
+	if rb == nil {
+		t.Fatalf("no rollback in the report\n%s", run.raw)
+	}
+	if rb.Status != report.RollbackSkipped || rb.Undone || run.Report.RolledBack || rb.ToRevision != "" {
+		t.Errorf("rollback %s undone %v (report.rolledBack %v) to %q, want skipped, nothing undone, no target revision",
+			rb.Status, rb.Undone, run.Report.RolledBack, rb.ToRevision)
+	}
+	if !strings.Contains(rb.Message, "no previous revision") || !strings.Contains(rb.Message, "nothing was changed") {
+		t.Errorf("rollback message %q must say there is no previous revision and nothing was changed", rb.Message)
+	}
+
+	live, err := c.AppsV1().Deployments(ns).Get(ctx, "fresh", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get deployment: %v", err)
+	}
+	if live.Generation != 1 || live.Spec.Template.Spec.Containers[0].Env[0].Value != "abc" {
+		t.Errorf("deployment changed: generation %d env %v, want generation 1 still running v2", live.Generation, live.Spec.Template.Spec.Containers[0].Env)
+	}
+	if rss := ownedReplicaSets(t, c, ns, "fresh"); len(rss) != 1 || rss[0].UID != before.UID {
+		t.Errorf("%d ReplicaSets after the gate, want only the first one", len(rss))
+	}
+}
+
+func TestRollbackDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	ctx := t.Context()
+	d := framework.Deployment(ns, "api")
+	release(&d.Spec.Template, 1)
+	apply(t, c, d)
+	framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute)
+	d = framework.Deployment(ns, "api")
+	release(&d.Spec.Template, 2)
+	apply(t, c, d)
+	v2, err := c.AppsV1().Deployments(ns).Get(ctx, "api", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get deployment: %v", err)
+	}
+
+	run := runGate(t, rollbackArgs(ns, "deployment/api", "--dry-run")...)
+	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
+		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
+	}
+	rb := run.workload(t, "deployment/api").Rollback
+	if rb == nil {
+		t.Fatalf("no rollback in the report\n%s", run.raw)
+	}
+	if rb.Status != report.RollbackDryRun || rb.Undone || run.Report.RolledBack || rb.FromRevision != "2" || rb.ToRevision != "1" {
+		t.Errorf("rollback %s undone %v (report.rolledBack %v) from %q to %q, want dry-run from 2 to 1 with nothing undone",
+			rb.Status, rb.Undone, run.Report.RolledBack, rb.FromRevision, rb.ToRevision)
+	}
+	if !strings.Contains(rb.Message, "would roll back") || !strings.Contains(rb.Message, "nothing was changed") {
+		t.Errorf("dry-run message %q must say what would happen and that nothing was changed", rb.Message)
+	}
+	if !hasChange(rb.Changes, "env[DATABASE_PORT]", "abc", "5432") {
+		t.Errorf("dry-run changes %+v do not show DATABASE_PORT going from abc back to 5432", rb.Changes)
+	}
+
+	live, err := c.AppsV1().Deployments(ns).Get(ctx, "api", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get deployment: %v", err)
+	}
+	sameTemplate(t, "deployment/api after a dry run", live.Spec.Template, v2.Spec.Template)
+	if live.Generation != v2.Generation || live.Annotations["deployment.kubernetes.io/revision"] != "2" {
+		t.Errorf("generation %d revision %q after a dry run, want %d and 2 unchanged",
+			live.Generation, live.Annotations["deployment.kubernetes.io/revision"], v2.Generation)
+	}
+}
+
+// replicaSetWithRevision waits for the Deployment's ReplicaSet of a revision (the controller
+// writes the annotation when it creates or re-activates the ReplicaSet).
+func replicaSetWithRevision(t *testing.T, c kubernetes.Interface, ns, deploy, rev string) appsv1.ReplicaSet {
+	t.Helper()
+	var found appsv1.ReplicaSet
+	framework.WaitFor(t, time.Minute, fmt.Sprintf("ReplicaSet of deployment %s/%s at revision %s", ns, deploy, rev), func(ctx context.Context) (bool, error) {
+		for _, rs := range ownedReplicaSets(t, c, ns, deploy) {
+			if rs.Annotations["deployment.kubernetes.io/revision"] == rev {
+				found = rs
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return found
+}
+
+func ownedReplicaSets(t *testing.T, c kubernetes.Interface, ns, deploy string) []appsv1.ReplicaSet {
+	t.Helper()
+	list, err := c.AppsV1().ReplicaSets(ns).List(t.Context(), metav1.ListOptions{LabelSelector: framework.Selector(deploy)})
+	if err != nil {
+		t.Fatalf("list ReplicaSets: %v", err)
+	}
+	var out []appsv1.ReplicaSet
+	for _, rs := range list.Items {
+		if ref := metav1.GetControllerOf(&rs); ref != nil && ref.Kind == "Deployment" && ref.Name == deploy {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// activePods lists the workload's pods that are not being deleted.
+func activePods(t *testing.T, c kubernetes.Interface, ns, name string) []corev1.Pod {
+	t.Helper()
+	list, err := c.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: framework.Selector(name)})
+	if err != nil {
+		t.Fatalf("list pods: %v", err)
+	}
+	var out []corev1.Pod
+	for _, p := range list.Items {
+		if p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func podUID(t *testing.T, c kubernetes.Interface, ns, name string) types.UID {
+	t.Helper()
+	p, err := c.CoreV1().Pods(ns).Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get pod %s: %v", name, err)
+	}
+	return p.UID
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
