@@ -393,10 +393,11 @@ func runAction(t *testing.T, ws, kubeconfig string, api *fakeGitHub, ns, comment
 	}
 	run.Outputs = parseOutputFile(t, string(out))
 	run.ReportPath = run.Outputs["report-path"]
-	if want := filepath.Join(temp, "rollout-gate-report.json"); run.ReportPath != want {
-		t.Errorf("report-path = %q, want %q (RUNNER_TEMP)", run.ReportPath, want)
+	// Relative to the workspace, where later steps on the runner run.
+	if want := "rollout-gate-report.json"; run.ReportPath != want {
+		t.Errorf("report-path = %q, want %q (in the workspace)", run.ReportPath, want)
 	}
-	if raw, err := os.ReadFile(run.ReportPath); err != nil {
+	if raw, err := os.ReadFile(filepath.Join(ws, run.ReportPath)); err != nil {
 		t.Errorf("the report-path output names no readable file: %v", err)
 	} else if err := json.Unmarshal(raw, &run.Report); err != nil {
 		t.Errorf("the JSON report does not parse: %v\n%s", err, raw)

@@ -99,16 +99,18 @@ func run(ctx context.Context, args []string, e env) int {
 }
 
 // writeFiles writes --report-json and --report-markdown. In Actions the JSON report is always
-// written (to RUNNER_TEMP unless a path is given) so the report-path output names a file.
+// written, by default to rollout-gate-report.json in the workspace, named by a path relative to
+// it: the container's /github/workspace is the runner's workspace, and later steps run there.
 func writeFiles(o *app.Options, r *report.Report, getenv func(string) string, inActions bool) (string, error) {
 	var errs []error
 	path := o.ReportJSON
 	if path == "" && inActions {
-		dir := getenv("RUNNER_TEMP")
-		if dir == "" {
-			dir = os.TempDir()
+		path = "rollout-gate-report.json"
+		if ws := getenv("GITHUB_WORKSPACE"); ws != "" {
+			if wd, err := os.Getwd(); err != nil || filepath.Clean(wd) != filepath.Clean(ws) {
+				path = filepath.Join(ws, path)
+			}
 		}
-		path = filepath.Join(dir, "rollout-gate-report.json")
 	}
 	if path != "" {
 		js, err := report.JSON(r)

@@ -177,7 +177,8 @@ func progressLine(obj runtime.Object, podNotes []string) string {
 		}
 		line = fmt.Sprintf("%d/%d updated, %d/%d available", o.Status.UpdatedReplicas, want, o.Status.AvailableReplicas, want)
 		if old := o.Status.Replicas - o.Status.UpdatedReplicas; old > 0 {
-			line += fmt.Sprintf(", %d old pending termination", old)
+			// Available counts old pods too while they run: say so rather than look done.
+			line = fmt.Sprintf("%d/%d updated, %d available of which %d old pending termination", o.Status.UpdatedReplicas, want, o.Status.AvailableReplicas, old)
 		}
 	case *appsv1.StatefulSet:
 		want := int32(1)

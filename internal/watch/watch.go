@@ -13,6 +13,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -409,12 +410,22 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	c := &nsCache{}
 	var infs []cache.SharedIndexInformer
 	add := func(inf cache.SharedIndexInformer) {
+		outage := &outage{}
 		_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 			// Expired watches (410 Gone) and dropped connections are resumed by the reflector;
-			// only a lost permission is fatal.
-			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+			// a lost permission, or an API server gone for longer than a blip, is fatal.
+			var fatal error
+			switch {
+			case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+				fatal = fault.Explain(err, "watch -n "+ns, "watch", "", "the watched resource")
+			case fault.IsAPIUnavailable(err) || strings.Contains(err.Error(), "connection refused"):
+				if d := outage.failed(w.now()); d >= apiOutageLimit {
+					fatal = fault.CannotEvaluatef("watch -n %s: the Kubernetes API server has been unreachable for %s: %v; the rollout could not be judged", ns, d.Round(time.Second), err)
+				}
+			}
+			if fatal != nil {
 				select {
-				case errs <- fault.Explain(err, "watch -n "+ns, "watch", "", "the watched resource"):
+				case errs <- fatal:
 				default:
 				}
 			}
@@ -453,6 +464,27 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		}
 	}
 	return c, nil
+}
+
+// apiOutageLimit is how long the API server may stay unreachable before the gate gives up with
+// "could not evaluate" rather than wait for --timeout and call a healthy rollout timed out.
+const apiOutageLimit = 30 * time.Second
+
+// outage measures a run of watch failures; failures further apart than the reflector's longest
+// back-off belong to separate outages.
+type outage struct {
+	mu          sync.Mutex
+	start, last time.Time
+}
+
+func (o *outage) failed(now time.Time) time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.start.IsZero() || now.Sub(o.last) > 45*time.Second {
+		o.start = now
+	}
+	o.last = now
+	return now.Sub(o.start)
 }
 
 func poke(ch chan<- struct{}) {

@@ -96,7 +96,7 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 		done <- rs
 	}()
 	// Wait until the watch has judged the first state (the old pod's crash loop must not count).
-	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 0/1 available, 1 old pending termination")
+	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 0 available of which 1 old pending termination")
 
 	crashed := newPod.DeepCopy()
 	crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1,
@@ -208,5 +208,25 @@ func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
 	}
 	if strings.Contains(progress.b.String(), "CrashLoopBackOff, restarts 3") && res[0].Verdict == report.VerdictFailed && res[0].Reason == "CrashLoopBackOff" && !strings.Contains(progress.b.String(), "waiting for generation 3") {
 		t.Fatalf("judged the stale generation: %s", progress.b.String())
+	}
+}
+
+func TestOutageMeasuresOneRunOfFailures(t *testing.T) {
+	t.Parallel()
+	o := &outage{}
+	steps := []struct {
+		at   time.Duration
+		want time.Duration
+	}{
+		{0, 0},
+		{10 * time.Second, 10 * time.Second},
+		{40 * time.Second, 40 * time.Second}, // 30 s apart: the reflector's back-off, same outage
+		{100 * time.Second, 0},               // a minute of quiet: a new outage
+		{101 * time.Second, time.Second},
+	}
+	for _, s := range steps {
+		if got := o.failed(t0.Add(s.at)); got != s.want {
+			t.Errorf("failure at +%s: outage %s, want %s", s.at, got, s.want)
+		}
 	}
 }

@@ -1,0 +1,232 @@
+package contract
+
+import (
+	"bufio"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/rollout-gate/rollout-gate"
+
+// instruction is one Dockerfile instruction with its continuation lines joined.
+type instruction struct {
+	cmd, args string
+	stage     int // index of the FROM it belongs to
+}
+
+func parseDockerfile(t *testing.T, s string) []instruction {
+	t.Helper()
+	var out []instruction
+	stage := -1
+	var cur strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if cur.Len() == 0 && (line == "" || strings.HasPrefix(line, "#")) {
+			continue
+		}
+		if strings.HasSuffix(line, `\`) {
+			cur.WriteString(strings.TrimSuffix(line, `\`) + " ")
+			continue
+		}
+		cur.WriteString(line)
+		cmd, args, _ := strings.Cut(cur.String(), " ")
+		cur.Reset()
+		cmd = strings.ToUpper(cmd)
+		if cmd == "FROM" {
+			stage++
+		}
+		out = append(out, instruction{cmd: cmd, args: strings.TrimSpace(args), stage: stage})
+	}
+	return out
+}
+
+func TestDockerfileBuildsTheGateAsRoot(t *testing.T) {
+	t.Parallel()
+	ins := parseDockerfile(t, readFile(t, "Dockerfile"))
+	last := ins[len(ins)-1].stage
+	var froms []string
+	var build, entrypoint, copyGate bool
+	cgoOff := map[int]bool{}
+	for _, in := range ins {
+		switch in.cmd {
+		case "FROM":
+			froms = append(froms, in.args)
+		case "USER", "WORKDIR":
+			t.Errorf("Dockerfile has %s %s: container actions must run as the default user (root) in the runner's workdir", in.cmd, in.args)
+		case "ENV", "ARG":
+			if strings.Contains(in.args, "CGO_ENABLED=0") {
+				cgoOff[in.stage] = true
+			}
+		case "RUN":
+			if strings.Contains(in.args, "go build") && strings.Contains(in.args, "./cmd/gate") {
+				build = true
+				if !cgoOff[in.stage] && !strings.Contains(in.args, "CGO_ENABLED=0") {
+					t.Error("the gate is built without CGO_ENABLED=0: distroless/static has no libc")
+				}
+				for _, want := range []string{"-trimpath", `-ldflags "-s -w"`} {
+					if !strings.Contains(in.args, want) {
+						t.Errorf("go build of ./cmd/gate lacks %s", want)
+					}
+				}
+			}
+		case "COPY":
+			if in.stage == last && strings.HasPrefix(in.args, "--from=") && strings.HasSuffix(in.args, " /gate") {
+				copyGate = true
+			}
+		case "ENTRYPOINT":
+			if in.stage == last && in.args == `["/gate"]` {
+				entrypoint = true
+			}
+		}
+	}
+	if !build {
+		t.Error("no RUN go build ... ./cmd/gate in the Dockerfile")
+	}
+	if !copyGate || !entrypoint {
+		t.Error(`the final stage must COPY --from=<build> ... /gate and have ENTRYPOINT ["/gate"]`)
+	}
+	if len(froms) < 2 {
+		t.Fatalf("want a multi-stage Dockerfile, got FROM %v", froms)
+	}
+	final := froms[len(froms)-1]
+	if !strings.HasPrefix(final, "gcr.io/distroless/static-debian12") || strings.Contains(final, "nonroot") {
+		t.Errorf("final image %q: want gcr.io/distroless/static-debian12, the root variant", final)
+	}
+	for _, f := range froms {
+		if !regexp.MustCompile(`@sha256:[0-9a-f]{64}\b`).MatchString(f) {
+			t.Errorf("FROM %s is not pinned by digest", f)
+		}
+	}
+}
+
+// TestDockerContextHoldsTheGate checks .dockerignore against the Go files ./cmd/gate is built
+// from, so a new package under another folder cannot silently break the action's image.
+func TestDockerContextHoldsTheGate(t *testing.T) {
+	t.Parallel()
+	rules := parseDockerignore(readFile(t, ".dockerignore"))
+	dir := root(t)
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if !included(rules, f) {
+			t.Errorf(".dockerignore leaves out %s", f)
+		}
+	}
+	out := goList(t, "-deps", "-f", `{{if not .Standard}}{{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{end}}`, "./cmd/gate")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		rel, err := filepath.Rel(dir, fields[0])
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue // a module dependency, downloaded in the image
+		}
+		for _, f := range fields[1:] {
+			p := filepath.ToSlash(filepath.Join(rel, f))
+			if !included(rules, p) {
+				t.Errorf(".dockerignore leaves out %s, which ./cmd/gate is built from", p)
+			}
+		}
+	}
+}
+
+type ignoreRule struct {
+	re      *regexp.Regexp
+	include bool // a "!" rule
+}
+
+// parseDockerignore reads .dockerignore with Docker's rules: later lines win, "!" re-includes,
+// "*" stays within one path element, "**" spans any number, and a pattern that matches a folder
+// matches everything in it.
+func parseDockerignore(s string) []ignoreRule {
+	var rules []ignoreRule
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		include := strings.HasPrefix(line, "!")
+		p := filepath.ToSlash(filepath.Clean(strings.TrimPrefix(line, "!")))
+		var re strings.Builder
+		re.WriteString("^")
+		for i := 0; i < len(p); i++ {
+			switch {
+			case strings.HasPrefix(p[i:], "**/"):
+				re.WriteString("(.*/)?")
+				i += 2
+			case strings.HasPrefix(p[i:], "**"):
+				re.WriteString(".*")
+				i++
+			case p[i] == '*':
+				re.WriteString("[^/]*")
+			case p[i] == '?':
+				re.WriteString("[^/]")
+			default:
+				re.WriteString(regexp.QuoteMeta(p[i : i+1]))
+			}
+		}
+		re.WriteString("(/.*)?$")
+		rules = append(rules, ignoreRule{re: regexp.MustCompile(re.String()), include: include})
+	}
+	return rules
+}
+
+func included(rules []ignoreRule, path string) bool {
+	in := true
+	for _, r := range rules {
+		if r.re.MatchString(path) {
+			in = r.include
+		}
+	}
+	return in
+}
+
+func goList(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
+	cmd.Dir = root(t)
+	out, err := cmd.Output()
+	if err != nil {
+		msg := err.Error()
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg += ": " + string(ee.Stderr)
+		}
+		t.Fatalf("go list %s: %s", strings.Join(args, " "), msg)
+	}
+	return string(out)
+}
+
+// TestImportsFlowOneWay holds the layering the house style draws: rendering and GitHub I/O know
+// nothing of Kubernetes, and the Kubernetes side knows nothing of GitHub.
+func TestImportsFlowOneWay(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		pkgs      []string
+		forbidden func(string) bool
+		what      string
+	}{
+		{[]string{"internal/report", "internal/github"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
+		{[]string{"internal/watch", "internal/diagnose", "internal/rollback"}, func(p string) bool { return p == module+"/internal/github" }, "internal/github"},
+	}
+	for _, c := range cases {
+		for _, pkg := range c.pkgs {
+			// Each dependency with its direct imports, to name the package that brings the
+			// forbidden one in.
+			out := goList(t, "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./"+pkg)
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				fields := strings.Fields(line)
+				if len(fields) == 0 || c.forbidden(fields[0]) {
+					continue
+				}
+				for _, imp := range fields[1:] {
+					if c.forbidden(imp) {
+						t.Errorf("%s must not depend on %s, but %s imports %s", pkg, c.what, fields[0], imp)
+					}
+				}
+			}
+		}
+	}
+}

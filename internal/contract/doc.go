@@ -1,0 +1,6 @@
+// Package contract holds, in its tests only, the promises that span files no single package owns:
+// action.yml's inputs are the CLI's flags with the same defaults, its outputs are the ones the
+// GitHub publisher writes, the README's tables are action.yml's, the Dockerfile builds the gate as
+// a root image, and the packages keep their one-way imports (report and github never import
+// Kubernetes; watch, diagnose and rollback never import github).
+package contract
