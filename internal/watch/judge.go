@@ -117,25 +117,54 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	}
 	j.Complete = done
 	if done {
-		soakEnd := s.CompletedAt.Add(p.Soak)
-		if s.CompletedAt.IsZero() || now.Before(soakEnd) {
-			if s.CompletedAt.IsZero() {
-				soakEnd = now.Add(p.Soak)
-			}
-			if p.Soak > 0 {
-				recheck = append(recheck, soakEnd)
-				j.Progress += fmt.Sprintf("; complete, soaking until %s", soakEnd.UTC().Format("15:04:05"))
-			}
+		// The soak runs from completion or from the last restart of a new-revision container,
+		// whichever is later: a container the kubelet restarts at once (a liveness kill) can
+		// keep a Deployment available throughout, so "complete" alone is no proof of health.
+		start := s.CompletedAt
+		if start.IsZero() {
+			start = now
 		}
+		restarted := lastRestart(s.Pods)
+		if restarted.After(start) {
+			start = restarted
+		}
+		soakEnd := start.Add(p.Soak)
 		if p.Soak == 0 || (!s.CompletedAt.IsZero() && !now.Before(soakEnd)) {
 			j.Verdict, j.Reason, j.Message = report.VerdictHealthy, "Complete", strings.TrimSpace(msg)
 			return j
+		}
+		recheck = append(recheck, soakEnd)
+		j.Progress += fmt.Sprintf("; complete, soaking until %s", soakEnd.UTC().Format("15:04:05"))
+		if restarted.Equal(start) {
+			j.Progress += " (a container restarted)"
 		}
 	} else {
 		j.Message = strings.TrimSpace(msg)
 	}
 	j.RecheckAt = earliest(recheck)
 	return j
+}
+
+// lastRestart is when a container of these pods last stopped (and was or will be restarted); init
+// containers count only when they failed.
+func lastRestart(pods []*corev1.Pod) time.Time {
+	var last time.Time
+	see := func(t *corev1.ContainerStateTerminated, failedOnly bool) {
+		if t != nil && (!failedOnly || t.ExitCode != 0) && t.FinishedAt.After(last) {
+			last = t.FinishedAt.Time
+		}
+	}
+	for _, p := range pods {
+		for _, cs := range p.Status.InitContainerStatuses {
+			see(cs.State.Terminated, true)
+			see(cs.LastTerminationState.Terminated, false)
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			see(cs.State.Terminated, false)
+			see(cs.LastTerminationState.Terminated, false)
+		}
+	}
+	return last
 }
 
 // kubectlStatus asks kubectl's own status viewer whether the rollout is complete, so that

@@ -65,6 +65,12 @@ func terminated(code int32, reason string) corev1.ContainerState {
 	return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason}}
 }
 
+func terminatedAt(code int32, reason string, at time.Time) corev1.ContainerState {
+	st := terminated(code, reason)
+	st.Terminated.FinishedAt = metav1.NewTime(at)
+	return st
+}
+
 var running = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(t0)}}
 
 func TestEvaluate(t *testing.T) {
@@ -91,6 +97,18 @@ func TestEvaluate(t *testing.T) {
 		{
 			name: "complete and soaked is healthy", obj: deployment(2, 2, 2), completedAt: t0,
 			now: t0.Add(10 * time.Second), wantVerdict: report.VerdictHealthy, wantReason: "Complete", wantMsg: "successfully rolled out",
+		},
+		{
+			name: "a restart during the soak restarts the soak", obj: deployment(1, 1, 1), completedAt: t0,
+			pods: []*corev1.Pod{pod("api-1", ready, container(corev1.ContainerStatus{Name: "api", RestartCount: 1, State: running,
+				LastTerminationState: terminatedAt(0, "Completed", t0.Add(8*time.Second))}))},
+			now: t0.Add(12 * time.Second), wantRecheck: t0.Add(18 * time.Second), wantProgress: "soaking until 12:00:18 (a container restarted)",
+		},
+		{
+			name: "a restart before completion does not extend the soak", obj: deployment(1, 1, 1), completedAt: t0,
+			pods: []*corev1.Pod{pod("api-1", ready, container(corev1.ContainerStatus{Name: "api", RestartCount: 1, State: running,
+				LastTerminationState: terminatedAt(1, "Error", t0.Add(-5*time.Second))}))},
+			now: t0.Add(10 * time.Second), wantVerdict: report.VerdictHealthy,
 		},
 		{
 			name: "no soak is healthy at once", obj: deployment(1, 1, 1), policy: &Policy{CrashTolerance: 1},
