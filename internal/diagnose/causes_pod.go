@@ -2,13 +2,16 @@ package diagnose
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -46,6 +49,14 @@ func registryOf(image string) string {
 		return first
 	}
 	return "docker.io"
+}
+
+// registryHost drops the port of a registry (nslookup takes a name only).
+func registryHost(reg string) string {
+	if h, _, err := net.SplitHostPort(reg); err == nil {
+		return h
+	}
+	return reg
 }
 
 // imagePull: ErrImagePull, ImagePullBackOff, ErrImageNeverPull, InvalidImageName and kin.
@@ -105,7 +116,7 @@ func imagePull(c *containerCtx, w *corev1.ContainerStateWaiting) report.Finding 
 			fmt.Sprintf("kubectl patch %s %s -p '{\"spec\":{\"template\":{\"spec\":{\"imagePullSecrets\":[{\"name\":\"regcred\"}]}}}}'", orStr(ev.workloadRef(), "<workload>"), ev.nsFlag()))
 	case "registry unreachable":
 		f.Fix = append(f.Fix, fmt.Sprintf("# check DNS and egress from node %s to %s", orStr(c.pod.Spec.NodeName, "<node>"), reg),
-			fmt.Sprintf("kubectl debug node/%s -it --image=busybox:1.36 -- nslookup %s", orStr(c.pod.Spec.NodeName, "<node>"), reg))
+			fmt.Sprintf("kubectl debug node/%s -it --image=busybox:1.36 -- nslookup %s", orStr(c.pod.Spec.NodeName, "<node>"), registryHost(reg)))
 	case "rate limited":
 		f.Fix = append(f.Fix, "# authenticate pulls (imagePullSecrets) or use a registry mirror; pulls resume when the limit resets")
 	case "not on the node":
@@ -136,6 +147,12 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 			return pressureFinding(ev, pod, condition, "the scheduler will not place the pod on a node under "+condition+": "+msg)
 		}
 	}
+	// Since v1.34 the scheduler says "untolerated taint(s)" without naming them: the nodes tell.
+	if strings.Contains(msg, "untolerated taint") {
+		if condition, detail, ok := pressureOnEveryCandidate(ev, pod); ok {
+			return pressureFinding(ev, pod, condition, detail+"; the scheduler says: "+schedulerSummary(msg))
+		}
+	}
 	f := report.Finding{Cause: report.CauseUnschedulable, Pod: pod.Name, Confidence: report.ConfidenceHigh}
 	if cond.Reason == corev1.PodReasonSchedulingGated {
 		f.Summary = "the pod is held back by scheduling gates"
@@ -144,8 +161,7 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 		f.Fix = []string{ev.cmdDescribePod(pod.Name)}
 		return f
 	}
-	short, _, _ := strings.Cut(msg, " preemption:")
-	f.Summary = "no node can run the pod: " + firstLine(short, 200)
+	f.Summary = "no node can run the pod: " + firstLine(schedulerSummary(msg), 200)
 	f.Evidence = []string{"PodScheduled=False Unschedulable: " + msg}
 	for _, e := range ev.podEvents(pod.Name, "") {
 		if e.Reason == "FailedScheduling" {
@@ -218,6 +234,60 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}
 	return f
+}
+
+// schedulerSummary is the scheduler's message without the preemption verdict and the v1.34
+// dynamic-resource note that follow the reasons.
+func schedulerSummary(msg string) string {
+	short, _, _ := strings.Cut(msg, " preemption:")
+	short = strings.Replace(short, " no new claims to deallocate,", "", 1)
+	return strings.TrimSpace(short)
+}
+
+// pressureOnEveryCandidate reports whether every node the pod may run on (by its nodeSelector)
+// carries a pressure taint the pod does not tolerate. It needs the full node list, and does not
+// judge pods with required node affinity: another node may then be the one that matters.
+func pressureOnEveryCandidate(ev *evidence, pod *corev1.Pod) (condition, detail string, ok bool) {
+	if !ev.AllNodes || pod.Spec.Affinity != nil && pod.Spec.Affinity.NodeAffinity != nil &&
+		pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		return "", "", false
+	}
+	var conds, lines []string
+	for _, name := range sortedKeys(ev.Nodes) {
+		n := ev.Nodes[name]
+		if !labels.SelectorFromSet(pod.Spec.NodeSelector).Matches(labels.Set(n.Labels)) {
+			continue
+		}
+		var found *corev1.Taint
+		for i := range n.Spec.Taints {
+			t := &n.Spec.Taints[i]
+			if _, pressure := pressureTaints[t.Key]; !pressure || t.Effect == corev1.TaintEffectPreferNoSchedule {
+				continue
+			}
+			if !slices.ContainsFunc(pod.Spec.Tolerations, func(tol corev1.Toleration) bool { return tol.ToleratesTaint(logr.Discard(), t, false) }) {
+				found = t
+				break
+			}
+		}
+		if found == nil {
+			return "", "", false // this node is kept off by something else
+		}
+		if c := pressureTaints[found.Key]; !slices.Contains(conds, c) {
+			conds = append(conds, c)
+		}
+		lines = append(lines, fmt.Sprintf("node %s carries taint %s:%s", name, found.Key, found.Effect))
+	}
+	if len(lines) == 0 {
+		return "", "", false
+	}
+	what := "the only node the pod may run on"
+	if len(lines) > 1 {
+		what = "every node the pod may run on"
+	}
+	if len(pod.Spec.NodeSelector) > 0 {
+		what += " (nodeSelector " + mapString(pod.Spec.NodeSelector) + ")"
+	}
+	return strings.Join(conds, ", "), fmt.Sprintf("%s is under pressure and the pod does not tolerate it: %s", what, strings.Join(lines, "; ")), true
 }
 
 // podRequests renders the sum of the containers' CPU and memory requests.

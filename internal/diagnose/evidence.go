@@ -41,6 +41,8 @@ type evidence struct {
 	Secrets    map[string]*objectInfo // by name, in Namespace
 	ConfigMaps map[string]*objectInfo
 	Nodes      map[string]*corev1.Node
+	// AllNodes is set when Nodes holds every node of the cluster (listed for an unscheduled pod).
+	AllNodes bool
 
 	// Services are the dependencies named in dial errors, by "namespace/name".
 	Services        map[string]*serviceInfo

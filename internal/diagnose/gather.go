@@ -171,6 +171,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 				for i := range list.Items {
 					ev.Nodes[list.Items[i].Name] = &list.Items[i]
 				}
+				ev.AllNodes = list.Continue == ""
 				mu.Unlock()
 			}
 		})

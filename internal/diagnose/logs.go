@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -54,12 +56,31 @@ func (c ClientLogs) Logs(ctx context.Context, namespace, pod, container string, 
 // the kubelet can briefly fail to find the dead container's log.
 func retryable(err error) bool {
 	s := err.Error()
+	if kubeletErrorLine.MatchString(s) {
+		return true
+	}
 	for _, t := range []string{"unable to retrieve container logs", "failed to try resolving symlinks", "no such file or directory", "context deadline exceeded", "connection reset", "EOF", "i/o timeout"} {
 		if strings.Contains(s, t) {
 			return true
 		}
 	}
 	return false
+}
+
+// kubeletErrorLine is the kubelet's own error when it cannot read a container's log file: the
+// instance was garbage-collected (one dead container is kept per name) or its file is gone.
+var kubeletErrorLine = regexp.MustCompile(`^(unable to retrieve container logs for \S+|failed to try resolving symlinks in path |failed to open log file |failed to tail \d+ lines of log file |failed to seek \d+ in log file |failed to read log file )`)
+
+// kubeletLogError recognises that error in a successful response. The kubelet commits the 200
+// status before it asks the runtime for the log, so the error arrives as the body, where it would
+// pass for the app's last line. Real lines carry the timestamp ClientLogs asks for; this does not.
+func kubeletLogError(b []byte) error {
+	s := strings.TrimRight(string(b), "\r\n")
+	last := s[strings.LastIndexByte(s, '\n')+1:]
+	if kubeletErrorLine.MatchString(last) {
+		return errors.New(last)
+	}
+	return nil
 }
 
 // previousMissing reports whether the error says there is no previous instance to read.
@@ -81,6 +102,9 @@ func (d *Diagnoser) fetchLog(ctx context.Context, src LogSource, ns, pod, contai
 		for attempt := 0; attempt < 3; attempt++ {
 			var b []byte
 			b, err = src.Logs(ctx, ns, pod, container, prev, tail)
+			if err == nil {
+				err = kubeletLogError(b)
+			}
 			if err == nil {
 				return b, nil
 			}
