@@ -49,7 +49,7 @@ test:
 SCENARIO ?= bad-env
 ACTIONLINT ?= go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: demo lint
+.PHONY: demo lint bench
 
 # make demo [SCENARIO=bad-env|missing-secret|oom|liveness|dependency|init|image]: cluster-up, shop-api
 # v1, a broken v2, the gate with --rollback; writes report.md and report.json here.
@@ -65,3 +65,9 @@ lint:
 # make test checks the workflows first.
 test: lint
 
+
+# make bench: gate latency and apply → verdict over 10 crash-loop runs, side by side with
+# `kubectl rollout status` on the same manifest (that run lasts the 600 s progress deadline).
+bench:
+	@kubeconfig=$$($(MAKE) --no-print-directory -s cluster-up | tail -n1) && \
+	go run ./e2e/cmd/bench -kubeconfig "$$kubeconfig"
