@@ -118,8 +118,11 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	r.Workloads = append(judged, r.Workloads...)
 	r.Verdict = overall(judged)
 	r.FinishedAt = d.Now().UTC()
-	if r.Verdict == report.VerdictHealthy {
+	switch r.Verdict {
+	case report.VerdictHealthy:
 		return r, nil
+	case report.VerdictError:
+		return r, fault.CannotEvaluatef("%s", r.Headline())
 	}
 	return r, fmt.Errorf("%s", r.Headline())
 }
