@@ -107,10 +107,6 @@ type diagScenario struct {
 // tolerance, so the previous container's log is what gets read), short grace periods.
 var fast = []string{"--timeout", "60s", "--pending-grace", "8s"}
 
-// liveness fails on the first kill: the kubelet restarts a liveness-killed container at once, and
-// the second kill can come after the default soak has already called the rollout healthy.
-var liveness = []string{"--crash-tolerance", "0"}
-
 func TestDiagnose(t *testing.T) {
 	t.Parallel()
 	t.Cleanup(func() { t.Logf("scenario table:\n%s", diagRows.String()) })
@@ -246,7 +242,6 @@ func diagScenarios() []diagScenario {
 				d.Spec.Template.Spec.Containers[0].LivenessProbe = framework.HTTPProbe("/healthz")
 				s.deploy(d)
 			},
-			args:    liveness,
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe, container: "app",
 			says:     []string{"HTTP 404", "/healthz"},
 			evidence: "statuscode: 404",
@@ -261,7 +256,6 @@ func diagScenarios() []diagScenario {
 				d.Spec.Template.Spec.Containers[0].LivenessProbe = p
 				s.deploy(d)
 			},
-			args:    liveness,
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe, container: "app",
 			says:    []string{"before it finishes starting"},
 			fix:     "startupProbe",
