@@ -11,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
@@ -228,5 +230,62 @@ func TestOutageMeasuresOneRunOfFailures(t *testing.T) {
 		if got := o.failed(t0.Add(s.at)); got != s.want {
 			t.Errorf("failure at +%s: outage %s, want %s", s.at, got, s.want)
 		}
+	}
+}
+
+// TestWatchResumesAfterADroppedWatch closes the pod watch under the gate (as a dropped
+// connection or an expired resourceVersion does) and changes the pod while no watch is open: the
+// reflector must list again, and the crash it missed must still fail the rollout.
+func TestWatchResumesAfterADroppedWatch(t *testing.T) {
+	t.Parallel()
+	d, rs, newPod, _ := rollout()
+	client := fake.NewSimpleClientset(d, rs, newPod)
+	var mu sync.Mutex
+	var podWatches []*watch.FakeWatcher
+	client.PrependWatchReactor("pods", func(action k8stesting.Action) (bool, watch.Interface, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		w := watch.NewFakeWithChanSize(10, false)
+		podWatches = append(podWatches, w)
+		return true, w, nil
+	})
+	progress := &syncWriter{lines: make(chan string, 100)}
+	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
+	errc := make(chan error, 1)
+	var res []Result
+	go func() {
+		var err error
+		res, err = w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+		errc <- err
+	}()
+	waitLine(t, progress.lines, "deployment/api:")
+
+	// The crash happens while the watch is down: only a relist can bring it.
+	crashed := newPod.DeepCopy()
+	crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1,
+		State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}
+	if err := client.Tracker().Update(corev1.SchemeGroupVersion.WithResource("pods"), crashed, "prod"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	first := podWatches[0]
+	mu.Unlock()
+	first.Stop() // the server drops the watch
+
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no verdict after the watch was dropped: the crash was lost")
+	}
+	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
+		t.Fatalf("verdict %s %s, want failed CrashLoopBackOff", res[0].Verdict, res[0].Reason)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(podWatches) < 2 {
+		t.Errorf("the pod watch was opened %d times, want a new one after the drop", len(podWatches))
 	}
 }
