@@ -63,6 +63,9 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "error: %v\n", err)
+		if inActions {
+			publishInputError(ctx, e, err)
+		}
 		return fault.Code(err)
 	}
 
@@ -96,6 +99,18 @@ func run(ctx context.Context, args []string, e env) int {
 		_ = pub.Publish(ctx, r, reportPath)
 	}
 	return code
+}
+
+// publishInputError still gives later steps verdict=error and puts the reason in the job summary
+// when the action's inputs cannot be read; no comment is posted.
+func publishInputError(ctx context.Context, e env, err error) {
+	pub := &github.Publisher{Getenv: e.getenv, Stdout: e.stdout, HTTPClient: e.httpClient,
+		Token: strings.TrimSpace(e.getenv("INPUT_GITHUB-TOKEN")), CommentMode: github.CommentNever}
+	pub.Mask()
+	now := e.now().UTC()
+	r := &report.Report{SchemaVersion: report.SchemaVersion, Verdict: report.VerdictError, Message: err.Error(),
+		StartedAt: now, FinishedAt: now, Workloads: []report.Workload{}}
+	_ = pub.Publish(ctx, r, "")
 }
 
 // writeFiles writes --report-json and --report-markdown. In Actions the JSON report is always

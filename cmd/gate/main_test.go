@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +60,34 @@ func TestRunInputErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunBadActionInputStillWritesOutputs: a typo in the workflow must not leave later steps
+// without a verdict.
+func TestRunBadActionInputStillWritesOutputs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	vars := map[string]string{
+		"GITHUB_ACTIONS": "true", "INPUT_WORKLOAD": "deploy/api", "INPUT_TIMEOUT": "soon",
+		"INPUT_GITHUB-TOKEN": "ghs_secretvalue", "GITHUB_OUTPUT": filepath.Join(dir, "output"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_REPOSITORY": "o/r", "GITHUB_EVENT_NAME": "push",
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), nil, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return vars[k] }, now: time.Now})
+	if code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	out, err := os.ReadFile(vars["GITHUB_OUTPUT"])
+	if err != nil || !regexp.MustCompile(`(?m)^verdict<<\S+\nerror\n`).Match(out) {
+		t.Errorf("outputs %q (%v), want verdict=error", out, err)
+	}
+	summary, err := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
+	if err != nil || !strings.Contains(string(summary), "--timeout") {
+		t.Errorf("summary %q (%v) does not say what was wrong", summary, err)
+	}
+	if !strings.HasPrefix(stdout.String(), "::add-mask::ghs_secretvalue\n") || strings.Count(stdout.String()+string(summary)+string(out), "ghs_secretvalue") != 1 {
+		t.Errorf("the token is not masked first, or appears again:\n%s", stdout.String())
 	}
 }
