@@ -510,7 +510,11 @@ func createDenied(ev *evidence) []report.Finding {
 func unknownWorkload(ev *evidence) report.Finding {
 	f := report.Finding{Cause: report.CauseUnknown, Confidence: report.ConfidenceLow}
 	what := orStr(ev.workloadRef(), "the workload")
-	f.Summary = fmt.Sprintf("%s failed (%s) and no pod evidence names a cause", what, orStr(ev.Reason, "unknown reason"))
+	verb := "failed"
+	if ev.Reason == "Timeout" || ev.Reason == "NotReady" || ev.Reason == "Pending" {
+		verb = "did not finish in time" // the watch's timeout reasons
+	}
+	f.Summary = fmt.Sprintf("%s %s (%s) and no pod evidence names a cause", what, verb, orStr(ev.Reason, "unknown reason"))
 	if ev.Message != "" {
 		f.Detail = ev.Message
 	}

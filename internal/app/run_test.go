@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/ptr"
+
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// completeDeployment is a Deployment whose rollout kubectl would call finished.
+func completeDeployment(ns, name string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Generation: 1, UID: types.UID("uid-" + name)},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](1), Template: corev1.PodTemplateSpec{
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:v1"}}}}},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1},
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		args        []string
+		stdin       string
+		objects     []*appsv1.Deployment
+		wantVerdict report.Verdict
+		wantCode    int
+		wantErr     string
+		wantRefs    []string // workloads in the report, with their verdicts
+	}{
+		{
+			name: "complete deployment is healthy", args: []string{"--workload", "deploy/api", "--soak", "0s"},
+			objects: []*appsv1.Deployment{completeDeployment("prod", "api")}, wantVerdict: report.VerdictHealthy,
+			wantCode: fault.ExitHealthy, wantRefs: []string{"deployment/api=healthy"},
+		},
+		{
+			name: "manifest from stdin, other kinds skipped", args: []string{"-f", "-", "--soak", "0s"},
+			stdin:   "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n",
+			objects: []*appsv1.Deployment{completeDeployment("prod", "api")}, wantVerdict: report.VerdictHealthy,
+			wantCode: fault.ExitHealthy, wantRefs: []string{"deployment/api=healthy", "service/api=skipped"},
+		},
+		{
+			name: "missing workload cannot be evaluated", args: []string{"--workload", "deploy/ghost"},
+			wantVerdict: report.VerdictError, wantCode: fault.ExitCannotEvaluate, wantErr: "deployment/ghost not found in namespace prod",
+		},
+		{
+			name: "manifests without workloads are invalid", args: []string{"-f", "-"}, stdin: "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n",
+			wantVerdict: report.VerdictError, wantCode: fault.ExitInvalid, wantErr: "no Deployment, StatefulSet or DaemonSet",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			client := fake.NewSimpleClientset()
+			for _, d := range tt.objects {
+				if _, err := client.AppsV1().Deployments(d.Namespace).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				// The deployment controller's ReplicaSet for the current template.
+				rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-1", Namespace: d.Namespace,
+					Annotations:     map[string]string{"deployment.kubernetes.io/revision": "1"},
+					OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr.To(true)}}},
+					Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}}
+				if _, err := client.AppsV1().ReplicaSets(d.Namespace).Create(context.Background(), rs, metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o, err := Parse(append(tt.args, "--timeout", "10s"), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Run(context.Background(), o, Deps{
+				Stdin: strings.NewReader(tt.stdin), Getenv: func(string) string { return "" }, Now: time.Now,
+				Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil },
+			})
+			if fault.Code(err) != tt.wantCode {
+				t.Fatalf("exit code %d (err %v), want %d", fault.Code(err), err, tt.wantCode)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("err %v, want it to contain %q", err, tt.wantErr)
+			}
+			if r == nil || r.Verdict != tt.wantVerdict || r.SchemaVersion != report.SchemaVersion {
+				t.Fatalf("report %+v, want verdict %s", r, tt.wantVerdict)
+			}
+			var got []string
+			for _, w := range r.Workloads {
+				got = append(got, w.Ref()+"="+string(w.Verdict))
+			}
+			if strings.Join(got, " ") != strings.Join(tt.wantRefs, " ") {
+				t.Errorf("workloads %v, want %v", got, tt.wantRefs)
+			}
+		})
+	}
+}
