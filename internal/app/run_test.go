@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
@@ -103,5 +106,33 @@ func TestRun(t *testing.T) {
 				t.Errorf("workloads %v, want %v", got, tt.wantRefs)
 			}
 		})
+	}
+}
+
+func TestCheckReachableFromContainer(t *testing.T) {
+	t.Parallel()
+	listening := httptest.NewServer(http.NotFoundHandler())
+	defer listening.Close()
+	inAction := map[string]string{"GITHUB_ACTIONS": "true", "ROLLOUT_GATE_IN_CONTAINER": "true"}
+	tests := []struct {
+		name    string
+		host    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"loopback that nothing answers, inside an action", "https://127.0.0.1:1", inAction, "networking.apiServerAddress"},
+		{"localhost that nothing answers", "https://localhost:1", inAction, "is the container itself"},
+		{"loopback that answers (host network)", listening.URL, inAction, ""},
+		{"docker0 gateway", "https://172.17.0.1:6443", inAction, ""},
+		{"loopback outside Actions", "https://127.0.0.1:1", map[string]string{}, ""},
+	}
+	for _, tt := range tests {
+		err := checkReachableFromContainer(&rest.Config{Host: tt.host}, func(k string) string { return tt.env[k] })
+		if tt.wantErr == "" && err != nil {
+			t.Errorf("%s: unexpected error %v", tt.name, err)
+		}
+		if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || fault.Code(err) != fault.ExitCannotEvaluate) {
+			t.Errorf("%s: err %v, want exit 3 containing %q", tt.name, err, tt.wantErr)
+		}
 	}
 }
