@@ -2,6 +2,7 @@ package watch
 
 import (
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -51,44 +52,42 @@ func ownedBy(refs []metav1.OwnerReference, uid types.UID) bool {
 	return false
 }
 
-// revisionPods returns the pods of the workload's new revision and a name for that revision.
-// ok is false while the new revision cannot be told yet (the controller has not acted).
-func revisionPods(obj any, pods []*corev1.Pod, rss []*appsv1.ReplicaSet) (out []*corev1.Pod, revision string, ok bool) {
+// revisionPods returns the pods of the workload's new revision, a name for that revision, and
+// when its rollout began (the new ReplicaSet's creation, else its oldest pod). ok is false while
+// the new revision cannot be told yet (the controller has not acted).
+func revisionPods(obj any, pods []*corev1.Pod, rss []*appsv1.ReplicaSet) (out []*corev1.Pod, revision string, since time.Time, ok bool) {
+	keep := func(owner types.UID, label, value string) {
+		for _, p := range pods {
+			if ownedBy(p.OwnerReferences, owner) && p.Labels[label] == value {
+				out = append(out, p)
+				if since.IsZero() || p.CreationTimestamp.Time.Before(since) {
+					since = p.CreationTimestamp.Time
+				}
+			}
+		}
+	}
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		rs := newReplicaSet(o, rss)
 		if rs == nil {
-			return nil, "", false
+			return nil, "", time.Time{}, false
 		}
-		hash := rs.Labels[podTemplateHashLabel]
-		for _, p := range pods {
-			if ownedBy(p.OwnerReferences, rs.UID) && p.Labels[podTemplateHashLabel] == hash {
-				out = append(out, p)
-			}
-		}
-		return out, rs.Annotations[revisionAnnotation], true
+		keep(rs.UID, podTemplateHashLabel, rs.Labels[podTemplateHashLabel])
+		return out, rs.Annotations[revisionAnnotation], rs.CreationTimestamp.Time, true
 	case *appsv1.StatefulSet:
 		rev := o.Status.UpdateRevision
 		if rev == "" || o.Status.ObservedGeneration < o.Generation {
-			return nil, "", false
+			return nil, "", time.Time{}, false
 		}
-		for _, p := range pods {
-			if ownedBy(p.OwnerReferences, o.UID) && p.Labels[controllerRevisionLabel] == rev {
-				out = append(out, p)
-			}
-		}
-		return out, rev, true
+		keep(o.UID, controllerRevisionLabel, rev)
+		return out, rev, since, true
 	case *appsv1.DaemonSet:
 		gen := o.Annotations[dsGenerationAnnotation]
 		if gen == "" {
 			gen = fmt.Sprint(o.Generation)
 		}
-		for _, p := range pods {
-			if ownedBy(p.OwnerReferences, o.UID) && p.Labels[dsTemplateGeneration] == gen {
-				out = append(out, p)
-			}
-		}
-		return out, "generation " + gen, true
+		keep(o.UID, dsTemplateGeneration, gen)
+		return out, "generation " + gen, since, true
 	}
-	return nil, "", false
+	return nil, "", time.Time{}, false
 }

@@ -350,25 +350,31 @@ func (c *nsCache) get(w target.Workload) (runtime.Object, error) {
 	return nil, fmt.Errorf("cannot judge kind %s", w.Kind)
 }
 
+// revisionPods reads the new revision's pods from the caches, listing only the pods the
+// workload's selector matches: this runs on every change in the namespace.
 func (c *nsCache) revisionPods(obj runtime.Object) ([]*corev1.Pod, string, time.Time, bool) {
-	all, _ := c.pods.List(labels.Everything())
+	sel := labels.Everything()
 	var rss []*appsv1.ReplicaSet
-	if _, ok := obj.(*appsv1.Deployment); ok {
-		rss, _ = c.rss.List(labels.Everything())
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		sel = selectorOf(o.Spec.Selector)
+		rss, _ = c.rss.List(sel)
+	case *appsv1.StatefulSet:
+		sel = selectorOf(o.Spec.Selector)
+	case *appsv1.DaemonSet:
+		sel = selectorOf(o.Spec.Selector)
 	}
-	pods, rev, ok := revisionPods(obj, all, rss)
-	var since time.Time
-	if d, isDep := obj.(*appsv1.Deployment); isDep {
-		if rs := newReplicaSet(d, rss); rs != nil {
-			since = rs.CreationTimestamp.Time
-		}
+	pods, _ := c.pods.List(sel)
+	return revisionPods(obj, pods, rss)
+}
+
+// selectorOf narrows a cache listing; an unusable selector lists everything (ownership still decides).
+func selectorOf(ls *metav1.LabelSelector) labels.Selector {
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if err != nil || ls == nil {
+		return labels.Everything()
 	}
-	for _, p := range pods {
-		if since.IsZero() || p.CreationTimestamp.Time.Before(since) {
-			since = p.CreationTimestamp.Time
-		}
-	}
-	return pods, rev, since, ok
+	return sel
 }
 
 // startNamespace checks access with one small list per resource type (so a missing RBAC rule is
