@@ -90,7 +90,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 			defer wg.Done()
 			fmt.Fprintf(d.Progress, "%s: %s; diagnosing\n", res.Workload.Ref(), res.Verdict)
 			out, err := dg.Diagnose(ctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
-				Reason: res.Reason, Message: res.Message})
+				Verdict: res.Verdict, Reason: res.Reason, Message: res.Message})
 			if err != nil {
 				judged[i].Message += fmt.Sprintf(" (diagnosis incomplete: %v)", err)
 			}

@@ -511,8 +511,8 @@ func unknownWorkload(ev *evidence) report.Finding {
 	f := report.Finding{Cause: report.CauseUnknown, Confidence: report.ConfidenceLow}
 	what := orStr(ev.workloadRef(), "the workload")
 	verb := "failed"
-	if ev.Reason == "Timeout" || ev.Reason == "NotReady" || ev.Reason == "Pending" {
-		verb = "did not finish in time" // the watch's timeout reasons
+	if ev.Verdict == report.VerdictTimeout {
+		verb = "did not finish in time"
 	}
 	f.Summary = fmt.Sprintf("%s %s (%s) and no pod evidence names a cause", what, verb, orStr(ev.Reason, "unknown reason"))
 	if ev.Message != "" {

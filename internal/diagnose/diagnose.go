@@ -39,7 +39,9 @@ type Input struct {
 	Pods []corev1.Pod
 	// Since is when the rollout began: only events after it count.
 	Since time.Time
-	// Reason and Message are the watch's verdict (CrashLoopBackOff, ProgressDeadlineExceeded, ...).
+	// Verdict, Reason and Message are the watch's verdict (failed or timeout) and why
+	// (CrashLoopBackOff, ProgressDeadlineExceeded, ...).
+	Verdict report.Verdict
 	Reason  string
 	Message string
 }

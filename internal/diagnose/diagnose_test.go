@@ -362,6 +362,11 @@ func TestClassifyUnknownWorkload(t *testing.T) {
 		!contains(got[0].Evidence, "no pods of the new revision exist") {
 		t.Errorf("got %s", dump(got))
 	}
+	// A rollout that ran out of time did not fail: the summary must not say it did.
+	ev.Verdict, ev.Reason = report.VerdictTimeout, "Timeout"
+	if got := classify(ev); len(got) != 1 || !strings.Contains(got[0].Summary, "deployment/api did not finish in time (Timeout)") {
+		t.Errorf("timeout: got %s", dump(got))
+	}
 }
 
 // CreateContainerConfigError with the kubelet's transient cache message: the Secret exists, so

@@ -18,6 +18,7 @@ import (
 type evidence struct {
 	Now     time.Time
 	Since   time.Time
+	Verdict report.Verdict
 	Reason  string // the watch's verdict reason
 	Message string
 

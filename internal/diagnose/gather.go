@@ -57,7 +57,7 @@ func (l *limiter) Wait() { l.wg.Wait() }
 // Err of the object concerned); only a cancelled context is an error.
 func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	ev := &evidence{
-		Now: d.now(), Since: in.Since, Reason: in.Reason, Message: in.Message,
+		Now: d.now(), Since: in.Since, Verdict: in.Verdict, Reason: in.Reason, Message: in.Message,
 		Logs: map[string]logTail{}, Secrets: map[string]*objectInfo{}, ConfigMaps: map[string]*objectInfo{},
 		Nodes: map[string]*corev1.Node{}, Services: map[string]*serviceInfo{},
 	}
