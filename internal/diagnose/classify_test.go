@@ -17,7 +17,11 @@ type classifyCase struct {
 	fixture string
 	reason  string            // the watch's verdict reason
 	logs    map[string]string // overrides of the fixture's recorded logs
-	want    want
+	// editInput changes the fixture's input before gathering; editEvidence changes what was
+	// gathered (such cases only run through classify, not the whole Diagnose).
+	editInput    func(*Input)
+	editEvidence func(*evidence)
+	want         want
 }
 
 type want struct {
@@ -210,6 +214,9 @@ func classifyCases() []classifyCase {
 		},
 		{
 			name: "liveness kill without the Killing event (expired): failures and exit 137 suffice", fixture: "liveness-slow", reason: "CrashLoopBackOff",
+			editEvidence: func(ev *evidence) {
+				ev.Events = slices.DeleteFunc(ev.Events, func(e corev1.Event) bool { return e.Reason == "Killing" })
+			},
 			want: want{
 				cause: report.CauseLivenessProbe, container: "api", confidence: report.ConfidenceMedium,
 				summary: []string{"the liveness probe kills container api before it finishes starting"},
@@ -334,7 +341,8 @@ func classifyCases() []classifyCase {
 		},
 		{
 			name: "unknown: SIGTERM (143) with no probe kill on record", fixture: "unknown", reason: "CrashLoopBackOff",
-			logs: map[string]string{"api-7d4b9c-xkp2z/api": "INFO serving\n"},
+			editInput: func(in *Input) { in.Pods[0].Status.ContainerStatuses[0].LastTerminationState.Terminated.ExitCode = 143 },
+			logs:      map[string]string{"api-7d4b9c-xkp2z/api": "INFO serving\n"},
 			want: want{
 				cause: report.CauseUnknown, container: "api",
 				summary: []string{"killed by SIGTERM (exit 143)"},
@@ -366,15 +374,15 @@ func TestClassify(t *testing.T) {
 			fx := loadFixture(t, tc.fixture)
 			d, _, _ := fx.diagnoser(tc.logs)
 			in := fx.input(tc.reason)
-			if tc.name == "unknown: SIGTERM (143) with no probe kill on record" {
-				in.Pods[0].Status.ContainerStatuses[0].LastTerminationState.Terminated.ExitCode = 143
+			if tc.editInput != nil {
+				tc.editInput(&in)
 			}
 			ev, err := d.gather(context.Background(), in)
 			if err != nil {
 				t.Fatalf("gather: %v", err)
 			}
-			if strings.HasPrefix(tc.name, "liveness kill without the Killing event") {
-				ev.Events = slices.DeleteFunc(ev.Events, func(e corev1.Event) bool { return e.Reason == "Killing" })
+			if tc.editEvidence != nil {
+				tc.editEvidence(ev)
 			}
 			got := classify(ev)
 			checkFindings(t, got, tc.want)

@@ -25,7 +25,7 @@ import (
 func TestDiagnoseFixtures(t *testing.T) {
 	t.Parallel()
 	for _, tc := range classifyCases() {
-		if strings.HasPrefix(tc.name, "liveness kill without the Killing event") {
+		if tc.editEvidence != nil {
 			continue // edits gathered evidence; covered by TestClassify
 		}
 		t.Run(tc.name, func(t *testing.T) {
@@ -33,8 +33,8 @@ func TestDiagnoseFixtures(t *testing.T) {
 			fx := loadFixture(t, tc.fixture)
 			d, _, _ := fx.diagnoser(tc.logs)
 			in := fx.input(tc.reason)
-			if tc.name == "unknown: SIGTERM (143) with no probe kill on record" {
-				in.Pods[0].Status.ContainerStatuses[0].LastTerminationState.Terminated.ExitCode = 143
+			if tc.editInput != nil {
+				tc.editInput(&in)
 			}
 			res, err := d.Diagnose(context.Background(), in)
 			if err != nil {
