@@ -6,8 +6,9 @@ SHELL := /bin/bash
 export PATH := $(PATH)$(if $(shell command -v go),,:/usr/local/go/bin)
 
 E2E_TIMEOUT ?= 60m
-# The e2e tests mostly wait on the cluster: run more of them at once than there are cores.
-E2E_FLAGS ?= -parallel 4
+# The e2e tests mostly wait on the cluster: run more of them at once than there are cores (the
+# probe scenarios run one batch of a dozen at a time).
+E2E_FLAGS ?= -parallel 12
 
 .PHONY: help cluster-up cluster-down images test test-unit test-e2e
 

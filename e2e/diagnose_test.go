@@ -268,8 +268,8 @@ func diagScenarios() []diagScenario {
 				d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
 				s.deploy(d)
 			},
-			args:    []string{"--timeout", "40s"},
-			verdict: report.VerdictTimeout, cause: report.CauseReadinessProbe, container: "app",
+			args:    []string{"--timeout", "150s"},
+			verdict: report.VerdictFailed, reason: "ReadinessProbeFailing", cause: report.CauseReadinessProbe, container: "app",
 			says:    []string{"never becomes ready", "HTTP 503", "does not restart the container"},
 			printed: true,
 			check: func(t *testing.T, run gateRun, f report.Finding) {

@@ -30,6 +30,7 @@ type Options struct {
 	CrashTolerance int
 	PendingGrace   time.Duration
 	Soak           time.Duration
+	ReadinessGrace time.Duration
 
 	Output         string // text | json
 	ReportJSON     string
@@ -62,7 +63,8 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a rollout that is still incomplete after this long (verdict timeout)")
 	fs.IntVar(&o.CrashTolerance, "crash-tolerance", p.CrashTolerance, "crashes of one container of the new revision tolerated before the gate fails (0: fail on the first)")
 	fs.DurationVar(&o.PendingGrace, "pending-grace", p.PendingGrace, "how long a pod may stay unschedulable or retry a transient start-up error before the gate fails")
-	fs.DurationVar(&o.Soak, "soak", p.Soak, "keep watching a complete rollout this long to catch a crash right after ready")
+	fs.DurationVar(&o.Soak, "soak", p.Soak, "keep watching a complete rollout this long to catch a crash right after ready (longer while a liveness probe could still kill a new container)")
+	fs.DurationVar(&o.ReadinessGrace, "readiness-grace", p.ReadinessGrace, "extra time, beyond the readiness probe's own window, before a readiness probe that keeps failing fails the rollout")
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format on stdout: text or json")
 	fs.StringVar(&o.ReportJSON, "report-json", "", "also write the JSON report (schema v1) to this file")
 	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")
@@ -110,8 +112,8 @@ func (o *Options) Validate() error {
 	if o.CrashTolerance < 0 {
 		return fault.Invalidf("--crash-tolerance %d: must be 0 or more (0 fails on the first crash)", o.CrashTolerance)
 	}
-	if o.PendingGrace < 0 || o.Soak < 0 {
-		return fault.Invalidf("--pending-grace and --soak must not be negative")
+	if o.PendingGrace < 0 || o.Soak < 0 || o.ReadinessGrace < 0 {
+		return fault.Invalidf("--pending-grace, --soak and --readiness-grace must not be negative")
 	}
 	if o.Output != "text" && o.Output != "json" {
 		return fault.Invalidf("--output %q: use text or json", o.Output)
@@ -138,7 +140,7 @@ func (o *Options) Validate() error {
 
 // Policy is the judge's policy from the options.
 func (o *Options) Policy() watch.Policy {
-	return watch.Policy{CrashTolerance: o.CrashTolerance, PendingGrace: o.PendingGrace, Soak: o.Soak}
+	return watch.Policy{CrashTolerance: o.CrashTolerance, PendingGrace: o.PendingGrace, Soak: o.Soak, ReadinessGrace: o.ReadinessGrace}
 }
 
 // ArgsFromInputs turns the Action's INPUT_* variables into flags: an input has the name of its

@@ -473,13 +473,21 @@ func startupProbeFor(p *corev1.Probe, need time.Duration) map[string]any {
 // minNotReadyAge is how long a container must have run before "not ready" counts.
 const minNotReadyAge = 30 * time.Second
 
+// The watch's verdict reasons for readiness (internal/watch): it has already waited out the
+// probe's own window, so the diagnosis does not apply its own age rule on top.
+const (
+	watchReadinessStalled  = "ReadinessProbeFailing"
+	watchReadinessFlapping = "ReadinessFlapping"
+)
+
 // notReady explains a running container that never became ready. This is not a crash loop: the
 // kubelet does not restart a container for failing readiness.
 func notReady(c *containerCtx) (report.Finding, bool) {
 	ev := c.ev
 	// Readiness failures during a normal start are not a finding: judge only containers that
 	// have had time to start, and without failure events only after a while.
-	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() {
+	judged := ev.Reason == watchReadinessStalled || ev.Reason == watchReadinessFlapping
+	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() && !judged {
 		age := ev.Now.Sub(r.StartedAt.Time)
 		failing := len(c.probeFailures("Readiness")) > 0 || len(c.probeFailures("Startup")) > 0 || len(dialErrors(c.logs.Lines)) > 0
 		if age < minNotReadyAge || !failing && age < 4*minNotReadyAge {
@@ -542,6 +550,9 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 			ans = "HTTP " + m[1]
 		}
 		f.Summary = fmt.Sprintf("%s runs but never becomes ready: readiness probe %s fails (%s)", c.label(), handler, ans)
+		if ev.Reason == watchReadinessFlapping {
+			f.Summary = fmt.Sprintf("%s keeps turning NotReady while it runs: readiness probe %s fails (%s)", c.label(), handler, ans)
+		}
 	}
 	f.Detail = fmt.Sprintf("readinessProbe of %s: %s. A failing readiness probe does not restart the container; it only keeps the pod out of Service endpoints, so the rollout cannot progress", c.label(), probeString(p))
 	cpath := ev.containerPath(c.st.Name, c.init) + "/readinessProbe"

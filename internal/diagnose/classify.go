@@ -329,7 +329,7 @@ func classifyContainer(c *containerCtx) (report.Finding, bool) {
 	if crashed {
 		return crash(c), true
 	}
-	if st.State.Running != nil && !st.Ready && !c.init {
+	if st.State.Running != nil && !c.init && (!st.Ready || c.ev.Reason == watchReadinessFlapping && len(c.probeFailures("Readiness")) > 0) {
 		return notReady(c)
 	}
 	return report.Finding{}, false

@@ -26,13 +26,21 @@ type Policy struct {
 	// (an image pull that timed out, a sandbox error), or a workload may report ReplicaFailure,
 	// before the gate fails.
 	PendingGrace time.Duration
-	// Soak is how long a complete rollout must stay complete before it is called healthy.
+	// Soak is how long a complete rollout must stay complete before it is called healthy. The
+	// soak also lasts until every new container has outlived its own liveness window (probes.go).
 	Soak time.Duration
+	// ReadinessGrace is added to a readiness probe's own window before a container whose
+	// readiness probe keeps failing fails the rollout (see readinessStall).
+	ReadinessGrace time.Duration
 }
+
+// readinessFlapLimit is how many times a new pod may turn NotReady while its containers keep
+// running before the rollout fails as flapping: once is a blip, three times is a pattern.
+const readinessFlapLimit = 3
 
 // DefaultPolicy is the policy of the CLI's defaults.
 func DefaultPolicy() Policy {
-	return Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second}
+	return Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second, ReadinessGrace: 15 * time.Second}
 }
 
 // Snapshot is what the judge sees of one workload at one moment.
@@ -44,6 +52,14 @@ type Snapshot struct {
 	// CompletedAt is when the rollout was first seen complete in the current stretch of
 	// completeness (zero when it is not complete); the judge uses it for the soak.
 	CompletedAt time.Time
+	// Events are the Warning events of the new revision's pods (Unhealthy probes, FailedMount).
+	Events []*corev1.Event
+	// StartedSeen is when the watch first saw each container run (StartedKey) report
+	// `started: true`: the moment its startup probe passed, or later, never earlier.
+	StartedSeen map[string]time.Time
+	// Flaps counts, per pod name, how often the pod turned from Ready to NotReady while the watch
+	// looked and none of its containers restarted.
+	Flaps map[string]int
 }
 
 // Judgement is the judge's answer for one snapshot.
@@ -52,8 +68,13 @@ type Judgement struct {
 	Verdict report.Verdict
 	Reason  string
 	Message string
-	// Complete is kubectl's notion of a finished rollout (the soak may still be running).
+	// Complete is kubectl's notion of a finished rollout with every new pod Ready (the soak may
+	// still be running).
 	Complete bool
+	// Soaking is set while a complete rollout waits out its soak; Held says what holds it beyond
+	// the plain soak when that is a probe failure (then the soak must not be cut short).
+	Soaking bool
+	Held    string
 	// Progress is the one-line state for the progress stream.
 	Progress string
 	// Failing names the pods whose state caused a failed verdict.
@@ -89,7 +110,7 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	// Pod-level failures of the new revision: found long before any deadline.
 	var podNotes []string
 	for _, pod := range sortedPods(s.Pods) {
-		pj := judgePod(pod, p, now)
+		pj := judgePod(pod, s, p, now)
 		if pj.note != "" {
 			podNotes = append(podNotes, pod.Name+" "+pj.note)
 		}
@@ -115,34 +136,73 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	if j.Verdict != "" {
 		return j
 	}
-	j.Complete = done
 	if done {
-		// The soak runs from completion or from the last restart of a new-revision container,
-		// whichever is later: a container the kubelet restarts at once (a liveness kill) can
-		// keep a Deployment available throughout, so "complete" alone is no proof of health.
-		start := s.CompletedAt
-		if start.IsZero() {
-			start = now
+		if pods := notReady(s.Pods); len(pods) > 0 {
+			// The workload's status lags its pods: a pod that turned NotReady restarts the soak.
+			done = false
+			msg = "waiting for pods to be ready again: " + strings.Join(pods, ", ")
+			j.Progress += "; not ready: " + strings.Join(pods, ", ")
 		}
-		restarted := lastRestart(s.Pods)
-		if restarted.After(start) {
-			start = restarted
-		}
-		soakEnd := start.Add(p.Soak)
-		if p.Soak == 0 || (!s.CompletedAt.IsZero() && !now.Before(soakEnd)) {
-			j.Verdict, j.Reason, j.Message = report.VerdictHealthy, "Complete", strings.TrimSpace(msg)
-			return j
-		}
-		recheck = append(recheck, soakEnd)
-		j.Progress += fmt.Sprintf("; complete, soaking until %s", soakEnd.UTC().Format("15:04:05"))
-		if restarted.Equal(start) {
-			j.Progress += " (a container restarted)"
-		}
-	} else {
+	}
+	j.Complete = done
+	if !done {
 		j.Message = strings.TrimSpace(msg)
+		j.RecheckAt = earliest(recheck)
+		return j
+	}
+	// The soak runs from completion or from the last restart of a new-revision container,
+	// whichever is later: a container the kubelet restarts at once (a liveness kill) can keep a
+	// Deployment available throughout, so "complete" alone is no proof of health. It also lasts
+	// until every container has outlived its liveness window, and while a liveness or startup
+	// probe has failed recently.
+	start := s.CompletedAt
+	if start.IsZero() {
+		start = now
+	}
+	restarted := lastRestart(s.Pods)
+	if restarted.After(start) {
+		start = restarted
+	}
+	soakEnd := start.Add(p.Soak)
+	why := ""
+	if restarted.Equal(start) {
+		why = "a container restarted"
+	}
+	for _, pod := range s.Pods {
+		fails := probeFailures(pod, s.Events)
+		for _, cs := range longRunning(pod) {
+			if end := killWindowEnd(pod, cs, s.StartedSeen[StartedKey(pod, cs)], now); end.After(soakEnd) {
+				soakEnd, why = end, fmt.Sprintf("liveness window of %s/%s", pod.Name, cs.Name)
+			}
+			if hold, m := livenessHold(pod, cs, fails); hold.After(now) && hold.After(soakEnd) {
+				soakEnd, why = hold, "probe failing: "+m
+				j.Held = fmt.Sprintf("%s/%s: %s", pod.Name, cs.Name, m)
+			}
+		}
+	}
+	if (p.Soak == 0 && why == "") || (!s.CompletedAt.IsZero() && !now.Before(soakEnd)) {
+		j.Verdict, j.Reason, j.Message = report.VerdictHealthy, "Complete", strings.TrimSpace(msg)
+		return j
+	}
+	j.Soaking = true
+	recheck = append(recheck, soakEnd)
+	j.Progress += fmt.Sprintf("; complete, soaking until %s", soakEnd.UTC().Format("15:04:05"))
+	if why != "" {
+		j.Progress += " (" + why + ")"
 	}
 	j.RecheckAt = earliest(recheck)
 	return j
+}
+
+// notReady names the new pods, not being deleted, that are not Ready.
+func notReady(pods []*corev1.Pod) []string {
+	var out []string
+	for _, p := range sortedPods(pods) {
+		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && !podReady(p) {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 // lastRestart is when a container of these pods last stopped (and was or will be restarted); init

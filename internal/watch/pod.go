@@ -51,12 +51,15 @@ type podJudgement struct {
 }
 
 // judgePod looks at one pod of the new revision.
-func judgePod(pod *corev1.Pod, p Policy, now time.Time) podJudgement {
+func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement {
 	if pod.Status.Phase == corev1.PodFailed {
 		reason := orDefault(pod.Status.Reason, "Failed")
 		return podJudgement{fatal: true, reason: reason, message: orDefault(pod.Status.Message, "pod failed"), note: reason}
 	}
 	if pj, ok := judgeScheduling(pod, p, now); ok {
+		return pj
+	}
+	if pj, ok := judgeMount(pod, s.Events, p, now); ok {
 		return pj
 	}
 	started := scheduledAt(pod)
@@ -125,10 +128,85 @@ func judgePod(pod *corev1.Pod, p Policy, now time.Time) podJudgement {
 			return pj
 		}
 	}
+	if n := s.Flaps[pod.Name]; n >= readinessFlapLimit {
+		return podJudgement{fatal: true, reason: "ReadinessFlapping", note: "ReadinessFlapping",
+			message: fmt.Sprintf("turned NotReady %d times while its containers kept running%s", n, lastReadinessFailure(pod, s.Events))}
+	}
+	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil && !podReady(pod) {
+		fails := probeFailures(pod, s.Events)
+		for _, cs := range longRunning(pod) {
+			deadline, msg, ok := readinessStall(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], p.ReadinessGrace)
+			if !ok {
+				continue
+			}
+			if !now.Before(deadline) {
+				since := cs.State.Running.StartedAt.Time
+				return podJudgement{fatal: true, reason: "ReadinessProbeFailing", note: "ReadinessProbeFailing",
+					message: fmt.Sprintf("container %s has not become ready in %s of running; its readiness probe keeps failing: %s",
+						cs.Name, now.Sub(since).Round(time.Second), msg)}
+			}
+			if recheck.IsZero() || deadline.Before(recheck) {
+				recheck = deadline
+			}
+			notes = append(notes, "readiness probe failing ("+cs.Name+")")
+		}
+	}
 	if len(notes) == 0 && pod.Status.Phase == corev1.PodRunning && !podReady(pod) && allRunning(pod) {
 		notes = append(notes, "running, not ready")
 	}
 	return podJudgement{note: strings.Join(notes, ", "), recheck: recheck}
+}
+
+// lastReadinessFailure quotes the newest readiness failure of the pod, for the flapping message.
+func lastReadinessFailure(pod *corev1.Pod, events []*corev1.Event) string {
+	fails := probeFailures(pod, events)
+	for i := len(fails) - 1; i >= 0; i-- {
+		if fails[i].kind == "Readiness" {
+			return "; last failure: " + fails[i].message
+		}
+	}
+	return ""
+}
+
+// judgeMount fails a pod whose Secret or ConfigMap volume does not exist (or lacks a key the
+// volume names) once that has lasted the pending grace: the kubelet retries the mount for ever and
+// the pod stays in ContainerCreating, so without this the rollout would only end at --timeout.
+// Within the grace the object may still arrive (applied in another order), as with env references.
+func judgeMount(pod *corev1.Pod, events []*corev1.Event, p Policy, now time.Time) (podJudgement, bool) {
+	if pod.Status.Phase != corev1.PodPending || pod.Spec.NodeName == "" {
+		return podJudgement{}, false
+	}
+	var last *corev1.Event
+	for _, e := range events {
+		if e.InvolvedObject.UID == pod.UID && e.Reason == "FailedMount" && missingObjectMount(e.Message) {
+			if last == nil || eventLast(e).After(eventLast(last)) {
+				last = e
+			}
+		}
+	}
+	if last == nil {
+		return podJudgement{}, false
+	}
+	until := scheduledAt(pod).Add(p.PendingGrace)
+	if !now.Before(until) {
+		return podJudgement{fatal: true, reason: "FailedMount", note: "FailedMount",
+			message: fmt.Sprintf("a volume cannot be mounted for more than %s: %s", p.PendingGrace, last.Message)}, true
+	}
+	return podJudgement{note: "ContainerCreating (FailedMount)", recheck: until}, true
+}
+
+// missingObjectMount: the kubelet's FailedMount messages for a Secret or ConfigMap volume whose
+// object or key does not exist, e.g. `MountVolume.SetUp failed for volume "tls" : secret "web-tls"
+// not found` or `... : configmap references non-existent config key: app.yaml`.
+func missingObjectMount(msg string) bool {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "not found") && (strings.Contains(m, `secret "`) || strings.Contains(m, `configmap "`)):
+		return true
+	case strings.Contains(m, "non-existent config key"), strings.Contains(m, "couldn't find key"):
+		return true
+	}
+	return false
 }
 
 // judgeScheduling fails a pod that stays unschedulable past the grace.

@@ -70,10 +70,17 @@ type tracked struct {
 	// an undo): older states from a lagging cache are not judged.
 	minGeneration int64
 	completedAt   time.Time
-	lastLine      string
-	last          Judgement
-	seen          bool
-	result        *Result
+	// startedSeen records when each container run was first seen started (Snapshot.StartedSeen).
+	startedSeen map[string]time.Time
+	// wasReady and flaps follow each pod's Ready turns (Snapshot.Flaps); restartsAtReady is the
+	// pod's total restart count when it was last seen Ready, so that a restart is not a flap.
+	wasReady        map[string]bool
+	restartsAtReady map[string]int32
+	flaps           map[string]int
+	lastLine        string
+	last            Judgement
+	seen            bool
+	result          *Result
 }
 
 // Watch judges the given workloads (skipped ones are ignored) and returns one Result each, in order.
@@ -180,7 +187,9 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictError, Reason: "CacheError", Message: err.Error(), DecidedAt: now}
 	}
 	pods, revision, since, ok := c.revisionPods(obj)
-	snap := Snapshot{Object: obj, Pods: pods, CompletedAt: t.completedAt}
+	t.observe(pods, now)
+	snap := Snapshot{Object: obj, Pods: pods, CompletedAt: t.completedAt, Events: c.podEvents(pods),
+		StartedSeen: t.startedSeen, Flaps: t.flaps}
 	var j Judgement
 	if gen := obj.(metav1.Object).GetGeneration(); gen < t.minGeneration {
 		j = Judgement{Progress: fmt.Sprintf("waiting for generation %d to be seen (cache at %d)", t.minGeneration, gen)}
@@ -207,6 +216,34 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 		Object: obj, Pods: copyPods(pods), Failing: j.Failing, Since: since, DecidedAt: now}
 }
 
+// observe records what the judge cannot read from one snapshot: when each container run was first
+// seen started, and how often each pod turned NotReady without a restart.
+func (t *tracked) observe(pods []*corev1.Pod, now time.Time) {
+	if t.startedSeen == nil {
+		t.startedSeen, t.wasReady, t.restartsAtReady, t.flaps = map[string]time.Time{}, map[string]bool{}, map[string]int32{}, map[string]int{}
+	}
+	for _, p := range pods {
+		for _, cs := range longRunning(p) {
+			if k := StartedKey(p, cs); cs.Started != nil && *cs.Started && t.startedSeen[k].IsZero() {
+				t.startedSeen[k] = now
+			}
+		}
+		restarts := int32(0)
+		for _, cs := range longRunning(p) {
+			restarts += cs.RestartCount
+		}
+		key := string(p.UID) + "/" + p.Name
+		ready := podReady(p)
+		switch {
+		case ready:
+			t.restartsAtReady[key] = restarts
+		case t.wasReady[key] && p.DeletionTimestamp == nil && restarts == t.restartsAtReady[key] && allRunning(p):
+			t.flaps[p.Name]++
+		}
+		t.wasReady[key] = ready
+	}
+}
+
 // timedOut builds the timeout verdict, saying why the rollout is stuck.
 func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result {
 	now := w.now()
@@ -218,6 +255,14 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 	}
 	pods, revision, since, _ := c.revisionPods(obj)
 	res.Object, res.Pods, res.Revision, res.Since = obj, copyPods(pods), revision, since
+	if t.last.Soaking && t.last.Held == "" && !t.completedAt.IsZero() {
+		// The soak is bounded by --timeout: a rollout that is complete, with every pod ready and no
+		// probe failing, is healthy; the message says the soak was cut short and why it was long.
+		res.Verdict, res.Reason = report.VerdictHealthy, "Complete"
+		res.Message = fmt.Sprintf("rollout complete; the soak was cut short by --timeout after %s of it (%s)",
+			now.Sub(t.completedAt).Round(time.Second), t.last.Progress)
+		return res
+	}
 	var notReady, pending []string
 	for _, p := range pods {
 		switch {
@@ -331,11 +376,12 @@ func orTime(t, d time.Time) time.Time {
 
 // nsCache holds the listers of one namespace's watches.
 type nsCache struct {
-	pods corelisters.PodNamespaceLister
-	rss  appslisters.ReplicaSetNamespaceLister
-	deps appslisters.DeploymentNamespaceLister
-	stss appslisters.StatefulSetNamespaceLister
-	dss  appslisters.DaemonSetNamespaceLister
+	pods   corelisters.PodNamespaceLister
+	events cache.Indexer // Warning events of pods, indexed by the pod's UID
+	rss    appslisters.ReplicaSetNamespaceLister
+	deps   appslisters.DeploymentNamespaceLister
+	stss   appslisters.StatefulSetNamespaceLister
+	dss    appslisters.DaemonSetNamespaceLister
 }
 
 func (c *nsCache) get(w target.Workload) (runtime.Object, error) {
@@ -368,6 +414,33 @@ func (c *nsCache) revisionPods(obj runtime.Object) ([]*corev1.Pod, string, time.
 	return revisionPods(obj, pods, rss)
 }
 
+// podEvents returns the Warning events of these pods.
+func (c *nsCache) podEvents(pods []*corev1.Pod) []*corev1.Event {
+	if c.events == nil {
+		return nil
+	}
+	var out []*corev1.Event
+	for _, p := range pods {
+		objs, _ := c.events.ByIndex(byInvolvedUID, string(p.UID))
+		for _, o := range objs {
+			if e, ok := o.(*corev1.Event); ok {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// byInvolvedUID indexes events by the UID of the object they are about.
+const byInvolvedUID = "involvedObject.uid"
+
+func involvedUID(obj any) ([]string, error) {
+	if e, ok := obj.(*corev1.Event); ok {
+		return []string{string(e.InvolvedObject.UID)}, nil
+	}
+	return nil, nil
+}
+
 // selectorOf narrows a cache listing; an unusable selector lists everything (ownership still decides).
 func selectorOf(ls *metav1.LabelSelector) labels.Selector {
 	sel, err := metav1.LabelSelectorAsSelector(ls)
@@ -392,6 +465,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		list     func() error
 	}{
 		{true, "pods", "", func() error { _, err := w.Client.CoreV1().Pods(ns).List(ctx, probe); return err }},
+		{true, "events", "", func() error { _, err := w.Client.CoreV1().Events(ns).List(ctx, probe); return err }},
 		{kinds[target.Deployment], "replicasets", "apps", func() error { _, err := w.Client.AppsV1().ReplicaSets(ns).List(ctx, probe); return err }},
 		{kinds[target.Deployment], "deployments", "apps", func() error { _, err := w.Client.AppsV1().Deployments(ns).List(ctx, probe); return err }},
 		{kinds[target.StatefulSet], "statefulsets", "apps", func() error { _, err := w.Client.AppsV1().StatefulSets(ns).List(ctx, probe); return err }},
@@ -442,6 +516,17 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	podInf := f.Core().V1().Pods()
 	add(podInf.Informer())
 	c.pods = podInf.Lister().Pods(ns)
+	// Only the Warning events of pods: probe failures and mounts that cannot succeed. Their own
+	// factory, because the field selector applies to every informer of a factory.
+	ef := informers.NewSharedInformerFactoryWithOptions(w.Client, 0, informers.WithNamespace(ns),
+		informers.WithTransform(stripManagedFields),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podWarnings }))
+	evInf := ef.Core().V1().Events().Informer()
+	if err := evInf.AddIndexers(cache.Indexers{byInvolvedUID: involvedUID}); err != nil {
+		return nil, fmt.Errorf("index events in namespace %s: %w", ns, err)
+	}
+	add(evInf)
+	c.events = evInf.GetIndexer()
 	if kinds[target.Deployment] {
 		rs := f.Apps().V1().ReplicaSets()
 		add(rs.Informer())
@@ -461,6 +546,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		c.dss = d.Lister().DaemonSets(ns)
 	}
 	f.Start(ctx.Done())
+	ef.Start(ctx.Done())
 	for _, inf := range infs {
 		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 			if ctx.Err() != nil {
@@ -471,6 +557,9 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	}
 	return c, nil
 }
+
+// podWarnings selects the events the judge reads.
+const podWarnings = "involvedObject.kind=Pod,type=Warning"
 
 // apiOutageLimit is how long the API server may stay unreachable before the gate gives up with
 // "could not evaluate" rather than wait for --timeout and call a healthy rollout timed out.

@@ -1,0 +1,245 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/rollout-gate/rollout-gate/e2e/framework"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// Issue 10: verdicts that hold on a loaded node. Every probe scenario runs on the idle node and
+// again with every core busy, several times: a false pass or a false alarm that shows up one run
+// in five is a bug. The test is not parallel, so it runs alone before the parallel tests and its
+// CPU load touches nothing else.
+
+// probeScenario is one rollout with the verdict the gate must reach, whatever the load.
+type probeScenario struct {
+	name    string
+	build   func(ns string) *appsv1.Deployment
+	verdict report.Verdict
+	reason  string       // the watch's reason; empty: any
+	cause   report.Cause // the first finding's cause; empty: no finding required
+	// notBefore: a slow start must not be judged healthy before the app could be ready. (That a
+	// failure comes before --timeout is held by the verdict itself: at the timeout it would be
+	// `timeout`, not `failed`.)
+	notBefore time.Duration
+}
+
+// slowProbe fails a container after three misses three seconds apart: slow enough that a plain
+// 10 s soak ends before the kubelet's kill, which is how liveness kills used to pass as healthy.
+func slowProbe(port int32, initialDelay int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:        corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: intstr.FromInt32(port)}},
+		InitialDelaySeconds: initialDelay, PeriodSeconds: 3, TimeoutSeconds: 1, FailureThreshold: 3,
+	}
+}
+
+// withVolume mounts a Secret or ConfigMap volume that does not exist.
+func withVolume(d *appsv1.Deployment, source corev1.VolumeSource) *appsv1.Deployment {
+	spec := &d.Spec.Template.Spec
+	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "conf", VolumeSource: source})
+	spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "conf", MountPath: "/etc/app"})
+	return d
+}
+
+var probeScenarios = []probeScenario{
+	{
+		name: "liveness kills a slow starter without a readiness probe",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api", "--startup-delay", "45s")
+			d.Spec.Template.Spec.Containers[0].LivenessProbe = slowProbe(framework.AppPort, 5)
+			return d
+		},
+		verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe,
+	},
+	{
+		name: "liveness kills a slow starter with a readiness probe",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api", "--startup-delay", "45s")
+			d.Spec.Template.Spec.Containers[0].LivenessProbe = slowProbe(framework.AppPort, 5)
+			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			return d
+		},
+		verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe,
+	},
+	{
+		name: "liveness on a wrong port kills after ready",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api")
+			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			d.Spec.Template.Spec.Containers[0].LivenessProbe = slowProbe(9999, 3)
+			return d
+		},
+		verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe,
+	},
+	{
+		name: "a crash a few seconds after ready",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api", "--print-stderr", "FATAL: lost the queue connection", "--exit-code", "1", "--delay", "6s")
+			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			return d
+		},
+		verdict: report.VerdictFailed, reason: "CrashLoopBackOff",
+	},
+	{
+		name: "healthy with all three probes",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api")
+			c := &d.Spec.Template.Spec.Containers[0]
+			c.StartupProbe, c.LivenessProbe, c.ReadinessProbe = framework.HTTPProbe("/health"), framework.HTTPProbe("/health"), framework.HTTPProbe("/ready")
+			c.StartupProbe.FailureThreshold = 30
+			return d
+		},
+		verdict: report.VerdictHealthy, reason: "Complete",
+	},
+	{
+		name:    "healthy with no probes",
+		build:   func(ns string) *appsv1.Deployment { return framework.Deployment(ns, "api") },
+		verdict: report.VerdictHealthy, reason: "Complete",
+	},
+	{
+		name: "a slow start behind a startup probe",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api", "--startup-delay", "20s")
+			c := &d.Spec.Template.Spec.Containers[0]
+			c.StartupProbe, c.LivenessProbe, c.ReadinessProbe = framework.HTTPProbe("/health"), framework.HTTPProbe("/health"), framework.HTTPProbe("/ready")
+			c.StartupProbe.FailureThreshold = 60
+			return d
+		},
+		verdict: report.VerdictHealthy, reason: "Complete", notBefore: 20 * time.Second,
+	},
+	{
+		name: "a slow start behind an honest initial delay",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api", "--startup-delay", "15s")
+			c := &d.Spec.Template.Spec.Containers[0]
+			c.ReadinessProbe = framework.HTTPProbe("/ready")
+			c.ReadinessProbe.InitialDelaySeconds = 20
+			c.LivenessProbe = slowProbe(framework.AppPort, 25)
+			return d
+		},
+		verdict: report.VerdictHealthy, reason: "Complete", notBefore: 15 * time.Second,
+	},
+	{
+		name: "a readiness stall",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api", "--ready-after", "1h")
+			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			return d
+		},
+		verdict: report.VerdictFailed, reason: "ReadinessProbeFailing", cause: report.CauseReadinessProbe,
+	},
+	{
+		name: "a Secret volume that does not exist",
+		build: func(ns string) *appsv1.Deployment {
+			return withVolume(framework.Deployment(ns, "api"), corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "api-tls"}})
+		},
+		verdict: report.VerdictFailed, reason: "FailedMount", cause: report.CauseMissingSecret,
+	},
+	{
+		name: "a ConfigMap volume that does not exist",
+		build: func(ns string) *appsv1.Deployment {
+			return withVolume(framework.Deployment(ns, "api"), corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "api-config"}}})
+		},
+		verdict: report.VerdictFailed, reason: "FailedMount", cause: report.CauseMissingConfigMap,
+	},
+}
+
+// probeResults collects one line per run for the closing table.
+type probeResults struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *probeResults) add(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, fmt.Sprintf(format, args...))
+}
+
+func repeatFromEnv(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= 0 {
+		return n
+	}
+	return def
+}
+
+func TestProbeVerdictsIdleAndUnderLoad(t *testing.T) {
+	modes := []struct {
+		name string
+		reps int
+		load bool
+	}{
+		{"idle", repeatFromEnv("E2E_PROBE_REPEAT_IDLE", 2), false},
+		{"load", repeatFromEnv("E2E_PROBE_REPEAT_LOAD", 5), true},
+	}
+	results := &probeResults{}
+	t.Cleanup(func() {
+		sort.Strings(results.lines)
+		t.Logf("mode | scenario | run | exit | verdict | reason | cause | time\n%s", strings.Join(results.lines, "\n"))
+	})
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			if mode.load {
+				framework.LoadCPU(t, 2)
+			}
+			for rep := 1; rep <= mode.reps; rep++ {
+				t.Run(fmt.Sprintf("run%d", rep), func(t *testing.T) {
+					for _, sc := range probeScenarios {
+						t.Run(sc.name, func(t *testing.T) {
+							t.Parallel()
+							runProbeScenario(t, sc, mode.name, rep, results)
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, results *probeResults) {
+	c, ns := framework.Client(t), framework.Namespace(t)
+	apply(t, c, sc.build(ns))
+	run := runGate(t, "-n", ns, "--workload", "deployment/api", "--timeout", "150s", "--pending-grace", "15s", "-o", "json")
+	w := run.workload(t, "deployment/api")
+	cause := report.Cause("")
+	if len(w.Findings) > 0 {
+		cause = w.Findings[0].Cause
+	}
+	results.add("%s | %s | %d | %d | %s | %s | %s | %.1f s", mode, sc.name, rep, run.Exit, w.Verdict, w.Reason, cause, run.Duration.Seconds())
+
+	wantExit := 1
+	if sc.verdict == report.VerdictHealthy {
+		wantExit = 0
+	}
+	if run.Exit != wantExit || w.Verdict != sc.verdict {
+		kind := "a false alarm"
+		if sc.verdict != report.VerdictHealthy {
+			kind = "a false pass"
+		}
+		t.Fatalf("%s: exit %d verdict %s (%s: %s), want exit %d verdict %s", kind, run.Exit, w.Verdict, w.Reason, w.Message, wantExit, sc.verdict)
+	}
+	if sc.reason != "" && w.Reason != sc.reason {
+		t.Errorf("reason %q (%s), want %q", w.Reason, w.Message, sc.reason)
+	}
+	if sc.cause != "" && cause != sc.cause {
+		t.Errorf("cause %q, want %q; findings: %+v", cause, sc.cause, w.Findings)
+	}
+	if sc.notBefore > 0 && run.Duration < sc.notBefore {
+		t.Errorf("verdict after %s, before the app could be ready (%s): judged too early", run.Duration.Round(time.Millisecond), sc.notBefore)
+	}
+}

@@ -1,0 +1,315 @@
+package watch
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+func probe(initial, period, timeout, failures int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:        corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8080)}},
+		InitialDelaySeconds: initial, PeriodSeconds: period, TimeoutSeconds: timeout, FailureThreshold: failures, SuccessThreshold: 1,
+	}
+}
+
+// withSpec gives the pod one container "api" with these probes (nil: none).
+func withSpec(liveness, readiness, startup *corev1.Probe) podOpt {
+	return func(p *corev1.Pod) {
+		p.UID = "pod-uid-" + "1"
+		p.Spec.NodeName = "node-1"
+		p.Spec.Containers = []corev1.Container{{Name: "api", LivenessProbe: liveness, ReadinessProbe: readiness, StartupProbe: startup}}
+	}
+}
+
+func runningSince(at time.Time) corev1.ContainerState {
+	return corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(at)}}
+}
+
+func readyAt(at time.Time) podOpt {
+	return func(p *corev1.Pod) {
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(at)})
+	}
+}
+
+func notReadyAt(at time.Time) podOpt {
+	return func(p *corev1.Pod) {
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.NewTime(at)})
+	}
+}
+
+// unhealthy is a kubelet Unhealthy event for container api of pod uid, last seen at.
+func unhealthy(kind, detail string, at time.Time) *corev1.Event {
+	return &corev1.Event{
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", UID: "pod-uid-1", FieldPath: "spec.containers{api}"},
+		Reason:         "Unhealthy", Type: corev1.EventTypeWarning, Message: kind + " probe failed: " + detail,
+		LastTimestamp: metav1.NewTime(at),
+	}
+}
+
+func TestKillWindowEnd(t *testing.T) {
+	t.Parallel()
+	started := true
+	tests := []struct {
+		name        string
+		liveness    *corev1.Probe
+		startup     *corev1.Probe
+		startedSeen time.Time
+		ready       time.Time
+		want        time.Duration // after t0; 0 means no window
+	}{
+		// window = initialDelay + period*(failureThreshold+1) + timeout; margin = window/2 + 10s.
+		{name: "no liveness probe", want: 0},
+		{name: "fast test probe", liveness: probe(3, 1, 1, 2), want: 3*time.Second + 4*time.Second + 12*time.Second},
+		{name: "API defaults", liveness: probe(0, 10, 1, 3), want: 41*time.Second + 30500*time.Millisecond},
+		{name: "zero fields take the API defaults", liveness: &corev1.Probe{}, want: 41*time.Second + 30500*time.Millisecond},
+		{name: "initial delay within the startup probe counts from the start", liveness: probe(30, 1, 1, 2), startup: probe(0, 1, 1, 30),
+			startedSeen: t0.Add(10 * time.Second), want: 30*time.Second + 4*time.Second + 12*time.Second},
+		{name: "after the startup probe passed", liveness: probe(0, 1, 1, 2), startup: probe(0, 1, 1, 30),
+			startedSeen: t0.Add(20 * time.Second), want: 20*time.Second + 4*time.Second + 12*time.Second},
+		{name: "startup passed, not recorded: the Ready turn stands in", liveness: probe(0, 1, 1, 2), startup: probe(0, 1, 1, 30),
+			ready: t0.Add(25 * time.Second), want: 25*time.Second + 4*time.Second + 12*time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := []podOpt{withSpec(tt.liveness, nil, tt.startup)}
+			if !tt.ready.IsZero() {
+				opts = append(opts, readyAt(tt.ready))
+			}
+			p := pod("api-1", opts...)
+			cs := corev1.ContainerStatus{Name: "api", State: runningSince(t0), Started: &started, Ready: true}
+			got := killWindowEnd(p, cs, tt.startedSeen, t0.Add(time.Hour))
+			if tt.want == 0 {
+				if !got.IsZero() {
+					t.Fatalf("killWindowEnd = %s, want none", got)
+				}
+				return
+			}
+			if want := t0.Add(tt.want); !got.Equal(want) {
+				t.Errorf("killWindowEnd = t0+%s, want t0+%s", got.Sub(t0), tt.want)
+			}
+		})
+	}
+}
+
+func TestReadinessStall(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	tests := []struct {
+		name        string
+		readiness   *corev1.Probe
+		startup     *corev1.Probe
+		started     *bool
+		startedSeen time.Time
+		notReady    time.Time
+		events      []*corev1.Event
+		grace       time.Duration
+		want        time.Duration // deadline after t0
+		wantOK      bool
+	}{
+		// window = initialDelay + period*(failureThreshold+1) + timeout; deadline = anchor + window + window/2 + 10s + grace.
+		{name: "failing test probe", readiness: probe(0, 1, 1, 2), events: []*corev1.Event{unhealthy("Readiness", "HTTP probe failed with statuscode: 503", t0.Add(5*time.Second))},
+			grace: 15 * time.Second, want: 4*time.Second + 12*time.Second + 15*time.Second, wantOK: true},
+		{name: "an honest initial delay widens the window", readiness: probe(30, 10, 1, 3), events: []*corev1.Event{unhealthy("Readiness", "connection refused", t0.Add(40*time.Second))},
+			grace: 15 * time.Second, want: 71*time.Second + 45500*time.Millisecond + 15*time.Second, wantOK: true},
+		{name: "no failure reported yet: a busy kubelet is no verdict", readiness: probe(0, 1, 1, 2), grace: 15 * time.Second},
+		{name: "a failure before the last progress does not count", readiness: probe(0, 1, 1, 2), notReady: t0.Add(60 * time.Second),
+			events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(30*time.Second))}, grace: 15 * time.Second},
+		{name: "NotReady after Ready counts from the turn", readiness: probe(0, 1, 1, 2), notReady: t0.Add(60 * time.Second),
+			events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(61*time.Second))}, grace: 15 * time.Second,
+			want: 60*time.Second + 16*time.Second + 15*time.Second, wantOK: true},
+		{name: "the startup probe is still in charge", readiness: probe(0, 1, 1, 2), startup: probe(0, 1, 1, 60), started: &no,
+			events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(5*time.Second))}, grace: 15 * time.Second},
+		{name: "after the startup probe passed", readiness: probe(0, 1, 1, 2), startup: probe(0, 1, 1, 60), started: &yes,
+			startedSeen: t0.Add(40 * time.Second), events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(41*time.Second))},
+			grace: 15 * time.Second, want: 40*time.Second + 16*time.Second + 15*time.Second, wantOK: true},
+		{name: "liveness failures are not readiness failures", readiness: probe(0, 1, 1, 2),
+			events: []*corev1.Event{unhealthy("Liveness", "503", t0.Add(5*time.Second))}, grace: 15 * time.Second},
+		{name: "no readiness probe", events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(5*time.Second))}, grace: 15 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := []podOpt{withSpec(nil, tt.readiness, tt.startup)}
+			if !tt.notReady.IsZero() {
+				opts = append(opts, notReadyAt(tt.notReady))
+			}
+			p := pod("api-1", opts...)
+			cs := corev1.ContainerStatus{Name: "api", State: runningSince(t0), Started: tt.started}
+			deadline, msg, ok := readinessStall(p, cs, probeFailures(p, tt.events), tt.startedSeen, tt.grace)
+			if ok != tt.wantOK {
+				t.Fatalf("ok = %v, want %v (deadline t0+%s)", ok, tt.wantOK, deadline.Sub(t0))
+			}
+			if !ok {
+				return
+			}
+			if want := t0.Add(tt.want); !deadline.Equal(want) {
+				t.Errorf("deadline = t0+%s, want t0+%s", deadline.Sub(t0), tt.want)
+			}
+			if !strings.HasPrefix(msg, "Readiness probe failed") {
+				t.Errorf("message = %q, want the newest readiness failure", msg)
+			}
+		})
+	}
+}
+
+// TestEvaluateProbes runs the probe rules through Evaluate: the verdicts a loaded kubelet used to
+// turn into false passes, and the stalls that used to wait for --timeout.
+func TestEvaluateProbes(t *testing.T) {
+	t.Parallel()
+	policy := Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second, ReadinessGrace: 15 * time.Second}
+	started := true
+	live := func(opts ...podOpt) *corev1.Pod {
+		return pod("api-1", append([]podOpt{withSpec(probe(3, 1, 1, 2), nil, nil), readyAt(t0.Add(time.Second)),
+			container(corev1.ContainerStatus{Name: "api", Ready: true, Started: &started, State: runningSince(t0)})}, opts...)...)
+	}
+	stalled := pod("api-1", withSpec(nil, probe(0, 1, 1, 2), nil), notReadyAt(t0),
+		container(corev1.ContainerStatus{Name: "api", Started: &started, State: runningSince(t0)}))
+	mountPending := pod("api-1", withSpec(nil, nil, nil), func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodPending
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "api", State: waiting("ContainerCreating", "")}}
+	})
+	failedMount := &corev1.Event{InvolvedObject: corev1.ObjectReference{Kind: "Pod", UID: "pod-uid-1"}, Reason: "FailedMount", Type: corev1.EventTypeWarning,
+		Message: `MountVolume.SetUp failed for volume "tls" : secret "web-tls" not found`, LastTimestamp: metav1.NewTime(t0.Add(2 * time.Second))}
+	tests := []struct {
+		name        string
+		pods        []*corev1.Pod
+		events      []*corev1.Event
+		flaps       map[string]int
+		completedAt time.Time
+		now         time.Time
+		wantVerdict report.Verdict
+		wantReason  string
+		wantMsg     string
+		wantRecheck time.Time
+		wantHeld    bool
+	}{
+		{name: "the plain soak is over but the liveness window is not", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			now: t0.Add(12 * time.Second), wantRecheck: t0.Add(19 * time.Second)},
+		{name: "healthy once the liveness window has passed", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			now: t0.Add(19 * time.Second), wantVerdict: report.VerdictHealthy, wantReason: "Complete"},
+		{name: "a liveness failure holds the verdict past the window", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			events: []*corev1.Event{unhealthy("Liveness", "Get \"http://10.0.0.1:9999/healthz\": connection refused", t0.Add(18*time.Second))},
+			now:    t0.Add(20 * time.Second), wantRecheck: t0.Add(34 * time.Second), wantHeld: true},
+		{name: "a liveness failure from an earlier container run does not hold", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			events: []*corev1.Event{unhealthy("Liveness", "refused", t0.Add(-5*time.Second))}, now: t0.Add(19 * time.Second), wantVerdict: report.VerdictHealthy},
+		{name: "a pod that turned NotReady is not complete", pods: []*corev1.Pod{pod("api-1", withSpec(nil, probe(0, 1, 1, 2), nil), notReadyAt(t0.Add(5*time.Second)),
+			container(corev1.ContainerStatus{Name: "api", State: runningSince(t0)}))}, completedAt: t0.Add(time.Second), now: t0.Add(20 * time.Second)},
+		{name: "a readiness stall within its window is still in progress", pods: []*corev1.Pod{stalled},
+			events: []*corev1.Event{unhealthy("Readiness", "HTTP probe failed with statuscode: 503", t0.Add(20*time.Second))},
+			now:    t0.Add(25 * time.Second), wantRecheck: t0.Add(31 * time.Second)},
+		{name: "a readiness stall past its window fails", pods: []*corev1.Pod{stalled},
+			events: []*corev1.Event{unhealthy("Readiness", "HTTP probe failed with statuscode: 503", t0.Add(30*time.Second))},
+			now:    t0.Add(31 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "ReadinessProbeFailing", wantMsg: "statuscode: 503"},
+		{name: "three NotReady turns without a restart fail as flapping", pods: []*corev1.Pod{live()}, flaps: map[string]int{"api-1": 3},
+			now: t0.Add(5 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "ReadinessFlapping", wantMsg: "turned NotReady 3 times"},
+		{name: "two NotReady turns are tolerated", pods: []*corev1.Pod{live()}, flaps: map[string]int{"api-1": 2}, completedAt: t0.Add(time.Second),
+			now: t0.Add(19 * time.Second), wantVerdict: report.VerdictHealthy},
+		{name: "a missing Secret volume waits out the pending grace", pods: []*corev1.Pod{mountPending}, events: []*corev1.Event{failedMount},
+			now: t0.Add(10 * time.Second), wantRecheck: t0.Add(30 * time.Second)},
+		{name: "a missing Secret volume fails after the pending grace", pods: []*corev1.Pod{mountPending}, events: []*corev1.Event{failedMount},
+			now: t0.Add(30 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "FailedMount", wantMsg: `secret "web-tls" not found`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			obj := deployment(1, 1, 1)
+			if len(tt.pods) > 0 && !podReady(tt.pods[0]) {
+				obj = deployment(1, 1, 0)
+			}
+			j := Evaluate(Snapshot{Object: obj, Pods: tt.pods, CompletedAt: tt.completedAt, Events: tt.events, Flaps: tt.flaps}, policy, tt.now)
+			if j.Verdict != tt.wantVerdict {
+				t.Fatalf("verdict = %q (%s: %s; %s), want %q", j.Verdict, j.Reason, j.Message, j.Progress, tt.wantVerdict)
+			}
+			if tt.wantReason != "" && j.Reason != tt.wantReason {
+				t.Errorf("reason = %q, want %q", j.Reason, tt.wantReason)
+			}
+			if !strings.Contains(j.Message, tt.wantMsg) {
+				t.Errorf("message = %q, want it to contain %q", j.Message, tt.wantMsg)
+			}
+			if !tt.wantRecheck.IsZero() && !j.RecheckAt.Equal(tt.wantRecheck) {
+				t.Errorf("recheck at t0+%s, want t0+%s (%s)", j.RecheckAt.Sub(t0), tt.wantRecheck.Sub(t0), j.Progress)
+			}
+			if (j.Held != "") != tt.wantHeld {
+				t.Errorf("held = %q, want held %v", j.Held, tt.wantHeld)
+			}
+		})
+	}
+}
+
+func TestMissingObjectMount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		msg  string
+		want bool
+	}{
+		{`MountVolume.SetUp failed for volume "tls" : secret "web-tls" not found`, true},
+		{`MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found`, true},
+		{`MountVolume.SetUp failed for volume "cfg" : configmap references non-existent config key: app.yaml`, true},
+		{`MountVolume.SetUp failed for volume "tls" : couldn't find key tls.crt in Secret prod/web-tls`, true},
+		{`MountVolume.SetUp failed for volume "data" : rpc error: code = DeadlineExceeded`, false},
+		{`Unable to attach or mount volumes: unmounted volumes=[data]: timed out waiting for the condition`, false},
+	}
+	for _, tt := range tests {
+		if got := missingObjectMount(tt.msg); got != tt.want {
+			t.Errorf("missingObjectMount(%q) = %v, want %v", tt.msg, got, tt.want)
+		}
+	}
+}
+
+// TestObserveCountsFlapsAndStarts follows one pod through a sequence of states as the watch sees
+// them: only a Ready to NotReady turn without a restart is a flap, and a container run's start is
+// recorded once, when first seen.
+func TestObserveCountsFlapsAndStarts(t *testing.T) {
+	t.Parallel()
+	yes := true
+	state := func(ready bool, restarts int32, started bool) *corev1.Pod {
+		opts := []podOpt{withSpec(nil, nil, nil)}
+		if ready {
+			opts = append(opts, readyAt(t0))
+		} else {
+			opts = append(opts, notReadyAt(t0))
+		}
+		cs := corev1.ContainerStatus{Name: "api", RestartCount: restarts, State: runningSince(t0)}
+		if started {
+			cs.Started = &yes
+		}
+		return pod("api-1", append(opts, container(cs))...)
+	}
+	steps := []struct {
+		pod       *corev1.Pod
+		wantFlaps int
+	}{
+		{state(false, 0, false), 0}, // starting
+		{state(true, 0, true), 0},   // ready
+		{state(false, 0, true), 1},  // NotReady, no restart: flap
+		{state(false, 0, true), 1},  // still NotReady: the same flap
+		{state(true, 0, true), 1},   // ready again
+		{state(false, 1, true), 1},  // NotReady because it restarted: the crash rules count that
+		{state(true, 1, true), 1},   // ready
+		{state(false, 1, true), 2},  // flap
+	}
+	tr := &tracked{}
+	for i, st := range steps {
+		now := t0.Add(time.Duration(i) * time.Second)
+		tr.observe([]*corev1.Pod{st.pod}, now)
+		if got := tr.flaps["api-1"]; got != st.wantFlaps {
+			t.Fatalf("step %d: flaps = %d, want %d", i, got, st.wantFlaps)
+		}
+	}
+	// Run 0 was first seen started at step 1, run 1 at step 5.
+	p0, p1 := steps[1].pod, steps[5].pod
+	if got := tr.startedSeen[StartedKey(p0, p0.Status.ContainerStatuses[0])]; !got.Equal(t0.Add(time.Second)) {
+		t.Errorf("run 0 started seen at t0+%s, want t0+1s", got.Sub(t0))
+	}
+	if got := tr.startedSeen[StartedKey(p1, p1.Status.ContainerStatuses[0])]; !got.Equal(t0.Add(5 * time.Second)) {
+		t.Errorf("run 1 started seen at t0+%s, want t0+5s", got.Sub(t0))
+	}
+}
