@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -233,6 +234,25 @@ func classifyCases() []classifyCase {
 				evidence:   []string{"Readiness probe failed: HTTP probe failed with statuscode: 503", "with 0 restarts and is not ready"},
 				fix:        []string{"kubectl exec api-7d4b9c-xkp2z -c api -n production -- wget -qO- http://localhost:8080/ready"},
 				change:     "-", logs: true,
+			},
+		},
+		{
+			name: "readiness stall judged by the watch: no age rule of its own", fixture: "readiness-probe", reason: "ReadinessProbeFailing",
+			editEvidence: func(ev *evidence) {
+				// Started 20 s ago: under the diagnosis's own 30 s rule this would be no finding.
+				ev.Pods[0].Status.ContainerStatuses[0].State.Running.StartedAt.Time = ev.Now.Add(-20 * time.Second)
+			},
+			want: want{
+				cause: report.CauseReadinessProbe, container: "api", confidence: report.ConfidenceHigh,
+				summary: []string{"runs but never becomes ready", "(HTTP 503)"}, change: "-", logs: true,
+			},
+		},
+		{
+			name: "readiness flapping: ready at the moment, its probe keeps failing", fixture: "readiness-probe", reason: "ReadinessFlapping",
+			editEvidence: func(ev *evidence) { ev.Pods[0].Status.ContainerStatuses[0].Ready = true },
+			want: want{
+				cause: report.CauseReadinessProbe, container: "api", confidence: report.ConfidenceHigh,
+				summary: []string{"keeps turning NotReady while it runs", "(HTTP 503)"}, notSummary: []string{"never becomes ready"}, change: "-", logs: true,
 			},
 		},
 		{
