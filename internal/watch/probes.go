@@ -186,10 +186,11 @@ func eventLast(e *corev1.Event) time.Time {
 	return last
 }
 
-// livenessHold is the moment until which a recent liveness or startup probe failure holds the
-// verdict: the probe must then pass for a full failure window (with margin) before the container
-// can be called healthy, or the kubelet kills it and the crash rules take over. Zero when no such
-// failure happened during the container's current run.
+// livenessHold is the moment until which a recent liveness probe failure holds the verdict: the
+// probe must then pass for a full failure window (with margin) before the container can be called
+// healthy, or the kubelet kills it and the crash rules take over. Zero when no such failure
+// happened during the container's current run. Startup probe failures do not hold: they are the
+// normal course of a slow start, and the startup probe stops once it has passed.
 func livenessHold(pod *corev1.Pod, cs corev1.ContainerStatus, fails []probeFailure) (time.Time, string) {
 	c := containerSpec(pod, cs.Name)
 	if c == nil || cs.State.Running == nil {
@@ -199,17 +200,10 @@ func livenessHold(pod *corev1.Pod, cs corev1.ContainerStatus, fails []probeFailu
 	var hold time.Time
 	var msg string
 	for _, f := range fails {
-		if f.container != cs.Name || f.last.Before(started) {
+		if f.kind != "Liveness" || f.container != cs.Name || f.last.Before(started) || c.LivenessProbe == nil {
 			continue
 		}
-		p := c.LivenessProbe
-		if f.kind == "Startup" {
-			p = c.StartupProbe
-		}
-		if f.kind == "Readiness" || p == nil {
-			continue
-		}
-		w := failWindow(p)
+		w := failWindow(c.LivenessProbe)
 		if end := f.last.Add(w + probeMargin(w)); end.After(hold) {
 			hold, msg = end, f.message
 		}

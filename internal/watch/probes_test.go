@@ -198,6 +198,8 @@ func TestEvaluateProbes(t *testing.T) {
 		{name: "a liveness failure holds the verdict past the window", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
 			events: []*corev1.Event{unhealthy("Liveness", "Get \"http://10.0.0.1:9999/healthz\": connection refused", t0.Add(18*time.Second))},
 			now:    t0.Add(20 * time.Second), wantRecheck: t0.Add(34 * time.Second), wantHeld: true},
+		{name: "startup probe failures of a slow start do not hold once it has started", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			events: []*corev1.Event{unhealthy("Startup", "connection refused", t0.Add(10*time.Second))}, now: t0.Add(19 * time.Second), wantVerdict: report.VerdictHealthy},
 		{name: "a liveness failure from an earlier container run does not hold", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
 			events: []*corev1.Event{unhealthy("Liveness", "refused", t0.Add(-5*time.Second))}, now: t0.Add(19 * time.Second), wantVerdict: report.VerdictHealthy},
 		{name: "a pod that turned NotReady is not complete", pods: []*corev1.Pod{pod("api-1", withSpec(nil, probe(0, 1, 1, 2), nil), notReadyAt(t0.Add(5*time.Second)),
