@@ -153,8 +153,8 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	// The soak runs from completion or from the last restart of a new-revision container,
 	// whichever is later: a container the kubelet restarts at once (a liveness kill) can keep a
 	// Deployment available throughout, so "complete" alone is no proof of health. It also lasts
-	// until every container has outlived its liveness window, and while a liveness or startup
-	// probe has failed recently.
+	// until every container has outlived its liveness window, and while its liveness probe has
+	// failed recently.
 	start := s.CompletedAt
 	if start.IsZero() {
 		start = now
@@ -174,11 +174,17 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 			if end := killWindowEnd(pod, cs, s.StartedSeen[StartedKey(pod, cs)], now); end.After(soakEnd) {
 				soakEnd, why = end, fmt.Sprintf("liveness window of %s/%s", pod.Name, cs.Name)
 			}
-			if hold, m := livenessHold(pod, cs, fails); hold.After(now) && hold.After(soakEnd) {
-				soakEnd, why = hold, "probe failing: "+m
+			if hold, m := livenessHold(pod, cs, fails); hold.After(now) {
+				// Held even when the soak would last longer anyway: a held soak is never cut short.
 				j.Held = fmt.Sprintf("%s/%s: %s", pod.Name, cs.Name, m)
+				if hold.After(soakEnd) {
+					soakEnd, why = hold, ""
+				}
 			}
 		}
+	}
+	if j.Held != "" {
+		why = strings.TrimPrefix(why+"; probe failing: "+j.Held, "; ")
 	}
 	if (p.Soak == 0 && why == "") || (!s.CompletedAt.IsZero() && !now.Before(soakEnd)) {
 		j.Verdict, j.Reason, j.Message = report.VerdictHealthy, "Complete", strings.TrimSpace(msg)

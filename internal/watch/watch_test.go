@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
@@ -287,5 +288,49 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	defer mu.Unlock()
 	if len(podWatches) < 2 {
 		t.Errorf("the pod watch was opened %d times, want a new one after the drop", len(podWatches))
+	}
+}
+
+// TestWatchTimeoutCutsTheSoakShort: --timeout bounds the probe-aware soak. A complete rollout whose
+// only wait is a liveness window is healthy at the deadline, and says the soak was cut short; one
+// whose liveness probe is failing is not.
+func TestWatchTimeoutCutsTheSoakShort(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		failing     bool
+		wantVerdict report.Verdict
+		wantMsg     string
+	}{
+		{name: "quiet", wantVerdict: report.VerdictHealthy, wantMsg: "the soak was cut short by --timeout"},
+		{name: "liveness failing", failing: true, wantVerdict: report.VerdictTimeout, wantMsg: "probe failing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, rs, newPod, _ := rollout()
+			d.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1, ReadyReplicas: 1}
+			now := time.Now()
+			newPod.UID = "pod-uid"
+			newPod.Spec.Containers = []corev1.Container{{Name: "api", LivenessProbe: &corev1.Probe{PeriodSeconds: 10, FailureThreshold: 3, TimeoutSeconds: 1}}}
+			newPod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+			newPod.Status.ContainerStatuses[0].Ready = true
+			newPod.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now)}}
+			objs := []runtime.Object{d, rs, newPod}
+			if tt.failing {
+				objs = append(objs, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "api.unhealthy", Namespace: "prod"},
+					InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "prod", Name: newPod.Name, UID: newPod.UID, FieldPath: "spec.containers{api}"},
+					Reason:         "Unhealthy", Type: corev1.EventTypeWarning, Message: "Liveness probe failed: connection refused", LastTimestamp: metav1.NewTime(now)})
+			}
+			client := fake.NewSimpleClientset(objs...)
+			w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 500 * time.Millisecond}
+			res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res[0].Verdict != tt.wantVerdict || !strings.Contains(res[0].Message, tt.wantMsg) {
+				t.Fatalf("result = %s %s %q, want %s saying %q", res[0].Verdict, res[0].Reason, res[0].Message, tt.wantVerdict, tt.wantMsg)
+			}
+		})
 	}
 }
