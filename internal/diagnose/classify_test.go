@@ -474,6 +474,37 @@ func classifyCases() []classifyCase {
 			},
 		},
 		{
+			name: "app crash: the app says why it exits in its last line (exit 1)", fixture: "unknown", reason: "CrashLoopBackOff",
+			logs: map[string]string{"api-7d4b9c-xkp2z/api": "2026-04-04T08:15:00Z INFO starting worker pool size=4\n2026-04-04T08:15:00Z   \n2026-04-04T08:15:00Z worker pool exhausted, exiting   \n"},
+			want: want{
+				cause: report.CauseAppCrash, container: "api", confidence: report.ConfidenceHigh,
+				summary:    []string{"container api exits with code 1: worker pool exhausted, exiting"},
+				notSummary: []string{"does not say why", "exiting   "},
+				detail:     []string{"exit code 1", "the app says why in its last log lines"},
+				evidence:   []string{"container api previous log: worker pool exhausted, exiting", "last exited with code 1 (Error)"},
+				fix:        []string{"kubectl logs api-7d4b9c-xkp2z -c api --previous -n production"},
+				change:     "-", logs: true,
+			},
+		},
+		{
+			name: "app crash: an error line under its stack frames", fixture: "unknown", reason: "CrashLoopBackOff",
+			logs: map[string]string{"api-7d4b9c-xkp2z/api": "java.lang.IllegalStateException: connection pool closed\n\tat com.acme.Pool.get(Pool.java:12)\n\tat com.acme.Main.main(Main.java:5)\n"},
+			want: want{
+				cause: report.CauseAppCrash, container: "api", confidence: report.ConfidenceHigh,
+				summary: []string{"exits with code 1: java.lang.IllegalStateException: connection pool closed"},
+				change:  "-", logs: true,
+			},
+		},
+		{
+			name: "unknown: exit 1 whose log only counts zero errors", fixture: "unknown", reason: "CrashLoopBackOff",
+			logs: map[string]string{"api-7d4b9c-xkp2z/api": "processed 120 jobs, 0 errors\nworkers stopped\n"},
+			want: want{
+				cause: report.CauseUnknown, container: "api", confidence: report.ConfidenceLow,
+				summary: []string{"keeps exiting with code 1 and its log does not say why"},
+				change:  "-", logs: true,
+			},
+		},
+		{
 			name: "unknown: SIGTERM (143) with no probe kill on record", fixture: "unknown", reason: "CrashLoopBackOff",
 			editInput: func(in *Input) { in.Pods[0].Status.ContainerStatuses[0].LastTerminationState.Terminated.ExitCode = 143 },
 			logs:      map[string]string{"api-7d4b9c-xkp2z/api": "INFO serving\n"},
