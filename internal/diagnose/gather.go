@@ -358,16 +358,18 @@ type logCandidate struct {
 	firstRun bool
 }
 
-// logCandidates lists the containers of a pod that have a log worth reading.
+// logCandidates lists the containers of a pod that have a log worth reading: of the instance
+// that crashed last, which is the current one while it has not been restarted (its state is
+// terminated), else the previous one.
 func logCandidates(p *corev1.Pod) []logCandidate {
 	var out []logCandidate
 	add := func(st corev1.ContainerStatus, init bool) {
 		first := st.RestartCount == 0
 		switch {
-		case st.RestartCount > 0 || st.LastTerminationState.Terminated != nil:
-			out = append(out, logCandidate{st.Name, true, first})
 		case st.State.Terminated != nil && !(init && st.State.Terminated.ExitCode == 0):
 			out = append(out, logCandidate{st.Name, false, first})
+		case st.RestartCount > 0 || st.LastTerminationState.Terminated != nil:
+			out = append(out, logCandidate{st.Name, true, first})
 		case st.State.Running != nil && (init || !st.Ready):
 			out = append(out, logCandidate{st.Name, false, first})
 		}

@@ -112,10 +112,12 @@ func (p *prevErrLogs) Logs(ctx context.Context, ns, pod, container string, previ
 	return out, err
 }
 
-// A container that has not restarted yet crashed in its current instance: its current log is
-// the crash's log, and not finding a previous one is no news worth reporting. Once it has
-// restarted, the previous log is the one that matters, and failing to read it is said.
-func TestCurrentLogOfAContainerThatNeverRestarted(t *testing.T) {
+// A container whose crashed instance has not been restarted yet (state terminated, or never
+// restarted) crashed in its current instance: its current log is the crash's log, and not
+// finding a previous one is no news worth reporting (the kubelet keeps one dead instance, so
+// after a second crash the first one's log is gone). Once it has been restarted, the previous
+// log is the one that matters, and failing to read it is said.
+func TestLogOfTheLatestCrash(t *testing.T) {
 	t.Parallel()
 	const (
 		key      = "api-7d4b9c-xkp2z/api"
@@ -139,10 +141,15 @@ func TestCurrentLogOfAContainerThatNeverRestarted(t *testing.T) {
 			crashedOnce(in)
 			in.Pods[0].Status.ContainerStatuses[0].LastTerminationState = corev1.ContainerState{}
 		}, noPrevious, false, false},
-		{"terminated, restartCount 0, last state set: no previous instance, quietly the current one", crashedOnce, noPrevious, true, false},
+		{"terminated, restartCount 0, last state set: only the current log is read", crashedOnce, noPrevious, false, false},
 		{"back-off before the first restart: the kubelet lost the log, quietly the current one", func(in *Input) {
 			in.Pods[0].Status.ContainerStatuses[0].RestartCount = 0
 		}, gone, true, false},
+		{"crashed again after a restart and not restarted yet: the current log is the latest crash's", func(in *Input) {
+			st := &in.Pods[0].Status.ContainerStatuses[0]
+			st.RestartCount = 1
+			st.State = corev1.ContainerState{Terminated: st.LastTerminationState.Terminated.DeepCopy()}
+		}, gone, false, false},
 		{"restarted 3 times: the previous log is missing, and that is said", nil, noPrevious, true, true},
 	}
 	for _, tt := range tests {
