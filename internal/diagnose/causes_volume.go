@@ -242,22 +242,48 @@ func mountFailure(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 }
 
 // volumeFromGathered checks the pod's Secret and ConfigMap volumes against the gathered objects,
-// for when no event says why the pod does not start.
+// for when no event says why the pod does not start. Volumes that FailedMount events name come
+// first ("failed to sync configmap cache: timed out waiting for the condition" names the volume
+// but not the object), and in them the sources of the kind the message names.
 func volumeFromGathered(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
+	type candidate struct {
+		src  volumeSource
+		spec *corev1.PodSpec
+		rank int // lower first: named by an event, then of the kind it names
+	}
+	hints := map[string]string{} // volume -> a message naming it
+	for _, e := range ev.podEvents(pod.Name, "") {
+		if m := reForVolume.FindStringSubmatch(e.Message); e.Reason == "FailedMount" && m != nil && hints[m[1]] == "" {
+			hints[m[1]] = strings.ToLower(e.Message)
+		}
+	}
+	var cands []candidate
 	for _, v := range pod.Spec.Volumes {
 		spec := ev.volumeSpec(pod, v.Name)
 		for _, s := range volumeSourcesOf(spec, v.Name) {
-			info := ev.object(s.Kind, s.Name)
-			if s.Optional || info == nil || info.Err != "" {
-				continue
-			}
-			if !info.Exists {
-				return missingVolumeSource(ev, pod, spec, volumeProblem{Src: s}, ""), true
-			}
-			for _, k := range s.itemKeys() {
-				if !slices.Contains(info.Keys, k) {
-					return missingVolumeSource(ev, pod, spec, volumeProblem{Src: s, Key: k}, ""), true
+			rank := 3
+			if msg, ok := hints[v.Name]; ok {
+				rank = 1
+				if strings.Contains(msg, strings.ToLower(s.Kind)) {
+					rank = 0
 				}
+			}
+			cands = append(cands, candidate{s, spec, rank})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int { return a.rank - b.rank })
+	for _, cand := range cands {
+		s := cand.src
+		info := ev.object(s.Kind, s.Name)
+		if s.Optional || info == nil || info.Err != "" {
+			continue
+		}
+		if !info.Exists {
+			return missingVolumeSource(ev, pod, cand.spec, volumeProblem{Src: s}, ""), true
+		}
+		for _, k := range s.itemKeys() {
+			if !slices.Contains(info.Keys, k) {
+				return missingVolumeSource(ev, pod, cand.spec, volumeProblem{Src: s, Key: k}, ""), true
 			}
 		}
 	}

@@ -243,6 +243,16 @@ func classifyCases() []classifyCase {
 			},
 		},
 		{
+			name: "the kubelet's cache has not synced: the volume it names is checked first", fixture: "missing-volume", reason: "FailedMount",
+			editEvidence: mountEvents(`MountVolume.SetUp failed for volume "creds" : failed to sync configmap cache: timed out waiting for the condition`),
+			want: want{
+				cause: report.CauseMissingConfigMap, container: "api",
+				summary:  []string{"ConfigMap production/ca-bundle does not exist, so projected volume creds cannot be mounted"},
+				evidence: []string{`Warning FailedMount (x3) on pod/api-6c9f8-k2x7p: MountVolume.SetUp failed for volume "creds" : failed to sync configmap cache: timed out waiting for the condition`},
+				change:   "-",
+			},
+		},
+		{
 			name: "an optional source that is missing is not the cause", fixture: "missing-volume", reason: "ProgressDeadlineExceeded",
 			editEvidence: func(ev *evidence) {
 				mountEvents("Unable to attach or mount volumes: unmounted volumes=[data]: timed out waiting for the condition")(ev)
