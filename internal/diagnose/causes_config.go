@@ -293,9 +293,15 @@ func missingKey(c *containerCtx, kind, name, key, msg string) report.Finding {
 		f.Change = describeChange(subject, ch)
 	}
 	if kind == kindSecret {
-		f.Fix = []string{ev.cmdListKeys(kind, name), ev.cmdPatchSecretKey(name, key, "add")}
+		f.Fix = []string{
+			"kubectl get secret " + shellQuote(name) + " " + ev.nsFlag() + " -o go-template='{{range $k, $v := .data}}{{$k}}{{\"\\n\"}}{{end}}'",
+			ev.cmdPatchSecretKey(name, key, "add"),
+		}
 	} else {
-		f.Fix = []string{ev.cmdListKeys(kind, name), ev.cmdPatchConfigMapKey(name, key)}
+		f.Fix = []string{
+			"kubectl get configmap " + shellQuote(name) + " " + ev.nsFlag() + " -o go-template='{{range $k, $v := .data}}{{$k}}{{\"\\n\"}}{{end}}'",
+			ev.cmdPatchConfigMapKey(name, key),
+		}
 	}
 	if similar != "" {
 		f.Fix = append(f.Fix, fmt.Sprintf("# or point the reference at the existing key %s in the manifest", similar))
@@ -306,12 +312,6 @@ func missingKey(c *containerCtx, kind, name, key, msg string) report.Finding {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}
 	return f
-}
-
-// cmdListKeys lists the key names (never the values) of a Secret or ConfigMap.
-func (ev *evidence) cmdListKeys(kind, name string) string {
-	return "kubectl get " + strings.ToLower(kind) + " " + shellQuote(name) + " " + ev.nsFlag() +
-		" -o go-template='{{range $k, $v := .data}}{{$k}}{{\"\\n\"}}{{end}}'"
 }
 
 // closest returns the key most like k (same letters ignoring case, or at most 2 edits), or "".

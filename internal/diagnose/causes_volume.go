@@ -438,7 +438,9 @@ func volumeFixes(ev *evidence, s volumeSource, key, similar string, changed bool
 		}
 		fix = append(fix, comment, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": s.pointer() + "/" + s.nameField(), "value": name}))
 	} else {
-		fix = append(fix, ev.cmdListKeys(s.Kind, s.Name))
+		// The key names, never the values.
+		fix = append(fix, "kubectl get "+strings.ToLower(s.Kind)+" "+shellQuote(s.Name)+" "+ev.nsFlag()+
+			" -o go-template='{{range $k, $v := .data}}{{$k}}{{\"\\n\"}}{{end}}'")
 		if s.Kind == kindSecret {
 			fix = append(fix, ev.cmdPatchSecretKey(s.Name, key, "add"))
 		} else {
