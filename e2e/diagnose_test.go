@@ -216,7 +216,7 @@ func diagScenarios() []diagScenario {
 			says: []string{"Secret {ns}/api-tls does not exist, so volume tls cannot be mounted",
 				"volume tls (spec.volumes[0].secret.secretName) names Secret {ns}/api-tls", "container app mounts it at /etc/tls (spec.containers[0].volumeMounts[0])"},
 			evidence: `MountVolume.SetUp failed for volume "tls" : secret "api-tls" not found`,
-			fix:      "kubectl create secret generic api-tls --from-literal=tls.crt='<value>' --from-literal=tls.key='<value>'",
+			fix:      "create secret generic api-tls",
 		},
 		{
 			name: "missing-configmap-volume",
@@ -247,11 +247,11 @@ func diagScenarios() []diagScenario {
 			verdict: report.VerdictFailed, reason: "FailedMount", cause: report.CauseMissingSecret, container: "app",
 			says: []string{"Secret {ns}/db-creds does not exist, so projected volume creds cannot be mounted",
 				"(spec.volumes[0].projected.sources[1].secret.name)"},
-			fix: "kubectl create secret generic db-creds --from-literal=password='<value>'",
+			fix: "create secret generic db-creds",
 		},
 		{
-			// The kubelet's own words for a key the items name and the Secret lacks. The watch
-			// fails fast only on a Secret or ConfigMap that does not exist, so this one times out.
+			// The kubelet's own words for a key the items name and the Secret lacks:
+			// "references non-existent secret key: tls.key" (v1.34).
 			name: "missing-secret-key-volume",
 			stage: func(s *stage) {
 				s.secret("api-tls", "tls.crt")
@@ -260,8 +260,7 @@ func diagScenarios() []diagScenario {
 					SecretName: "api-tls", Items: []corev1.KeyToPath{{Key: "tls.crt", Path: "tls.crt"}, {Key: "tls.key", Path: "tls.key"}}}}}, "/etc/tls")
 				s.deploy(d)
 			},
-			args:    []string{"--timeout", "40s"},
-			verdict: report.VerdictTimeout, cause: report.CauseMissingSecretKey, container: "app",
+			verdict: report.VerdictFailed, reason: "FailedMount", cause: report.CauseMissingSecretKey, container: "app",
 			says:     []string{"key tls.key missing from Secret {ns}/api-tls", "volume tls (spec.volumes[0].secret.items[1]) asks for key tls.key", "which has key tls.crt"},
 			evidence: "references non-existent secret key: tls.key",
 			fix:      "kubectl patch secret api-tls",
