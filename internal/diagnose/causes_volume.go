@@ -136,6 +136,14 @@ type mountRef struct {
 	Path      string
 }
 
+// label names the container as findings do: "container api" or "init container migrate".
+func (m mountRef) label() string {
+	if m.Init {
+		return "init container " + m.Container
+	}
+	return "container " + m.Container
+}
+
 func (m mountRef) field() string {
 	list := "containers"
 	if m.Init {
@@ -334,11 +342,7 @@ func missingVolumeSource(ev *evidence, pod *corev1.Pod, spec *corev1.PodSpec, p 
 	}
 	var mounted []string
 	for _, m := range mounts {
-		label := "container " + m.Container
-		if m.Init {
-			label = "init container " + m.Container
-		}
-		mounted = append(mounted, fmt.Sprintf("%s mounts it at %s (%s)", label, m.Path, m.field()))
+		mounted = append(mounted, fmt.Sprintf("%s mounts it at %s (%s)", m.label(), m.Path, m.field()))
 	}
 	if len(mounted) == 0 {
 		mounted = []string{"no container mounts it, yet the kubelet sets every volume up before the pod starts"}
@@ -395,12 +399,8 @@ func missingVolumeSource(ev *evidence, pod *corev1.Pod, spec *corev1.PodSpec, p 
 func mountContainers(mounts []mountRef) []string {
 	var out []string
 	for _, m := range mounts {
-		label := "container " + m.Container
-		if m.Init {
-			label = "init container " + m.Container
-		}
-		if !slices.Contains(out, label) {
-			out = append(out, label)
+		if !slices.Contains(out, m.label()) {
+			out = append(out, m.label())
 		}
 	}
 	return out
