@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -458,10 +459,21 @@ func podLevel(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 	if len(pod.Spec.Containers) > 0 {
 		first.Name = pod.Spec.Containers[0].Name
 	}
-	for _, e := range ev.podEvents(pod.Name, "") {
-		if e.Reason != "FailedMount" {
-			continue
-		}
+	// A Secret or ConfigMap volume the kubelet cannot set up, whichever FailedMount says so, or
+	// the gathered objects when no event does (before a generic "timed out waiting" event).
+	if f, ok := mountFailure(ev, pod); ok {
+		return f, true
+	}
+	if f, ok := volumeFromGathered(ev, pod); ok {
+		return f, true
+	}
+	// Otherwise the kubelet's own words, those naming a volume before its generic "Unable to
+	// attach or mount volumes ... timed out waiting for the condition".
+	mounts := slices.DeleteFunc(ev.podEvents(pod.Name, ""), func(e corev1.Event) bool { return e.Reason != "FailedMount" })
+	slices.SortStableFunc(mounts, func(a, b corev1.Event) int {
+		return cmp.Compare(boolInt(!reForVolume.MatchString(a.Message)), boolInt(!reForVolume.MatchString(b.Message)))
+	})
+	for _, e := range mounts {
 		// The container that mounts the failing volume, when the message names it.
 		st := first
 		if m := reForVolume.FindStringSubmatch(e.Message); m != nil {
@@ -491,18 +503,6 @@ func podLevel(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 		f.Fix = []string{ev.cmdDescribePod(pod.Name), "kubectl get pvc,secrets,configmaps " + ev.nsFlag()}
 		return f, true
 	}
-	// Nothing telling in the events: check the gathered references anyway.
-	for _, cs := range pod.Spec.Containers {
-		c := newContainerCtx(ev, pod, corev1.ContainerStatus{Name: cs.Name}, false)
-		for _, r := range c.containerRefs() {
-			if r.Volume == "" {
-				continue
-			}
-			if f, ok := missingFromGathered(c, r); ok {
-				return f, true
-			}
-		}
-	}
 	for _, e := range ev.podEvents(pod.Name, "") {
 		if e.Reason == "FailedCreatePodSandBox" {
 			f := report.Finding{Cause: report.CauseUnknown, Pod: pod.Name, Confidence: report.ConfidenceMedium}
@@ -517,4 +517,11 @@ func podLevel(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 		}
 	}
 	return report.Finding{}, false
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -62,15 +62,17 @@ func crash(c *containerCtx) report.Finding {
 		return f
 	}
 	switch t.ExitCode {
-	case 2, 126, 127, 132, 134, 135, 136, 139:
-		return appCrash(c, "", -1)
 	case 137, 143:
 		return killedFromOutside(c)
 	case 0:
 		return exitsZero(c)
 	}
-	if i := keyErrorLine(lines); i >= 0 {
-		return appCrash(c, "", i)
+	if i, level := selfReportedError(lines); i >= 0 {
+		return selfReportedCrash(c, i, level)
+	}
+	switch t.ExitCode {
+	case 2, 126, 127, 132, 134, 135, 136, 139:
+		return appCrash(c, "", -1)
 	}
 	f := c.base(report.CauseUnknown, report.ConfidenceLow)
 	f.Summary = fmt.Sprintf("%s keeps exiting with code %d and its log does not say why", c.label(), t.ExitCode)
@@ -624,6 +626,17 @@ func appCrash(c *containerCtx, kind string, line int) report.Finding {
 	}
 	f.Fix = append(f.Fix, ev.cmdStatus()...)
 	f.Fix = append(f.Fix, ev.cmdUndo()...)
+	return f
+}
+
+// selfReportedCrash: the app exits non-zero and its last lines say why in its own words
+// ("worker pool exhausted, exiting"); that line is the summary, quoted as logged.
+func selfReportedCrash(c *containerCtx, line, level int) report.Finding {
+	f := appCrash(c, "", line)
+	if level >= exitsItself {
+		f.Confidence = report.ConfidenceHigh
+	}
+	f.Detail += "; the app says why in its last log lines before it exited"
 	return f
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -120,11 +121,150 @@ func classifyCases() []classifyCase {
 			name: "missing secret behind a volume, renamed in this rollout", fixture: "missing-secret-volume", reason: "ProgressDeadlineExceeded",
 			want: want{
 				cause: report.CauseMissingSecret, pod: "web-5f8bb-r9t4k", container: "nginx",
-				summary:  []string{"Secret production/web-tls does not exist"},
-				detail:   []string{"volume tls (mounted at /etc/tls) of container nginx reads Secret production/web-tls, which does not exist"},
-				evidence: []string{`Warning FailedMount (x7) on pod/web-5f8bb-r9t4k: MountVolume.SetUp failed for volume "tls" : secret "web-tls" not found`},
+				summary:  []string{"Secret production/web-tls does not exist", "so volume tls cannot be mounted and container nginx cannot start"},
+				detail:   []string{"volume tls (spec.volumes[0].secret.secretName) names Secret production/web-tls, which does not exist; container nginx mounts it at /etc/tls (spec.containers[0].volumeMounts[0])"},
+				evidence: []string{`Warning FailedMount (x7) on pod/web-5f8bb-r9t4k: MountVolume.SetUp failed for volume "tls" : secret "web-tls" not found`, "pod web-5f8bb-r9t4k is Pending; container nginx is waiting in ContainerCreating"},
 				change:   "volume tls changed from secret api-tls-cert to secret web-tls in this rollout",
-				fix:      []string{"kubectl rollout undo deployment/web -n production"},
+				// Substrings that do not depend on how the words are quoted.
+				fixHas: []string{
+					"create secret generic web-tls",
+					`"op":"replace","path":"/spec/template/spec/volumes/0/secret/secretName","value":"api-tls-cert"`,
+					`"op":"add","path":"/spec/template/spec/volumes/0/secret/optional","value":true`,
+				},
+				fix: []string{"kubectl rollout status deployment/web -n production", "kubectl rollout undo deployment/web -n production"},
+			},
+		},
+		{
+			name: "missing secret behind a projected volume source", fixture: "missing-volume", reason: "FailedMount",
+			want: want{
+				cause: report.CauseMissingSecret, pod: "api-6c9f8-k2x7p", container: "api", confidence: report.ConfidenceHigh,
+				summary:  []string{"Secret production/db-creds does not exist, so projected volume creds cannot be mounted and container api cannot start"},
+				detail:   []string{"projected volume creds (spec.volumes[3].projected.sources[1].secret.name) names Secret production/db-creds, which does not exist; its items name key password; container api mounts it at /var/run/creds (spec.containers[1].volumeMounts[2])"},
+				evidence: []string{`Warning FailedMount (x5) on pod/api-6c9f8-k2x7p: MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found`, "container api is waiting in ContainerCreating"},
+				fixHas: []string{
+					"create secret generic db-creds", "--from-literal=password=",
+					`"op":"replace","path":"/spec/template/spec/volumes/3/projected/sources/1/secret/name","value":"<name>"`,
+					`"op":"add","path":"/spec/template/spec/volumes/3/projected/sources/1/secret/optional","value":true`,
+				},
+				fix:    []string{"kubectl rollout status deployment/api -n production"},
+				change: "-",
+			},
+		},
+		{
+			name: "missing configmap behind a projected volume source", fixture: "missing-volume", reason: "FailedMount",
+			editEvidence: mountEvents(`MountVolume.SetUp failed for volume "creds" : configmap "ca-bundle" not found`),
+			want: want{
+				cause: report.CauseMissingConfigMap, container: "api",
+				summary:  []string{"ConfigMap production/ca-bundle does not exist, so projected volume creds cannot be mounted"},
+				detail:   []string{"projected volume creds (spec.volumes[3].projected.sources[2].configMap.name) names ConfigMap production/ca-bundle"},
+				evidence: []string{`configmap "ca-bundle" not found`},
+				fixHas: []string{
+					"create configmap ca-bundle",
+					`"op":"add","path":"/spec/template/spec/volumes/3/projected/sources/2/configMap/optional","value":true`,
+				},
+				change: "-",
+			},
+		},
+		{
+			name: "missing configmap volume key, with a near miss", fixture: "missing-volume", reason: "FailedMount",
+			editEvidence: mountEvents(`MountVolume.SetUp failed for volume "cfg" : configmap references non-existent config key: app.yaml`),
+			want: want{
+				cause: report.CauseMissingConfigMapKey, container: "api", confidence: report.ConfidenceHigh,
+				summary:  []string{"key app.yaml missing from ConfigMap production/app-config, so volume cfg cannot be mounted and container api cannot start"},
+				detail:   []string{"volume cfg (spec.volumes[2].configMap.items[0]) asks for key app.yaml of ConfigMap production/app-config, which has key app.yml (did you mean app.yml?); container api mounts it at /etc/api (spec.containers[1].volumeMounts[1])"},
+				evidence: []string{"Warning FailedMount (x3) on pod/api-6c9f8-k2x7p: MountVolume.SetUp failed for volume \"cfg\" : configmap references non-existent config key: app.yaml"},
+				fixHas: []string{
+					"get configmap app-config", "{{range $k, $v := .data}}{{$k}}",
+					`patch configmap app-config`, `{"data":{"app.yaml":"<value>"}}`,
+					`"op":"replace","path":"/spec/template/spec/volumes/2/configMap/items/0/key","value":"app.yml"`,
+					`"op":"add","path":"/spec/template/spec/volumes/2/configMap/optional","value":true`,
+				},
+				change: "-",
+			},
+		},
+		{
+			name: "missing secret volume key, mounted by two containers", fixture: "missing-volume", reason: "FailedMount",
+			editEvidence: mountEvents(`MountVolume.SetUp failed for volume "tls" : references non-existent secret key: tls.key`),
+			want: want{
+				cause: report.CauseMissingSecretKey, container: "proxy",
+				summary: []string{"key tls.key missing from Secret production/web-tls, so volume tls cannot be mounted and the pod's containers cannot start"},
+				detail: []string{"volume tls (spec.volumes[1].secret.items[1]) asks for key tls.key of Secret production/web-tls, which has key tls.crt",
+					"container proxy mounts it at /etc/envoy/tls (spec.containers[0].volumeMounts[0]); container api mounts it at /etc/tls (spec.containers[1].volumeMounts[3])"},
+				fixHas: []string{"patch secret web-tls", "tls.key", `"op":"add","path":"/spec/template/spec/volumes/1/secret/optional","value":true`},
+				change: "-",
+			},
+		},
+		{
+			name: "missing secret volume key, as the env message words it", fixture: "missing-volume", reason: "FailedMount",
+			editEvidence: mountEvents(`MountVolume.SetUp failed for volume "tls" : couldn't find key tls.key in Secret production/web-tls`),
+			want: want{
+				cause: report.CauseMissingSecretKey, container: "proxy",
+				detail: []string{"volume tls (spec.volumes[1].secret.items[1]) asks for key tls.key"},
+				change: "-",
+			},
+		},
+		{
+			name: "a generic mount timeout listed first does not hide the missing Secret", fixture: "missing-volume", reason: "ProgressDeadlineExceeded",
+			editEvidence: mountEvents(
+				"Unable to attach or mount volumes: unmounted volumes=[creds], unattached volumes=[tmp cfg creds tls kube-api-access-x7k2p]: timed out waiting for the condition",
+				`MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found`),
+			want: want{
+				cause: report.CauseMissingSecret, container: "api",
+				summary:    []string{"Secret production/db-creds does not exist"},
+				notSummary: []string{"timed out", "cannot be mounted, so its containers never start"},
+				change:     "-",
+			},
+		},
+		{
+			name: "events unreadable: the watch's FailedMount message names the Secret", fixture: "missing-volume", reason: "FailedMount",
+			editEvidence: func(ev *evidence) {
+				ev.Events = nil
+				ev.Secrets["web-tls"].Keys = []string{"tls.crt", "tls.key"}
+				ev.ConfigMaps["app-config"].Keys = []string{"app.yaml"}
+				ev.Message = `pod api-6c9f8-k2x7p: a volume cannot be mounted for more than 8s: MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found`
+			},
+			want: want{
+				cause: report.CauseMissingSecret, container: "api",
+				summary:  []string{"Secret production/db-creds does not exist"},
+				evidence: []string{`the watch saw FailedMount: pod api-6c9f8-k2x7p: a volume cannot be mounted for more than 8s: MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found`},
+				change:   "-",
+			},
+		},
+		{
+			name: "no event names the volume: the gathered objects do", fixture: "missing-volume", reason: "ProgressDeadlineExceeded",
+			editEvidence: mountEvents("Unable to attach or mount volumes: unmounted volumes=[cfg], unattached volumes=[tmp cfg creds tls]: timed out waiting for the condition"),
+			want: want{
+				cause: report.CauseMissingSecretKey, container: "proxy",
+				summary: []string{"key tls.key missing from Secret production/web-tls"},
+				change:  "-",
+			},
+		},
+		{
+			name: "the kubelet's cache has not synced: the volume it names is checked first", fixture: "missing-volume", reason: "FailedMount",
+			editEvidence: mountEvents(`MountVolume.SetUp failed for volume "creds" : failed to sync configmap cache: timed out waiting for the condition`),
+			want: want{
+				cause: report.CauseMissingConfigMap, container: "api",
+				summary:  []string{"ConfigMap production/ca-bundle does not exist, so projected volume creds cannot be mounted"},
+				evidence: []string{`Warning FailedMount (x3) on pod/api-6c9f8-k2x7p: MountVolume.SetUp failed for volume "creds" : failed to sync configmap cache: timed out waiting for the condition`},
+				change:   "-",
+			},
+		},
+		{
+			name: "an optional source that is missing is not the cause", fixture: "missing-volume", reason: "ProgressDeadlineExceeded",
+			editEvidence: func(ev *evidence) {
+				mountEvents("Unable to attach or mount volumes: unmounted volumes=[data]: timed out waiting for the condition")(ev)
+				yes := true
+				for _, spec := range []*corev1.PodSpec{&ev.Template.Spec, &ev.Pods[0].Spec} {
+					spec.Volumes[1].Secret.Optional = &yes
+					spec.Volumes[2].ConfigMap.Optional = &yes
+					spec.Volumes[3].Projected.Sources[1].Secret.Optional = &yes
+					spec.Volumes[3].Projected.Sources[2].ConfigMap.Optional = &yes
+				}
+			},
+			want: want{
+				cause: report.CauseUnknown, container: "-",
+				summary: []string{"a volume of the pod cannot be mounted"},
+				detail:  []string{"timed out waiting for the condition"},
 			},
 		},
 		{
@@ -360,6 +500,37 @@ func classifyCases() []classifyCase {
 			},
 		},
 		{
+			name: "app crash: the app says why it exits in its last line (exit 1)", fixture: "unknown", reason: "CrashLoopBackOff",
+			logs: map[string]string{"api-7d4b9c-xkp2z/api": "2026-04-04T08:15:00Z INFO starting worker pool size=4\n2026-04-04T08:15:00Z   \n2026-04-04T08:15:00Z worker pool exhausted, exiting   \n"},
+			want: want{
+				cause: report.CauseAppCrash, container: "api", confidence: report.ConfidenceHigh,
+				summary:    []string{"container api exits with code 1: worker pool exhausted, exiting"},
+				notSummary: []string{"does not say why", "exiting   "},
+				detail:     []string{"exit code 1", "the app says why in its last log lines"},
+				evidence:   []string{"container api previous log: worker pool exhausted, exiting", "last exited with code 1 (Error)"},
+				fix:        []string{"kubectl logs api-7d4b9c-xkp2z -c api --previous -n production"},
+				change:     "-", logs: true,
+			},
+		},
+		{
+			name: "app crash: an error line under its stack frames", fixture: "unknown", reason: "CrashLoopBackOff",
+			logs: map[string]string{"api-7d4b9c-xkp2z/api": "java.lang.IllegalStateException: connection pool closed\n\tat com.acme.Pool.get(Pool.java:12)\n\tat com.acme.Main.main(Main.java:5)\n"},
+			want: want{
+				cause: report.CauseAppCrash, container: "api", confidence: report.ConfidenceHigh,
+				summary: []string{"exits with code 1: java.lang.IllegalStateException: connection pool closed"},
+				change:  "-", logs: true,
+			},
+		},
+		{
+			name: "unknown: exit 1 whose log only counts zero errors", fixture: "unknown", reason: "CrashLoopBackOff",
+			logs: map[string]string{"api-7d4b9c-xkp2z/api": "processed 120 jobs, 0 errors\nworkers stopped\n"},
+			want: want{
+				cause: report.CauseUnknown, container: "api", confidence: report.ConfidenceLow,
+				summary: []string{"keeps exiting with code 1 and its log does not say why"},
+				change:  "-", logs: true,
+			},
+		},
+		{
 			name: "unknown: SIGTERM (143) with no probe kill on record", fixture: "unknown", reason: "CrashLoopBackOff",
 			editInput: func(in *Input) { in.Pods[0].Status.ContainerStatuses[0].LastTerminationState.Terminated.ExitCode = 143 },
 			logs:      map[string]string{"api-7d4b9c-xkp2z/api": "INFO serving\n"},
@@ -383,6 +554,21 @@ func classifyCases() []classifyCase {
 				logs: true,
 			},
 		},
+	}
+}
+
+// mountEvents replaces the fixture's FailedMount events with these messages, 3 of each, in order.
+func mountEvents(msgs ...string) func(*evidence) {
+	return func(ev *evidence) {
+		ev.Events = slices.DeleteFunc(ev.Events, func(e corev1.Event) bool { return e.Reason == "FailedMount" })
+		for i, m := range msgs {
+			at := metav1.NewTime(fixtureNow.Add(time.Duration(i-len(msgs)) * time.Minute))
+			ev.Events = append(ev.Events, corev1.Event{
+				InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: ev.Pods[0].Name, Namespace: ev.Namespace},
+				Type:           corev1.EventTypeWarning, Reason: "FailedMount", Message: m, Count: 3,
+				FirstTimestamp: at, LastTimestamp: at,
+			})
+		}
 	}
 }
 

@@ -194,7 +194,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	for _, p := range ev.Pods {
 		for _, lc := range logCandidates(&p) {
 			run.Go(ctx, func() {
-				lt := d.fetchLog(ctx, src, p.Namespace, p.Name, lc.name, lc.previous)
+				lt := d.fetchLog(ctx, src, p.Namespace, p.Name, lc)
 				mu.Lock()
 				ev.Logs[logKey(p.Name, lc.name)] = lt
 				mu.Unlock()
@@ -353,19 +353,25 @@ func podReady(p *corev1.Pod) bool {
 type logCandidate struct {
 	name     string
 	previous bool
+	// firstRun: the container has not been restarted, so the crashed instance is the current
+	// one and its log is the crash's log even when there is no previous one to read.
+	firstRun bool
 }
 
-// logCandidates lists the containers of a pod that have a log worth reading.
+// logCandidates lists the containers of a pod that have a log worth reading: of the instance
+// that crashed last, which is the current one while it has not been restarted (its state is
+// terminated), else the previous one.
 func logCandidates(p *corev1.Pod) []logCandidate {
 	var out []logCandidate
 	add := func(st corev1.ContainerStatus, init bool) {
+		first := st.RestartCount == 0
 		switch {
-		case st.RestartCount > 0 || st.LastTerminationState.Terminated != nil:
-			out = append(out, logCandidate{st.Name, true})
 		case st.State.Terminated != nil && !(init && st.State.Terminated.ExitCode == 0):
-			out = append(out, logCandidate{st.Name, false})
+			out = append(out, logCandidate{st.Name, false, first})
+		case st.RestartCount > 0 || st.LastTerminationState.Terminated != nil:
+			out = append(out, logCandidate{st.Name, true, first})
 		case st.State.Running != nil && (init || !st.Ready):
-			out = append(out, logCandidate{st.Name, false})
+			out = append(out, logCandidate{st.Name, false, first})
 		}
 	}
 	for _, st := range p.Status.InitContainerStatuses {

@@ -90,8 +90,10 @@ func previousMissing(err error) bool {
 }
 
 // fetchLog reads a container's log tail with retries; when the previous instance's log cannot be
-// read it falls back to the current one, and says so.
-func (d *Diagnoser) fetchLog(ctx context.Context, src LogSource, ns, pod, container string, previous bool) logTail {
+// read it falls back to the current one, and says so unless the container never restarted (then
+// the current instance is the one that crashed, and its log is the one wanted).
+func (d *Diagnoser) fetchLog(ctx context.Context, src LogSource, ns, pod string, lc logCandidate) logTail {
+	container, previous := lc.name, lc.previous
 	tail := int64(d.logLines())
 	try := func(prev bool) ([]byte, error) {
 		var err error
@@ -133,7 +135,9 @@ func (d *Diagnoser) fetchLog(ctx context.Context, src LogSource, ns, pod, contai
 		b2, err2 := try(false)
 		if err2 == nil {
 			lt := parseLog(b2, false, int(tail))
-			lt.Err = fmt.Sprintf("could not read the previous container's log (%v); showing the current one", oneLineErr(err))
+			if !lc.firstRun {
+				lt.Err = fmt.Sprintf("could not read the previous container's log (%v); showing the current one", oneLineErr(err))
+			}
 			return lt
 		}
 	}

@@ -2,10 +2,13 @@ package diagnose
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -90,6 +93,93 @@ func TestDiagnoseKubeletErrorBodyIsNotTheAppLog(t *testing.T) {
 			said := containsSub(f.Evidence, "could not read the previous container's log (unable to retrieve container logs")
 			if said != !tt.wantPrevious {
 				t.Errorf("evidence says the previous log was unreadable: %t, want %t: %v", said, !tt.wantPrevious, f.Evidence)
+			}
+		})
+	}
+}
+
+// prevErrLogs fails every read of a previous instance's log with err.
+type prevErrLogs struct {
+	*recordedLogs
+	err error
+}
+
+func (p *prevErrLogs) Logs(ctx context.Context, ns, pod, container string, previous bool, tail int64) ([]byte, error) {
+	out, err := p.recordedLogs.Logs(ctx, ns, pod, container, previous, tail)
+	if previous {
+		return nil, p.err
+	}
+	return out, err
+}
+
+// A container whose crashed instance has not been restarted yet (state terminated, or never
+// restarted) crashed in its current instance: its current log is the crash's log, and not
+// finding a previous one is no news worth reporting (the kubelet keeps one dead instance, so
+// after a second crash the first one's log is gone). Once it has been restarted, the previous
+// log is the one that matters, and failing to read it is said.
+func TestLogOfTheLatestCrash(t *testing.T) {
+	t.Parallel()
+	const (
+		key      = "api-7d4b9c-xkp2z/api"
+		crashLog = "2026-04-04T08:15:00Z starting\n2026-04-04T08:15:01Z worker pool exhausted, exiting\n"
+	)
+	noPrevious := errors.New(`previous terminated container "api" in pod "api-7d4b9c-xkp2z" not found`)
+	gone := errors.New("unable to retrieve container logs for containerd://0123abcd")
+	crashedOnce := func(in *Input) {
+		st := &in.Pods[0].Status.ContainerStatuses[0]
+		st.RestartCount = 0
+		st.State = corev1.ContainerState{Terminated: st.LastTerminationState.Terminated.DeepCopy()}
+	}
+	tests := []struct {
+		name         string
+		edit         func(*Input)
+		prevErr      error
+		wantPrevious bool // a read of the previous instance was attempted
+		wantNote     bool
+	}{
+		{"terminated, restartCount 0, no last state: only the current log is read", func(in *Input) {
+			crashedOnce(in)
+			in.Pods[0].Status.ContainerStatuses[0].LastTerminationState = corev1.ContainerState{}
+		}, noPrevious, false, false},
+		{"terminated, restartCount 0, last state set: only the current log is read", crashedOnce, noPrevious, false, false},
+		{"back-off before the first restart: the kubelet lost the log, quietly the current one", func(in *Input) {
+			in.Pods[0].Status.ContainerStatuses[0].RestartCount = 0
+		}, gone, true, false},
+		{"crashed again after a restart and not restarted yet: the current log is the latest crash's", func(in *Input) {
+			st := &in.Pods[0].Status.ContainerStatuses[0]
+			st.RestartCount = 1
+			st.State = corev1.ContainerState{Terminated: st.LastTerminationState.Terminated.DeepCopy()}
+		}, gone, false, false},
+		{"restarted 3 times: the previous log is missing, and that is said", nil, noPrevious, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fx := loadFixture(t, "unknown")
+			d, _, rl := fx.diagnoser(map[string]string{key: crashLog})
+			d.Logs = &prevErrLogs{recordedLogs: rl, err: tt.prevErr}
+			in := fx.input("CrashLoopBackOff")
+			if tt.edit != nil {
+				tt.edit(&in)
+			}
+			res, err := d.Diagnose(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := res.Findings[0]
+			if f.Cause != report.CauseAppCrash || !strings.Contains(f.Summary, "worker pool exhausted, exiting") {
+				t.Errorf("finding %s %q, want app-crash quoting the crash's log", f.Cause, f.Summary)
+			}
+			if f.Logs == nil || f.Logs.Previous {
+				t.Errorf("log excerpt %+v, want the current instance's", f.Logs)
+			}
+			if noted := containsSub(f.Evidence, "could not read the previous container's log"); noted != tt.wantNote {
+				t.Errorf("evidence notes the previous log as unreadable: %t, want %t: %q", noted, tt.wantNote, f.Evidence)
+			}
+			rl.mu.Lock()
+			defer rl.mu.Unlock()
+			if tried := slices.ContainsFunc(rl.calls, func(c string) bool { return strings.Contains(c, "previous=true") }); tried != tt.wantPrevious {
+				t.Errorf("read the previous instance: %t, want %t (%q)", tried, tt.wantPrevious, rl.calls)
 			}
 		})
 	}
