@@ -197,13 +197,14 @@ func judgeMount(pod *corev1.Pod, events []*corev1.Event, p Policy, now time.Time
 
 // missingObjectMount: the kubelet's FailedMount messages for a Secret or ConfigMap volume whose
 // object or key does not exist, e.g. `MountVolume.SetUp failed for volume "tls" : secret "web-tls"
-// not found` or `... : configmap references non-existent config key: app.yaml`.
+// not found`, `... : references non-existent secret key: tls.crt` or `... : configmap references
+// non-existent config key: app.yaml`.
 func missingObjectMount(msg string) bool {
 	m := strings.ToLower(msg)
 	switch {
 	case strings.Contains(m, "not found") && (strings.Contains(m, `secret "`) || strings.Contains(m, `configmap "`)):
 		return true
-	case strings.Contains(m, "non-existent config key"), strings.Contains(m, "couldn't find key"):
+	case strings.Contains(m, "non-existent") && strings.Contains(m, " key"), strings.Contains(m, "couldn't find key"):
 		return true
 	}
 	return false

@@ -259,6 +259,7 @@ func TestMissingObjectMount(t *testing.T) {
 		{`MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found`, true},
 		{`MountVolume.SetUp failed for volume "cfg" : configmap references non-existent config key: app.yaml`, true},
 		{`MountVolume.SetUp failed for volume "tls" : couldn't find key tls.crt in Secret prod/web-tls`, true},
+		{`MountVolume.SetUp failed for volume "tls" : references non-existent secret key: tls.crt`, true},
 		{`MountVolume.SetUp failed for volume "data" : rpc error: code = DeadlineExceeded`, false},
 		{`Unable to attach or mount volumes: unmounted volumes=[data]: timed out waiting for the condition`, false},
 	}

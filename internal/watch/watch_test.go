@@ -126,7 +126,7 @@ func TestWatchTimeoutSaysWhy(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
 	client := fake.NewSimpleClientset(d, rs, newPod)
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 300 * time.Millisecond}
+	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +323,7 @@ func TestWatchTimeoutCutsTheSoakShort(t *testing.T) {
 					Reason:         "Unhealthy", Type: corev1.EventTypeWarning, Message: "Liveness probe failed: connection refused", LastTimestamp: metav1.NewTime(now)})
 			}
 			client := fake.NewSimpleClientset(objs...)
-			w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 500 * time.Millisecond}
+			w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 			res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
 			if err != nil {
 				t.Fatal(err)
