@@ -230,8 +230,11 @@ func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, resu
 		wantExit = 0
 	}
 	if run.Exit != wantExit || w.Verdict != sc.verdict {
-		kind := "a false alarm"
-		if sc.verdict != report.VerdictHealthy {
+		kind := "a wrong verdict" // e.g. a failure that waited for the timeout
+		switch {
+		case sc.verdict == report.VerdictHealthy:
+			kind = "a false alarm"
+		case w.Verdict == report.VerdictHealthy:
 			kind = "a false pass"
 		}
 		t.Fatalf("%s: exit %d verdict %s (%s: %s), want exit %d verdict %s", kind, run.Exit, w.Verdict, w.Reason, w.Message, wantExit, sc.verdict)
