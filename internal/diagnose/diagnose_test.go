@@ -347,7 +347,7 @@ func TestDiagnoseWithoutClientOrWorkload(t *testing.T) {
 		t.Errorf("finding = %s", dump(res.Findings))
 	}
 	// Without a workload, fix commands cannot name it and say so with a placeholder.
-	if !containsSub(f.Fix, "kubectl set resources <workload> -c worker --limits=memory=512Mi -n production") {
+	if !containsSub(f.Fix, "kubectl set resources '<workload>' -c worker --limits=memory=512Mi -n production") {
 		t.Errorf("fix = %v", f.Fix)
 	}
 }

@@ -32,7 +32,7 @@ type fixture struct {
 
 var fixtureNow = time.Date(2026, 4, 4, 8, 20, 0, 0, time.UTC)
 
-func loadFixture(t *testing.T, dir string) fixture {
+func loadFixture(t testing.TB, dir string) fixture {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", dir, "objects.yaml"))
 	if err != nil {
