@@ -116,7 +116,7 @@ func TestDiagnoseDaemonSet(t *testing.T) {
 		InvolvedObject: corev1.ObjectReference{Kind: "DaemonSet", Name: "agent"}, Message: "an old event", Count: 1,
 		LastTimestamp: metav1.NewTime(fixtureNow.Add(-time.Hour))}
 	cs := fake.NewClientset([]runtime.Object{ds, &cr1, &cr2, pod, failed}...)
-	d := &Diagnoser{Client: cs, Logs: &recordedLogs{}, Now: func() time.Time { return fixtureNow }}
+	d := &Diagnoser{Client: cs, Logs: &recordedLogs{}, LogLines: 50, Now: func() time.Time { return fixtureNow }}
 	res, err := d.Diagnose(context.Background(), Input{Workload: ds, Pods: []corev1.Pod{*pod}, Since: fixtureNow.Add(-10 * time.Minute), Reason: "ErrImagePull"})
 	if err != nil {
 		t.Fatal(err)

@@ -21,8 +21,11 @@ import (
 
 // Diagnoser gathers evidence about a failed rollout and names its root cause.
 type Diagnoser struct {
-	Client      kubernetes.Interface
-	LogLines    int // lines of log tail per container; default 50
+	Client kubernetes.Interface
+	// LogLines is the log tail read and shown per container. 0 reads no log at all, so no log
+	// text can reach any report (the documented way to keep logs out of PR comments); the
+	// causes that need a log then fall back to what the API says.
+	LogLines    int
 	Concurrency int // parallel API reads; default 4
 	Now         func() time.Time
 	// Logs reads container logs; nil means through Client (ClientLogs).
@@ -56,12 +59,7 @@ type Result struct {
 	Revision string // the new revision
 }
 
-func (d *Diagnoser) logLines() int {
-	if d.LogLines > 0 {
-		return d.LogLines
-	}
-	return 50
-}
+func (d *Diagnoser) logLines() int { return max(d.LogLines, 0) }
 
 func (d *Diagnoser) concurrency() int {
 	if d.Concurrency > 0 {

@@ -337,7 +337,7 @@ func TestClientLogs(t *testing.T) {
 func TestDiagnoseWithoutClientOrWorkload(t *testing.T) {
 	t.Parallel()
 	fx := loadFixture(t, "oom-killed")
-	d := &Diagnoser{Now: func() time.Time { return fixtureNow }}
+	d := &Diagnoser{LogLines: 50, Now: func() time.Time { return fixtureNow }}
 	res, err := d.Diagnose(context.Background(), Input{Pods: fx.pods, Reason: "CrashLoopBackOff"})
 	if err != nil {
 		t.Fatal(err)
@@ -395,5 +395,27 @@ func TestClassifyTransientConfigError(t *testing.T) {
 	got := classify(ev)
 	if got[0].Cause != report.CauseUnknown || !strings.Contains(got[0].Detail, "usually means the kubelet has not yet synced") {
 		t.Errorf("got %s", dump(got))
+	}
+}
+
+// --log-lines 0: no log is read, so no log text can reach any part of the result.
+func TestDiagnoseNoLogLines(t *testing.T) {
+	t.Parallel()
+	fx := loadFixture(t, "dependency")
+	d, _, rl := fx.diagnoser(nil)
+	d.LogLines = 0
+	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rl.calls) != 0 {
+		t.Errorf("logs were read: %v", rl.calls)
+	}
+	js, _ := json.Marshal(res)
+	for _, line := range strings.Split(strings.TrimSpace(fx.logs[logKey(fx.pods[0].Name, "api")]), "\n") {
+		_, text, _ := strings.Cut(line, " ")
+		if strings.Contains(string(js), text) {
+			t.Errorf("log line %q is in the result", text)
+		}
 	}
 }

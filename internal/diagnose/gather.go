@@ -192,6 +192,9 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		src = ClientLogs{Client: d.Client}
 	}
 	for _, p := range ev.Pods {
+		if d.LogLines <= 0 {
+			break // --log-lines 0: logs are neither read nor shown
+		}
 		for _, lc := range logCandidates(&p) {
 			run.Go(ctx, func() {
 				lt := d.fetchLog(ctx, src, p.Namespace, p.Name, lc.name, lc.previous)

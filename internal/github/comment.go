@@ -67,7 +67,10 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 		s.notice("no PR comment: event %q has no pull request; set the pr-number input to comment on one.", s.getenv("GITHUB_EVENT_NAME"))
 		return
 	}
-	login := s.login(ctx, client)
+	login := s.CommentAuthor
+	if login == "" {
+		login = s.login(ctx, client)
+	}
 	key := s.CommentKey
 	if key == "" {
 		key = DefaultCommentKey(r)

@@ -64,6 +64,9 @@ type Publisher struct {
 	CommentKey string
 	// PRNumber is an explicit pull request to comment on; 0 means find it from the event.
 	PRNumber int
+	// CommentAuthor is whose comment is ours; empty means the token's user (GET /user), else
+	// github-actions[bot]. GitHub App installation tokens cannot read /user: they need this.
+	CommentAuthor string
 
 	masked bool
 }
