@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -180,5 +182,47 @@ func TestCancelMidWatch(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^verdict<<\S+\nerror\n`).MatchString(out) {
 		t.Errorf("outputs %q, want verdict=error", out)
+	}
+}
+
+// A GitHub API that accepts the connection and never answers does not change the exit code or
+// lose the outputs; the publish deadline ends the wait.
+func TestHungGitHubKeepsExitCode(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(hang); srv.Close() })
+	dir := t.TempDir()
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"pull_request":{"number":7}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_WORKSPACE": dir,
+		"GITHUB_REPOSITORY": "o/r", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event,
+		"GITHUB_API_URL": srv.URL + "/api/v3", "INPUT_GITHUB-TOKEN": "ghs_x"}
+	var stdout, stderr bytes.Buffer
+	client := hostileCluster(t)
+	code := run(context.Background(), []string{"--workload", "deploy/api", "--comment", "always"}, env{
+		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return vars[k] }, now: time.Now, httpClient: srv.Client(),
+		publishTimeout: 200 * time.Millisecond,
+		connect: func(*app.Options, func(string) string) (kubernetes.Interface, string, error) {
+			return client, "prod", nil
+		}})
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (the rollout failed; GitHub's silence changes nothing)", code)
+	}
+	out, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
+	if !regexp.MustCompile(`(?m)^verdict<<\S+\nfailed\n`).Match(out) {
+		t.Errorf("outputs %q, want verdict=failed", out)
+	}
+	if !strings.Contains(stdout.String(), "::warning::no PR comment: ") {
+		t.Errorf("no warning about the comment:\n%s", stdout.String())
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +136,33 @@ func TestCheckReachableFromContainer(t *testing.T) {
 		if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || fault.Code(err) != fault.ExitCannotEvaluate) {
 			t.Errorf("%s: err %v, want exit 3 containing %q", tt.name, err, tt.wantErr)
 		}
+	}
+}
+
+// Every API request of the gate has a timeout, except watches, which --timeout bounds.
+func TestConnectBoundsRequests(t *testing.T) {
+	t.Parallel()
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	cfg := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://172.17.0.1:6443'}}]\n" +
+		"contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n"
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	client, _, err := Connect(&Options{Kubeconfig: kubeconfig}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeoutOf := func(c kubernetes.Interface) time.Duration {
+		return c.(*kubernetes.Clientset).CoreV1().RESTClient().(*rest.RESTClient).Client.Timeout
+	}
+	cs, ok := client.(clients)
+	if !ok {
+		t.Fatalf("Connect returned %T, want clients", client)
+	}
+	if got := timeoutOf(cs.Interface); got != apiTimeout {
+		t.Errorf("API client timeout %v, want %v", got, apiTimeout)
+	}
+	if got := timeoutOf(cs.WatchClient()); got != 0 {
+		t.Errorf("watch client timeout %v, want none (a timeout would cut every watch)", got)
 	}
 }
