@@ -82,6 +82,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	}
 
 	judged := make([]report.Workload, len(results))
+	masks := make([]func(string) string, len(results))
 	dg := &diagnose.Diagnoser{Client: client, LogLines: o.LogLines, Now: d.Now}
 	// Every phase after the watch has a deadline: a slow API server delays the report, it
 	// does not hold the job.
@@ -103,6 +104,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 				judged[i].Message += fmt.Sprintf(" (diagnosis incomplete: %v)", err)
 			}
 			applyDiagnosis(&judged[i], out)
+			masks[i] = out.Mask
 		}(i, res)
 	}
 	wg.Wait()
@@ -128,6 +130,12 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		}
 	}
 
+	// The report boundary: one redaction, over every string of each diagnosed workload's report.
+	for i := range judged {
+		if masks[i] != nil {
+			report.RedactStrings(&judged[i], masks[i])
+		}
+	}
 	r.Workloads = append(judged, r.Workloads...)
 	r.Verdict = overall(judged)
 	r.FinishedAt = d.Now().UTC()
