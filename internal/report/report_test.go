@@ -359,3 +359,40 @@ func TestRollbackLine(t *testing.T) {
 		}
 	}
 }
+
+// FuzzText feeds arbitrary text into every untrusted field of the terminal and JSON renderers:
+// the text has no terminal control sequence and no line that starts a workflow command outside
+// the fence the caller adds; the JSON stays valid, round-trips and never holds "##[".
+func FuzzText(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := hostileReport(s)
+		var b bytes.Buffer
+		if err := Text(&b, r, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if i := strings.IndexAny(b.String(), "\x1b\x07\r\x00\u202e"); i >= 0 {
+			t.Errorf("text output keeps a control character at %d: %q", i, b.String())
+		}
+		js, err := JSON(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Report
+		if err := json.Unmarshal(js, &back); err != nil {
+			t.Fatalf("JSON does not parse: %v", err)
+		}
+		if strings.Contains(string(js), "##[") {
+			t.Errorf("JSON holds ##[")
+		}
+		var want string
+		if raw, err := json.Marshal(r.Message); err == nil {
+			_ = json.Unmarshal(raw, &want)
+		}
+		if back.Message != want {
+			t.Errorf("JSON round trip changed the message: %q -> %q", r.Message, back.Message)
+		}
+	})
+}
