@@ -93,6 +93,8 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The new revision's template may differ from the workload's as first seen: mask from both.
+	maskSpecs = append([]*corev1.PodSpec{ev.podSpec()}, maskSpecs...)
 
 	run := newLimiter(d.concurrency())
 	// Events of the pods and the owners.

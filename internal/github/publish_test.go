@@ -805,3 +805,18 @@ func TestCheckCommentMode(t *testing.T) {
 }
 
 var _ http.RoundTripper = (*retryTransport)(nil)
+
+// With comment-author (a GitHub App's bot login), that login owns the sticky comment and GET
+// /user, which installation tokens cannot call, is not asked.
+func TestCommentAuthor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.stubComments(7, "", []map[string]any{
+		comment(11, "github-actions[bot]", marker),
+		comment(12, "deploy-app[bot]", marker),
+	})
+	h.api.on("PATCH", "/repos/octo/shop/issues/comments/12").replyJSON(200, map[string]any{"id": 12})
+	p := h.publisher(CommentAlways)
+	p.CommentAuthor = "deploy-app[bot]"
+	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
+}
