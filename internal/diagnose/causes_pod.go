@@ -116,7 +116,7 @@ func imagePull(c *containerCtx, w *corev1.ContainerStateWaiting) report.Finding 
 			command("kubectl", "patch", ev.target(), ev.ns(), "-p", `{"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"regcred"}]}}}}`))
 	case "registry unreachable":
 		f.Fix = append(f.Fix, note("check DNS and egress from node %s to %s", orStr(c.pod.Spec.NodeName, "<node>"), reg),
-			command("kubectl", "debug", "node/"+orStr(c.pod.Spec.NodeName, "<node>"), "-it", "--image=busybox:1.36", "--", "nslookup", registryHost(reg)))
+			command("kubectl", "debug", "node/"+orStr(c.pod.Spec.NodeName, "<node>"), "-it", "--image=busybox:1.36", "--", "nslookup", hostOr(registryHost(reg), "<registry host>")))
 	case "rate limited":
 		f.Fix = append(f.Fix, note("authenticate pulls (imagePullSecrets) or use a registry mirror; pulls resume when the limit resets"))
 	case "not on the node":
@@ -465,7 +465,7 @@ func createDenied(ev *evidence) []report.Finding {
 		m := reQuota.FindStringSubmatch(msg)
 		f.Summary = fmt.Sprintf("%s cannot create pods: ResourceQuota %s is exhausted", owner, m[1])
 		f.Detail = "the namespace quota would be exceeded: " + strings.TrimSpace(m[2])
-		f.Fix = append(f.Fix, command("kubectl", "describe", "resourcequota", m[1], ev.ns()),
+		f.Fix = append(f.Fix, command("kubectl", "describe", "resourcequota", nameOr(m[1], "<quota>"), ev.ns()),
 			note("lower the requests/limits of the pod template, scale down something else, or raise the quota"))
 	case reFailedQ.MatchString(msg):
 		m := reFailedQ.FindStringSubmatch(msg)
@@ -489,7 +489,7 @@ func createDenied(ev *evidence) []report.Finding {
 		m := reSA.FindStringSubmatch(msg)
 		f.Summary = fmt.Sprintf("%s cannot create pods: service account %s does not exist", owner, m[1])
 		f.Detail = fmt.Sprintf("serviceAccountName %s of the pod template names no ServiceAccount in namespace %s", m[1], ev.Namespace)
-		f.Fix = append(f.Fix, command("kubectl", "create", "serviceaccount", m[1], ev.ns()))
+		f.Fix = append(f.Fix, command("kubectl", "create", "serviceaccount", nameOr(m[1], "<service account>"), ev.ns()))
 		if ch, ok := changeFor(ev.Changes, "serviceAccountName"); ok {
 			f.Change = describeChange("serviceAccountName", ch)
 		}

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Fix commands are the runbook's, with the real names filled in. Placeholders in angle brackets
@@ -53,6 +54,23 @@ func shellWord(s string) string {
 		return "<value>"
 	}
 	return s
+}
+
+// nameOr is s when it is a Kubernetes object name (DNS-1123 subdomain), else placeholder: names
+// read from event messages go into commands only when they are names.
+func nameOr(s, placeholder string) string {
+	if len(validation.IsDNS1123Subdomain(s)) > 0 {
+		return placeholder
+	}
+	return s
+}
+
+// hostOr is h when it is a DNS name or an IP address, else placeholder.
+func hostOr(h, placeholder string) string {
+	if !validHost(h) {
+		return placeholder
+	}
+	return h
 }
 
 // command renders one fix command. Each part is a word (string) or a list of words ([]string);

@@ -2,9 +2,16 @@ package diagnose
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -153,10 +160,11 @@ var (
 )
 
 // fixLinesFor runs the whole diagnosis of a few recorded failures with log replacing the
-// containers' logs, and returns every fix line of every finding.
+// containers' logs and also said by Warning events of the pods and ReplicaSets, and returns every
+// fix line of every finding.
 func fixLinesFor(t testing.TB, log string) []string {
 	fuzzFixturesOnce.Do(func() {
-		for _, dir := range []string{"dependency", "config-error", "app-crash", "liveness-probe", "missing-secret-key"} {
+		for _, dir := range []string{"dependency", "config-error", "app-crash", "liveness-probe", "missing-secret-key", "create-denied", "image-pull"} {
 			fuzzFixtures = append(fuzzFixtures, loadFixture(t, dir))
 		}
 	})
@@ -166,6 +174,25 @@ func fixLinesFor(t testing.TB, log string) []string {
 	}
 	var out []string
 	for _, fx := range fuzzFixtures {
+		at := metav1.NewTime(fixtureNow.Add(-time.Minute))
+		objs := slices.Clone(fx.objs)
+		for i, o := range fx.objs {
+			var ref corev1.ObjectReference
+			reason, msg := "Failed", "Error: "+log
+			switch o := o.(type) {
+			case *corev1.Pod:
+				ref = corev1.ObjectReference{Kind: "Pod", Name: o.Name, Namespace: o.Namespace}
+			case *appsv1.ReplicaSet:
+				ref = corev1.ObjectReference{Kind: "ReplicaSet", Name: o.Name, Namespace: o.Namespace}
+				reason, msg = "FailedCreate", "Error creating: "+log
+			default:
+				continue
+			}
+			objs = append(objs, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("fuzz.%d", i), Namespace: ref.Namespace},
+				InvolvedObject: ref, Type: corev1.EventTypeWarning, Reason: reason, Message: msg, Count: 3,
+				FirstTimestamp: at, LastTimestamp: at})
+		}
+		fx.objs = objs
 		logs := map[string]string{}
 		for k := range fx.logs {
 			logs[k] = b.String()
@@ -199,4 +226,21 @@ func FuzzFixCommands(f *testing.F) {
 			checkFixLine(t, line)
 		}
 	})
+}
+
+// Names and hosts read from event messages reach commands only when they are names and hosts.
+func TestNamesFromEventsAreValidated(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ got, want string }{
+		{nameOr("compute", "<quota>"), "compute"},
+		{nameOr("a$(id)", "<quota>"), "<quota>"},
+		{nameOr("Has Spaces", "<sa>"), "<sa>"},
+		{hostOr("registry.internal", "<h>"), "registry.internal"},
+		{hostOr("10.0.0.1", "<h>"), "10.0.0.1"},
+		{hostOr("reg;rm -rf", "<h>"), "<h>"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
 }
