@@ -10,13 +10,14 @@ E2E_TIMEOUT ?= 60m
 # probe scenarios run one batch of a dozen at a time).
 E2E_FLAGS ?= -parallel 12
 
-.PHONY: help cluster-up cluster-down images test test-unit test-e2e
+.PHONY: help cluster-up cluster-down images test test-unit test-e2e fuzz
 
 help:
 	@echo "make cluster-up    bring up the e2e cluster (kind if Docker works, else local; needs root); prints the kubeconfig last"
 	@echo "make cluster-down  tear it down (safe to repeat)"
 	@echo "make images        build the test app and pause images (docker-archive tarballs)"
-	@echo "make test-unit     go build ./... and go test ./..."
+	@echo "make test-unit     go build ./..., go test ./... and make fuzz"
+	@echo "make fuzz          run each fuzz target for FUZZTIME (5s) on top of its checked-in corpus"
 	@echo "make test-e2e      cluster-up, then go test -tags e2e ./e2e/... with KUBECONFIG set"
 	@echo "make test          test-unit, test-e2e, then cluster-down whatever happened; keeps the tests' exit status"
 
@@ -32,6 +33,24 @@ images:
 test-unit:
 	go build ./...
 	go test ./...
+	$(MAKE) --no-print-directory fuzz
+
+# make fuzz: each fuzz target for FUZZTIME on top of its checked-in corpus (testdata/fuzz/).
+# Findings land in testdata/fuzz/<Target>/ and fail the run: commit them with the fix.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := \
+	./internal/diagnose:FuzzFixCommands \
+	./internal/diagnose:FuzzMasker \
+	./internal/report:FuzzMarkdown \
+	./internal/report:FuzzText \
+	./internal/target:FuzzManifest
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "go test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 test-e2e:
 	@kubeconfig=$$(hack/cluster-up.sh | tail -n1); \

@@ -448,7 +448,7 @@ func diagScenarios() []diagScenario {
 			},
 			verdict: report.VerdictFailed, reason: "Unschedulable", cause: report.CauseUnschedulable,
 			says: []string{"Insufficient cpu", "not enough allocatable cpu", "cpu 1k"},
-			fix:  "--requests=cpu=<lower>",
+			fix:  "--requests=cpu='<lower>'",
 		},
 		{
 			name: "create-denied",

@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
 	"github.com/rollout-gate/rollout-gate/internal/app"
@@ -48,14 +49,35 @@ type env struct {
 	getenv         func(string) string
 	now            func() time.Time
 	isTTY          bool
-	httpClient     *http.Client // GitHub API; nil = default
+	httpClient     *http.Client // GitHub API; nil = github.NewHTTPClient()
+	// connect builds the Kubernetes client; nil = app.Connect (the kubeconfig).
+	connect func(*app.Options, func(string) string) (kubernetes.Interface, string, error)
+	// publishTimeout bounds the whole PR comment exchange; 0 = publishDeadline.
+	publishTimeout time.Duration
 }
+
+// Deadlines of publishing. The verdict, outputs and summary are written before any network call;
+// only the PR comment waits on GitHub, and never longer than this.
+const (
+	publishDeadline = 90 * time.Second
+	// cancelledPublish is what is left after SIGTERM: the runner kills the container about ten
+	// seconds after it asks it to stop.
+	cancelledPublish = 3 * time.Second
+)
+
+// cancelledMessage is the report's message when a signal ended the run.
+const cancelledMessage = "the run was cancelled (SIGTERM or SIGINT: the job was cancelled or timed out) before the gate finished; the rollouts were not judged"
 
 // run is the whole command; only it turns outcomes into exit codes.
 func run(ctx context.Context, args []string, e env) int {
 	inActions := e.getenv("GITHUB_ACTIONS") == "true"
 	if inActions {
 		args = append(app.ArgsFromInputs(e.getenv), args...)
+		// The runner reads workflow commands on stderr too; the gate writes its own on stdout
+		// only, so everything on stderr (progress, errors that quote the cluster) is neutralised.
+		nw := &github.NeutralWriter{W: e.stderr}
+		defer nw.Flush()
+		e.stderr = nw
 	}
 	o, err := app.Parse(args, e.stderr)
 	if errors.Is(err, pflag.ErrHelp) {
@@ -64,7 +86,9 @@ func run(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "error: %v\n", err)
 		if inActions {
-			publishInputError(ctx, e, err)
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelledPublish)
+			publishInputError(pctx, e, err)
+			cancel()
 		}
 		return fault.Code(err)
 	}
@@ -74,15 +98,16 @@ func run(ctx context.Context, args []string, e env) int {
 		pub = &github.Publisher{
 			Getenv: e.getenv, Stdout: e.stdout, HTTPClient: e.httpClient,
 			Token: o.GitHubToken, CommentMode: o.Comment, CommentKey: o.CommentKey, PRNumber: o.PRNumber,
+			CommentAuthor: o.CommentAuthor,
 		}
 		// First of all: the runner masks the token only in what is printed after this.
 		pub.Mask()
 	}
 
-	r, runErr := app.Run(ctx, o, app.Deps{Stdin: e.stdin, Progress: e.stderr, Getenv: e.getenv, Now: e.now})
-	code := fault.Code(runErr)
-	if runErr != nil && code != fault.ExitFailed {
-		fmt.Fprintf(e.stderr, "error: %v\n", runErr)
+	r, runErr := app.Run(ctx, o, app.Deps{Stdin: e.stdin, Progress: e.stderr, Getenv: e.getenv, Now: e.now, Connect: e.connect})
+	code := settle(ctx, r, runErr, e.now)
+	if code == fault.ExitInvalid || code == fault.ExitCannotEvaluate {
+		fmt.Fprintf(e.stderr, "error: %s\n", r.Message)
 	}
 
 	reportPath, werr := writeFiles(o, r, e.getenv, inActions)
@@ -96,9 +121,58 @@ func run(ctx context.Context, args []string, e env) int {
 
 	if inActions {
 		// Publishing never changes the verdict: failures come back as warnings, already printed.
-		_ = pub.Publish(ctx, r, reportPath)
+		// It gets its own deadline, and still runs (briefly) after a cancel, so that the summary
+		// and outputs say what happened.
+		limit := e.publishTimeout
+		if limit <= 0 {
+			limit = publishDeadline
+		}
+		if ctx.Err() != nil {
+			limit = min(limit, cancelledPublish)
+		}
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
+		_ = pub.Publish(pctx, r, reportPath)
+		cancel()
 	}
 	return code
+}
+
+// settle makes the report and the exit code agree, whatever path the run took: healthy is 0;
+// failed and timeout are 1; invalid input is 2 and could-not-evaluate is 3, both with verdict
+// error and a message. A run ended by a signal is error and 3, whatever it had found so far.
+func settle(ctx context.Context, r *report.Report, err error, now func() time.Time) int {
+	setError := func(msg string) {
+		r.Verdict = report.VerdictError
+		if msg != "" {
+			r.Message = msg
+		}
+		if r.Message == "" {
+			r.Message = "the gate could not evaluate the rollouts"
+		}
+		if r.FinishedAt.IsZero() {
+			r.FinishedAt = now().UTC()
+		}
+	}
+	errMsg := ""
+	if err != nil {
+		errMsg = err.Error()
+	}
+	switch {
+	case ctx.Err() != nil:
+		setError(cancelledMessage)
+		return fault.ExitCannotEvaluate
+	case fault.Code(err) == fault.ExitInvalid:
+		setError(errMsg)
+		return fault.ExitInvalid
+	case err == nil && r.Verdict == report.VerdictHealthy:
+		return fault.ExitHealthy
+	case fault.Code(err) != fault.ExitCannotEvaluate && (r.Verdict == report.VerdictFailed || r.Verdict == report.VerdictTimeout):
+		return fault.ExitFailed
+	}
+	if r.Verdict != report.VerdictError || r.Message == "" {
+		setError(errMsg)
+	}
+	return fault.ExitCannotEvaluate
 }
 
 // publishInputError still gives later steps verdict=error and puts the reason in the job summary

@@ -11,11 +11,16 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/watch"
 )
+
+// DefaultLogLines is the log tail shown per failing container unless --log-lines says otherwise.
+const DefaultLogLines = 50
 
 // Options are the gate's flags. Every action.yml input has the same name as one of them.
 type Options struct {
@@ -45,7 +50,10 @@ type Options struct {
 	GitHubToken string
 	Comment     string // on-failure | always | never
 	CommentKey  string
-	PRNumber    int
+	// CommentAuthor is the login whose comments are the gate's (a GitHub App's "name[bot]");
+	// empty means the token's user, else github-actions[bot].
+	CommentAuthor string
+	PRNumber      int
 }
 
 // FlagSet returns the gate's flags bound to o, with the defaults set.
@@ -68,13 +76,14 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format on stdout: text or json")
 	fs.StringVar(&o.ReportJSON, "report-json", "", "also write the JSON report (schema v1) to this file")
 	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")
-	fs.IntVar(&o.LogLines, "log-lines", 50, "log lines to show from each failing container")
+	fs.IntVar(&o.LogLines, "log-lines", DefaultLogLines, "log lines to show from each failing container (0: read and show no logs)")
 	fs.BoolVar(&o.Rollback, "rollback", false, "roll failed workloads back to their previous revision (kubectl rollout undo) and verify the rollback")
 	fs.DurationVar(&o.RollbackTimeout, "rollback-timeout", 5*time.Minute, "how long to wait for a rollback to become healthy")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "with --rollback: say what would be rolled back and change nothing")
 	fs.StringVar(&o.GitHubToken, "github-token", "", "GitHub token for the pull-request comment (Actions only)")
 	fs.StringVar(&o.Comment, "comment", "on-failure", "pull-request comment: on-failure, always or never (Actions only)")
 	fs.StringVar(&o.CommentKey, "comment-key", "", "key of the sticky comment (default: namespace and workloads)")
+	fs.StringVar(&o.CommentAuthor, "comment-author", "", "login that posts the comment, to find it again (default: the token's user, else github-actions[bot]; a GitHub App token needs APP-SLUG[bot])")
 	fs.IntVar(&o.PRNumber, "pr-number", 0, "pull request to comment on when the event does not name one (Actions only)")
 	return fs
 }
@@ -104,6 +113,14 @@ func (o *Options) Validate() error {
 	for _, w := range o.Workloads {
 		if _, _, err := target.ParseRef(w); err != nil {
 			return err
+		}
+	}
+	if errs := validation.IsDNS1123Label(o.Namespace); o.Namespace != "" && len(errs) > 0 {
+		return fault.Invalidf("--namespace %q: not a valid namespace name (%s)", o.Namespace, errs[0])
+	}
+	if o.Selector != "" {
+		if _, err := labels.Parse(o.Selector); err != nil {
+			return fault.Invalidf("-l %q: not a label selector (%v); write it as kubectl does, e.g. -l app=api,tier!=db", o.Selector, err)
 		}
 	}
 	if o.Timeout <= 0 {

@@ -71,14 +71,23 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		return fail(err)
 	}
 
-	w := &watch.Watcher{Client: client, Policy: o.Policy(), Timeout: o.Timeout, Progress: d.Progress, Now: d.Now}
+	watchClient := client
+	if wc, ok := client.(watchClienter); ok {
+		watchClient = wc.WatchClient()
+	}
+	w := &watch.Watcher{Client: watchClient, Policy: o.Policy(), Timeout: o.Timeout, Progress: d.Progress, Now: d.Now}
 	results, err := w.Watch(ctx, targets)
 	if err != nil {
 		return fail(err)
 	}
 
 	judged := make([]report.Workload, len(results))
+	masks := make([]func(string) string, len(results))
 	dg := &diagnose.Diagnoser{Client: client, LogLines: o.LogLines, Now: d.Now}
+	// Every phase after the watch has a deadline: a slow API server delays the report, it
+	// does not hold the job.
+	dctx, cancelDiagnose := context.WithTimeout(ctx, diagnoseDeadline)
+	defer cancelDiagnose()
 	var wg sync.WaitGroup
 	for i, res := range results {
 		judged[i] = workloadOf(res)
@@ -89,17 +98,23 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		go func(i int, res watch.Result) {
 			defer wg.Done()
 			fmt.Fprintf(d.Progress, "%s: %s; diagnosing\n", res.Workload.Ref(), res.Verdict)
-			out, err := dg.Diagnose(ctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
+			out, err := dg.Diagnose(dctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
 				Verdict: res.Verdict, Reason: res.Reason, Message: res.Message})
 			if err != nil {
 				judged[i].Message += fmt.Sprintf(" (diagnosis incomplete: %v)", err)
 			}
 			applyDiagnosis(&judged[i], out)
+			masks[i] = out.Mask
 		}(i, res)
 	}
 	wg.Wait()
 
+	cancelDiagnose()
 	if o.Rollback {
+		// The rollback's own wait is --rollback-timeout; the deadline adds room for the API calls.
+		rctx, cancelRollback := context.WithTimeout(ctx, o.RollbackTimeout+rollbackSlack)
+		defer cancelRollback()
+		ctx := rctx
 		rb := &rollback.Rollbacker{Client: client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify}
 		for i := range judged {
 			if judged[i].Verdict != report.VerdictFailed && judged[i].Verdict != report.VerdictTimeout {
@@ -115,6 +130,12 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		}
 	}
 
+	// The report boundary: one redaction, over every string of each diagnosed workload's report.
+	for i := range judged {
+		if masks[i] != nil {
+			report.RedactStrings(&judged[i], masks[i])
+		}
+	}
 	r.Workloads = append(judged, r.Workloads...)
 	r.Verdict = overall(judged)
 	r.FinishedAt = d.Now().UTC()
@@ -186,6 +207,28 @@ func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns 
 	return ts, nil
 }
 
+// Deadlines of the phases after the watch, and of one API request.
+const (
+	diagnoseDeadline = 2 * time.Minute
+	rollbackSlack    = time.Minute
+	// apiTimeout bounds one Kubernetes API request (rest.Config.Timeout); watches are long-lived
+	// by design and use a client without it, bounded by --timeout instead.
+	apiTimeout = 30 * time.Second
+)
+
+// watchClienter is a client that carries a second client for watches (see Connect).
+type watchClienter interface {
+	WatchClient() kubernetes.Interface
+}
+
+// clients is the API client, whose every request has a timeout, with the watch client beside it.
+type clients struct {
+	kubernetes.Interface
+	watch kubernetes.Interface
+}
+
+func (c clients) WatchClient() kubernetes.Interface { return c.watch }
+
 // Connect loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else
 // ~/.kube/config) and returns a client and the namespace to use.
 func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, string, error) {
@@ -214,11 +257,17 @@ func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, stri
 	}
 	cfg.UserAgent = "rollout-gate"
 	cfg.QPS, cfg.Burst = 50, 100
+	watchCfg := rest.CopyConfig(cfg)
+	cfg.Timeout = apiTimeout
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
 	}
-	return client, ns, nil
+	watchClient, err := kubernetes.NewForConfig(watchCfg)
+	if err != nil {
+		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
+	}
+	return clients{Interface: client, watch: watchClient}, ns, nil
 }
 
 // checkReachableFromContainer catches the classic kind-on-a-runner mistake: inside a container

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +136,68 @@ func TestCheckReachableFromContainer(t *testing.T) {
 		if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || fault.Code(err) != fault.ExitCannotEvaluate) {
 			t.Errorf("%s: err %v, want exit 3 containing %q", tt.name, err, tt.wantErr)
 		}
+	}
+}
+
+// Every API request of the gate has a timeout, except watches, which --timeout bounds.
+func TestConnectBoundsRequests(t *testing.T) {
+	t.Parallel()
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	cfg := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://172.17.0.1:6443'}}]\n" +
+		"contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n"
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	client, _, err := Connect(&Options{Kubeconfig: kubeconfig}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeoutOf := func(c kubernetes.Interface) time.Duration {
+		return c.(*kubernetes.Clientset).CoreV1().RESTClient().(*rest.RESTClient).Client.Timeout
+	}
+	cs, ok := client.(clients)
+	if !ok {
+		t.Fatalf("Connect returned %T, want clients", client)
+	}
+	if got := timeoutOf(cs.Interface); got != apiTimeout {
+		t.Errorf("API client timeout %v, want %v", got, apiTimeout)
+	}
+	if got := timeoutOf(cs.WatchClient()); got != 0 {
+		t.Errorf("watch client timeout %v, want none (a timeout would cut every watch)", got)
+	}
+}
+
+// The report boundary masks what the diagnosis did not write: the watch's message carries a
+// Secret value (a controller quoting an env var), and the report must not.
+func TestRunMasksWorkloadMessage(t *testing.T) {
+	t.Parallel()
+	d := completeDeployment("prod", "api")
+	d.Generation, d.Status.ObservedGeneration = 2, 2
+	d.Status.ReadyReplicas, d.Status.AvailableReplicas = 0, 0
+	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
+		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "pw"}}}}
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
+		Reason: "ProgressDeadlineExceeded", Message: "rejected DB_PASSWORD value hunter2 of the pod"}}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "prod"}, Data: map[string][]byte{"pw": []byte("hunter2\n")}}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-2", Namespace: "prod",
+		Annotations:     map[string]string{"deployment.kubernetes.io/revision": "2"},
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "api", UID: d.UID, Controller: ptr.To(true)}}},
+		Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}}
+	client := fake.NewClientset(d, rs, secret)
+	o, err := Parse([]string{"--workload", "deploy/api", "--timeout", "30s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := Run(context.Background(), o, Deps{Getenv: func(string) string { return "" }, Now: time.Now,
+		Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil }})
+	js, err := report.JSON(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != report.VerdictFailed || !strings.Contains(string(js), "[secret DB_PASSWORD redacted]") {
+		t.Fatalf("verdict %s; the message was not masked, or the test did not reach it:\n%s", r.Verdict, js)
+	}
+	if strings.Contains(string(js), "hunter2") {
+		t.Errorf("the Secret value is in the report:\n%s", js)
 	}
 }

@@ -222,11 +222,11 @@ func missingObject(c *containerCtx, kind, name, msg string) report.Finding {
 	}
 	keys := c.referencedKeys(kind, name)
 	if kind == kindSecret {
-		f.Fix = []string{"kubectl get secrets " + ev.nsFlag(), ev.cmdCreateSecret(name, keys)}
+		f.Fix = []string{command("kubectl", "get", "secrets", ev.ns()), ev.cmdCreateSecret(name, keys)}
 	} else {
-		f.Fix = []string{"kubectl get configmaps " + ev.nsFlag(), ev.cmdCreateConfigMap(name, keys)}
+		f.Fix = []string{command("kubectl", "get", "configmaps", ev.ns()), ev.cmdCreateConfigMap(name, keys)}
 	}
-	f.Fix = append(f.Fix, "# the kubelet retries on its own; watch the pods start:")
+	f.Fix = append(f.Fix, note("the kubelet retries on its own; watch the pods start:"))
 	f.Fix = append(f.Fix, ev.cmdStatus()...)
 	if f.Change != "" {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
@@ -294,19 +294,19 @@ func missingKey(c *containerCtx, kind, name, key, msg string) report.Finding {
 	}
 	if kind == kindSecret {
 		f.Fix = []string{
-			"kubectl get secret " + shellQuote(name) + " " + ev.nsFlag() + " -o go-template='{{range $k, $v := .data}}{{$k}}{{\"\\n\"}}{{end}}'",
-			ev.cmdPatchSecretKey(name, key, "add"),
+			ev.cmdListKeys("secret", name),
+			ev.cmdPatchSecretKey(name, key),
 		}
 	} else {
 		f.Fix = []string{
-			"kubectl get configmap " + shellQuote(name) + " " + ev.nsFlag() + " -o go-template='{{range $k, $v := .data}}{{$k}}{{\"\\n\"}}{{end}}'",
+			ev.cmdListKeys("configmap", name),
 			ev.cmdPatchConfigMapKey(name, key),
 		}
 	}
 	if similar != "" {
-		f.Fix = append(f.Fix, fmt.Sprintf("# or point the reference at the existing key %s in the manifest", similar))
+		f.Fix = append(f.Fix, note("or point the reference at the existing key %s in the manifest", similar))
 	}
-	f.Fix = append(f.Fix, "# the kubelet retries on its own; watch the pods start:")
+	f.Fix = append(f.Fix, note("the kubelet retries on its own; watch the pods start:"))
 	f.Fix = append(f.Fix, ev.cmdStatus()...)
 	if f.Change != "" {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
@@ -380,11 +380,11 @@ func configError(c *containerCtx, name string, idx int) report.Finding {
 	case declared && e.ValueFrom.SecretKeyRef != nil:
 		s := e.ValueFrom.SecretKeyRef
 		f.Detail = fmt.Sprintf("env %s of %s reads key %s of Secret %s/%s; the app rejects that value (not shown: it is a Secret)", name, c.label(), s.Key, ev.Namespace, s.Name)
-		fix = append(fix, ev.cmdPatchSecretKey(s.Name, s.Key, "replace"), "# the container reads the new value at its next restart")
+		fix = append(fix, ev.cmdPatchSecretKey(s.Name, s.Key), note("the container reads the new value at its next restart"))
 	case declared && e.ValueFrom.ConfigMapKeyRef != nil:
 		m := e.ValueFrom.ConfigMapKeyRef
 		f.Detail = fmt.Sprintf("env %s of %s reads key %s of ConfigMap %s/%s; the app rejects that value", name, c.label(), m.Key, ev.Namespace, m.Name)
-		fix = append(fix, ev.cmdPatchConfigMapKey(m.Name, m.Key), "# the container reads the new value at its next restart")
+		fix = append(fix, ev.cmdPatchConfigMapKey(m.Name, m.Key), note("the container reads the new value at its next restart"))
 	case declared:
 		f.Detail = fmt.Sprintf("env %s of %s is set from %s; the app rejects it", name, c.label(), envString(e))
 		fix = append(fix, ev.cmdSetEnv(c.st.Name, name, "<valid value>"))
@@ -500,7 +500,7 @@ func podLevel(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 		f.Summary = "a volume of the pod cannot be mounted, so its containers never start"
 		f.Detail = "the kubelet keeps failing to mount a volume: " + firstLine(e.Message, 400)
 		f.Evidence = append(f.Evidence, eventLine(&e))
-		f.Fix = []string{ev.cmdDescribePod(pod.Name), "kubectl get pvc,secrets,configmaps " + ev.nsFlag()}
+		f.Fix = []string{ev.cmdDescribePod(pod.Name), command("kubectl", "get", "pvc,secrets,configmaps", ev.ns())}
 		return f, true
 	}
 	for _, e := range ev.podEvents(pod.Name, "") {
@@ -511,7 +511,7 @@ func podLevel(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 			f.Evidence = []string{eventLine(&e)}
 			f.Fix = []string{ev.cmdDescribePod(pod.Name)}
 			if pod.Spec.NodeName != "" {
-				f.Fix = append(f.Fix, "kubectl describe node "+shellQuote(pod.Spec.NodeName))
+				f.Fix = append(f.Fix, command("kubectl", "describe", "node", pod.Spec.NodeName))
 			}
 			return f, true
 		}

@@ -107,29 +107,28 @@ func dependency(c *containerCtx, ds []dialError) report.Finding {
 	f.Evidence = appendNonEmpty(f.Evidence, c.exitLine(), c.restartLine())
 
 	f.Fix = []string{c.cmdLogs()}
-	nsFlag := "-n " + shellQuote(ns)
 	switch {
 	case where == hostLocal:
-		f.Fix = append(f.Fix, "# the app dials localhost: the dependency must run in the same pod (a sidecar) or the host is misconfigured")
+		f.Fix = append(f.Fix, note("the app dials localhost: the dependency must run in the same pod (a sidecar) or the host is misconfigured"))
 	case where == hostExternal:
-		f.Fix = append(f.Fix, fmt.Sprintf("kubectl run debug --image=busybox:1.36 --restart=Never --rm -it %s -- nc -zv -w 3 %s %s", ev.nsFlag(), d.Host, orStr(d.Port, "<port>")))
+		f.Fix = append(f.Fix, cmdRunDebug(ev.Namespace, "nc", "-zv", "-w", "3", d.Host, orStr(d.Port, "<port>")))
 	case info == nil || info.Err != "":
-		f.Fix = append(f.Fix, "kubectl get service "+shellQuote(name)+" "+nsFlag)
+		f.Fix = append(f.Fix, command("kubectl", "get", "service", name, nsArgs(ns)))
 	case !info.Exists:
-		f.Fix = append(f.Fix, "kubectl get services "+nsFlag, fmt.Sprintf("# create the Service %s in namespace %s, or fix the host the app dials", name, ns))
+		f.Fix = append(f.Fix, command("kubectl", "get", "services", nsArgs(ns)), note("create the Service %s in namespace %s, or fix the host the app dials", name, ns))
 	default:
 		if bad := failingPods(info.Pods); len(bad) > 0 {
-			f.Fix = append(f.Fix, "# fix the dependency first:",
-				"kubectl logs "+shellQuote(bad[0].Name)+" --previous "+nsFlag,
-				"kubectl describe pod "+shellQuote(bad[0].Name)+" "+nsFlag)
+			f.Fix = append(f.Fix, note("fix the dependency first:"),
+				command("kubectl", "logs", bad[0].Name, "--previous", nsArgs(ns)),
+				command("kubectl", "describe", "pod", bad[0].Name, nsArgs(ns)))
 		} else if ready, _ := info.readyEndpoints(); ready == 0 {
-			f.Fix = append(f.Fix, "kubectl get pods "+nsFlag+" -l "+shellQuote(labels.SelectorFromSet(info.Service.Spec.Selector).String()),
-				"kubectl get endpointslices "+nsFlag+" -l kubernetes.io/service-name="+shellQuote(name))
+			f.Fix = append(f.Fix, command("kubectl", "get", "pods", nsArgs(ns), "-l", labels.SelectorFromSet(info.Service.Spec.Selector).String()),
+				command("kubectl", "get", "endpointslices", nsArgs(ns), "-l", "kubernetes.io/service-name="+name))
 		} else {
 			host := name + "." + ns + ".svc.cluster.local"
-			f.Fix = append(f.Fix, fmt.Sprintf("kubectl run debug --image=busybox:1.36 --restart=Never --rm -it %s -- nslookup %s", ev.nsFlag(), host),
-				fmt.Sprintf("kubectl run debug --image=busybox:1.36 --restart=Never --rm -it %s -- nc -zv -w 3 %s %s", ev.nsFlag(), host, orStr(d.Port, "<port>")),
-				"kubectl get networkpolicies "+ev.nsFlag())
+			f.Fix = append(f.Fix, cmdRunDebug(ev.Namespace, "nslookup", host),
+				cmdRunDebug(ev.Namespace, "nc", "-zv", "-w", "3", host, orStr(d.Port, "<port>")),
+				command("kubectl", "get", "networkpolicies", ev.ns()))
 		}
 	}
 	// Point the app elsewhere only when the name it dials is the problem.
@@ -140,7 +139,7 @@ func dependency(c *containerCtx, ds []dialError) report.Finding {
 		}
 		f.Fix = append(f.Fix, ev.cmdSetEnv(c.st.Name, varName, val))
 	}
-	f.Fix = append(f.Fix, fmt.Sprintf("# prevent the start-up race: an init container that waits (until nc -z %s %s; do sleep 3; done)", d.Host, orStr(d.Port, "<port>")))
+	f.Fix = append(f.Fix, note("prevent the start-up race: an init container that waits until nc -z %s %s succeeds", d.Host, orStr(d.Port, "<port>")))
 	if f.Change != "" {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}

@@ -98,7 +98,7 @@ func imagePull(c *containerCtx, w *corev1.ContainerStateWaiting) report.Finding 
 	switch kind {
 	case "not found", "invalid name":
 		if prev != "" {
-			f.Fix = append(f.Fix, "# push the image, correct the tag, or go back to the previous image:", ev.cmdSetImage(c.st.Name, prev))
+			f.Fix = append(f.Fix, note("push the image, correct the tag, or go back to the previous image:"), ev.cmdSetImage(c.st.Name, prev))
 		} else {
 			f.Fix = append(f.Fix, ev.cmdSetImage(c.st.Name, "<image that exists>"))
 		}
@@ -112,15 +112,15 @@ func imagePull(c *containerCtx, w *corev1.ContainerStateWaiting) report.Finding 
 			f.Detail += "; the pod has no imagePullSecrets"
 		}
 		f.Fix = append(f.Fix,
-			fmt.Sprintf("kubectl create secret docker-registry regcred --docker-server=%s --docker-username=<user> --docker-password=<password> %s", shellQuote(reg), ev.nsFlag()),
-			fmt.Sprintf("kubectl patch %s %s -p '{\"spec\":{\"template\":{\"spec\":{\"imagePullSecrets\":[{\"name\":\"regcred\"}]}}}}'", orStr(ev.workloadRef(), "<workload>"), ev.nsFlag()))
+			command("kubectl", "create", "secret", "docker-registry", "regcred", "--docker-server="+reg, "--docker-username=<user>", "--docker-password=<password>", ev.ns()),
+			command("kubectl", "patch", ev.target(), ev.ns(), "-p", `{"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"regcred"}]}}}}`))
 	case "registry unreachable":
-		f.Fix = append(f.Fix, fmt.Sprintf("# check DNS and egress from node %s to %s", orStr(c.pod.Spec.NodeName, "<node>"), reg),
-			fmt.Sprintf("kubectl debug node/%s -it --image=busybox:1.36 -- nslookup %s", orStr(c.pod.Spec.NodeName, "<node>"), registryHost(reg)))
+		f.Fix = append(f.Fix, note("check DNS and egress from node %s to %s", orStr(c.pod.Spec.NodeName, "<node>"), reg),
+			command("kubectl", "debug", "node/"+orStr(c.pod.Spec.NodeName, "<node>"), "-it", "--image=busybox:1.36", "--", "nslookup", hostOr(registryHost(reg), "<registry host>")))
 	case "rate limited":
-		f.Fix = append(f.Fix, "# authenticate pulls (imagePullSecrets) or use a registry mirror; pulls resume when the limit resets")
+		f.Fix = append(f.Fix, note("authenticate pulls (imagePullSecrets) or use a registry mirror; pulls resume when the limit resets"))
 	case "not on the node":
-		f.Fix = append(f.Fix, fmt.Sprintf("# load %s onto node %s, or let the kubelet pull it:", image, orStr(c.pod.Spec.NodeName, "<node>")),
+		f.Fix = append(f.Fix, note("load %s onto node %s, or let the kubelet pull it:", image, orStr(c.pod.Spec.NodeName, "<node>")),
 			ev.cmdJSONPatch(map[string]any{"op": "replace", "path": ev.containerPath(c.st.Name, c.init) + "/imagePullPolicy", "value": "IfNotPresent"}))
 	}
 	f.Fix = append(f.Fix, ev.cmdUndo()...)
@@ -170,7 +170,7 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 		}
 	}
 	var details []string
-	f.Fix = []string{ev.cmdDescribePod(pod.Name), "kubectl describe nodes | grep -A 8 -E 'Taints|Allocated resources'"}
+	f.Fix = []string{ev.cmdDescribePod(pod.Name), command("kubectl", "get", "nodes", "-o", "custom-columns=NAME:.metadata.name,TAINTS:.spec.taints[*].key,CPU:.status.allocatable.cpu,MEMORY:.status.allocatable.memory")}
 	if ms := reInsufficient.FindAllStringSubmatch(msg, -1); len(ms) > 0 {
 		var res []string
 		for _, m := range ms {
@@ -192,7 +192,7 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 			flags = append(flags, r+"=<lower>")
 		}
 		if len(pod.Spec.Containers) > 0 {
-			f.Fix = append(f.Fix, "# lower the requests, or add nodes with room:", ev.cmdSetResources(pod.Spec.Containers[0].Name, "--requests="+strings.Join(flags, ",")))
+			f.Fix = append(f.Fix, note("lower the requests, or add nodes with room:"), ev.cmdSetResources(pod.Spec.Containers[0].Name, "--requests="+strings.Join(flags, ",")))
 		}
 	}
 	if ms := reTaint.FindAllStringSubmatch(msg, -1); len(ms) > 0 {
@@ -201,21 +201,21 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 			taints = append(taints, strings.TrimSpace(m[1]))
 		}
 		details = append(details, fmt.Sprintf("nodes carry taints the pod does not tolerate (%s); pod tolerations: %s", strings.Join(taints, "; "), orStr(tolerationsString(pod.Spec.Tolerations), "none")))
-		f.Fix = append(f.Fix, "# add a toleration to the pod template, or remove the taint: kubectl taint nodes <node> <key>:<effect>-")
+		f.Fix = append(f.Fix, note("add a toleration to the pod template, or remove the taint: kubectl taint nodes <node> <key>:<effect>-"))
 		if ch, ok := changeFor(ev.Changes, "tolerations"); ok && f.Change == "" {
 			f.Change = describeChange("tolerations", ch)
 		}
 	}
 	if strings.Contains(msg, "node affinity/selector") || strings.Contains(msg, "node selector") {
 		details = append(details, fmt.Sprintf("no node matches the pod's nodeSelector (%s) or node affinity", orStr(mapString(pod.Spec.NodeSelector), "none")))
-		f.Fix = append(f.Fix, "kubectl get nodes --show-labels")
+		f.Fix = append(f.Fix, command("kubectl", "get", "nodes", "--show-labels"))
 		if ch, ok := changeFor(ev.Changes, "nodeSelector"); ok && f.Change == "" {
 			f.Change = describeChange("nodeSelector", ch)
 		}
 	}
 	if strings.Contains(msg, "unbound immediate PersistentVolumeClaims") || strings.Contains(msg, "persistentvolumeclaim") {
 		details = append(details, "a PersistentVolumeClaim of the pod is not bound")
-		f.Fix = append(f.Fix, "kubectl get pvc "+ev.nsFlag())
+		f.Fix = append(f.Fix, command("kubectl", "get", "pvc", ev.ns()))
 	}
 	if strings.Contains(msg, "free ports") {
 		details = append(details, "a hostPort the pod asks for is taken on every node")
@@ -395,21 +395,21 @@ func pressureFinding(ev *evidence, pod *corev1.Pod, condition, detail string) re
 	}
 	if node != "" {
 		f.Fix = []string{
-			"kubectl describe node " + shellQuote(node) + " | grep -A 10 Conditions",
-			"kubectl get pods -A --field-selector spec.nodeName=" + shellQuote(node),
+			command("kubectl", "describe", "node", node),
+			command("kubectl", "get", "pods", "-A", "--field-selector", "spec.nodeName="+node),
 		}
 	} else if len(pressured) > 0 {
-		f.Fix = []string{"kubectl describe node " + shellQuote(pressured[0]) + " | grep -A 10 Conditions"}
+		f.Fix = []string{command("kubectl", "describe", "node", pressured[0])}
 	} else {
-		f.Fix = []string{"kubectl describe nodes | grep -A 10 Conditions"}
+		f.Fix = []string{command("kubectl", "describe", "nodes")}
 	}
 	switch {
 	case strings.Contains(condition, "Memory"):
-		f.Fix = append(f.Fix, "# free memory on the node, or set memory requests that match real use so the scheduler places pods where they fit")
+		f.Fix = append(f.Fix, note("free memory on the node, or set memory requests that match real use so the scheduler places pods where they fit"))
 	case strings.Contains(condition, "Disk"):
-		f.Fix = append(f.Fix, "# free disk on the node (images, logs, emptyDir volumes); the kubelet lifts the taint once it recovers")
+		f.Fix = append(f.Fix, note("free disk on the node (images, logs, emptyDir volumes); the kubelet lifts the taint once it recovers"))
 	case strings.Contains(condition, "PID"):
-		f.Fix = append(f.Fix, "# find the pods forking processes on the node; set pod pid limits")
+		f.Fix = append(f.Fix, note("find the pods forking processes on the node; set pod pid limits"))
 	}
 	return f
 }
@@ -458,45 +458,45 @@ func createDenied(ev *evidence) []report.Finding {
 	f.Evidence = slices.Compact(lines)
 	f.Fix = []string{}
 	if owner != "" && strings.Contains(owner, "/") {
-		f.Fix = append(f.Fix, "kubectl describe "+owner+" "+ev.nsFlag())
+		f.Fix = append(f.Fix, command("kubectl", "describe", owner, ev.ns()))
 	}
 	switch {
 	case reQuota.MatchString(msg):
 		m := reQuota.FindStringSubmatch(msg)
 		f.Summary = fmt.Sprintf("%s cannot create pods: ResourceQuota %s is exhausted", owner, m[1])
 		f.Detail = "the namespace quota would be exceeded: " + strings.TrimSpace(m[2])
-		f.Fix = append(f.Fix, "kubectl describe resourcequota "+shellQuote(m[1])+" "+ev.nsFlag(),
-			"# lower the requests/limits of the pod template, scale down something else, or raise the quota")
+		f.Fix = append(f.Fix, command("kubectl", "describe", "resourcequota", nameOr(m[1], "<quota>"), ev.ns()),
+			note("lower the requests/limits of the pod template, scale down something else, or raise the quota"))
 	case reFailedQ.MatchString(msg):
 		m := reFailedQ.FindStringSubmatch(msg)
 		f.Summary = fmt.Sprintf("%s cannot create pods: ResourceQuota %s requires requests and limits the pod template does not set", owner, m[1])
 		f.Detail = m[2]
 		if spec := ev.podSpec(); spec != nil && len(spec.Containers) > 0 {
-			f.Fix = append(f.Fix, ev.cmdSetResources(spec.Containers[0].Name, "--requests=cpu=<cpu>,memory=<memory> --limits=cpu=<cpu>,memory=<memory>"))
+			f.Fix = append(f.Fix, ev.cmdSetResources(spec.Containers[0].Name, "--requests=cpu=<cpu>,memory=<memory>", "--limits=cpu=<cpu>,memory=<memory>"))
 		}
 	case reWebhook.MatchString(msg):
 		m := reWebhook.FindStringSubmatch(msg)
 		f.Summary = fmt.Sprintf("%s cannot create pods: admission webhook %s denies them", owner, m[1])
 		f.Detail = "the webhook says: " + m[2]
-		f.Fix = append(f.Fix, "kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations | grep -i "+shellQuote(strings.Split(m[1], ".")[0]),
-			"# change the pod template to satisfy the policy the webhook enforces")
+		f.Fix = append(f.Fix, command("kubectl", "get", "validatingwebhookconfigurations,mutatingwebhookconfigurations"),
+			note("change the pod template to satisfy the policy the webhook enforces"))
 	case rePodSec.MatchString(msg):
 		m := rePodSec.FindStringSubmatch(msg)
 		f.Summary = fmt.Sprintf("%s cannot create pods: they violate PodSecurity %s", owner, m[1])
 		f.Detail = "set these in the pod template's securityContext: " + m[2]
-		f.Fix = append(f.Fix, "kubectl get namespace "+shellQuote(ev.Namespace)+" --show-labels")
+		f.Fix = append(f.Fix, command("kubectl", "get", "namespace", ev.Namespace, "--show-labels"))
 	case reSA.MatchString(msg):
 		m := reSA.FindStringSubmatch(msg)
 		f.Summary = fmt.Sprintf("%s cannot create pods: service account %s does not exist", owner, m[1])
 		f.Detail = fmt.Sprintf("serviceAccountName %s of the pod template names no ServiceAccount in namespace %s", m[1], ev.Namespace)
-		f.Fix = append(f.Fix, "kubectl create serviceaccount "+shellQuote(m[1])+" "+ev.nsFlag())
+		f.Fix = append(f.Fix, command("kubectl", "create", "serviceaccount", nameOr(m[1], "<service account>"), ev.ns()))
 		if ch, ok := changeFor(ev.Changes, "serviceAccountName"); ok {
 			f.Change = describeChange("serviceAccountName", ch)
 		}
 	case reLimitR.MatchString(msg):
 		f.Summary = fmt.Sprintf("%s cannot create pods: a LimitRange rejects their resources", owner)
 		f.Detail = msg
-		f.Fix = append(f.Fix, "kubectl describe limitrange "+ev.nsFlag())
+		f.Fix = append(f.Fix, command("kubectl", "describe", "limitrange", ev.ns()))
 	default:
 		f.Summary = fmt.Sprintf("%s cannot create pods", owner)
 		f.Detail = msg
@@ -537,7 +537,7 @@ func unknownWorkload(ev *evidence) report.Finding {
 		f.Evidence = f.Evidence[:20]
 	}
 	if ref := ev.workloadRef(); ref != "" {
-		f.Fix = []string{"kubectl describe " + ref + " " + ev.nsFlag(), "kubectl get events " + ev.nsFlag() + " --sort-by=.lastTimestamp"}
+		f.Fix = []string{command("kubectl", "describe", ref, ev.ns()), command("kubectl", "get", "events", ev.ns(), "--sort-by=.lastTimestamp")}
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}
 	return f

@@ -172,13 +172,13 @@ func oomKilled(c *containerCtx) report.Finding {
 		newLimit = "<limit>"
 	}
 	f.Fix = []string{
-		"kubectl top pod " + shellQuote(c.pod.Name) + " --containers " + ev.nsFlag(),
+		command("kubectl", "top", "pod", c.pod.Name, "--containers", ev.ns()),
 		ev.cmdSetResources(c.st.Name, "--limits=memory="+newLimit),
 	}
 	if limit == "" {
-		f.Fix[1] = ev.cmdSetResources(c.st.Name, "--requests=memory=<expected use> --limits=memory=<limit>")
+		f.Fix[1] = ev.cmdSetResources(c.st.Name, "--requests=memory=<expected use>", "--limits=memory=<limit>")
 	}
-	f.Fix = append(f.Fix, "# if memory grows without bound, it is a leak: profile the app (pprof, jmap, memory_profiler)")
+	f.Fix = append(f.Fix, note("if memory grows without bound, it is a leak: profile the app (pprof, jmap, memory_profiler)"))
 	f.Fix = append(f.Fix, ev.cmdStatus()...)
 	if f.Change != "" {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
@@ -264,7 +264,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		}
 		f.Detail = fmt.Sprintf("%sProbe of %s: %s; HTTP %s means the path does not exist (or needs auth), so every check fails and the kubelet restarts a possibly healthy app", kind, c.label(), probeString(probe), status)
 		if probe != nil && probe.HTTPGet != nil {
-			fix = append(fix, fmt.Sprintf("kubectl exec %s -c %s %s -- wget -qO- http://localhost:%s%s", shellQuote(c.pod.Name), shellQuote(c.st.Name), ev.nsFlag(), probePort, path))
+			fix = append(fix, command("kubectl", "exec", c.pod.Name, "-c", c.st.Name, ev.ns(), "--", "wget", "-qO-", "http://localhost:"+probePort+path))
 			fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": cpath + "/httpGet/path", "value": path}))
 		}
 	case listenPort != "" && probePort != "" && listenPort != probePort && reProbeRefused.MatchString(allAnswers):
@@ -293,7 +293,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 			if kind == "startup" {
 				fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": cpath + "/failureThreshold", "value": sp["failureThreshold"]}))
 			} else {
-				fix = append(fix, "# give start-up its own budget with a startupProbe; liveness takes over once it succeeds:")
+				fix = append(fix, note("give start-up its own budget with a startupProbe; liveness takes over once it succeeds:"))
 				fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "add", "path": ev.containerPath(c.st.Name, c.init) + "/startupProbe", "value": sp}))
 			}
 		}
@@ -567,7 +567,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 			path = "<the readiness path>"
 		}
 		port := c.resolvePort(p.HTTPGet.Port)
-		f.Fix = append(f.Fix, fmt.Sprintf("kubectl exec %s -c %s %s -- wget -qO- http://localhost:%s%s", shellQuote(c.pod.Name), shellQuote(c.st.Name), ev.nsFlag(), port, p.HTTPGet.Path))
+		f.Fix = append(f.Fix, command("kubectl", "exec", c.pod.Name, "-c", c.st.Name, ev.ns(), "--", "wget", "-qO-", "http://localhost:"+port+p.HTTPGet.Path))
 		if path != p.HTTPGet.Path {
 			f.Fix = append(f.Fix, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": cpath + "/httpGet/path", "value": path}))
 		}
@@ -620,9 +620,9 @@ func appCrash(c *containerCtx, kind string, line int) report.Finding {
 	f.Change = c.codeChange()
 	f.Fix = []string{c.cmdLogs()}
 	if prev := c.previousImage(); prev != "" {
-		f.Fix = append(f.Fix, "# fix the code or the image and deploy it, or go back to the image that worked:", ev.cmdSetImage(c.st.Name, prev))
+		f.Fix = append(f.Fix, note("fix the code or the image and deploy it, or go back to the image that worked:"), ev.cmdSetImage(c.st.Name, prev))
 	} else {
-		f.Fix = append(f.Fix, "# fix the code or Dockerfile, push a new image, then:", ev.cmdSetImage(c.st.Name, "<fixed image>"))
+		f.Fix = append(f.Fix, note("fix the code or Dockerfile, push a new image, then:"), ev.cmdSetImage(c.st.Name, "<fixed image>"))
 	}
 	f.Fix = append(f.Fix, ev.cmdStatus()...)
 	f.Fix = append(f.Fix, ev.cmdUndo()...)
@@ -708,7 +708,7 @@ func killedFromOutside(c *containerCtx) report.Finding {
 	f.Evidence = appendNonEmpty(f.Evidence, c.exitLine(), c.restartLine())
 	f.Fix = []string{c.ev.cmdDescribePod(c.pod.Name), c.cmdLogs()}
 	if t.ExitCode == 143 {
-		f.Fix = append(f.Fix, "# handle SIGTERM in the app (shut down and exit 0), and find what sends it")
+		f.Fix = append(f.Fix, note("handle SIGTERM in the app (shut down and exit 0), and find what sends it"))
 	}
 	return f
 }
@@ -723,7 +723,7 @@ func exitsZero(c *containerCtx) report.Finding {
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, c.exitLine(), c.restartLine())
 	f.Change = c.codeChange()
-	f.Fix = []string{c.cmdLogs(), "# run the server in the foreground (no daemonising), or use a Job for work that finishes"}
+	f.Fix = []string{c.cmdLogs(), note("run the server in the foreground (no daemonising), or use a Job for work that finishes")}
 	f.Fix = append(f.Fix, c.ev.cmdUndo()...)
 	return f
 }
@@ -765,7 +765,7 @@ func initFailure(c *containerCtx) report.Finding {
 			f.Change = describeChange(c.label(), ch)
 		}
 	}
-	f.Fix = []string{ev.cmdLogs(c.pod.Name, c.st.Name, true), "# fix what it reports, then:"}
+	f.Fix = []string{ev.cmdLogs(c.pod.Name, c.st.Name, true), note("fix what it reports, then:")}
 	f.Fix = append(f.Fix, ev.cmdRestart()...)
 	f.Fix = append(f.Fix, ev.cmdStatus()...)
 	f.Fix = append(f.Fix, ev.cmdUndo()...)

@@ -48,7 +48,7 @@ func TestCreateDeniedKinds(t *testing.T) {
 		fix     string
 	}{
 		{`Error creating: admission webhook "validate.kyverno.svc-fail" denied the request: resource Pod/production/api-x was blocked due to the following policies require-labels`,
-			`admission webhook validate.kyverno.svc-fail denies them`, "kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations | grep -i validate"},
+			`admission webhook validate.kyverno.svc-fail denies them`, "kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations"},
 		{`Error creating: pods "api-x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "api" must set securityContext.allowPrivilegeEscalation=false)`,
 			`they violate PodSecurity restricted:latest`, "kubectl get namespace production --show-labels"},
 		{`Error creating: pods "api-x" is forbidden: error looking up service account production/api-sa: serviceaccount "api-sa" not found`,
@@ -86,7 +86,7 @@ func TestOOMWithoutLimit(t *testing.T) {
 	}
 	fs := classify(ev)
 	if fs[0].Cause != report.CauseOOMKilled || !strings.Contains(fs[0].Summary, "no memory limit") ||
-		!containsSub(fs[0].Fix, "--requests=memory=<expected use> --limits=memory=<limit>") {
+		!containsSub(fs[0].Fix, "--requests=memory='<expected use>' --limits=memory='<limit>'") {
 		t.Errorf("got %s", dump(fs))
 	}
 }
@@ -116,7 +116,7 @@ func TestDiagnoseDaemonSet(t *testing.T) {
 		InvolvedObject: corev1.ObjectReference{Kind: "DaemonSet", Name: "agent"}, Message: "an old event", Count: 1,
 		LastTimestamp: metav1.NewTime(fixtureNow.Add(-time.Hour))}
 	cs := fake.NewClientset([]runtime.Object{ds, &cr1, &cr2, pod, failed}...)
-	d := &Diagnoser{Client: cs, Logs: &recordedLogs{}, Now: func() time.Time { return fixtureNow }}
+	d := &Diagnoser{Client: cs, Logs: &recordedLogs{}, LogLines: 50, Now: func() time.Time { return fixtureNow }}
 	res, err := d.Diagnose(context.Background(), Input{Workload: ds, Pods: []corev1.Pod{*pod}, Since: fixtureNow.Add(-10 * time.Minute), Reason: "ErrImagePull"})
 	if err != nil {
 		t.Fatal(err)

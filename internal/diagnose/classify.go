@@ -115,7 +115,7 @@ func failedPod(ev *evidence, pod *corev1.Pod) report.Finding {
 	f.Evidence = []string{fmt.Sprintf("pod phase Failed, reason %s: %s", reason, pod.Status.Message)}
 	f.Fix = []string{ev.cmdDescribePod(pod.Name)}
 	if pod.Spec.NodeName != "" {
-		f.Fix = append(f.Fix, "kubectl describe node "+shellQuote(pod.Spec.NodeName))
+		f.Fix = append(f.Fix, command("kubectl", "describe", "node", pod.Spec.NodeName))
 	}
 	return f
 }

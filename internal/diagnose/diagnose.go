@@ -10,6 +10,7 @@ package diagnose
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -21,8 +22,11 @@ import (
 
 // Diagnoser gathers evidence about a failed rollout and names its root cause.
 type Diagnoser struct {
-	Client      kubernetes.Interface
-	LogLines    int // lines of log tail per container; default 50
+	Client kubernetes.Interface
+	// LogLines is the log tail read and shown per container. 0 reads no log at all, so no log
+	// text can reach any report (the documented way to keep logs out of PR comments); the
+	// causes that need a log then fall back to what the API says.
+	LogLines    int
 	Concurrency int // parallel API reads; default 4
 	Now         func() time.Time
 	// Logs reads container logs; nil means through Client (ClientLogs).
@@ -54,14 +58,13 @@ type Result struct {
 	Timeline []report.Moment
 	Pods     []report.Pod
 	Revision string // the new revision
+	// Mask is the report boundary's redaction for this workload: the caller applies it to
+	// whatever it adds to the workload's report (the watch's message, the rollback). Nil when
+	// nothing was gathered.
+	Mask func(string) string `json:"-"`
 }
 
-func (d *Diagnoser) logLines() int {
-	if d.LogLines > 0 {
-		return d.LogLines
-	}
-	return 50
-}
+func (d *Diagnoser) logLines() int { return max(d.LogLines, 0) }
 
 func (d *Diagnoser) concurrency() int {
 	if d.Concurrency > 0 {
@@ -117,36 +120,34 @@ func workloadInfo(ev *evidence, obj runtime.Object) {
 	}
 }
 
-// redact masks every string of the result that could carry a Secret value.
+// redact masks every string of the result, then cuts long log lines: a value is masked whole
+// before any cut could leave half of it showing.
 func redact(r *Result, m *masker) {
-	if m == nil {
-		return
+	if m != nil {
+		report.RedactStrings(r, m.Mask)
+		r.Mask = m.Mask
 	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.Summary, f.Detail, f.Change = m.Mask(f.Summary), m.Mask(f.Detail), m.Mask(f.Change)
-		m.MaskAll(f.Evidence)
-		m.MaskAll(f.Fix)
-		if f.Logs != nil {
-			m.MaskAll(f.Logs.Lines)
+		for j := range f.Evidence {
+			f.Evidence[j] = cutLine(f.Evidence[j])
 		}
-	}
-	for i := range r.Changes {
-		r.Changes[i].Before, r.Changes[i].After = m.Mask(r.Changes[i].Before), m.Mask(r.Changes[i].After)
-	}
-	for i := range r.Events {
-		r.Events[i].Message = m.Mask(r.Events[i].Message)
-	}
-	for i := range r.Timeline {
-		r.Timeline[i].What = m.Mask(r.Timeline[i].What)
-	}
-	for i := range r.Pods {
-		for j := range r.Pods[i].Containers {
-			c := &r.Pods[i].Containers[j]
-			c.Message = m.Mask(c.Message)
-			if c.LastState != nil {
-				c.LastState.Message = m.Mask(c.LastState.Message)
+		if f.Logs != nil {
+			for j := range f.Logs.Lines {
+				f.Logs.Lines[j] = cutLine(f.Logs.Lines[j])
 			}
 		}
 	}
+}
+
+// cutLine shortens a line to maxLineLen bytes on a rune boundary, marking the cut.
+func cutLine(s string) string {
+	if len(s) <= maxLineLen {
+		return s
+	}
+	i := maxLineLen
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
@@ -337,7 +339,7 @@ func TestClientLogs(t *testing.T) {
 func TestDiagnoseWithoutClientOrWorkload(t *testing.T) {
 	t.Parallel()
 	fx := loadFixture(t, "oom-killed")
-	d := &Diagnoser{Now: func() time.Time { return fixtureNow }}
+	d := &Diagnoser{LogLines: 50, Now: func() time.Time { return fixtureNow }}
 	res, err := d.Diagnose(context.Background(), Input{Pods: fx.pods, Reason: "CrashLoopBackOff"})
 	if err != nil {
 		t.Fatal(err)
@@ -347,7 +349,7 @@ func TestDiagnoseWithoutClientOrWorkload(t *testing.T) {
 		t.Errorf("finding = %s", dump(res.Findings))
 	}
 	// Without a workload, fix commands cannot name it and say so with a placeholder.
-	if !containsSub(f.Fix, "kubectl set resources <workload> -c worker --limits=memory=512Mi -n production") {
+	if !containsSub(f.Fix, "kubectl set resources '<workload>' -c worker --limits=memory=512Mi -n production") {
 		t.Errorf("fix = %v", f.Fix)
 	}
 }
@@ -395,5 +397,68 @@ func TestClassifyTransientConfigError(t *testing.T) {
 	got := classify(ev)
 	if got[0].Cause != report.CauseUnknown || !strings.Contains(got[0].Detail, "usually means the kubelet has not yet synced") {
 		t.Errorf("got %s", dump(got))
+	}
+}
+
+// --log-lines 0: no log is read, so no log text can reach any part of the result.
+func TestDiagnoseNoLogLines(t *testing.T) {
+	t.Parallel()
+	fx := loadFixture(t, "dependency")
+	d, _, rl := fx.diagnoser(nil)
+	d.LogLines = 0
+	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rl.calls) != 0 {
+		t.Errorf("logs were read: %v", rl.calls)
+	}
+	js, _ := json.Marshal(res)
+	for _, line := range strings.Split(strings.TrimSpace(fx.logs[logKey(fx.pods[0].Name, "api")]), "\n") {
+		_, text, _ := strings.Cut(line, " ")
+		if strings.Contains(string(js), text) {
+			t.Errorf("log line %q is in the result", text)
+		}
+	}
+}
+
+// Every referenced Secret is read for masking, past the old cap of 20, including one that only
+// the live pod names (a webhook injected it), and its value shows nowhere in the result.
+func TestDiagnoseMasksEverySecret(t *testing.T) {
+	t.Parallel()
+	fx := loadFixture(t, "app-crash")
+	d := fx.workload.(*appsv1.Deployment)
+	c := &d.Spec.Template.Spec.Containers[0]
+	for i := range 25 {
+		name := fmt.Sprintf("s%02d", i)
+		c.Env = append(c.Env, corev1.EnvVar{Name: fmt.Sprintf("V%02d", i), ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: "k"}}})
+		fx.objs = append(fx.objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.Namespace},
+			Data: map[string][]byte{"k": []byte(fmt.Sprintf("value-of-secret-%02d", i))}})
+	}
+	for _, o := range fx.objs { // the new revision's ReplicaSet has the same template
+		if rs, ok := o.(*appsv1.ReplicaSet); ok && rs.Name == "api-9a0b1c" {
+			rs.Spec.Template.Spec.Containers[0].Env = c.Env
+		}
+	}
+	fx.objs = append(fx.objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "injected", Namespace: d.Namespace},
+		Data: map[string][]byte{"t": []byte("injected-by-webhook-77")}})
+	pod := &fx.pods[0]
+	pod.Spec.Containers[0].Env = append(pod.Spec.Containers[0].Env, corev1.EnvVar{Name: "VAULT", ValueFrom: &corev1.EnvVarSource{
+		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "injected"}, Key: "t"}}})
+	log := "2026-04-04T08:15:01Z starting with value-of-secret-24 and injected-by-webhook-77\n2026-04-04T08:15:02Z FATAL: boom\n"
+	dg, _, _ := fx.diagnoser(map[string]string{logKey(pod.Name, pod.Spec.Containers[0].Name): log})
+	res, err := dg.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(res)
+	if !strings.Contains(string(js), "[secret V24 redacted]") || !strings.Contains(string(js), "[secret VAULT redacted]") {
+		t.Fatalf("the log line is not in the result masked, so the test proves nothing:\n%s", js)
+	}
+	for _, v := range []string{"value-of-secret-24", "injected-by-webhook-77"} {
+		if strings.Contains(string(js), v) {
+			t.Errorf("%s is in the result", v)
+		}
 	}
 }

@@ -95,17 +95,31 @@ func boolPtr(b *bool) string {
 
 func diffEnv(p string, a, b []corev1.EnvVar, add func(path, before, after string)) {
 	for _, ne := range b {
-		before := ""
+		before, rawBefore := "", ""
 		if i := slices.IndexFunc(a, func(e corev1.EnvVar) bool { return e.Name == ne.Name }); i >= 0 {
-			before = envString(a[i])
+			before, rawBefore = diffEnvString(a[i]), envString(a[i])
 		}
-		add(p+".env["+ne.Name+"]", before, envString(ne))
+		after := diffEnvString(ne)
+		if before == after && rawBefore != envString(ne) {
+			// A masked value changed: say so without showing either value.
+			before += " (changed)"
+		}
+		add(p+".env["+ne.Name+"]", before, after)
 	}
 	for _, oe := range a {
 		if !slices.ContainsFunc(b, func(e corev1.EnvVar) bool { return e.Name == oe.Name }) {
-			add(p+".env["+oe.Name+"]", envString(oe), "")
+			add(p+".env["+oe.Name+"]", diffEnvString(oe), "")
 		}
 	}
+}
+
+// diffEnvString is envString with the report's rule for credential-named literals applied, the
+// same rule as the rollback's diff.
+func diffEnvString(e corev1.EnvVar) string {
+	if e.ValueFrom == nil {
+		return report.RedactEnvValue(e.Name, envString(e))
+	}
+	return envString(e)
 }
 
 // envString renders an env var's source: a quoted literal, or the reference (never a Secret value).

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -180,5 +181,25 @@ func TestControllerRevisionsDaemonSet(t *testing.T) {
 	}
 	if _, err := revisionTemplate(&appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}); err == nil {
 		t.Error("a revision without data must be an error")
+	}
+}
+
+// The diagnosis's diff masks credential-named literals by the report's rule, as the rollback's
+// diff does: one report never shows a value masked in one section and literal in the other.
+func TestTemplateDiffMasksCredentialLiterals(t *testing.T) {
+	t.Parallel()
+	tmpl := func(pw, mode string) *corev1.PodTemplateSpec {
+		return &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "api",
+			Env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: pw}, {Name: "MODE", Value: mode}}}}}}
+	}
+	got := map[string]report.Change{}
+	for _, c := range templateDiff(tmpl("old-pw", "a"), tmpl("new-pw", "b")) {
+		got[c.Path] = c
+	}
+	if c := got["containers[api].env[DB_PASSWORD]"]; !strings.HasPrefix(c.Before, report.MaskedValue) || c.After != report.MaskedValue || strings.Contains(c.Before+c.After, "pw") {
+		t.Errorf("DB_PASSWORD change = %+v, want both %s", c, report.MaskedValue)
+	}
+	if c := got["containers[api].env[MODE]"]; c.Before != `"a"` || c.After != `"b"` {
+		t.Errorf("MODE change = %+v, want the literals", c)
 	}
 }

@@ -6,26 +6,101 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Fix commands are the runbook's, with the real names filled in. Placeholders in angle brackets
 // (<value>) mark what only the user knows; no command ever carries a Secret value.
+//
+// People paste fix commands into a shell that holds cluster credentials, and the names in them
+// come from pod logs, events and manifests that a pull request controls. So every fix line is
+// either a command built by command(), where each word goes through shellQuote, or a note built
+// by note(), a one-line comment whose values are quoted the same way. Each command is one simple
+// command: no pipes, no substitutions, no redirections.
 
-// shellQuote quotes s for a POSIX shell when it needs quoting.
+// shellQuote is the one quoting function for fix commands. A word of only safe characters stays
+// bare; a word with a safe "--flag=" or "KEY=" prefix keeps the prefix bare and single-quotes the
+// rest (--from-literal=KEY='<value>'); anything else is single-quoted whole.
 func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@%+", r))
-	}) < 0 {
+	if s == "" {
+		return "''"
+	}
+	u := strings.IndexFunc(s, unsafeShellRune)
+	if u < 0 && s[0] != '=' {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	if e := strings.LastIndexByte(s[:max(u, 0)], '='); u > 0 && e > 0 && s[0] != '=' {
+		return s[:e+1] + singleQuote(s[e+1:])
+	}
+	return singleQuote(s)
 }
 
-// kv renders KEY=value for a command line, quoting each side only as needed.
-func kv(k, v string) string { return shellQuote(k) + "=" + shellQuote(v) }
+func singleQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// unsafeShellRune reports a rune that a POSIX shell, bash or zsh may treat specially in a bare word.
+func unsafeShellRune(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@%+", r))
+}
+
+// shellWord makes s fit on one line of a command: a value with control characters or invalid
+// UTF-8 cannot be shown as one readable word, so a placeholder stands in for it.
+func shellWord(s string) string {
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) >= 0 {
+		return "<value>"
+	}
+	return s
+}
+
+// nameOr is s when it is a Kubernetes object name (DNS-1123 subdomain), else placeholder: names
+// read from event messages go into commands only when they are names.
+func nameOr(s, placeholder string) string {
+	if len(validation.IsDNS1123Subdomain(s)) > 0 {
+		return placeholder
+	}
+	return s
+}
+
+// hostOr is h when it is a DNS name or an IP address, else placeholder.
+func hostOr(h, placeholder string) string {
+	if !validHost(h) {
+		return placeholder
+	}
+	return h
+}
+
+// command renders one fix command. Each part is a word (string) or a list of words ([]string);
+// every word is quoted by shellQuote.
+func command(parts ...any) string {
+	var words []string
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			words = append(words, shellQuote(shellWord(p)))
+		case []string:
+			for _, w := range p {
+				words = append(words, shellQuote(shellWord(w)))
+			}
+		default:
+			panic(fmt.Sprintf("command: part of type %T", p))
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// note renders a comment line of a fix: format is the gate's own prose (%s verbs only) and each
+// value is quoted by shellQuote, so a pasted note stays a comment even where comments are off.
+func note(format string, values ...string) string {
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = shellQuote(shellWord(v))
+	}
+	return "# " + fmt.Sprintf(format, args...)
+}
 
 // marshal encodes v as compact JSON without HTML escaping, for patches in commands.
 func marshal(v any) string {
@@ -46,18 +121,24 @@ func (ev *evidence) workloadRef() string {
 	return strings.ToLower(ev.Kind) + "/" + ev.Name
 }
 
-func (ev *evidence) nsFlag() string { return "-n " + shellQuote(ev.Namespace) }
+// target is the workload for a command, or a placeholder when unknown.
+func (ev *evidence) target() string { return orStr(ev.workloadRef(), "<workload>") }
+
+// ns is the namespace flag of a command.
+func (ev *evidence) ns() []string { return nsArgs(ev.Namespace) }
+
+func nsArgs(ns string) []string { return []string{"-n", ns} }
 
 func (ev *evidence) cmdLogs(pod, container string, previous bool) string {
-	s := "kubectl logs " + shellQuote(pod) + " -c " + shellQuote(container)
+	var prev []string
 	if previous {
-		s += " --previous"
+		prev = []string{"--previous"}
 	}
-	return s + " " + ev.nsFlag()
+	return command("kubectl", "logs", pod, "-c", container, prev, ev.ns())
 }
 
 func (ev *evidence) cmdDescribePod(pod string) string {
-	return "kubectl describe pod " + shellQuote(pod) + " " + ev.nsFlag()
+	return command("kubectl", "describe", "pod", pod, ev.ns())
 }
 
 // cmdUndo rolls the workload back to the previous revision, when there is one.
@@ -65,72 +146,72 @@ func (ev *evidence) cmdUndo() []string {
 	if ev.workloadRef() == "" || ev.Previous == nil && ev.PreviousRevision == "" {
 		return nil
 	}
-	return []string{"# or roll back to the previous revision:", "kubectl rollout undo " + ev.workloadRef() + " " + ev.nsFlag()}
+	return []string{note("or roll back to the previous revision:"), command("kubectl", "rollout", "undo", ev.workloadRef(), ev.ns())}
 }
 
 func (ev *evidence) cmdStatus() []string {
 	if ev.workloadRef() == "" {
 		return nil
 	}
-	return []string{"kubectl rollout status " + ev.workloadRef() + " " + ev.nsFlag()}
+	return []string{command("kubectl", "rollout", "status", ev.workloadRef(), ev.ns())}
 }
 
 func (ev *evidence) cmdRestart() []string {
 	if ev.workloadRef() == "" {
 		return nil
 	}
-	return []string{"kubectl rollout restart " + ev.workloadRef() + " " + ev.nsFlag()}
+	return []string{command("kubectl", "rollout", "restart", ev.workloadRef(), ev.ns())}
 }
 
 // cmdSetEnv sets one env var of one container of the workload.
 func (ev *evidence) cmdSetEnv(container, name, value string) string {
-	target := ev.workloadRef()
-	if target == "" {
-		target = "<workload>"
-	}
-	return fmt.Sprintf("kubectl set env %s -c %s %s %s", target, shellQuote(container), kv(name, value), ev.nsFlag())
+	return command("kubectl", "set", "env", ev.target(), "-c", container, name+"="+value, ev.ns())
 }
 
-// cmdPatchSecretKey adds or replaces one key of a Secret without echoing the value anywhere.
-func (ev *evidence) cmdPatchSecretKey(secret, key, op string) string {
-	patch := fmt.Sprintf(`[{"op":"%s","path":"/data/%s","value":"'"$(printf %%s '<value>' | base64 | tr -d '\n')"'"}]`, op, jsonPointerEscape(key))
-	return fmt.Sprintf("kubectl patch secret %s %s --type=json -p='%s'", shellQuote(secret), ev.nsFlag(), patch)
+// cmdPatchSecretKey adds or replaces one key of a Secret. stringData takes the value as text, so
+// the command needs no base64 pipeline; the value itself is the user's to fill in.
+func (ev *evidence) cmdPatchSecretKey(secret, key string) string {
+	p := marshal(map[string]any{"stringData": map[string]string{key: "<value>"}})
+	return command("kubectl", "patch", "secret", secret, ev.ns(), "--type=merge", "-p", p)
 }
 
 func (ev *evidence) cmdPatchConfigMapKey(cm, key string) string {
 	p := marshal(map[string]any{"data": map[string]string{key: "<value>"}})
-	return fmt.Sprintf("kubectl patch configmap %s %s --type=merge -p %s", shellQuote(cm), ev.nsFlag(), shellQuote(p))
+	return command("kubectl", "patch", "configmap", cm, ev.ns(), "--type=merge", "-p", p)
 }
 
 func (ev *evidence) cmdCreateSecret(name string, keys []string) string {
-	s := "kubectl create secret generic " + shellQuote(name)
-	if len(keys) == 0 {
-		keys = []string{"<KEY>"}
-	}
-	for _, k := range keys {
-		s += " --from-literal=" + kv(k, "<value>")
-	}
-	return s + " " + ev.nsFlag()
+	return command("kubectl", "create", "secret", "generic", name, fromLiterals(keys), ev.ns())
 }
 
 func (ev *evidence) cmdCreateConfigMap(name string, keys []string) string {
-	s := "kubectl create configmap " + shellQuote(name)
+	return command("kubectl", "create", "configmap", name, fromLiterals(keys), ev.ns())
+}
+
+func fromLiterals(keys []string) []string {
 	if len(keys) == 0 {
 		keys = []string{"<KEY>"}
 	}
+	out := make([]string, 0, len(keys))
 	for _, k := range keys {
-		s += " --from-literal=" + kv(k, "<value>")
+		out = append(out, "--from-literal="+k+"=<value>")
 	}
-	return s + " " + ev.nsFlag()
+	return out
+}
+
+// cmdListKeys lists the keys (never the values) of a Secret or ConfigMap.
+func (ev *evidence) cmdListKeys(kind, name string) string {
+	return command("kubectl", "get", kind, name, ev.ns(), "-o", `go-template={{range $k, $v := .data}}{{$k}}{{"\n"}}{{end}}`)
 }
 
 // cmdJSONPatch applies one JSON patch to the workload's pod template.
 func (ev *evidence) cmdJSONPatch(ops ...map[string]any) string {
-	target := ev.workloadRef()
-	if target == "" {
-		target = "<workload>"
-	}
-	return fmt.Sprintf("kubectl patch %s %s --type=json -p %s", target, ev.nsFlag(), shellQuote(marshal(ops)))
+	return command("kubectl", "patch", ev.target(), ev.ns(), "--type=json", "-p", marshal(ops))
+}
+
+// cmdRunDebug runs a throwaway busybox pod in namespace ns with args after "--".
+func cmdRunDebug(ns string, args ...string) string {
+	return command("kubectl", "run", "debug", "--image=busybox:1.36", "--restart=Never", "--rm", "-it", nsArgs(ns), "--", args)
 }
 
 // containerPath is the JSON pointer of a container in the workload's pod template.
@@ -151,24 +232,14 @@ func (ev *evidence) containerPath(name string, init bool) string {
 	return fmt.Sprintf("/spec/template/spec/%s/%d", field, i)
 }
 
-func (ev *evidence) cmdSetResources(container, flags string) string {
-	target := ev.workloadRef()
-	if target == "" {
-		target = "<workload>"
-	}
-	return fmt.Sprintf("kubectl set resources %s -c %s %s %s", target, shellQuote(container), flags, ev.nsFlag())
+// cmdSetResources sets requests or limits of one container: flags are whole words such as
+// "--limits=memory=1Gi".
+func (ev *evidence) cmdSetResources(container string, flags ...string) string {
+	return command("kubectl", "set", "resources", ev.target(), "-c", container, flags, ev.ns())
 }
 
 func (ev *evidence) cmdSetImage(container, image string) string {
-	target := ev.workloadRef()
-	if target == "" {
-		target = "<workload>"
-	}
-	return fmt.Sprintf("kubectl set image %s %s %s", target, shellQuote(container+"="+image), ev.nsFlag())
-}
-
-func jsonPointerEscape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+	return command("kubectl", "set", "image", ev.target(), container+"="+image, ev.ns())
 }
 
 // doubleQuantity returns 2×q in a readable unit (512Mi -> 1Gi).

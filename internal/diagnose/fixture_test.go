@@ -32,7 +32,7 @@ type fixture struct {
 
 var fixtureNow = time.Date(2026, 4, 4, 8, 20, 0, 0, time.UTC)
 
-func loadFixture(t *testing.T, dir string) fixture {
+func loadFixture(t testing.TB, dir string) fixture {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", dir, "objects.yaml"))
 	if err != nil {
@@ -124,7 +124,7 @@ func (fx fixture) diagnoser(logs map[string]string) (*Diagnoser, *fake.Clientset
 	}
 	cs := fake.NewClientset(fx.objs...)
 	rl := &recordedLogs{logs: merged, fails: map[string]int{}, err: map[string]error{}}
-	return &Diagnoser{Client: cs, Logs: rl, Now: func() time.Time { return fixtureNow }, retryDelay: time.Millisecond}, cs, rl
+	return &Diagnoser{Client: cs, Logs: rl, LogLines: 50, Now: func() time.Time { return fixtureNow }, retryDelay: time.Millisecond}, cs, rl
 }
 
 func (fx fixture) input(reason string) Input {

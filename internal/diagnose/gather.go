@@ -21,7 +21,7 @@ import (
 // Caps on what one diagnosis reads: replicas of one revision fail alike, so a few pods tell.
 const (
 	maxExaminedPods = 5   // pods whose events and logs are read
-	maxRefs         = 20  // Secrets and ConfigMaps read
+	maxRefs         = 20  // ConfigMaps read (Secrets: all, for masking)
 	maxNodes        = 5   // nodes read
 	maxServices     = 5   // dependency Services examined
 	maxDepPods      = 20  // pods listed per dependency Service
@@ -71,9 +71,15 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	ev.TotalPods = len(in.Pods)
 	ev.Pods = examinedPods(in.Pods, maxExaminedPods)
 	secrets := map[string]*corev1.Secret{}
+	// Masking reads the live pods' specs as well as the template: a mutating webhook may have
+	// injected Secrets the template does not name.
+	maskSpecs := []*corev1.PodSpec{ev.podSpec()}
+	for i := range in.Pods {
+		maskSpecs = append(maskSpecs, &in.Pods[i].Spec)
+	}
 	if d.Client == nil {
 		ev.Gaps = append(ev.Gaps, "no Kubernetes client: diagnosed from the pod statuses alone")
-		ev.mask = newMasker(ev.podSpec(), secrets)
+		ev.mask = newMasker(maskSpecs, secrets)
 		return ev, ctx.Err()
 	}
 	var mu sync.Mutex
@@ -87,6 +93,8 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The new revision's template may differ from the workload's as first seen: mask from both.
+	maskSpecs = append([]*corev1.PodSpec{ev.podSpec()}, maskSpecs...)
 
 	run := newLimiter(d.concurrency())
 	// Events of the pods and the owners.
@@ -116,10 +124,30 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	if spec := ev.podSpec(); spec != nil {
 		refs = podRefs(spec)
 	}
-	for i, name := range refNames(refs, kindSecret) {
-		if i == maxRefs {
-			break
+	// Every referenced Secret is read, however many: a Secret not read is a Secret not masked.
+	// Those only the live pods name are read for masking alone.
+	templateSecrets := refNames(refs, kindSecret)
+	var liveRefs []ref
+	for _, spec := range maskSpecs[1:] {
+		liveRefs = append(liveRefs, podRefs(spec)...)
+	}
+	for _, name := range refNames(liveRefs, kindSecret) {
+		if slices.Contains(templateSecrets, name) {
+			continue
 		}
+		run.Go(ctx, func() {
+			s, err := d.Client.CoreV1().Secrets(ev.Namespace).Get(ctx, name, metav1.GetOptions{})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				secrets[name] = s
+			case !apierrors.IsNotFound(err):
+				ev.Gaps = append(ev.Gaps, fmt.Sprintf("could not read Secret %s/%s (%s): its values cannot be masked in logs beyond NAME=value assignments", ev.Namespace, name, oneLineErr(err)))
+			}
+		})
+	}
+	for _, name := range templateSecrets {
 		run.Go(ctx, func() {
 			s, err := d.Client.CoreV1().Secrets(ev.Namespace).Get(ctx, name, metav1.GetOptions{})
 			mu.Lock()
@@ -138,6 +166,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	}
 	for i, name := range refNames(refs, kindConfigMap) {
 		if i == maxRefs {
+			gap("read only the first %d of %d referenced ConfigMaps", maxRefs, len(refNames(refs, kindConfigMap)))
 			break
 		}
 		run.Go(ctx, func() {
@@ -192,6 +221,9 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		src = ClientLogs{Client: d.Client}
 	}
 	for _, p := range ev.Pods {
+		if d.LogLines <= 0 {
+			break // --log-lines 0: logs are neither read nor shown
+		}
 		for _, lc := range logCandidates(&p) {
 			run.Go(ctx, func() {
 				lt := d.fetchLog(ctx, src, p.Namespace, p.Name, lc)
@@ -210,7 +242,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ev.mask = newMasker(ev.podSpec(), secrets)
+	ev.mask = newMasker(maskSpecs, secrets)
 	slices.SortStableFunc(ev.Events, func(a, b corev1.Event) int {
 		fa, _ := eventTimes(&a)
 		fb, _ := eventTimes(&b)

@@ -86,12 +86,12 @@ var (
 	}
 	hostPatterns = []*regexp.Regexp{
 		regexp.MustCompile(`lookup ([A-Za-z0-9][A-Za-z0-9.\-]*)(?: on [0-9a-fA-F.:\[\]]+)?: `),
-		regexp.MustCompile(`could not translate host name "([^"]+)"`),
+		regexp.MustCompile(`could not translate host name "(` + dnsNameRE + `)"`),
 		regexp.MustCompile(`(?:ENOTFOUND|EAI_AGAIN) ([A-Za-z0-9][A-Za-z0-9.\-]*)`),
 		regexp.MustCompile(`UnknownHostException: ([A-Za-z0-9][A-Za-z0-9.\-]*)`),
-		regexp.MustCompile(`bad address '([^']+)'`),
+		regexp.MustCompile(`bad address '(` + dnsNameRE + `)'`),
 		regexp.MustCompile(`[Cc]ould not resolve host:? ([A-Za-z0-9][A-Za-z0-9.\-]*)`),
-		regexp.MustCompile(`on host "([^"]+)"`),
+		regexp.MustCompile(`on host "(` + dnsNameRE + `|[0-9a-fA-F:.]+)"`),
 	}
 	hostPort   = regexp.MustCompile(`(?:^|[\s@/(\["'=,])((?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\]):(\d{2,5})\b`)
 	portWord   = regexp.MustCompile(`(?i)\bport (\d{2,5})\b`)
@@ -100,6 +100,40 @@ var (
 	timeClock  = regexp.MustCompile(`^\d{1,2}$`)
 	ipv4Strict = regexp.MustCompile(`^\d{1,3}(?:\.\d{1,3}){3}$`)
 )
+
+// dnsNameRE is a host name as the patterns capture it: letters, digits, hyphens and dots. Every
+// captured host is checked again by validHost before it is used.
+const dnsNameRE = `[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.?`
+
+// validHost reports whether h is an IP address or a DNS name (RFC 1123 labels of at most 63
+// characters, at most 253 in all). Hosts come from logs a pull request controls and end up in
+// fix commands, so anything else is left out.
+func validHost(h string) bool {
+	if isIP(h) {
+		return true
+	}
+	n := strings.TrimSuffix(h, ".")
+	if n == "" || len(n) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(n, ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validPort reports whether p is a TCP port number.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n <= 65535 && strconv.Itoa(n) == p
+}
 
 // dialErrors finds failed connections in a log, naming host and port from the error line or its
 // neighbours (applications often log "connecting to postgres:5432" before the errno line).
@@ -164,6 +198,15 @@ func dialErrors(lines []string) []dialError {
 					d.Port = m[1]
 				}
 			}
+		}
+		if d.IP != "" && !isIP(d.IP) {
+			d.IP = ""
+		}
+		if d.Host != "" && !validHost(d.Host) {
+			d.Host, d.HostLine = "", -1
+		}
+		if d.Port != "" && !validPort(d.Port) {
+			d.Port = ""
 		}
 		if d.Host == "" {
 			d.Host = d.IP

@@ -165,9 +165,8 @@ func parseLog(b []byte, previous bool, tail int) logTail {
 				at, line = t, line[i+1:]
 			}
 		}
-		if len(line) > maxLineLen {
-			line = line[:maxLineLen] + "…"
-		}
+		// Lines are kept whole here (maxLogBytes bounds them all): redact masks them first and
+		// cuts them at maxLineLen after.
 		lt.Lines = append(lt.Lines, line)
 		lt.Times = append(lt.Times, at)
 	}

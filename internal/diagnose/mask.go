@@ -2,23 +2,57 @@ package diagnose
 
 import (
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
-// minMaskLen is the shortest secret value masked wherever it appears: shorter values ("1", "no")
-// would shred ordinary text. They are still never printed as values: the diagnosis only names
-// keys, and assignments to secret-fed variables ("DB_PASSWORD=ab") are masked by name.
+// The masking policy, applied at the report boundary to every string of a workload's report:
+//
+//   - What: every value the pods can receive from a Secret they reference (env, envFrom, volumes,
+//     projected volumes, imagePullSecrets), read from the live pods' specs as well as the
+//     template, so that Secrets a webhook injected are covered; and literal env values whose
+//     names say they are credentials (report.SensitiveEnvName), as the template diffs mask them.
+//   - Forms: the value as stored and with trailing white space trimmed (kubectl create secret
+//     --from-file keeps the file's final newline, and a log prints the value without it); and
+//     each of those base64-encoded (standard and URL-safe, padded and not), URL-encoded (query
+//     and path escaping) and hex-encoded (lower and upper case). Multi-line values (keys,
+//     certificates) also line by line, for lines of 8 characters or more.
+//   - Length: forms of minMaskLen (4) characters or more are masked wherever they appear. A value
+//     of 4 to 7 characters that is a trivially common word (true, admin, debug, ...) is not
+//     masked by value: it would shred ordinary text and tells an attacker nothing. Values under
+//     4 characters are never masked by value ("1", "no"). Both are still never printed as values:
+//     the diagnosis names keys only, and NAME=value assignments of secret-fed variables are
+//     masked by name whatever the value.
+//   - Markers: a value becomes "[secret LABEL redacted]". Only the exact markers the masker
+//     writes are left alone on a second pass; any other text starting with "[secret " is text.
 const minMaskLen = 4
+
+// shortValueLen: trimmed values shorter than this are checked against commonValues.
+const shortValueLen = 8
+
+// commonValues are short values not masked by value (see the policy above).
+var commonValues = map[string]bool{
+	"true": true, "false": true, "yes": true, "none": true, "null": true, "nil": true, "test": true, "admin": true,
+	"root": true, "user": true, "guest": true, "default": true, "debug": true, "info": true, "warn": true, "error": true,
+	"local": true, "prod": true, "dev": true, "staging": true, "enabled": true, "disabled": true, "http": true, "https": true,
+}
 
 // masker replaces every value a pod receives from a Secret by a marker naming the variable or key.
 type masker struct {
-	values []maskValue     // longest first
-	byName *regexp.Regexp  // NAME= / NAME: assignments of secret-fed variables
-	labels map[string]bool // names in byName
+	values  []maskValue      // every form of every value, longest first
+	byName  []*regexp.Regexp // NAME= / NAME: assignments of secret-fed variables
+	labels  map[string]bool  // names in byName
+	markers []string         // every marker the masker writes
 }
 
 type maskValue struct {
@@ -30,83 +64,151 @@ var placeholders = map[string]bool{"<value>": true, "<valid value>": true, "<hos
 
 func marker(label string) string { return "[secret " + label + " redacted]" }
 
-// newMasker collects the values of every Secret the pod spec references, labelled by the env var
-// that receives them (env valueFrom, envFrom with prefix) or by the key (volumes). secrets holds the
-// Secrets that could be read; a Secret that could not be read still has its variable names masked.
-func newMasker(spec *corev1.PodSpec, secrets map[string]*corev1.Secret) *masker {
-	m := &masker{labels: map[string]bool{}}
-	if spec == nil {
-		return m
-	}
-	seen := map[string]bool{}
-	add := func(label string, value []byte) {
-		v := string(value)
-		if len(v) == 0 || seen[v+"\x00"+label] {
-			return
+// forms lists the ways a value can appear in text (see the policy above).
+func forms(value []byte) []string {
+	raw := string(value)
+	trimmed := strings.TrimRightFunc(raw, unicode.IsSpace)
+	var out []string
+	for _, v := range []string{raw, trimmed} {
+		if len(v) < minMaskLen || len(v) < shortValueLen && commonValues[strings.ToLower(v)] {
+			continue
 		}
-		seen[v+"\x00"+label] = true
-		m.values = append(m.values, maskValue{v, label})
-		if len(v) >= minMaskLen {
-			m.values = append(m.values, maskValue{base64.StdEncoding.EncodeToString(value), label})
-			// Multi-line values (keys, certificates) show up line by line in logs.
-			if strings.Contains(v, "\n") {
-				for l := range strings.Lines(v) {
-					if l = strings.TrimSpace(l); len(l) >= 8 {
-						m.values = append(m.values, maskValue{l, label})
-					}
+		b := []byte(v)
+		out = append(out, v,
+			base64.StdEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b),
+			base64.URLEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b),
+			url.QueryEscape(v), url.PathEscape(v),
+			hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)))
+		// Multi-line values (keys, certificates) show up line by line in logs.
+		if strings.Contains(v, "\n") {
+			for l := range strings.Lines(v) {
+				if l = strings.TrimSpace(l); len(l) >= 8 {
+					out = append(out, l)
 				}
 			}
 		}
 	}
-	for _, r := range podRefs(spec) {
-		if r.Kind != kindSecret || r.Field == "imagePullSecrets" {
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// newMasker collects the values of every Secret the pod specs reference, labelled by the env var
+// that receives them (env valueFrom, envFrom with prefix) or by the key (volumes). secrets holds the
+// Secrets that could be read; a Secret that could not be read still has its variable names masked.
+func newMasker(specs []*corev1.PodSpec, secrets map[string]*corev1.Secret) *masker {
+	m := &masker{labels: map[string]bool{}}
+	seen := map[string]bool{}
+	add := func(label string, value []byte) {
+		for _, v := range forms(value) {
+			if !seen[v+"\x00"+label] {
+				seen[v+"\x00"+label] = true
+				m.values = append(m.values, maskValue{v, label})
+			}
+		}
+	}
+	for _, spec := range specs {
+		if spec == nil {
 			continue
 		}
-		s := secrets[r.Name]
-		switch {
-		case r.EnvVar != "":
-			m.labels[r.EnvVar] = true
-			if s != nil {
-				add(r.EnvVar, secretValue(s, r.Key))
-			}
-		case r.Field == "envFrom":
-			if s == nil {
+		for _, r := range podRefs(spec) {
+			if r.Kind != kindSecret || r.Field == "imagePullSecrets" {
 				continue
 			}
-			for k := range secretKeys(s) {
-				m.labels[r.Prefix+k] = true
-				add(r.Prefix+k, secretValue(s, k))
+			s := secrets[r.Name]
+			switch {
+			case r.EnvVar != "":
+				m.labels[r.EnvVar] = true
+				if s != nil {
+					add(r.EnvVar, secretValue(s, r.Key))
+				}
+			case r.Field == "envFrom":
+				if s == nil {
+					continue
+				}
+				for k := range secretKeys(s) {
+					m.labels[r.Prefix+k] = true
+					add(r.Prefix+k, secretValue(s, k))
+				}
+			default: // volumes: every key, or the listed ones
+				if s == nil {
+					continue
+				}
+				for k := range secretKeys(s) {
+					if r.Key == "" || r.Key == k {
+						add(k, secretValue(s, k))
+					}
+				}
 			}
-		default: // volumes: every key, or the listed ones
-			if s == nil {
-				continue
+		}
+		// Literal values of credential-named variables: masked as the template diffs mask them.
+		for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+			for _, c := range cs {
+				for _, e := range c.Env {
+					if e.ValueFrom == nil && e.Value != "" && report.SensitiveEnvName(e.Name) {
+						add(e.Name, []byte(e.Value))
+					}
+				}
 			}
-			for k := range secretKeys(s) {
-				if r.Key == "" || r.Key == k {
+		}
+		// Image pull secrets carry registry credentials: mask them too, by key.
+		for _, ps := range spec.ImagePullSecrets {
+			if s := secrets[ps.Name]; s != nil {
+				for k := range secretKeys(s) {
 					add(k, secretValue(s, k))
 				}
 			}
 		}
 	}
-	// Image pull secrets carry registry credentials: mask them too, by key.
-	for _, ps := range spec.ImagePullSecrets {
-		if s := secrets[ps.Name]; s != nil {
-			for k := range secretKeys(s) {
-				add(k, secretValue(s, k))
-			}
-		}
-	}
 	slices.SortStableFunc(m.values, func(a, b maskValue) int { return len(b.value) - len(a.value) })
-	if len(m.labels) > 0 {
-		names := make([]string, 0, len(m.labels))
-		for n := range m.labels {
-			names = append(names, regexp.QuoteMeta(n))
-		}
-		slices.Sort(names)
-		// NAME followed by = or : and a value (quoted or bare).
-		m.byName = regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;)}\]]+)`)
+	markers := map[string]bool{}
+	for _, v := range m.values {
+		markers[marker(v.label)] = true
 	}
+	names := make([]string, 0, len(m.labels))
+	for n := range m.labels {
+		names = append(names, n)
+		markers[marker(n)] = true
+	}
+	m.markers = slices.Sorted(maps.Keys(markers))
+	slices.Sort(names)
+	m.byName = assignmentPatterns(names)
 	return m
+}
+
+// assignmentPattern matches NAME followed by = or : and a value (quoted or bare).
+const assignmentPattern = `\b(%s)\b(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;)}\]]+)`
+
+// assignmentPatterns compiles one pattern for all names; if that fails (a name the regexp
+// engine cannot take), one pattern per name, leaving out only a name that cannot compile: the
+// values of that variable are still masked by value.
+func assignmentPatterns(names []string) []*regexp.Regexp {
+	return assignmentPatternsWith(names, regexp.Compile)
+}
+
+func assignmentPatternsWith(names []string, compile func(string) (*regexp.Regexp, error)) []*regexp.Regexp {
+	if len(names) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = regexp.QuoteMeta(n)
+	}
+	if re, err := compile(fmt.Sprintf(assignmentPattern, strings.Join(quoted, "|"))); err == nil {
+		return []*regexp.Regexp{re}
+	}
+	var out []*regexp.Regexp
+	for _, q := range quoted {
+		if re, err := compile(fmt.Sprintf(assignmentPattern, q)); err == nil {
+			out = append(out, re)
+		}
+	}
+	return out
+}
+
+// isMarker reports whether v is exactly a marker this masker writes.
+func (m *masker) isMarker(v string) bool {
+	_, found := slices.BinarySearch(m.markers, v)
+	return found
 }
 
 func secretKeys(s *corev1.Secret) map[string]bool {
@@ -137,11 +239,11 @@ func (m *masker) Mask(s string) string {
 	}
 	// Assignments first (NAME=value, NAME: "value"), so short values are covered too; then every
 	// known value wherever it appears.
-	if m.byName != nil {
-		s = m.byName.ReplaceAllStringFunc(s, func(match string) string {
-			sub := m.byName.FindStringSubmatch(match)
+	for _, re := range m.byName {
+		s = re.ReplaceAllStringFunc(s, func(match string) string {
+			sub := re.FindStringSubmatch(match)
 			v := strings.Trim(sub[3], `"'`)
-			if strings.HasPrefix(v, "[secret") || placeholders[v] {
+			if m.isMarker(v) || placeholders[v] {
 				// already masked, or a placeholder in a fix command
 				return match
 			}
@@ -152,11 +254,11 @@ func (m *masker) Mask(s string) string {
 }
 
 // maskValues replaces known values in one left-to-right pass, longest value first at each
-// position, never touching a marker already in place (a value may be a substring of a marker).
+// position, never touching a marker this masker wrote (a value may be a substring of a marker).
 func (m *masker) maskValues(s string) string {
 	var hit bool
 	for _, v := range m.values {
-		if len(v.value) >= minMaskLen && strings.Contains(s, v.value) {
+		if strings.Contains(s, v.value) {
 			hit = true
 			break
 		}
@@ -168,7 +270,7 @@ func (m *masker) maskValues(s string) string {
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		if strings.HasPrefix(s[i:], "[secret ") {
-			if j := strings.Index(s[i:], " redacted]"); j > 0 {
+			if j := strings.Index(s[i:], " redacted]"); j > 0 && m.isMarker(s[i:i+j+len(" redacted]")]) {
 				end := i + j + len(" redacted]")
 				b.WriteString(s[i:end])
 				i = end
@@ -177,7 +279,7 @@ func (m *masker) maskValues(s string) string {
 		}
 		matched := false
 		for _, v := range m.values { // longest first
-			if len(v.value) >= minMaskLen && strings.HasPrefix(s[i:], v.value) {
+			if strings.HasPrefix(s[i:], v.value) {
 				b.WriteString(marker(v.label))
 				i += len(v.value)
 				matched = true

@@ -1,11 +1,15 @@
 package diagnose
 
 import (
+	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
 func secretRef(name, key string) *corev1.EnvVarSource {
@@ -35,7 +39,7 @@ func TestMasker(t *testing.T) {
 		"tls":    {ObjectMeta: metav1.ObjectMeta{Name: "tls"}, StringData: map[string]string{"tls.key": pem}},
 		"init":   {ObjectMeta: metav1.ObjectMeta{Name: "init"}, Data: map[string][]byte{"token": []byte("init-token-123")}},
 	}
-	m := newMasker(spec, secrets)
+	m := newMasker([]*corev1.PodSpec{spec}, secrets)
 	tests := []struct{ in, want string }{
 		{"login with s3cur3P@ss! failed", "login with [secret DB_PASSWORD redacted] failed"},
 		{"auth czNjdXIzUEBzcyE=", "auth [secret DB_PASSWORD redacted]"}, // base64 of the password
@@ -70,11 +74,134 @@ func TestMaskerLongestFirst(t *testing.T) {
 		{Name: "SHORT", ValueFrom: secretRef("s", "a")},
 		{Name: "LONG", ValueFrom: secretRef("s", "b")},
 	}}}}
-	m := newMasker(spec, map[string]*corev1.Secret{"s": {Data: map[string][]byte{"a": []byte("secret"), "b": []byte("secret-extended")}}})
+	m := newMasker([]*corev1.PodSpec{spec}, map[string]*corev1.Secret{"s": {Data: map[string][]byte{"a": []byte("secret"), "b": []byte("secret-extended")}}})
 	if got := m.Mask("x secret-extended y"); got != "x [secret LONG redacted] y" {
 		t.Errorf("got %q: the longer value must be masked whole", got)
 	}
 	if strings.Contains(m.Mask("secret"), "secret ") && !strings.Contains(m.Mask("secret"), "[secret SHORT redacted]") {
 		t.Errorf("short value not masked: %q", m.Mask("secret"))
+	}
+}
+
+// tokenMasker masks one Secret value, received by env TOKEN.
+func tokenMasker(value []byte) *masker {
+	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Env: []corev1.EnvVar{{Name: "TOKEN", ValueFrom: secretRef("s", "k")}}}}}
+	return newMasker([]*corev1.PodSpec{spec}, map[string]*corev1.Secret{"s": {Data: map[string][]byte{"k": value}}})
+}
+
+func TestMaskerForms(t *testing.T) {
+	t.Parallel()
+	const want = "[secret TOKEN redacted]"
+	tests := []struct {
+		name, value, text string
+		masked            bool
+	}{
+		{"plain", "s3cr3t-value", "x s3cr3t-value y", true},
+		{"base64 padded", "s3cr3t-value!", "x czNjcjN0LXZhbHVlIQ== y", true},
+		{"base64 unpadded", "s3cr3t-value!", "x czNjcjN0LXZhbHVlIQ y", true},
+		{"base64 URL-safe", "s3cr3t?>value", "x czNjcjN0Pz52YWx1ZQ== y", true},
+		{"URL-encoded", "p@ss word/1", "GET /?p=p%40ss+word%2F1 y", true},
+		{"path-escaped", "p@ss word/1", "GET /p@ss%20word%2F1 y", true},
+		{"hex", "s3cr3t", "x 733363723374 y", true},
+		{"hex upper", "zzzz", "x 7A7A7A7A y", true},
+		{"7 chars with the --from-file newline", "hunter2\n", "password is hunter2", true},
+		{"its base64 without the newline", "hunter2\n", "x aHVudGVyMg== y", true},
+		{"its base64 with the newline", "hunter2\n", "x aHVudGVyMgo= y", true},
+		{"a common short word is left alone", "true\n", "feature true, ready", false},
+		{"under 4 characters", "ab\n", "about ab", false},
+		{"a forged marker does not hide the value", "s3cr3t-value", "[secret s3cr3t-value redacted]", true},
+	}
+	for _, tc := range tests {
+		m := tokenMasker([]byte(tc.value))
+		got := m.Mask(tc.text)
+		if tc.masked && (!strings.Contains(got, want) || strings.Contains(got, strings.TrimSpace(tc.value))) {
+			t.Errorf("%s: Mask(%q) = %q, want the value masked", tc.name, tc.text, got)
+		}
+		if !tc.masked && got != tc.text {
+			t.Errorf("%s: Mask(%q) = %q, want it unchanged", tc.name, tc.text, got)
+		}
+	}
+}
+
+// A Secret only the live pod names (injected by a webhook) is masked too.
+func TestMaskerLivePodSpec(t *testing.T) {
+	t.Parallel()
+	template := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}
+	live := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Env: []corev1.EnvVar{{Name: "VAULT_TOKEN", ValueFrom: secretRef("injected", "t")}}}}}
+	m := newMasker([]*corev1.PodSpec{template, live}, map[string]*corev1.Secret{"injected": {Data: map[string][]byte{"t": []byte("hvs.injected-123")}}})
+	if got := m.Mask("token hvs.injected-123"); got != "token [secret VAULT_TOKEN redacted]" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// Credential-named literals are masked by value, as both template diffs mask them.
+func TestMaskerSensitiveLiteral(t *testing.T) {
+	t.Parallel()
+	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "literal-pw-1"}, {Name: "MODE", Value: "literal-mode"}}}}}
+	m := newMasker([]*corev1.PodSpec{spec}, nil)
+	if got := m.Mask("pw literal-pw-1 mode literal-mode"); got != "pw [secret DB_PASSWORD redacted] mode literal-mode" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// The fallback when the names cannot be compiled into one pattern still masks assignments.
+func TestAssignmentPatternsFallback(t *testing.T) {
+	t.Parallel()
+	res := assignmentPatterns([]string{"A_TOKEN", "B_TOKEN"})
+	if len(res) != 1 || !res[0].MatchString("B_TOKEN=x") {
+		t.Errorf("patterns %v", res)
+	}
+	// The joined pattern fails, and so does the one for Z3: X1 and Y2 keep their patterns.
+	compile := func(p string) (*regexp.Regexp, error) {
+		if strings.Contains(p, "X1|Y2") || strings.Contains(p, "Z3") {
+			return nil, errors.New("cannot compile")
+		}
+		return regexp.Compile(p)
+	}
+	res = assignmentPatternsWith([]string{"X1", "Y2", "Z3"}, compile)
+	if len(res) != 2 || !res[1].MatchString("Y2: v") || res[0].MatchString("Y2: v") {
+		t.Errorf("fallback patterns %v", res)
+	}
+}
+
+// FuzzMasker: a Secret value, embedded in any text in any of its forms, never survives masking.
+func FuzzMasker(f *testing.F) {
+	f.Add([]byte("s3cr3t-value"), "before ", " after", uint8(0))
+	f.Add([]byte("hunter2\n"), "password=", "", uint8(1))
+	f.Add([]byte("p@ss word/1"), "GET /?p=", "&x=1", uint8(5))
+	f.Add([]byte("abcdefgh"), "[secret ", " redacted]", uint8(7))
+	f.Fuzz(func(t *testing.T, value []byte, before, after string, which uint8) {
+		fs := forms(value)
+		if len(fs) == 0 {
+			return // too short or too common to mask by value (the policy)
+		}
+		m := tokenMasker(value)
+		text := before + fs[int(which)%len(fs)] + after
+		got := m.Mask(text)
+		for _, form := range fs {
+			if strings.ContainsAny(form, "[]") || strings.Contains(marker("TOKEN"), form) {
+				continue // could be made of a marker's own text
+			}
+			if strings.Contains(got, form) {
+				t.Fatalf("form %q of the value survives: Mask(%q) = %q", form, text, got)
+			}
+		}
+	})
+}
+
+// A value that a line cut would split is masked whole first, then the line is cut.
+func TestRedactMasksBeforeCutting(t *testing.T) {
+	t.Parallel()
+	m := tokenMasker([]byte("s3cr3t-value-that-straddles"))
+	line := strings.Repeat("x", maxLineLen-10) + "s3cr3t-value-that-straddles" + strings.Repeat("y", 50)
+	r := Result{Findings: []report.Finding{{Logs: &report.LogExcerpt{Lines: []string{line}}, Evidence: []string{"api log: " + line}}}}
+	redact(&r, m)
+	for _, got := range append(r.Findings[0].Logs.Lines, r.Findings[0].Evidence...) {
+		if strings.Contains(got, "s3cr3t") || len(got) > maxLineLen+len("…") {
+			t.Errorf("line after redact (%d bytes) shows part of the value or is not cut: …%s", len(got), got[len(got)-40:])
+		}
+	}
+	if r.Mask == nil || r.Mask("s3cr3t-value-that-straddles") != "[secret TOKEN redacted]" {
+		t.Error("Result.Mask is not the masker")
 	}
 }

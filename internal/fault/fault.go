@@ -63,10 +63,21 @@ func Code(err error) int {
 			return ExitCannotEvaluate
 		}
 	}
-	if IsAPIUnavailable(err) {
+	if IsAPIUnavailable(err) || IsServerTrouble(err) {
 		return ExitCannotEvaluate
 	}
 	return ExitFailed
+}
+
+// IsServerTrouble reports whether the API server throttled the gate (429) or failed (5xx, a
+// server-side timeout): the rollout was not judged, so it is not a failed rollout.
+func IsServerTrouble(err error) bool {
+	if apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err) {
+		return true
+	}
+	var se apierrors.APIStatus
+	return errors.As(err, &se) && se.Status().Code >= 500
 }
 
 // IsAPIUnavailable reports whether err means the gate cannot talk to the API or is not allowed to.
@@ -100,6 +111,9 @@ func Explain(err error, what, verb, group, resource string) error {
 	case apierrors.IsUnauthorized(err):
 		return CannotEvaluatef("%s: unauthorized: the cluster rejected the credentials in the kubeconfig; "+
 			"check that the token or client certificate is current (server said: %v)", what, err)
+	case IsServerTrouble(err):
+		return CannotEvaluatef("%s: the Kubernetes API server throttled or failed the request (%v); "+
+			"the rollout was not judged: run the gate again, and check the API server's load if it repeats", what, err)
 	case isUnreachable(err):
 		return CannotEvaluatef("%s: cannot reach the Kubernetes API server: %v; "+
 			"check --kubeconfig/--context and that the server is up (kubectl cluster-info)", what, err)

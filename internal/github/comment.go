@@ -67,7 +67,10 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 		s.notice("no PR comment: event %q has no pull request; set the pr-number input to comment on one.", s.getenv("GITHUB_EVENT_NAME"))
 		return
 	}
-	login := s.login(ctx, client)
+	login := s.CommentAuthor
+	if login == "" {
+		login = s.login(ctx, client)
+	}
 	key := s.CommentKey
 	if key == "" {
 		key = DefaultCommentKey(r)
@@ -94,9 +97,21 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 		c, _, err := client.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: &body})
 		return c, err
 	}
-	c, err := post(report.CommentLimit)
+	limit := report.CommentLimit
+	c, err := post(limit)
 	if isTooLong(err) {
-		c, err = post(shorterComment)
+		limit = shorterComment
+		c, err = post(limit)
+	}
+	if existing == nil && mayHaveApplied(ctx, err) {
+		// The POST may have been applied although no answer said so: look for it before posting
+		// again, so the pull request never gets the comment twice.
+		if serr := s.sleep(ctx, time.Second); serr == nil {
+			if again, lerr := findComment(ctx, client, owner, repo, number, marker, login); lerr == nil {
+				existing = again
+				c, err = post(limit)
+			}
+		}
 	}
 	if err != nil {
 		s.warn("no PR comment: %s"+keep, explain(err, "write the comment", owner, repo, number))
@@ -109,12 +124,34 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 	s.notice("rollout-gate %s its comment on pull request #%d: %s", verb, number, c.GetHTMLURL())
 }
 
+// mayHaveApplied reports whether a failed write may still have been applied: GitHub answered
+// 5xx, or no answer came (a timeout or a dropped connection) while there is still time to look.
+func mayHaveApplied(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil {
+		return false
+	}
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode >= 500
+	}
+	var rl *gh.RateLimitError
+	var abuse *gh.AbuseRateLimitError
+	return !errors.As(err, &rl) && !errors.As(err, &abuse)
+}
+
+func (s *session) sleep(ctx context.Context, d time.Duration) error {
+	if s.Sleep != nil {
+		return s.Sleep(ctx, d)
+	}
+	return sleepContext(ctx, d)
+}
+
 // client builds the go-github client: our retrying transport under go-github's auth, and
 // GITHUB_API_URL for GitHub Enterprise.
 func (s *session) client() (*gh.Client, error) {
 	hc := s.HTTPClient
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = NewHTTPClient()
 	}
 	c := *hc
 	base := c.Transport
@@ -128,7 +165,7 @@ func (s *session) client() (*gh.Client, error) {
 	if now == nil {
 		now = time.Now
 	}
-	c.Transport = &retryTransport{base: base, sleep: sleep, now: now}
+	c.Transport = &retryTransport{base: base, sleep: sleep, now: now, timeout: s.RequestTimeout}
 	client := gh.NewClient(&c).WithAuthToken(s.token)
 	if api := s.getenv("GITHUB_API_URL"); api != "" {
 		// GitHub Enterprise Server sets https://HOST/api/v3 and GHE.com https://api.HOST; go-github
@@ -301,7 +338,7 @@ func explain(err error, doing, owner, repo string, number int) string {
 			}
 			return fmt.Sprintf("could not %s: rate limited (429 %s) after %d retries; try again %s.", doing, msg, maxRetries, when)
 		case code >= 500:
-			return fmt.Sprintf("could not %s: GitHub API error %d (%s) after %d retries.", doing, code, msg, maxRetries)
+			return fmt.Sprintf("could not %s: GitHub API error %d (%s).", doing, code, msg)
 		}
 		return fmt.Sprintf("could not %s: GitHub answered %d (%s).", doing, code, msg)
 	}

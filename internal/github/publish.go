@@ -50,9 +50,11 @@ func InActions(getenv func(string) string) bool { return getenv("GITHUB_ACTIONS"
 type Publisher struct {
 	Getenv     func(string) string                        // GITHUB_* come through here; nil = os.Getenv
 	Stdout     io.Writer                                  // workflow commands; nil = os.Stdout
-	HTTPClient *http.Client                               // nil = http.DefaultClient
+	HTTPClient *http.Client                               // nil = NewHTTPClient()
 	Sleep      func(context.Context, time.Duration) error // waits between retries; nil = a timer
 	Now        func() time.Time                           // for x-ratelimit-reset; nil = time.Now
+	// RequestTimeout bounds each API request; 0 = 20s. The caller's context bounds them all.
+	RequestTimeout time.Duration
 
 	// Token authenticates API calls. It is masked with ::add-mask:: before any use. Empty means
 	// INPUT_GITHUB-TOKEN, then GITHUB_TOKEN from Getenv.
@@ -64,6 +66,9 @@ type Publisher struct {
 	CommentKey string
 	// PRNumber is an explicit pull request to comment on; 0 means find it from the event.
 	PRNumber int
+	// CommentAuthor is whose comment is ours; empty means the token's user (GET /user), else
+	// github-actions[bot]. GitHub App installation tokens cannot read /user: they need this.
+	CommentAuthor string
 
 	masked bool
 }

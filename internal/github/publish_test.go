@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -422,15 +423,17 @@ func TestGitHubSaysNo(t *testing.T) {
 			want: []string{"GitHub rejected it (422 Validation Failed: body is too long (maximum is 65536 characters) custom)"},
 		},
 		{
-			name: "500 retried, then given up",
+			// A POST that failed with 500 may have been applied: the comments are listed again
+			// before the one more try, never a blind chain of POSTs.
+			name: "500 on the POST: looked again, posted once more, given up",
 			stub: func(h *harness) {
 				h.stubComments(7, "", nil)
-				for range maxRetries + 1 {
-					h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(500, `{"message":"Server Error"}`)
-				}
+				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(500, `{"message":"Server Error"}`)
+				h.stubComments(7, "", nil)
+				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(500, `{"message":"Server Error"}`)
 			},
-			want:   []string{"GitHub API error 500 (Server Error) after 3 retries"},
-			sleeps: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second},
+			want:   []string{"GitHub API error 500 (Server Error)"},
+			sleeps: []time.Duration{time.Second},
 		},
 		{
 			name: "rate limit resets too late to wait",
@@ -494,7 +497,6 @@ func TestRetriesThenSucceeds(t *testing.T) {
 		{"403 secondary limit without headers", func(s *stub) {
 			s.reply(403, `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`)
 		}, time.Minute},
-		{"502", func(s *stub) { s.reply(502, `{"message":"Bad Gateway"}`) }, time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -510,6 +512,66 @@ func TestRetriesThenSucceeds(t *testing.T) {
 				t.Errorf("slept %v, want [%v]", h.sleeps, tc.slept)
 			}
 		})
+	}
+}
+
+// A POST answered 502 is not sent again blindly: the comments are listed first, and a comment
+// that did land is edited instead of posted twice.
+func TestPostIsNotRetriedBlindly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		landed bool
+	}{{"the comment did not land", false}, {"the comment landed", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+			h.stubUser()
+			h.stubComments(7, "", nil)
+			h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(502, `{"message":"Bad Gateway"}`)
+			if tc.landed {
+				h.stubComments(7, "", []map[string]any{comment(21, "github-actions[bot]", "## ❌\n"+marker)})
+				h.api.on("PATCH", "/repos/octo/shop/issues/comments/21").replyJSON(200, map[string]any{"id": 21})
+			} else {
+				h.stubComments(7, "", nil)
+				h.api.on("POST", "/repos/octo/shop/issues/7/comments").replyJSON(201, map[string]any{"id": 22})
+			}
+			wantNoWarnings(t, h.publish(failing(), ""))
+		})
+	}
+}
+
+// A GitHub API that accepts connections and never answers: each request ends at its timeout,
+// the comment is given up with a warning, and the outputs and summary are already written.
+func TestHungAPIIsBounded(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(hang); srv.Close() })
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.env["GITHUB_API_URL"] = srv.URL + "/api/v3"
+	p := h.publisher("")
+	p.HTTPClient = srv.Client()
+	p.RequestTimeout = 50 * time.Millisecond
+	warnings := p.Publish(context.Background(), failing(), "")
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "deadline exceeded") {
+		t.Errorf("warnings = %q, want one about the deadline", warnings)
+	}
+	if h.outputs()["verdict"] != "failed" {
+		t.Errorf("outputs not written")
+	}
+	mustContain(t, "summary", h.summary(), "deployment/api failed")
+	// The publish deadline of the caller bounds everything, whatever each request allows.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	p.RequestTimeout = time.Hour
+	if warnings := p.Publish(ctx, failing(), ""); len(warnings) != 1 {
+		t.Errorf("warnings = %q, want one", warnings)
 	}
 }
 
@@ -743,3 +805,18 @@ func TestCheckCommentMode(t *testing.T) {
 }
 
 var _ http.RoundTripper = (*retryTransport)(nil)
+
+// With comment-author (a GitHub App's bot login), that login owns the sticky comment and GET
+// /user, which installation tokens cannot call, is not asked.
+func TestCommentAuthor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.stubComments(7, "", []map[string]any{
+		comment(11, "github-actions[bot]", marker),
+		comment(12, "deploy-app[bot]", marker),
+	})
+	h.api.on("PATCH", "/repos/octo/shop/issues/comments/12").replyJSON(200, map[string]any{"id": 12})
+	p := h.publisher(CommentAlways)
+	p.CommentAuthor = "deploy-app[bot]"
+	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
+}

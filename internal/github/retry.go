@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,15 +19,37 @@ const (
 	maxWait    = 60 * time.Second
 	// secondaryWait is GitHub's advice for a secondary rate limit without Retry-After.
 	secondaryWait = 60 * time.Second
+	// retryBudget bounds all the waiting of one Publish, whatever the number of requests.
+	retryBudget = 2 * time.Minute
+	// requestTimeout bounds one request, from dial to the end of the body: a GitHub that accepts
+	// the connection and never answers must not hold the job.
+	requestTimeout = 20 * time.Second
 )
+
+// NewHTTPClient is the client for the GitHub API: every phase of a request has a deadline.
+func NewHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSHandshakeTimeout = 10 * time.Second
+	tr.ResponseHeaderTimeout = requestTimeout
+	return &http.Client{Transport: tr, Timeout: requestTimeout}
+}
 
 // retryTransport retries rate-limited (429, 403 with x-ratelimit-remaining 0 or Retry-After, or a
 // secondary-limit message) and 5xx responses below go-github, which in v60 classifies only 403s
 // and never waits. go-github then sees only the final response.
+//
+// A POST is retried only when GitHub refused it (a rate limit): after a 5xx or a lost answer it
+// may have been applied, and sending it again could post a second comment. The caller decides
+// (comment re-lists the comments first). Each attempt has its own timeout, and all the waiting
+// shares one budget and never outlasts the context's deadline.
 type retryTransport struct {
-	base  http.RoundTripper
-	sleep func(context.Context, time.Duration) error
-	now   func() time.Time
+	base    http.RoundTripper
+	sleep   func(context.Context, time.Duration) error
+	now     func() time.Time
+	timeout time.Duration // per attempt; 0 = requestTimeout
+
+	mu     sync.Mutex
+	waited time.Duration
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -42,13 +65,16 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				r.Body = body
 			}
 		}
-		resp, err := t.base.RoundTrip(r)
+		resp, err := t.attempt(r)
 		if err != nil {
 			return nil, err
 		}
 		wait, retry := t.backoff(resp, attempt)
+		if retry && req.Method == http.MethodPost && !refused(resp) {
+			retry = false
+		}
 		replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-		if !retry || attempt == maxRetries || !replayable {
+		if !retry || attempt == maxRetries || !replayable || !t.spend(req.Context(), wait) {
 			return resp, nil
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -57,6 +83,52 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// attempt sends one request under its own timeout, which lasts until the body is closed.
+func (t *retryTransport) attempt(req *http.Request) (*http.Response, error) {
+	d := t.timeout
+	if d <= 0 {
+		d = requestTimeout
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), d)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// spend takes wait from the budget, unless it would exceed it or the context's deadline.
+func (t *retryTransport) spend(ctx context.Context, wait time.Duration) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.waited+wait > retryBudget {
+		return false
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		return false
+	}
+	t.waited += wait
+	return true
+}
+
+// refused reports a response that says the request was not processed: a rate limit.
+func refused(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusForbidden
 }
 
 // backoff says whether resp is worth retrying and after how long.

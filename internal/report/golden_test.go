@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -136,6 +137,12 @@ func TestFixturesCoverEveryCause(t *testing.T) {
 }
 
 // checkMarkdown asserts what must hold for any rendered report.
+// liveAutolink and liveIssueRef are what GitHub links in prose: bare URLs, www., GH-12, #12.
+var (
+	liveAutolink = regexp.MustCompile(`(?i)\b(?:https?|ftp)://|\bwww\.|\bgh-[0-9]`)
+	liveIssueRef = regexp.MustCompile(`(?:^|[^&])#[0-9]`)
+)
+
 func checkMarkdown(t *testing.T, md, marker string, limit int) {
 	t.Helper()
 	if !utf8.ValidString(md) {
@@ -170,6 +177,12 @@ func checkMarkdown(t *testing.T, md, marker string, limit int) {
 		}
 		if bad := rawHTML(l); bad != "" {
 			t.Errorf("raw HTML %q outside code: %q", bad, l)
+		}
+		if m := liveAutolink.FindString(l); m != "" {
+			t.Errorf("an autolink or cross-reference %q outside code: %q", m, l)
+		}
+		if m := liveIssueRef.FindString(l); m != "" {
+			t.Errorf("an issue reference %q outside code: %q", m, l)
 		}
 	}
 	for _, l := range blocks.code {

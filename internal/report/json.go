@@ -16,7 +16,11 @@ func JSON(r *Report) ([]byte, error) {
 	if err := enc.Encode(normalised(r)); err != nil {
 		return nil, fmt.Errorf("encode report as JSON: %w", err)
 	}
-	return b.Bytes(), nil
+	// "##[" is a workflow command to the Actions runner wherever it appears in a line, and the
+	// report quotes pod logs. JSON may spell "[" as \u005b: the document means the same, and a
+	// report printed with -o json inside Actions cannot issue commands. ("::" cannot start a line
+	// of this JSON: strings are quoted and newlines in them escaped.)
+	return bytes.ReplaceAll(b.Bytes(), []byte("##["), []byte(`##\u005b`)), nil
 }
 
 // normalised returns a copy with the schema version set and every nil list made empty.

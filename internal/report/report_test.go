@@ -138,6 +138,10 @@ func TestMdText(t *testing.T) {
 		{"a < b && c > d", "a &lt; b &amp;&amp; c &gt; d"},
 		{"@octocat", "@\u200boctocat"},
 		{"see #12", "see #\u200b12"},
+		{"fixes GH-12 and gh-3", "fixes GH-\u200b12 and gh-\u200b3"},
+		{"get https://evil.example/x or HTTP://a", "get https:\u200b//evil.example/x or HTTP:\u200b//a"},
+		{"visit www.evil.example", "visit www\u200b.evil.example"},
+		{"mail a@b.example", "mail a@\u200bb.example"},
 		{"<!-- x -->", "&lt;!-\u200b- x -\u200b-&gt;"},
 		{"a|b", `a\|b`},
 		{"two\nlines", "two ⏎ lines"},
@@ -354,4 +358,41 @@ func TestRollbackLine(t *testing.T) {
 			t.Errorf("rollbackLine(%+v) = %q, want %q", tc.rb, got, tc.want)
 		}
 	}
+}
+
+// FuzzText feeds arbitrary text into every untrusted field of the terminal and JSON renderers:
+// the text has no terminal control sequence and no line that starts a workflow command outside
+// the fence the caller adds; the JSON stays valid, round-trips and never holds "##[".
+func FuzzText(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := hostileReport(s)
+		var b bytes.Buffer
+		if err := Text(&b, r, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if i := strings.IndexAny(b.String(), "\x1b\x07\r\x00\u202e"); i >= 0 {
+			t.Errorf("text output keeps a control character at %d: %q", i, b.String())
+		}
+		js, err := JSON(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Report
+		if err := json.Unmarshal(js, &back); err != nil {
+			t.Fatalf("JSON does not parse: %v", err)
+		}
+		if strings.Contains(string(js), "##[") {
+			t.Errorf("JSON holds ##[")
+		}
+		var want string
+		if raw, err := json.Marshal(r.Message); err == nil {
+			_ = json.Unmarshal(raw, &want)
+		}
+		if back.Message != want {
+			t.Errorf("JSON round trip changed the message: %q -> %q", r.Message, back.Message)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -156,7 +157,25 @@ func escape(s string, markdown bool) string {
 		}
 		prev = r
 	}
-	return b.String()
+	out := b.String()
+	for _, a := range autolinks {
+		out = a.re.ReplaceAllString(out, a.repl)
+	}
+	return out
+}
+
+// autolinks are the links GitHub makes of plain text in comments and summaries, broken by a
+// zero-width space: bare URLs (http://, https://, ftp://, www.) and GH-12 issue references.
+// Mentions (@user) and #12 are handled character by character in escape; code spans and code
+// blocks are never linked. Repository-configured autolink prefixes (JIRA-12) and bare commit
+// hashes cannot be known here and stay as they are.
+var autolinks = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`(?i)\b(https?|ftp):(/)`), "$1:" + zwsp + "$2"},
+	{regexp.MustCompile(`(?i)\b(www)\.`), "$1" + zwsp + "."},
+	{regexp.MustCompile(`(?i)\b(gh)-([0-9])`), "$1-" + zwsp + "$2"},
 }
 
 // mdName renders a Kubernetes-style name as inline code when it is plainly a name, and as escaped

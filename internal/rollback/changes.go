@@ -12,10 +12,6 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
-// sensitiveEnv matches env var names whose literal values are masked in the report: a pod
-// template is not a Secret, but people put passwords in env values anyway.
-var sensitiveEnv = regexp.MustCompile(`(?i)pass|secret|token|key|cred|auth|private`)
-
 // templateChanges lists what an undo changes in the pod template, as paths like
 // containers[api].image or containers[api].env[DB_PORT] (lists of named items are keyed by name),
 // with Before the failed template's value and After the value rolled back to. The comparison is
@@ -133,17 +129,19 @@ func render(path string, v any) string {
 	if v == nil {
 		return ""
 	}
-	// Only a literal value (path ends at env[NAME]) is masked; secretKeyRef names and keys are not secret.
+	s, ok := v.(string)
+	if !ok {
+		b, _ := json.Marshal(v)
+		s = string(b)
+	}
+	// Only a literal value (path ends at env[NAME]) is masked; secretKeyRef names and keys are not
+	// secret. The rule is the report's, shared with the diagnosis's diff.
 	if i := strings.LastIndex(path, ".env["); i >= 0 && strings.HasSuffix(path, "]") {
-		if name := path[i+len(".env[") : len(path)-1]; !strings.Contains(name, "]") && sensitiveEnv.MatchString(name) {
-			return "(masked)"
+		if name := path[i+len(".env[") : len(path)-1]; !strings.Contains(name, "]") {
+			return report.RedactEnvValue(name, s)
 		}
 	}
-	if s, ok := v.(string); ok {
-		return s
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	return s
 }
 
 func jsonOf(t *corev1.PodTemplateSpec) map[string]any {

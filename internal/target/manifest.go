@@ -1,7 +1,6 @@
 package target
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
@@ -41,7 +41,7 @@ func FromManifests(paths []string, defaultNamespace string, stdin io.Reader) ([]
 			if f == "-" {
 				name = "<stdin>"
 			}
-			ws, err := parse(name, data, defaultNamespace)
+			ws, err := Parse(name, data, defaultNamespace)
 			if err != nil {
 				return nil, err
 			}
@@ -116,13 +116,15 @@ type doc struct {
 	text []byte
 }
 
+// maxLineLen bounds one manifest line. A longer line is an error that names it: a scanner that
+// silently stopped there would drop every later document, and their workloads would go unwatched.
+const maxLineLen = 16 << 20
+
 // splitDocuments splits a YAML stream on "---" separator lines, remembering where each starts.
-func splitDocuments(data []byte) []doc {
+func splitDocuments(file string, data []byte) ([]doc, error) {
 	var docs []doc
 	var cur bytes.Buffer
 	start, lineNo := 1, 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
 	flush := func(next int) {
 		if len(bytes.TrimSpace(cur.Bytes())) > 0 {
 			docs = append(docs, doc{line: firstContentLine(cur.Bytes(), start), text: append([]byte(nil), cur.Bytes()...)})
@@ -130,9 +132,18 @@ func splitDocuments(data []byte) []doc {
 		cur.Reset()
 		start = next
 	}
-	for sc.Scan() {
+	for len(data) > 0 {
 		lineNo++
-		line := sc.Text()
+		raw := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(raw) > maxLineLen {
+			return nil, fault.Invalidf("%s:%d: line is longer than %d MiB; no manifest line should be: is this a binary file or a generated blob?", file, lineNo, maxLineLen>>20)
+		}
+		line := strings.TrimSuffix(string(raw), "\r")
 		if line == "---" || strings.HasPrefix(line, "--- ") || line == "..." {
 			flush(lineNo + 1)
 			continue
@@ -141,7 +152,7 @@ func splitDocuments(data []byte) []doc {
 		cur.WriteByte('\n')
 	}
 	flush(lineNo + 1)
-	return docs
+	return docs, nil
 }
 
 func firstContentLine(text []byte, start int) int {
@@ -164,9 +175,14 @@ type object struct {
 	Items []json.RawMessage `json:"items"`
 }
 
-func parse(file string, data []byte, defaultNamespace string) ([]Workload, error) {
+// Parse reads the workloads of one manifest stream; file names it in errors.
+func Parse(file string, data []byte, defaultNamespace string) ([]Workload, error) {
+	docs, err := splitDocuments(file, data)
+	if err != nil {
+		return nil, err
+	}
 	var out []Workload
-	for _, d := range splitDocuments(data) {
+	for _, d := range docs {
 		js, err := yaml.YAMLToJSON(d.text)
 		if err != nil {
 			return nil, fault.Invalidf("%s:%d: invalid YAML: %v; fix the document or remove it from -f", file, d.line, err)
@@ -212,6 +228,14 @@ func fromObject(file string, line int, o object, defaultNamespace string) ([]Wor
 	ns := o.Metadata.Namespace
 	if ns == "" {
 		ns = defaultNamespace
+	}
+	// Names go into API paths, reports, comments and fix commands: anything but a DNS-1123 name
+	// is rejected here, before it can reach any of them.
+	if errs := validation.IsDNS1123Subdomain(o.Metadata.Name); len(errs) > 0 {
+		return nil, fault.Invalidf("%s:%d: %s metadata.name %q is not a valid name (%s)", file, line, o.Kind, o.Metadata.Name, errs[0])
+	}
+	if errs := validation.IsDNS1123Label(ns); ns != "" && len(errs) > 0 {
+		return nil, fault.Invalidf("%s:%d: %s %s: namespace %q is not a valid name (%s)", file, line, o.Kind, o.Metadata.Name, ns, errs[0])
 	}
 	w := Workload{Kind: o.Kind, Namespace: ns, Name: o.Metadata.Name, File: file, Line: line}
 	group, _, _ := strings.Cut(o.APIVersion, "/")

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 )
 
@@ -46,6 +48,9 @@ func ParseRef(s string) (kind, name string, err error) {
 	kind, ok = kindAliases[strings.ToLower(k)]
 	if !ok {
 		return "", "", fault.Invalidf("--workload %q: unknown kind %q; use deployment (deploy), statefulset (sts) or daemonset (ds)", s, k)
+	}
+	if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+		return "", "", fault.Invalidf("--workload %q: %q is not a valid name (%s)", s, n, errs[0])
 	}
 	return kind, n, nil
 }

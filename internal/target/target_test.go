@@ -130,3 +130,37 @@ func TestParseRef(t *testing.T) {
 		}
 	}
 }
+
+// A line longer than the limit is an error naming the file and line, never a silent end of the
+// stream that would drop the documents after it.
+func TestManifestLongLine(t *testing.T) {
+	t.Parallel()
+	data := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n---\n# " + strings.Repeat("x", maxLineLen+1) +
+		"\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n"
+	_, err := Parse("app.yaml", []byte(data), "prod")
+	if fault.Code(err) != fault.ExitInvalid || err == nil || !strings.Contains(err.Error(), "app.yaml:5: line is longer") {
+		t.Errorf("err = %v, want exit 2 naming app.yaml:5", err)
+	}
+	ws, err := Parse("app.yaml", []byte(strings.Replace(data, strings.Repeat("x", maxLineLen+1), "short", 1)), "prod")
+	if err != nil || len(ws) != 2 {
+		t.Errorf("without the long line: %v, %v", ws, err)
+	}
+}
+
+// Names reach API paths, reports and commands: only DNS-1123 names pass.
+func TestManifestNamesAreValidated(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{`"api ##[error]x"`, `"::error::x"`, `"API"`, `"a;b"`, `"` + strings.Repeat("a", 254) + `"`} {
+		_, err := Parse("app.yaml", []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: "+name+"\n"), "prod")
+		if fault.Code(err) != fault.ExitInvalid || !strings.Contains(fmt.Sprint(err), "not a valid name") {
+			t.Errorf("name %s: err = %v, want an invalid-name error", name, err)
+		}
+	}
+	_, err := Parse("app.yaml", []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: \"Prod!\"\n"), "prod")
+	if fault.Code(err) != fault.ExitInvalid {
+		t.Errorf("bad namespace: err = %v", err)
+	}
+	if _, _, err := ParseRef("deploy/a$(id)"); fault.Code(err) != fault.ExitInvalid {
+		t.Errorf("ParseRef: err = %v", err)
+	}
+}

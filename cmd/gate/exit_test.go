@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/rollout-gate/rollout-gate/internal/app"
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// The exit code and the report's verdict always agree: error goes with 2 (bad input) or 3.
+func TestSettle(t *testing.T) {
+	t.Parallel()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		verdict  report.Verdict
+		err      error
+		wantCode int
+		wantV    report.Verdict
+	}{
+		{"healthy", context.Background(), report.VerdictHealthy, nil, 0, report.VerdictHealthy},
+		{"failed", context.Background(), report.VerdictFailed, errors.New("api failed"), 1, report.VerdictFailed},
+		{"timeout", context.Background(), report.VerdictTimeout, errors.New("api timed out"), 1, report.VerdictTimeout},
+		{"invalid", context.Background(), report.VerdictError, fault.Invalidf("bad -l"), 2, report.VerdictError},
+		{"cannot evaluate", context.Background(), report.VerdictError, fault.CannotEvaluatef("forbidden"), 3, report.VerdictError},
+		{"plain error with verdict error", context.Background(), report.VerdictError, errors.New("watch rollouts: boom"), 3, report.VerdictError},
+		{"throttled", context.Background(), "", apierrors.NewTooManyRequests("slow down", 1), 3, report.VerdictError},
+		{"server error", context.Background(), "", apierrors.NewInternalError(errors.New("etcd")), 3, report.VerdictError},
+		{"error without a verdict", context.Background(), "", errors.New("odd"), 3, report.VerdictError},
+		{"cancelled while failed", cancelled, report.VerdictFailed, errors.New("api failed"), 3, report.VerdictError},
+		{"cancelled while healthy", cancelled, report.VerdictHealthy, nil, 3, report.VerdictError},
+	}
+	for _, tt := range tests {
+		r := &report.Report{Verdict: tt.verdict}
+		code := settle(tt.ctx, r, tt.err, time.Now)
+		if code != tt.wantCode || r.Verdict != tt.wantV {
+			t.Errorf("%s: exit %d verdict %s, want %d %s", tt.name, code, r.Verdict, tt.wantCode, tt.wantV)
+		}
+		if (code == 2 || code == 3) && r.Message == "" {
+			t.Errorf("%s: verdict error without a message", tt.name)
+		}
+		if tt.ctx.Err() != nil && !strings.Contains(r.Message, "cancelled") {
+			t.Errorf("%s: message %q does not say the run was cancelled", tt.name, r.Message)
+		}
+	}
+}
+
+// progressingCluster holds a Deployment whose rollout never finishes.
+func progressingCluster() *fake.Clientset {
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "prod", Generation: 2, UID: types.UID("uid-api")},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Template: corev1.PodTemplateSpec{
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:v2"}}}}},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 1},
+	}
+	return fake.NewClientset(d)
+}
+
+// runActions runs the gate as the Action would, with the cluster given, and returns the exit
+// code, stderr, the outputs file and the JSON report.
+func runActions(t *testing.T, ctx context.Context, client kubernetes.Interface, args ...string) (int, string, string, report.Report) {
+	t.Helper()
+	dir := t.TempDir()
+	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_WORKSPACE": dir}
+	args = append([]string{"--comment", "never", "--report-json", filepath.Join(dir, "report.json")}, args...)
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return vars[k] }, now: time.Now,
+		connect: func(*app.Options, func(string) string) (kubernetes.Interface, string, error) {
+			return client, "prod", nil
+		}})
+	out, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
+	var r report.Report
+	js, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err == nil {
+		err = json.Unmarshal(js, &r)
+	}
+	if err != nil {
+		t.Errorf("no JSON report: %v", err)
+	}
+	return code, stderr.String(), string(out), r
+}
+
+// Every path that ends in verdict error exits 3 with an error line, and the outputs say error.
+func TestExitCodeFollowsVerdict(t *testing.T) {
+	t.Parallel()
+	throttled := func() kubernetes.Interface {
+		c := progressingCluster()
+		c.PrependReactor("get", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewTooManyRequests("the server has received too many requests", 1)
+		})
+		return c
+	}
+	unavailable := func() kubernetes.Interface {
+		c := progressingCluster()
+		c.PrependReactor("list", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewGenericServerResponse(503, "list", schema.GroupResource{Group: "apps", Resource: "deployments"}, "", "unavailable", 0, true)
+		})
+		return c
+	}
+	tests := []struct {
+		name       string
+		client     func() kubernetes.Interface
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"bad selector", func() kubernetes.Interface { return progressingCluster() }, []string{"-l", "app in (a"}, 2, "-l \"app in (a\": not a label selector"},
+		{"429 from the API", throttled, []string{"--workload", "deploy/api"}, 3, "throttled or failed"},
+		{"503 from the API", unavailable, []string{"-l", "app=api"}, 3, "throttled or failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stderr, out, r := runActions(t, context.Background(), tt.client(), tt.args...)
+			if code != tt.wantCode || r.Verdict != report.VerdictError {
+				t.Errorf("exit %d verdict %q, want %d error; stderr:\n%s", code, r.Verdict, tt.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, "error: ") || !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr %q lacks an error line with %q", stderr, tt.wantStderr)
+			}
+			if !regexp.MustCompile(`(?m)^verdict<<\S+\nerror\n`).MatchString(out) {
+				t.Errorf("outputs %q, want verdict=error", out)
+			}
+		})
+	}
+}
+
+// A signal during the watch ends the run at once with verdict error, exit 3, and the report,
+// summary and outputs written. The watch would otherwise last ten minutes.
+func TestCancelMidWatch(t *testing.T) {
+	t.Parallel()
+	client := progressingCluster()
+	ctx, cancel := context.WithCancel(context.Background())
+	watching := make(chan struct{})
+	client.PrependWatchReactor("*", func(k8stesting.Action) (bool, watch.Interface, error) {
+		select {
+		case <-watching:
+		default:
+			close(watching)
+		}
+		return false, nil, nil
+	})
+	go func() {
+		<-watching
+		cancel()
+	}()
+	code, stderr, out, r := runActions(t, ctx, client, "--workload", "deploy/api", "--timeout", "10m")
+	if code != 3 || r.Verdict != report.VerdictError || !strings.Contains(r.Message, "cancelled") {
+		t.Errorf("exit %d verdict %q message %q, want 3, error, cancelled; stderr:\n%s", code, r.Verdict, r.Message, stderr)
+	}
+	if !strings.Contains(stderr, "error: the run was cancelled") {
+		t.Errorf("stderr %q does not say the run was cancelled", stderr)
+	}
+	if !regexp.MustCompile(`(?m)^verdict<<\S+\nerror\n`).MatchString(out) {
+		t.Errorf("outputs %q, want verdict=error", out)
+	}
+}
+
+// A GitHub API that accepts the connection and never answers does not change the exit code or
+// lose the outputs; the publish deadline ends the wait.
+func TestHungGitHubKeepsExitCode(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(hang); srv.Close() })
+	dir := t.TempDir()
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"pull_request":{"number":7}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_WORKSPACE": dir,
+		"GITHUB_REPOSITORY": "o/r", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event,
+		"GITHUB_API_URL": srv.URL + "/api/v3", "INPUT_GITHUB-TOKEN": "ghs_x"}
+	var stdout, stderr bytes.Buffer
+	client := hostileCluster(t)
+	code := run(context.Background(), []string{"--workload", "deploy/api", "--comment", "always"}, env{
+		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return vars[k] }, now: time.Now, httpClient: srv.Client(),
+		publishTimeout: 200 * time.Millisecond,
+		connect: func(*app.Options, func(string) string) (kubernetes.Interface, string, error) {
+			return client, "prod", nil
+		}})
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (the rollout failed; GitHub's silence changes nothing)", code)
+	}
+	out, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
+	if !regexp.MustCompile(`(?m)^verdict<<\S+\nfailed\n`).Match(out) {
+		t.Errorf("outputs %q, want verdict=failed", out)
+	}
+	if !strings.Contains(stdout.String(), "::warning::no PR comment: ") {
+		t.Errorf("no warning about the comment:\n%s", stdout.String())
+	}
+}

@@ -1,0 +1,64 @@
+package report
+
+import (
+	"reflect"
+	"regexp"
+)
+
+// MaskedValue stands for a literal value the report does not show.
+const MaskedValue = "(masked)"
+
+// sensitiveEnv matches env var names whose literal values are never shown: a pod template is not
+// a Secret, but people put passwords in env values anyway.
+var sensitiveEnv = regexp.MustCompile(`(?i)pass|secret|token|key|cred|auth|private`)
+
+// SensitiveEnvName reports whether the literal value of env var name is masked everywhere.
+func SensitiveEnvName(name string) bool { return sensitiveEnv.MatchString(name) }
+
+// RedactEnvValue is the one rule for showing a literal env value in a template diff: the value
+// as rendered, or MaskedValue when the variable's name says it is a credential. Both diffs of a
+// report (what the rollout changed, what a rollback changes) use it, so a value is never masked
+// in one section and literal in the other.
+func RedactEnvValue(name, rendered string) string {
+	if rendered != "" && SensitiveEnvName(name) {
+		return MaskedValue
+	}
+	return rendered
+}
+
+// RedactStrings applies mask to every string in v, which must be a pointer: struct fields, slice
+// and map elements and pointees, however deep. It is the report boundary's redaction: a field
+// added to the model later is covered without anyone remembering to.
+func RedactStrings(v any, mask func(string) string) {
+	redactValue(reflect.ValueOf(v), mask)
+}
+
+func redactValue(v reflect.Value, mask func(string) string) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			redactValue(v.Elem(), mask)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				redactValue(v.Field(i), mask)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			redactValue(v.Index(i), mask)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			redactValue(e, mask)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(mask(v.String()))
+		}
+	}
+}
