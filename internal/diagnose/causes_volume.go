@@ -425,29 +425,29 @@ func volumeFixes(ev *evidence, s volumeSource, key, similar string, changed bool
 	var fix []string
 	if key == "" {
 		if s.Kind == kindSecret {
-			fix = append(fix, "kubectl get secrets "+ev.nsFlag(), ev.cmdCreateSecret(s.Name, s.itemKeys()))
+			fix = append(fix, command("kubectl", "get", "secrets", ev.ns()), ev.cmdCreateSecret(s.Name, s.itemKeys()))
 		} else {
-			fix = append(fix, "kubectl get configmaps "+ev.nsFlag(), ev.cmdCreateConfigMap(s.Name, s.itemKeys()))
+			fix = append(fix, command("kubectl", "get", "configmaps", ev.ns()), ev.cmdCreateConfigMap(s.Name, s.itemKeys()))
 		}
 		name, comment := "<name>", fmt.Sprintf("# or, if the name is wrong, point %s.%s.%s at the right %s:", s.field(), s.jsonField(), s.nameField(), s.Kind)
 		if ch, ok := changeFor(ev.Changes, "volumes["+s.Volume+"]"); ok && s.Source < 0 {
 			if prev, ok := strings.CutPrefix(ch.Before, s.jsonField()+" "); ok && prev != s.Name {
 				name = prev
-				comment = fmt.Sprintf("# or, if the name is wrong, point %s.%s.%s back at %s, its name before this rollout:", s.field(), s.jsonField(), s.nameField(), prev)
+				// The field path is the gate's own text; the old name comes from the cluster: quoted.
+				comment = note("or, if the name is wrong, point "+s.field()+"."+s.jsonField()+"."+s.nameField()+" back at %s, its name before this rollout:", prev)
 			}
 		}
 		fix = append(fix, comment, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": s.pointer() + "/" + s.nameField(), "value": name}))
 	} else {
 		// The key names, never the values.
-		fix = append(fix, "kubectl get "+strings.ToLower(s.Kind)+" "+shellQuote(s.Name)+" "+ev.nsFlag()+
-			" -o go-template='{{range $k, $v := .data}}{{$k}}{{\"\\n\"}}{{end}}'")
+		fix = append(fix, ev.cmdListKeys(strings.ToLower(s.Kind), s.Name))
 		if s.Kind == kindSecret {
-			fix = append(fix, ev.cmdPatchSecretKey(s.Name, key, "add"))
+			fix = append(fix, ev.cmdPatchSecretKey(s.Name, key))
 		} else {
 			fix = append(fix, ev.cmdPatchConfigMapKey(s.Name, key))
 		}
 		if i := s.item(key); i >= 0 && similar != "" {
-			fix = append(fix, fmt.Sprintf("# or point the item at the existing key %s:", similar),
+			fix = append(fix, note("or point the item at the existing key %s:", similar),
 				ev.cmdJSONPatch(map[string]any{"op": "replace", "path": s.pointer() + "/items/" + strconv.Itoa(i) + "/key", "value": similar}))
 		}
 	}
