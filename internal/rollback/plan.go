@@ -2,21 +2,19 @@ package rollback
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/polymorphichelpers"
 
-	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -87,7 +85,7 @@ func (w workload) plan(ctx context.Context, c kubernetes.Interface) (*plan, erro
 		}
 	}
 	if err != nil {
-		return nil, explain(err, what, "get", "apps", w.resource())
+		return nil, kube.ExplainWrapped(err, what, "get", schema.GroupResource{Group: "apps", Resource: w.resource()})
 	}
 
 	historyResource := "controllerrevisions"
@@ -100,7 +98,7 @@ func (w workload) plan(ctx context.Context, c kubernetes.Interface) (*plan, erro
 	}
 	history, err := hv.GetHistory(w.namespace, w.name)
 	if err != nil {
-		return nil, explain(err, what+": read rollout history", "list", "apps", historyResource)
+		return nil, kube.ExplainWrapped(err, what+": read rollout history", "list", schema.GroupResource{Group: "apps", Resource: historyResource})
 	}
 	revs := make([]int64, 0, len(history))
 	for rev := range history {
@@ -126,7 +124,7 @@ func (w workload) plan(ctx context.Context, c kubernetes.Interface) (*plan, erro
 	if sts != nil && holdsBrokenPods(sts) && sts.Status.UpdateRevision != "" {
 		p.stuck = &stuck{sts: sts, failedHash: sts.Status.UpdateRevision}
 		if p.stuck.pods, err = stuckPods(ctx, c, p.stuck); err != nil {
-			return nil, explain(err, what+": list pods", "list", "", "pods")
+			return nil, kube.ExplainWrapped(err, what+": list pods", "list", corev1.Resource("pods"))
 		}
 	}
 	return p, nil
@@ -152,22 +150,4 @@ func withoutHash(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
 	t = t.DeepCopy()
 	delete(t.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	return t
-}
-
-// explain hands err to fault.Explain for a 403 hint naming the RBAC rule. kubectl's helpers wrap
-// API errors with %v, which drops the status, so a 403 from them is recognised by the API server's
-// wording ("... is forbidden: User ... cannot patch ...") and rebuilt for the call they make.
-func explain(err error, what, verb, group, resource string) error {
-	if !apierrors.IsForbidden(err) && strings.Contains(err.Error(), " is forbidden: ") {
-		err = &apierrors.StatusError{ErrStatus: metav1.Status{
-			Status:  metav1.StatusFailure,
-			Code:    403,
-			Reason:  metav1.StatusReasonForbidden,
-			Message: err.Error(),
-		}}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return fault.Explain(err, what, verb, group, resource)
 }

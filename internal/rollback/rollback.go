@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/polymorphichelpers"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -97,7 +99,7 @@ func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) rep
 		return res
 	case err != nil:
 		res.Status = report.RollbackFailed
-		res.Message = explain(err, "undo "+w.String(), "patch", "apps", w.resource()).Error()
+		res.Message = kube.ExplainWrapped(err, "undo "+w.String(), "patch", schema.GroupResource{Group: "apps", Resource: w.resource()}).Error()
 		return res
 	case strings.HasPrefix(msg, "skipped rollback"):
 		// kubectl's own words: "skipped rollback (current template already matches revision N)".

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 )
 
 // pollInterval is how often the StatefulSet is re-read while waiting for its controller to see the undo.
@@ -75,7 +77,7 @@ func (r *Rollbacker) releaseStuckPods(ctx context.Context, w workload, s *stuck)
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		cur, err := sts.Get(ctx, w.name, metav1.GetOptions{})
 		if err != nil {
-			return false, explain(err, "get "+w.String(), "get", "apps", "statefulsets")
+			return false, kube.ExplainWrapped(err, "get "+w.String(), "get", appsv1.Resource("statefulsets"))
 		}
 		return cur.Status.ObservedGeneration >= cur.Generation && cur.Status.UpdateRevision != s.failedHash, nil
 	})
@@ -87,7 +89,7 @@ func (r *Rollbacker) releaseStuckPods(ctx context.Context, w workload, s *stuck)
 	}
 	pods, err := podsOf(ctx, r.Client, s)
 	if err != nil {
-		return nil, explain(err, "list pods of "+w.String(), "list", "", "pods")
+		return nil, kube.ExplainWrapped(err, "list pods of "+w.String(), "list", corev1.Resource("pods"))
 	}
 	var deleted []string
 	for _, p := range pods {
@@ -101,7 +103,7 @@ func (r *Rollbacker) releaseStuckPods(ctx context.Context, w workload, s *stuck)
 		case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
 			// Gone already, or already replaced by a new pod of the same name.
 		default:
-			return deleted, explain(err, fmt.Sprintf("delete stuck pod %s/%s", p.Namespace, p.Name), "delete", "", "pods")
+			return deleted, kube.ExplainWrapped(err, fmt.Sprintf("delete stuck pod %s/%s", p.Namespace, p.Name), "delete", corev1.Resource("pods"))
 		}
 	}
 	return deleted, nil

@@ -6,9 +6,11 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 )
 
 // Select lists the workloads of every judgeable kind in namespace that match a label selector.
@@ -17,21 +19,21 @@ func Select(ctx context.Context, c kubernetes.Interface, namespace, selector str
 	var out []Workload
 	deps, err := c.AppsV1().Deployments(namespace).List(ctx, opts)
 	if err != nil {
-		return nil, fault.Explain(err, fmt.Sprintf("list deployments -n %s -l %s", namespace, selector), "list", "apps", "deployments")
+		return nil, kube.Explain(err, fmt.Sprintf("list deployments -n %s -l %s", namespace, selector), "list", schema.GroupResource{Group: "apps", Resource: "deployments"})
 	}
 	for _, d := range deps.Items {
 		out = append(out, Workload{Kind: Deployment, Namespace: namespace, Name: d.Name})
 	}
 	stss, err := c.AppsV1().StatefulSets(namespace).List(ctx, opts)
 	if err != nil {
-		return nil, fault.Explain(err, fmt.Sprintf("list statefulsets -n %s -l %s", namespace, selector), "list", "apps", "statefulsets")
+		return nil, kube.Explain(err, fmt.Sprintf("list statefulsets -n %s -l %s", namespace, selector), "list", schema.GroupResource{Group: "apps", Resource: "statefulsets"})
 	}
 	for _, s := range stss.Items {
 		out = append(out, Workload{Kind: StatefulSet, Namespace: namespace, Name: s.Name})
 	}
 	dss, err := c.AppsV1().DaemonSets(namespace).List(ctx, opts)
 	if err != nil {
-		return nil, fault.Explain(err, fmt.Sprintf("list daemonsets -n %s -l %s", namespace, selector), "list", "apps", "daemonsets")
+		return nil, kube.Explain(err, fmt.Sprintf("list daemonsets -n %s -l %s", namespace, selector), "list", schema.GroupResource{Group: "apps", Resource: "daemonsets"})
 	}
 	for _, d := range dss.Items {
 		out = append(out, Workload{Kind: DaemonSet, Namespace: namespace, Name: d.Name})
@@ -70,7 +72,7 @@ func CheckExists(ctx context.Context, c kubernetes.Interface, ws []Workload) err
 			return fault.CannotEvaluatef("%s not found in namespace %s; %s (kubectl get %s -n %s)", w.Ref(), w.Namespace, hint, resource, w.Namespace)
 		}
 		if err != nil {
-			return fault.Explain(err, fmt.Sprintf("get %s -n %s", w.Ref(), w.Namespace), "get", "apps", resource)
+			return kube.Explain(err, fmt.Sprintf("get %s -n %s", w.Ref(), w.Namespace), "get", schema.GroupResource{Group: "apps", Resource: resource})
 		}
 	}
 	return nil

@@ -22,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 )
@@ -338,7 +340,7 @@ func generation(ctx context.Context, c kubernetes.Interface, wl target.Workload)
 		return 0, fmt.Errorf("cannot verify kind %s", wl.Kind)
 	}
 	if err != nil {
-		return 0, fault.Explain(err, "get "+wl.Ref()+" -n "+wl.Namespace, "get", "apps", strings.ToLower(wl.Kind)+"s")
+		return 0, kube.Explain(err, "get "+wl.Ref()+" -n "+wl.Namespace, "get", schema.GroupResource{Group: "apps", Resource: strings.ToLower(wl.Kind) + "s"})
 	}
 	return obj.GetGeneration(), nil
 }
@@ -476,7 +478,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 			continue
 		}
 		if err := c.list(); err != nil {
-			return nil, fault.Explain(err, fmt.Sprintf("list %s -n %s", c.resource, ns), "list", c.group, c.resource)
+			return nil, kube.Explain(err, fmt.Sprintf("list %s -n %s", c.resource, ns), "list", schema.GroupResource{Group: c.group, Resource: c.resource})
 		}
 	}
 
@@ -489,7 +491,8 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	}
 	c := &nsCache{}
 	var infs []cache.SharedIndexInformer
-	add := func(inf cache.SharedIndexInformer) {
+	// add starts one informer; gr is the resource it watches, for the RBAC rule a 403 names.
+	add := func(inf cache.SharedIndexInformer, gr schema.GroupResource) {
 		outage := &outage{}
 		_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 			// Expired watches (410 Gone) and dropped connections are resumed by the reflector;
@@ -497,8 +500,8 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 			var fatal error
 			switch {
 			case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
-				fatal = fault.Explain(err, "watch -n "+ns, "watch", "", "the watched resource")
-			case fault.IsAPIUnavailable(err) || strings.Contains(err.Error(), "connection refused"):
+				fatal = kube.Explain(err, fmt.Sprintf("watch %s -n %s", gr, ns), "watch", gr)
+			case kube.IsAPIUnavailable(err) || strings.Contains(err.Error(), "connection refused"):
 				if d := outage.failed(w.now()); d >= apiOutageLimit {
 					fatal = fault.CannotEvaluatef("watch -n %s: the Kubernetes API server has been unreachable for %s: %v; the rollout could not be judged", ns, d.Round(time.Second), err)
 				}
@@ -514,7 +517,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		infs = append(infs, inf)
 	}
 	podInf := f.Core().V1().Pods()
-	add(podInf.Informer())
+	add(podInf.Informer(), corev1.Resource("pods"))
 	c.pods = podInf.Lister().Pods(ns)
 	// Only the Warning events of pods: probe failures and mounts that cannot succeed. Their own
 	// factory, because the field selector applies to every informer of a factory.
@@ -525,24 +528,24 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	if err := evInf.AddIndexers(cache.Indexers{byInvolvedUID: involvedUID}); err != nil {
 		return nil, fmt.Errorf("index events in namespace %s: %w", ns, err)
 	}
-	add(evInf)
+	add(evInf, corev1.Resource("events"))
 	c.events = evInf.GetIndexer()
 	if kinds[target.Deployment] {
 		rs := f.Apps().V1().ReplicaSets()
-		add(rs.Informer())
+		add(rs.Informer(), appsv1.Resource("replicasets"))
 		c.rss = rs.Lister().ReplicaSets(ns)
 		d := f.Apps().V1().Deployments()
-		add(d.Informer())
+		add(d.Informer(), appsv1.Resource("deployments"))
 		c.deps = d.Lister().Deployments(ns)
 	}
 	if kinds[target.StatefulSet] {
 		s := f.Apps().V1().StatefulSets()
-		add(s.Informer())
+		add(s.Informer(), appsv1.Resource("statefulsets"))
 		c.stss = s.Lister().StatefulSets(ns)
 	}
 	if kinds[target.DaemonSet] {
 		d := f.Apps().V1().DaemonSets()
-		add(d.Informer())
+		add(d.Informer(), appsv1.Resource("daemonsets"))
 		c.dss = d.Lister().DaemonSets(ns)
 	}
 	f.Start(ctx.Done())

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -9,12 +10,14 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 )
@@ -287,5 +290,29 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	defer mu.Unlock()
 	if len(podWatches) < 2 {
 		t.Errorf("the pod watch was opened %d times, want a new one after the drop", len(podWatches))
+	}
+}
+
+// TestForbiddenWatchNamesItsResource: a watch the API server refuses after the access checks
+// passed (a Role changed under the gate) must name the rule for the resource that was watched.
+func TestForbiddenWatchNamesItsResource(t *testing.T) {
+	t.Parallel()
+	d, rs, newPod, _ := rollout()
+	client := fake.NewSimpleClientset(d, rs, newPod)
+	client.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
+		return true, nil, apierrors.NewForbidden(appsv1.Resource("deployments"), "", errors.New(`User "ci" cannot watch resource "deployments"`))
+	})
+	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
+	_, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+	if err == nil {
+		t.Fatal("a forbidden watch must end the watch with an error")
+	}
+	for _, want := range []string{"watch deployments.apps -n prod: forbidden", "apiGroups: [apps]", "resources: [deployments]", "verbs: [watch]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if fault.Code(err) != fault.ExitCannotEvaluate {
+		t.Errorf("exit code %d, want %d", fault.Code(err), fault.ExitCannotEvaluate)
 	}
 }
