@@ -17,12 +17,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Diagnoser gathers evidence about a failed rollout and names its root cause.
 type Diagnoser struct {
 	Client      kubernetes.Interface
-	LogLines    int // lines of log tail per container; default 50
+	LogLines    int // lines of log tail per container; default DefaultLogLines
 	Concurrency int // parallel API reads; default 4
 	Now         func() time.Time
 	// Logs reads container logs; nil means through Client (ClientLogs).
@@ -56,11 +57,14 @@ type Result struct {
 	Revision string // the new revision
 }
 
+// DefaultLogLines is how many lines of log tail are read per container (--log-lines).
+const DefaultLogLines = 50
+
 func (d *Diagnoser) logLines() int {
 	if d.LogLines > 0 {
 		return d.LogLines
 	}
-	return 50
+	return DefaultLogLines
 }
 
 func (d *Diagnoser) concurrency() int {
@@ -101,19 +105,12 @@ func (d *Diagnoser) Diagnose(ctx context.Context, in Input) (Result, error) {
 }
 
 // workloadInfo extracts what the diagnosis needs from the typed workload.
-func workloadInfo(ev *evidence, obj runtime.Object) {
-	switch w := obj.(type) {
-	case *appsv1.Deployment:
-		ev.Kind, ev.Namespace, ev.Name = "Deployment", w.Namespace, w.Name
-		ev.Template = w.Spec.Template.DeepCopy()
-		ev.Conditions = w.Status.Conditions
-		ev.Revision = w.Annotations[revisionAnnotation]
-	case *appsv1.StatefulSet:
-		ev.Kind, ev.Namespace, ev.Name = "StatefulSet", w.Namespace, w.Name
-		ev.Template = w.Spec.Template.DeepCopy()
-	case *appsv1.DaemonSet:
-		ev.Kind, ev.Namespace, ev.Name = "DaemonSet", w.Namespace, w.Name
-		ev.Template = w.Spec.Template.DeepCopy()
+func workloadInfo(ev *evidence, wl workload.Workload) {
+	ev.Kind, ev.Namespace, ev.Name = wl.Kind().Name(), wl.Meta().GetNamespace(), wl.Meta().GetName()
+	ev.Template = wl.Template().DeepCopy()
+	if d, ok := wl.Object().(*appsv1.Deployment); ok {
+		ev.Conditions = d.Status.Conditions
+		ev.Revision = d.Annotations[workload.RevisionAnnotation]
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // pollInterval is how often the StatefulSet is re-read while waiting for its controller to see the undo.
@@ -61,7 +62,7 @@ func podsOf(ctx context.Context, c kubernetes.Interface, s *stuck) ([]corev1.Pod
 	var out []corev1.Pod
 	for _, p := range list.Items {
 		if metav1.IsControlledBy(&p, s.sts) && p.DeletionTimestamp == nil &&
-			p.Labels[appsv1.ControllerRevisionHashLabelKey] == s.failedHash && !ready(&p) {
+			p.Labels[appsv1.ControllerRevisionHashLabelKey] == s.failedHash && !workload.PodReady(&p) {
 			out = append(out, p)
 		}
 	}
@@ -72,7 +73,7 @@ func podsOf(ctx context.Context, c kubernetes.Interface, s *stuck) ([]corev1.Pod
 // deleted pod at the failed revision), then deletes the not-ready pods of the failed revision.
 // Each delete is conditioned on the pod's UID: StatefulSet pods keep their names, and a pod the
 // controller has already recreated at the good revision must not be deleted.
-func (r *Rollbacker) releaseStuckPods(ctx context.Context, w workload, s *stuck) ([]string, error) {
+func (r *Rollbacker) releaseStuckPods(ctx context.Context, w subject, s *stuck) ([]string, error) {
 	sts := r.Client.AppsV1().StatefulSets(w.namespace)
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		cur, err := sts.Get(ctx, w.name, metav1.GetOptions{})
@@ -107,13 +108,4 @@ func (r *Rollbacker) releaseStuckPods(ctx context.Context, w workload, s *stuck)
 		}
 	}
 	return deleted, nil
-}
-
-func ready(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
