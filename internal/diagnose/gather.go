@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,7 +109,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		run.Go(ctx, func() {
 			evs, err := d.events(ctx, ev.Namespace, o, ev.Since)
 			if err != nil {
-				gap("could not read events of %s/%s: %s", lowerKind(o.kind), o.name, oneLineErr(err))
+				gap("could not read events of %s/%s: %s", strings.ToLower(o.kind), o.name, oneLineErr(err))
 				return
 			}
 			mu.Lock()
@@ -228,16 +229,6 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 
 type objectRef struct{ kind, name string }
 
-func lowerKind(k string) string {
-	b := []byte(k)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 // events lists one object's events since the rollout began. The field selector narrows the list
 // on a real API server; the filter below keeps the answer right where it is ignored.
 func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since time.Time) ([]corev1.Event, error) {
@@ -265,7 +256,7 @@ func (d *Diagnoser) revisions(ctx context.Context, ev *evidence, wl workload.Wor
 	h, err := wl.ListHistory(ctx, d.Client, maxListed)
 	if err != nil {
 		kind, _ := wl.Kind().History()
-		gap("could not list %ss of %s/%s (%s): the changes of this rollout are unknown", kind, lowerKind(ev.Kind), ev.Name, oneLineErr(err))
+		gap("could not list %ss of %s/%s (%s): the changes of this rollout are unknown", kind, strings.ToLower(ev.Kind), ev.Name, oneLineErr(err))
 		return owners
 	}
 	cur, prev := wl.Revisions(h)

@@ -55,20 +55,18 @@ func TestExplain(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
+	for name, tt := range map[string]struct {
 		err  error
 		want int
 	}{
-		{"nil", nil, fault.ExitHealthy},
-		{"raw forbidden", apierrors.NewForbidden(deployments, "api", errors.New("no")), fault.ExitCannotEvaluate},
-		{"raw not found", apierrors.NewNotFound(deployments, "api"), fault.ExitCannotEvaluate},
-		{"plain failure", errors.New("deployment/api failed"), fault.ExitFailed},
-		{"invalid stays invalid", fault.Invalidf("bad"), fault.ExitInvalid},
-	}
-	for _, tt := range tests {
+		"nil":                   {nil, fault.ExitHealthy},
+		"raw forbidden":         {apierrors.NewForbidden(deployments, "api", errors.New("no")), fault.ExitCannotEvaluate},
+		"raw not found":         {apierrors.NewNotFound(deployments, "api"), fault.ExitCannotEvaluate},
+		"plain failure":         {errors.New("deployment/api failed"), fault.ExitFailed},
+		"invalid stays invalid": {fault.Invalidf("bad"), fault.ExitInvalid},
+	} {
 		if got := fault.Code(Classify(tt.err)); got != tt.want {
-			t.Errorf("%s: Code(Classify) = %d, want %d", tt.name, got, tt.want)
+			t.Errorf("%s: Code(Classify) = %d, want %d", name, got, tt.want)
 		}
 	}
 }

@@ -94,13 +94,7 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	done := make(chan []Result, 1)
-	errc := make(chan error, 1)
-	go func() {
-		rs, err := w.Watch(ctx, []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
-		errc <- err
-		done <- rs
-	}()
+	out := watchInBackground(ctx, w, nil)
 	// Wait until the watch has judged the first state (the old pod's crash loop must not count).
 	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 0 available of which 1 old pending termination")
 
@@ -110,10 +104,11 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 	if _, err := client.CoreV1().Pods("prod").UpdateStatus(ctx, crashed, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
-		t.Fatalf("Watch: %v", err)
+	o := <-out
+	if o.err != nil {
+		t.Fatalf("Watch: %v", o.err)
 	}
-	res := <-done
+	res := o.res
 	if len(res) != 1 || res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
 		t.Fatalf("results = %+v, want one failed CrashLoopBackOff", res)
 	}
@@ -130,7 +125,7 @@ func TestWatchTimeoutSaysWhy(t *testing.T) {
 	d, rs, newPod, _ := rollout()
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 300 * time.Millisecond}
-	res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,23 +140,39 @@ func TestWatchDeletedWorkloadFails(t *testing.T) {
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	progress := &syncWriter{lines: make(chan string, 100)}
 	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
-	errc := make(chan error, 1)
-	var res []Result
-	go func() {
-		var err error
-		res, err = w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
-		errc <- err
-	}()
+	out := watchInBackground(context.Background(), w, nil)
 	waitLine(t, progress.lines, "deployment/api:")
 	if err := client.AppsV1().Deployments("prod").Delete(context.Background(), "api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
+	o := <-out
+	if o.err != nil {
+		t.Fatal(o.err)
 	}
+	res := o.res
 	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "Deleted" {
 		t.Fatalf("result = %s %s, want failed Deleted", res[0].Verdict, res[0].Reason)
 	}
+}
+
+// apiDeployment is the workload rollout() builds.
+var apiDeployment = target.Workload{Kind: target.Deployment, Namespace: "prod", Name: "api"}
+
+// outcome is what a watch run in the background returned.
+type outcome struct {
+	res []Result
+	err error
+}
+
+// watchInBackground watches apiDeployment (known to have reached minGeneration, if given) and
+// returns where its outcome arrives.
+func watchInBackground(ctx context.Context, w *Watcher, minGeneration map[string]int64) <-chan outcome {
+	out := make(chan outcome, 1)
+	go func() {
+		res, err := w.watch(ctx, []target.Workload{apiDeployment}, minGeneration)
+		out <- outcome{res, err}
+	}()
+	return out
 }
 
 func waitLine(t *testing.T, lines <-chan string, prefix string) {
@@ -189,14 +200,7 @@ func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	progress := &syncWriter{lines: make(chan string, 100)}
 	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1}, Timeout: time.Minute, Progress: progress}
-	wl := target.Workload{Kind: target.Deployment, Namespace: "prod", Name: "api"}
-	errc := make(chan error, 1)
-	var res []Result
-	go func() {
-		var err error
-		res, err = w.watch(context.Background(), []target.Workload{wl}, map[string]int64{wl.Key(): 3})
-		errc <- err
-	}()
+	out := watchInBackground(context.Background(), w, map[string]int64{apiDeployment.Key(): 3})
 	waitLine(t, progress.lines, "deployment/api: waiting for generation 3")
 
 	// The rolled-back state arrives: generation 3, observed and complete.
@@ -206,9 +210,11 @@ func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
 	if _, err := client.AppsV1().Deployments("prod").Update(context.Background(), undone, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
+	o := <-out
+	if o.err != nil {
+		t.Fatal(o.err)
 	}
+	res := o.res
 	// The verdict is on generation 3: its pod is still crash-looping in the cache, so it fails,
 	// but only once generation 3 is seen; before that, nothing about the pods is said.
 	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
@@ -270,13 +276,7 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	})
 	progress := &syncWriter{lines: make(chan string, 100)}
 	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
-	errc := make(chan error, 1)
-	var res []Result
-	go func() {
-		var err error
-		res, err = w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
-		errc <- err
-	}()
+	out := watchInBackground(context.Background(), w, nil)
 	waitLine(t, progress.lines, "deployment/api:")
 
 	// The crash happens while the watch is down: only a relist can bring it.
@@ -291,11 +291,13 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	mu.Unlock()
 	first.Stop() // the server drops the watch
 
+	var res []Result
 	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatal(err)
+	case o := <-out:
+		if o.err != nil {
+			t.Fatal(o.err)
 		}
+		res = o.res
 	case <-time.After(20 * time.Second):
 		t.Fatal("no verdict after the watch was dropped: the crash was lost")
 	}
@@ -319,7 +321,7 @@ func TestForbiddenWatchNamesItsResource(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(appsv1.Resource("deployments"), "", errors.New(`User "ci" cannot watch resource "deployments"`))
 	})
 	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
-	_, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+	_, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err == nil {
 		t.Fatal("a forbidden watch must end the watch with an error")
 	}
