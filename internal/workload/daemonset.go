@@ -39,7 +39,7 @@ func (w daemonSet) Revisions(h History) (cur, prev *Revision) {
 	owner := Owner{Kind: DaemonSet, Name: d.Name, UID: d.UID}
 	var owned []*Revision
 	for _, cr := range ownedRevisions(d, h.ControllerRevisions) {
-		r := controllerRevision(cr, owner, id)
+		r := controllerRevision(cr, owner, "") // the template generation of an older revision is not kept
 		owned = append(owned, r)
 		if t, err := revisionTemplate(cr); err == nil && apiequality.Semantic.DeepEqual(t, &d.Spec.Template) &&
 			(cur == nil || cr.Revision > cur.Number) {
@@ -51,7 +51,7 @@ func (w daemonSet) Revisions(h History) (cur, prev *Revision) {
 		return &Revision{ID: id, Owner: owner, template: &d.Spec.Template, match: match}, nil
 	}
 	match[appsv1.DefaultDaemonSetUniqueLabelKey] = cur.cr.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]
-	cur.match = match
+	cur.ID, cur.match = id, match
 	return cur, previous(cur, owned)
 }
 

@@ -37,7 +37,7 @@ func (w statefulSet) Revisions(h History) (cur, prev *Revision) {
 	match := map[string]string{appsv1.ControllerRevisionHashLabelKey: rev}
 	var owned []*Revision
 	for _, cr := range ownedRevisions(s, h.ControllerRevisions) {
-		r := controllerRevision(cr, owner, rev)
+		r := controllerRevision(cr, owner, cr.Name)
 		r.match = match
 		owned = append(owned, r)
 		if cr.Name == rev {

@@ -156,6 +156,9 @@ func TestStatefulSetRevisionsFollowTheUpdateRevision(t *testing.T) {
 	}
 	wl, _ := For(sts("web-333", 4))
 	cur, prev := wl.Revisions(History{ControllerRevisions: crs})
+	if prev.ID != "web-222" {
+		t.Errorf("previous revision is called %q, want web-222", prev.ID)
+	}
 	if tpl, err := prev.Template(); err != nil || tpl.Spec.Containers[0].Image != "v2" {
 		t.Errorf("previous template = %v, %v; want image v2", tpl, err)
 	}
