@@ -65,7 +65,6 @@ test:
 	$(MAKE) --no-print-directory cluster-down || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	exit $$rc
 
-# ---- lead: add the `demo` and `lint` targets below (hack/demo.sh; actionlint, go vet). ----------
 SCENARIO ?= bad-env
 ACTIONLINT ?= go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 

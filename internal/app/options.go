@@ -14,13 +14,13 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/watch"
 )
 
-// DefaultLogLines is the log tail shown per failing container unless --log-lines says otherwise.
-const DefaultLogLines = 50
 
 // Options are the gate's flags. Every action.yml input has the same name as one of them.
 type Options struct {
@@ -76,9 +76,9 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format on stdout: text or json")
 	fs.StringVar(&o.ReportJSON, "report-json", "", "also write the JSON report (schema v1) to this file")
 	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")
-	fs.IntVar(&o.LogLines, "log-lines", DefaultLogLines, "log lines to show from each failing container (0: read and show no logs)")
+	fs.IntVar(&o.LogLines, "log-lines", diagnose.DefaultLogLines, "log lines to show from each failing container (0: read and show no logs)")
 	fs.BoolVar(&o.Rollback, "rollback", false, "roll failed workloads back to their previous revision (kubectl rollout undo) and verify the rollback")
-	fs.DurationVar(&o.RollbackTimeout, "rollback-timeout", 5*time.Minute, "how long to wait for a rollback to become healthy")
+	fs.DurationVar(&o.RollbackTimeout, "rollback-timeout", rollback.DefaultTimeout, "how long to wait for a rollback to become healthy")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "with --rollback: say what would be rolled back and change nothing")
 	fs.StringVar(&o.GitHubToken, "github-token", "", "GitHub token for the pull-request comment (Actions only)")
 	fs.StringVar(&o.Comment, "comment", "on-failure", "pull-request comment: on-failure, always or never (Actions only)")

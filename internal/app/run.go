@@ -16,6 +16,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
@@ -40,6 +41,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	d = d.withDefaults()
 	r := &report.Report{SchemaVersion: report.SchemaVersion, StartedAt: d.Now().UTC(), Namespace: o.Namespace, Context: o.Context}
 	fail := func(err error) (*report.Report, error) {
+		err = kube.Classify(err)
 		r.Verdict, r.Message, r.FinishedAt = report.VerdictError, err.Error(), d.Now().UTC()
 		if r.Workloads == nil {
 			r.Workloads = []report.Workload{}

@@ -106,7 +106,7 @@ func TestDiagnoseDaemonSet(t *testing.T) {
 		cr.Labels["app"] = "agent"
 	}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent-x7k2p", Namespace: "production", Labels: map[string]string{"app": "agent", revisionHashLabel: "222"},
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-x7k2p", Namespace: "production", Labels: map[string]string{"app": "agent", appsv1.ControllerRevisionHashLabelKey: "222"},
 			OwnerReferences: []metav1.OwnerReference{{Kind: "DaemonSet", Name: "agent", UID: "uid-agent", Controller: new(true)}}},
 		Spec: v2.Spec,
 		Status: corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{Name: "api",

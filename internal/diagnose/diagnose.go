@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Diagnoser gathers evidence about a failed rollout and names its root cause.
@@ -64,6 +65,10 @@ type Result struct {
 	Mask func(string) string `json:"-"`
 }
 
+// DefaultLogLines is the log tail read per container unless --log-lines says otherwise.
+const DefaultLogLines = 50
+
+// logLines is the tail to read: 0 means none at all.
 func (d *Diagnoser) logLines() int { return max(d.LogLines, 0) }
 
 func (d *Diagnoser) concurrency() int {
@@ -104,19 +109,12 @@ func (d *Diagnoser) Diagnose(ctx context.Context, in Input) (Result, error) {
 }
 
 // workloadInfo extracts what the diagnosis needs from the typed workload.
-func workloadInfo(ev *evidence, obj runtime.Object) {
-	switch w := obj.(type) {
-	case *appsv1.Deployment:
-		ev.Kind, ev.Namespace, ev.Name = "Deployment", w.Namespace, w.Name
-		ev.Template = w.Spec.Template.DeepCopy()
-		ev.Conditions = w.Status.Conditions
-		ev.Revision = w.Annotations[revisionAnnotation]
-	case *appsv1.StatefulSet:
-		ev.Kind, ev.Namespace, ev.Name = "StatefulSet", w.Namespace, w.Name
-		ev.Template = w.Spec.Template.DeepCopy()
-	case *appsv1.DaemonSet:
-		ev.Kind, ev.Namespace, ev.Name = "DaemonSet", w.Namespace, w.Name
-		ev.Template = w.Spec.Template.DeepCopy()
+func workloadInfo(ev *evidence, wl workload.Workload) {
+	ev.Kind, ev.Namespace, ev.Name = wl.Kind().Name(), wl.Meta().GetNamespace(), wl.Meta().GetName()
+	ev.Template = wl.Template().DeepCopy()
+	if d, ok := wl.Object().(*appsv1.Deployment); ok {
+		ev.Conditions = d.Status.Conditions
+		ev.Revision = d.Annotations[workload.RevisionAnnotation]
 	}
 }
 

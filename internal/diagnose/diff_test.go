@@ -105,33 +105,6 @@ func TestDescribeChange(t *testing.T) {
 	}
 }
 
-func rsAt(name string, rev string, owner string) appsv1.ReplicaSet {
-	return appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns",
-		Labels:          map[string]string{podTemplateHash: name},
-		Annotations:     map[string]string{revisionAnnotation: rev},
-		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: owner, UID: types.UID("uid-" + owner), Controller: new(true)}}}}
-}
-
-func TestDeploymentRevisions(t *testing.T) {
-	t.Parallel()
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api", UID: "uid-api", Annotations: map[string]string{revisionAnnotation: "10"}}}
-	rss := []appsv1.ReplicaSet{rsAt("a", "2", "api"), rsAt("b", "10", "api"), rsAt("c", "9", "api"), rsAt("d", "3", "api"), rsAt("x", "11", "other")}
-	newRS, prevRS := deploymentRevisions(dep, rss, nil)
-	if newRS == nil || newRS.Name != "b" || prevRS == nil || prevRS.Name != "c" {
-		t.Fatalf("got new %v prev %v, want b (10) and c (9): revisions compare as numbers and other owners are ignored", newRS, prevRS)
-	}
-	// The pods' pod-template-hash wins over the annotation (the Deployment may have moved on).
-	pods := []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{podTemplateHash: "c"}}}}
-	newRS, prevRS = deploymentRevisions(dep, rss, pods)
-	if newRS.Name != "c" || prevRS.Name != "d" {
-		t.Errorf("by pod hash: got new %s prev %s, want c and d", newRS.Name, prevRS.Name)
-	}
-	newRS, prevRS = deploymentRevisions(dep, []appsv1.ReplicaSet{rsAt("only", "1", "api")}, nil)
-	if newRS == nil || prevRS != nil {
-		t.Errorf("first deploy: got new %v prev %v", newRS, prevRS)
-	}
-}
-
 func crAt(t *testing.T, name string, rev int64, owner, hash string, tpl *corev1.PodTemplateSpec) appsv1.ControllerRevision {
 	t.Helper()
 	data, err := json.Marshal(map[string]any{"spec": map[string]any{"template": tpl}})
@@ -143,44 +116,9 @@ func crAt(t *testing.T, name string, rev int64, owner, hash string, tpl *corev1.
 	patched["spec"].(map[string]any)["template"].(map[string]any)["$patch"] = "replace"
 	data, _ = json.Marshal(patched)
 	return appsv1.ControllerRevision{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{revisionHashLabel: hash},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{appsv1.ControllerRevisionHashLabelKey: hash},
 			OwnerReferences: []metav1.OwnerReference{{Kind: "DaemonSet", Name: owner, UID: types.UID("uid-" + owner), Controller: new(true)}}},
 		Revision: rev, Data: runtime.RawExtension{Raw: data},
-	}
-}
-
-func TestControllerRevisionsDaemonSet(t *testing.T) {
-	t.Parallel()
-	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", UID: "uid-agent"}}
-	v1, v2, v3 := baseTemplate(), baseTemplate(), baseTemplate()
-	v2.Spec.Containers[0].Image = "registry.example.com/api:v2"
-	v3.Spec.Containers[0].Image = "registry.example.com/api:v3"
-	crs := []appsv1.ControllerRevision{
-		crAt(t, "agent-111", 1, "agent", "111", v1),
-		crAt(t, "agent-333", 3, "agent", "333", v3),
-		crAt(t, "agent-222", 2, "agent", "222", v2),
-		crAt(t, "other-999", 9, "other", "999", v1),
-	}
-	// DaemonSet pods carry the bare hash; the revision's name is <name>-<hash>.
-	pods := []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{revisionHashLabel: "333"}}}}
-	newCR, prevCR := controllerRevisions(ds, "DaemonSet", "", crs, pods)
-	if newCR == nil || newCR.Name != "agent-333" || prevCR == nil || prevCR.Name != "agent-222" {
-		t.Fatalf("got new %v prev %v, want agent-333 and agent-222", newCR, prevCR)
-	}
-	nt, err := revisionTemplate(newCR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt, err := revisionTemplate(prevCR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changes := templateDiff(pt, nt)
-	if len(changes) != 1 || changes[0].Path != "containers[api].image" || changes[0].After != "registry.example.com/api:v3" {
-		t.Errorf("diff from ControllerRevisions = %+v", changes)
-	}
-	if _, err := revisionTemplate(&appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}); err == nil {
-		t.Error("a revision without data must be an error")
 	}
 }
 

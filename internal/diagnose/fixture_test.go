@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // A fixture is a directory under testdata/ holding objects.yaml (the objects as read from a
@@ -40,6 +41,7 @@ func loadFixture(t testing.TB, dir string) fixture {
 	}
 	fx := fixture{logs: map[string]string{}}
 	dec := scheme.Codecs.UniversalDeserializer()
+	var sel labels.Selector = labels.Nothing()
 	for i, doc := range bytes.Split(raw, []byte("\n---\n")) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
@@ -49,26 +51,8 @@ func loadFixture(t testing.TB, dir string) fixture {
 			t.Fatalf("%s document %d: %v", dir, i, err)
 		}
 		fx.objs = append(fx.objs, obj)
-		switch o := obj.(type) {
-		case *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet:
-			if fx.workload == nil {
-				fx.workload = o
-			}
-		}
-	}
-	var sel labels.Selector = labels.Nothing()
-	if fx.workload != nil {
-		var ls *metav1.LabelSelector
-		switch w := fx.workload.(type) {
-		case *appsv1.Deployment:
-			ls = w.Spec.Selector
-		case *appsv1.StatefulSet:
-			ls = w.Spec.Selector
-		case *appsv1.DaemonSet:
-			ls = w.Spec.Selector
-		}
-		if sel, err = metav1.LabelSelectorAsSelector(ls); err != nil {
-			t.Fatal(err)
+		if wl, err := workload.For(obj); err == nil && fx.workload == nil {
+			fx.workload, sel = obj, wl.Selector()
 		}
 	}
 	for _, obj := range fx.objs {

@@ -5,17 +5,18 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Caps on what one diagnosis reads: replicas of one revision fail alike, so a few pods tell.
@@ -61,9 +62,14 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		Logs: map[string]logTail{}, Secrets: map[string]*objectInfo{}, ConfigMaps: map[string]*objectInfo{},
 		Nodes: map[string]*corev1.Node{}, Services: map[string]*serviceInfo{},
 	}
-	workloadInfo(ev, in.Workload)
-	if ev.Kind == "" && in.Workload != nil {
-		ev.Gaps = append(ev.Gaps, fmt.Sprintf("cannot diagnose workloads of type %T: only Deployments, StatefulSets and DaemonSets", in.Workload))
+	var wl workload.Workload
+	if in.Workload != nil {
+		var err error
+		if wl, err = workload.For(in.Workload); err != nil {
+			ev.Gaps = append(ev.Gaps, fmt.Sprintf("cannot diagnose workloads of type %T: only Deployments, StatefulSets and DaemonSets", in.Workload))
+		} else {
+			workloadInfo(ev, wl)
+		}
 	}
 	if ev.Namespace == "" && len(in.Pods) > 0 {
 		ev.Namespace = in.Pods[0].Namespace
@@ -89,7 +95,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		ev.Gaps = append(ev.Gaps, fmt.Sprintf(format, a...))
 	}
 
-	owners := d.revisions(ctx, ev, in.Workload, gap)
+	owners := d.revisions(ctx, ev, wl, gap)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -111,7 +117,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		run.Go(ctx, func() {
 			evs, err := d.events(ctx, ev.Namespace, o, ev.Since)
 			if err != nil {
-				gap("could not read events of %s/%s: %s", lowerKind(o.kind), o.name, oneLineErr(err))
+				gap("could not read events of %s/%s: %s", strings.ToLower(o.kind), o.name, oneLineErr(err))
 				return
 			}
 			mu.Lock()
@@ -243,6 +249,8 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		return nil, err
 	}
 	ev.mask = newMasker(maskSpecs, secrets)
+	// Gaps are appended by concurrent reads: sort them so that reports do not vary between runs.
+	slices.Sort(ev.Gaps)
 	slices.SortStableFunc(ev.Events, func(a, b corev1.Event) int {
 		fa, _ := eventTimes(&a)
 		fb, _ := eventTimes(&b)
@@ -252,16 +260,6 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 }
 
 type objectRef struct{ kind, name string }
-
-func lowerKind(k string) string {
-	b := []byte(k)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
 
 // events lists one object's events since the rollout began. The field selector narrows the list
 // on a real API server; the filter below keeps the answer right where it is ignored.
@@ -281,71 +279,42 @@ func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since ti
 }
 
 // revisions finds the new and previous pod templates and diffs them; it returns the owner
-// objects whose events matter (the workload, and the Deployment's new ReplicaSet).
-func (d *Diagnoser) revisions(ctx context.Context, ev *evidence, obj any, gap func(string, ...any)) []objectRef {
-	if ev.Kind == "" {
+// objects whose events matter (the workload, and the controller of the new revision's pods).
+func (d *Diagnoser) revisions(ctx context.Context, ev *evidence, wl workload.Workload, gap func(string, ...any)) []objectRef {
+	if wl == nil {
 		return nil
 	}
 	owners := []objectRef{{ev.Kind, ev.Name}}
-	switch w := obj.(type) {
-	case *appsv1.Deployment:
-		sel, err := metav1.LabelSelectorAsSelector(w.Spec.Selector)
+	h, err := wl.ListHistory(ctx, d.Client, maxListed)
+	if err != nil {
+		kind, _ := wl.Kind().History()
+		gap("could not list %ss of %s/%s (%s): the changes of this rollout are unknown", kind, strings.ToLower(ev.Kind), ev.Name, oneLineErr(err))
+		return owners
+	}
+	cur, prev := wl.Revisions(h)
+	if cur == nil || cur.Name == "" {
+		return owners
+	}
+	if cur.Owner.Kind != ev.Kind {
+		owners = append(owners, objectRef{cur.Owner.Kind, cur.Owner.Name})
+	}
+	if t, err := cur.Template(); err == nil {
+		ev.Template = t
+	}
+	if n := cur.NumberString(); n != "" {
+		ev.Revision = n
+	}
+	if prev != nil {
+		ev.PreviousRevision = prev.NumberString()
+		t, err := prev.Template()
 		if err != nil {
-			sel = labels.Everything()
+			gap("could not read the previous revision: %v", err)
+		} else {
+			ev.Previous = t
 		}
-		list, err := d.Client.AppsV1().ReplicaSets(ev.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String(), Limit: maxListed})
-		if err != nil {
-			gap("could not list ReplicaSets of deployment/%s (%s): the changes of this rollout are unknown", ev.Name, oneLineErr(err))
-			return owners
-		}
-		newRS, prevRS := deploymentRevisions(w, list.Items, ev.Pods)
-		if newRS == nil {
-			return owners
-		}
-		owners = append(owners, objectRef{"ReplicaSet", newRS.Name})
-		ev.Template = newRS.Spec.Template.DeepCopy()
-		ev.Revision = newRS.Annotations[revisionAnnotation]
-		if prevRS != nil {
-			ev.Previous = prevRS.Spec.Template.DeepCopy()
-			ev.PreviousRevision = prevRS.Annotations[revisionAnnotation]
-		}
-	case *appsv1.StatefulSet:
-		d.controllerRevisions(ctx, ev, w, "StatefulSet", w.Spec.Selector, w.Status.UpdateRevision, gap)
-	case *appsv1.DaemonSet:
-		d.controllerRevisions(ctx, ev, w, "DaemonSet", w.Spec.Selector, "", gap)
 	}
 	ev.Changes = templateDiff(ev.Previous, ev.Template)
 	return owners
-}
-
-func (d *Diagnoser) controllerRevisions(ctx context.Context, ev *evidence, owner metav1.Object, kind string, selector *metav1.LabelSelector, updateRevision string, gap func(string, ...any)) {
-	sel, err := metav1.LabelSelectorAsSelector(selector)
-	if err != nil {
-		sel = labels.Everything()
-	}
-	list, err := d.Client.AppsV1().ControllerRevisions(ev.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String(), Limit: maxListed})
-	if err != nil {
-		gap("could not list ControllerRevisions of %s/%s (%s): the changes of this rollout are unknown", lowerKind(kind), ev.Name, oneLineErr(err))
-		return
-	}
-	newCR, prevCR := controllerRevisions(owner, kind, updateRevision, list.Items, ev.Pods)
-	if newCR == nil {
-		return
-	}
-	ev.Revision = strconv.FormatInt(newCR.Revision, 10)
-	if t, err := revisionTemplate(newCR); err == nil {
-		ev.Template = t
-	}
-	if prevCR == nil {
-		return
-	}
-	ev.PreviousRevision = strconv.FormatInt(prevCR.Revision, 10)
-	t, err := revisionTemplate(prevCR)
-	if err != nil {
-		gap("could not read the previous revision: %v", err)
-		return
-	}
-	ev.Previous = t
 }
 
 // examinedPods picks up to n pods, failing ones first, in a stable order.
@@ -366,7 +335,7 @@ func podRank(p *corev1.Pod) int {
 	switch {
 	case podFailing(p) || p.Status.Reason == "Evicted":
 		return 0
-	case p.Status.Phase == corev1.PodPending || !podReady(p):
+	case p.Status.Phase == corev1.PodPending || !workload.PodReady(p):
 		return 1
 	}
 	for _, cs := range p.Status.ContainerStatuses {
@@ -375,11 +344,6 @@ func podRank(p *corev1.Pod) int {
 		}
 	}
 	return 2
-}
-
-func podReady(p *corev1.Pod) bool {
-	c := podCondition(p, corev1.PodReady)
-	return c != nil && c.Status == corev1.ConditionTrue
 }
 
 type logCandidate struct {

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // maxReportPods and maxMoments cap the pods and the timeline in a Result.
@@ -23,7 +24,7 @@ func translatePods(pods []corev1.Pod) []report.Pod {
 	ps := examinedPods(pods, maxReportPods)
 	out := make([]report.Pod, 0, len(ps))
 	for _, p := range ps {
-		rp := report.Pod{Name: p.Name, Phase: string(p.Status.Phase), Ready: podReady(&p), Node: p.Spec.NodeName, Reason: podReason(&p)}
+		rp := report.Pod{Name: p.Name, Phase: string(p.Status.Phase), Ready: workload.PodReady(&p), Node: p.Spec.NodeName, Reason: podReason(&p)}
 		for _, st := range p.Status.InitContainerStatuses {
 			rp.Containers = append(rp.Containers, translateContainer(st, true))
 		}
@@ -90,7 +91,7 @@ func podReason(p *corev1.Pod) string {
 			return "OOMKilled"
 		}
 	}
-	if p.Status.Phase == corev1.PodRunning && !podReady(p) {
+	if p.Status.Phase == corev1.PodRunning && !workload.PodReady(p) {
 		return "NotReady"
 	}
 	return ""

@@ -2,49 +2,38 @@ package rollback
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/kubectl/pkg/polymorphichelpers"
 
-	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
-// workload names one Deployment, StatefulSet or DaemonSet; kind is canonical ("StatefulSet").
-type workload struct {
-	kind, namespace, name string
+// subject names the workload to undo.
+type subject struct {
+	kind            workload.Kind
+	namespace, name string
 }
 
-// lookup canonicalises kind; ok is false for kinds kubectl cannot roll back.
-func lookup(kind, namespace, name string) (workload, bool) {
-	for _, k := range []string{"Deployment", "StatefulSet", "DaemonSet"} {
-		if strings.EqualFold(kind, k) {
-			return workload{k, namespace, name}, true
-		}
-	}
-	return workload{}, false
+// lookup finds the kind; ok is false for kinds kubectl cannot roll back.
+func lookup(kind, namespace, name string) (subject, bool) {
+	k, ok := workload.Lookup(kind)
+	return subject{k, namespace, name}, ok
 }
 
 // String is the noun used in messages: "deployment prod/api".
-func (w workload) String() string { return strings.ToLower(w.kind) + " " + w.namespace + "/" + w.name }
+func (w subject) String() string {
+	return strings.ToLower(w.kind.Name()) + " " + w.namespace + "/" + w.name
+}
 
 // ref is how kubectl spells it on the command line: "deployment/api".
-func (w workload) ref() string { return strings.ToLower(w.kind) + "/" + w.name }
-
-func (w workload) gk() schema.GroupKind { return schema.GroupKind{Group: "apps", Kind: w.kind} }
-
-// resource is the plural the RBAC rules name.
-func (w workload) resource() string { return strings.ToLower(w.kind) + "s" }
+func (w subject) ref() string { return strings.ToLower(w.kind.Name()) + "/" + w.name }
 
 // plan is what an undo of one workload would do, read before anything is changed.
 type plan struct {
@@ -58,49 +47,21 @@ type plan struct {
 
 // plan reads the workload and its history with kubectl's HistoryViewer, the same code that backs
 // `kubectl rollout history`, and resolves "the previous revision" as kubectl undo does: the
-// second-highest revision number.
-func (w workload) plan(ctx context.Context, c kubernetes.Interface) (*plan, error) {
+// second-highest revision number. (Once the controller has acted, the highest is the revision it
+// rolls out, the one workload.Revisions calls new; before, kubectl's numbers are what undo acts on.)
+func (w subject) plan(ctx context.Context, c kubernetes.Interface) (*plan, error) {
 	what := "undo " + w.String()
-	var (
-		p       = &plan{}
-		current *corev1.PodTemplateSpec
-		sts     *appsv1.StatefulSet
-		err     error
-	)
-	switch w.kind {
-	case "Deployment":
-		var d *appsv1.Deployment
-		d, err = c.AppsV1().Deployments(w.namespace).Get(ctx, w.name, metav1.GetOptions{})
-		if err == nil {
-			p.obj, p.paused, current = d, d.Spec.Paused, &d.Spec.Template
-		}
-	case "StatefulSet":
-		sts, err = c.AppsV1().StatefulSets(w.namespace).Get(ctx, w.name, metav1.GetOptions{})
-		if err == nil {
-			p.obj, current = sts, &sts.Spec.Template
-		}
-	case "DaemonSet":
-		var ds *appsv1.DaemonSet
-		ds, err = c.AppsV1().DaemonSets(w.namespace).Get(ctx, w.name, metav1.GetOptions{})
-		if err == nil {
-			p.obj, current = ds, &ds.Spec.Template
-		}
-	}
+	wl, err := w.kind.Get(ctx, c, w.namespace, w.name)
 	if err != nil {
-		return nil, explain(err, what, "get", "apps", w.resource())
+		return nil, kube.ExplainWrapped(err, what, "get", w.kind.GroupResource())
 	}
+	p := &plan{obj: wl.Object(), paused: wl.Paused()}
+	current := wl.Template()
 
-	historyResource := "controllerrevisions"
-	if w.kind == "Deployment" {
-		historyResource = "replicasets"
-	}
-	hv, err := polymorphichelpers.HistoryViewerFor(w.gk(), c)
+	history, err := workload.KubectlHistory(c, w.kind, w.namespace, w.name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	history, err := hv.GetHistory(w.namespace, w.name)
-	if err != nil {
-		return nil, explain(err, what+": read rollout history", "list", "apps", historyResource)
+		_, hr := w.kind.History()
+		return nil, kube.ExplainWrapped(err, what+": read rollout history", "list", hr)
 	}
 	revs := make([]int64, 0, len(history))
 	for rev := range history {
@@ -116,34 +77,15 @@ func (w workload) plan(ctx context.Context, c kubernetes.Interface) (*plan, erro
 	if !p.hasPrevious {
 		return p, nil
 	}
+	p.changes = templateChanges(withoutHash(current), withoutHash(history[p.to]))
 
-	target, err := templateOf(history[p.to])
-	if err != nil {
-		return nil, fmt.Errorf("%s: revision %d: %w", what, p.to, err)
-	}
-	p.changes = templateChanges(withoutHash(current), withoutHash(target))
-
-	if sts != nil && holdsBrokenPods(sts) && sts.Status.UpdateRevision != "" {
+	if sts, ok := wl.Object().(*appsv1.StatefulSet); ok && holdsBrokenPods(sts) && sts.Status.UpdateRevision != "" {
 		p.stuck = &stuck{sts: sts, failedHash: sts.Status.UpdateRevision}
 		if p.stuck.pods, err = stuckPods(ctx, c, p.stuck); err != nil {
-			return nil, explain(err, what+": list pods", "list", "", "pods")
+			return nil, kube.ExplainWrapped(err, what+": list pods", "list", corev1.Resource("pods"))
 		}
 	}
 	return p, nil
-}
-
-// templateOf returns the pod template of one entry of kubectl's history: a ReplicaSet for a
-// Deployment, or the StatefulSet/DaemonSet with that ControllerRevision applied.
-func templateOf(obj runtime.Object) (*corev1.PodTemplateSpec, error) {
-	switch o := obj.(type) {
-	case *appsv1.ReplicaSet:
-		return &o.Spec.Template, nil
-	case *appsv1.StatefulSet:
-		return &o.Spec.Template, nil
-	case *appsv1.DaemonSet:
-		return &o.Spec.Template, nil
-	}
-	return nil, fmt.Errorf("unexpected history object %T", obj)
 }
 
 // withoutHash drops the pod-template-hash label, which ReplicaSets carry and Deployments do not
@@ -152,22 +94,4 @@ func withoutHash(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
 	t = t.DeepCopy()
 	delete(t.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	return t
-}
-
-// explain hands err to fault.Explain for a 403 hint naming the RBAC rule. kubectl's helpers wrap
-// API errors with %v, which drops the status, so a 403 from them is recognised by the API server's
-// wording ("... is forbidden: User ... cannot patch ...") and rebuilt for the call they make.
-func explain(err error, what, verb, group, resource string) error {
-	if !apierrors.IsForbidden(err) && strings.Contains(err.Error(), " is forbidden: ") {
-		err = &apierrors.StatusError{ErrStatus: metav1.Status{
-			Status:  metav1.StatusFailure,
-			Code:    403,
-			Reason:  metav1.StatusReasonForbidden,
-			Message: err.Error(),
-		}}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return fault.Explain(err, what, verb, group, resource)
 }

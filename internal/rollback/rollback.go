@@ -14,9 +14,10 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
-	"k8s.io/kubectl/pkg/polymorphichelpers"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // DefaultTimeout bounds the wait for a rolled-back workload to become healthy (--rollback-timeout).
@@ -85,7 +86,7 @@ func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) rep
 	// kubectl's rollbacker reads only the name and namespace of the object and fetches the rest
 	// itself. It is given the revision resolved above rather than 0 ("the previous one"), so that
 	// the report and the undo agree even if the history changed in between.
-	rb, err := polymorphichelpers.RollbackerFor(w.gk(), r.Client)
+	rb, err := workload.Rollbacker(r.Client, w.kind)
 	if err != nil {
 		res.Status, res.Message = report.RollbackFailed, fmt.Sprintf("undo %s: %v", w, err)
 		return res
@@ -97,7 +98,7 @@ func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) rep
 		return res
 	case err != nil:
 		res.Status = report.RollbackFailed
-		res.Message = explain(err, "undo "+w.String(), "patch", "apps", w.resource()).Error()
+		res.Message = kube.ExplainWrapped(err, "undo "+w.String(), "patch", w.kind.GroupResource()).Error()
 		return res
 	case strings.HasPrefix(msg, "skipped rollback"):
 		// kubectl's own words: "skipped rollback (current template already matches revision N)".
@@ -131,11 +132,11 @@ func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) rep
 }
 
 // verify runs the Verifier under the rollback timeout and maps its verdict to a status.
-func (r *Rollbacker) verify(ctx context.Context, w workload, done string) (status, message string) {
+func (r *Rollbacker) verify(ctx context.Context, w subject, done string) (status, message string) {
 	if r.Verify == nil {
 		return report.RollbackRolledBack, done + " (not verified: verification is off)"
 	}
-	verdict, msg, err := r.Verify(ctx, w.kind, w.namespace, w.name)
+	verdict, msg, err := r.Verify(ctx, w.kind.Name(), w.namespace, w.name)
 	switch {
 	case err != nil && errors.Is(err, context.DeadlineExceeded):
 		return report.RollbackTimeout, fmt.Sprintf("%s, but it did not become healthy within %s", done, r.timeout())
@@ -156,7 +157,7 @@ func (r *Rollbacker) verify(ctx context.Context, w workload, done string) (statu
 }
 
 // describe is the dry run: it says what the undo would do and changes nothing.
-func (r *Rollbacker) describe(w workload, p *plan, res report.Rollback) report.Rollback {
+func (r *Rollbacker) describe(w subject, p *plan, res report.Rollback) report.Rollback {
 	if len(p.changes) == 0 {
 		res.Status = report.RollbackSkipped
 		res.Message = fmt.Sprintf("dry run: %s: would skip the rollback (current template already matches revision %d); "+
@@ -181,7 +182,7 @@ func (r *Rollbacker) describe(w workload, p *plan, res report.Rollback) report.R
 	return res
 }
 
-func pausedMessage(w workload) string {
+func pausedMessage(w subject) string {
 	return fmt.Sprintf("%s is paused, and kubectl refuses to roll back a paused deployment; "+
 		"resume it first with `kubectl rollout resume %s -n %s`, then roll back with `kubectl rollout undo %s -n %s`",
 		w, w.ref(), w.namespace, w.ref(), w.namespace)

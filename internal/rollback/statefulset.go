@@ -11,6 +11,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // pollInterval is how often the StatefulSet is re-read while waiting for its controller to see the undo.
@@ -59,7 +62,7 @@ func podsOf(ctx context.Context, c kubernetes.Interface, s *stuck) ([]corev1.Pod
 	var out []corev1.Pod
 	for _, p := range list.Items {
 		if metav1.IsControlledBy(&p, s.sts) && p.DeletionTimestamp == nil &&
-			p.Labels[appsv1.ControllerRevisionHashLabelKey] == s.failedHash && !ready(&p) {
+			p.Labels[appsv1.ControllerRevisionHashLabelKey] == s.failedHash && !workload.PodReady(&p) {
 			out = append(out, p)
 		}
 	}
@@ -70,12 +73,12 @@ func podsOf(ctx context.Context, c kubernetes.Interface, s *stuck) ([]corev1.Pod
 // deleted pod at the failed revision), then deletes the not-ready pods of the failed revision.
 // Each delete is conditioned on the pod's UID: StatefulSet pods keep their names, and a pod the
 // controller has already recreated at the good revision must not be deleted.
-func (r *Rollbacker) releaseStuckPods(ctx context.Context, w workload, s *stuck) ([]string, error) {
+func (r *Rollbacker) releaseStuckPods(ctx context.Context, w subject, s *stuck) ([]string, error) {
 	sts := r.Client.AppsV1().StatefulSets(w.namespace)
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		cur, err := sts.Get(ctx, w.name, metav1.GetOptions{})
 		if err != nil {
-			return false, explain(err, "get "+w.String(), "get", "apps", "statefulsets")
+			return false, kube.ExplainWrapped(err, "get "+w.String(), "get", appsv1.Resource("statefulsets"))
 		}
 		return cur.Status.ObservedGeneration >= cur.Generation && cur.Status.UpdateRevision != s.failedHash, nil
 	})
@@ -87,7 +90,7 @@ func (r *Rollbacker) releaseStuckPods(ctx context.Context, w workload, s *stuck)
 	}
 	pods, err := podsOf(ctx, r.Client, s)
 	if err != nil {
-		return nil, explain(err, "list pods of "+w.String(), "list", "", "pods")
+		return nil, kube.ExplainWrapped(err, "list pods of "+w.String(), "list", corev1.Resource("pods"))
 	}
 	var deleted []string
 	for _, p := range pods {
@@ -101,17 +104,8 @@ func (r *Rollbacker) releaseStuckPods(ctx context.Context, w workload, s *stuck)
 		case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
 			// Gone already, or already replaced by a new pod of the same name.
 		default:
-			return deleted, explain(err, fmt.Sprintf("delete stuck pod %s/%s", p.Namespace, p.Name), "delete", "", "pods")
+			return deleted, kube.ExplainWrapped(err, fmt.Sprintf("delete stuck pod %s/%s", p.Namespace, p.Name), "delete", corev1.Resource("pods"))
 		}
 	}
 	return deleted, nil
-}
-
-func ready(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

@@ -9,32 +9,23 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Select lists the workloads of every judgeable kind in namespace that match a label selector.
 func Select(ctx context.Context, c kubernetes.Interface, namespace, selector string) ([]Workload, error) {
 	opts := metav1.ListOptions{LabelSelector: selector}
 	var out []Workload
-	deps, err := c.AppsV1().Deployments(namespace).List(ctx, opts)
-	if err != nil {
-		return nil, fault.Explain(err, fmt.Sprintf("list deployments -n %s -l %s", namespace, selector), "list", "apps", "deployments")
-	}
-	for _, d := range deps.Items {
-		out = append(out, Workload{Kind: Deployment, Namespace: namespace, Name: d.Name})
-	}
-	stss, err := c.AppsV1().StatefulSets(namespace).List(ctx, opts)
-	if err != nil {
-		return nil, fault.Explain(err, fmt.Sprintf("list statefulsets -n %s -l %s", namespace, selector), "list", "apps", "statefulsets")
-	}
-	for _, s := range stss.Items {
-		out = append(out, Workload{Kind: StatefulSet, Namespace: namespace, Name: s.Name})
-	}
-	dss, err := c.AppsV1().DaemonSets(namespace).List(ctx, opts)
-	if err != nil {
-		return nil, fault.Explain(err, fmt.Sprintf("list daemonsets -n %s -l %s", namespace, selector), "list", "apps", "daemonsets")
-	}
-	for _, d := range dss.Items {
-		out = append(out, Workload{Kind: DaemonSet, Namespace: namespace, Name: d.Name})
+	for _, k := range workload.Kinds() {
+		ws, err := k.List(ctx, c, namespace, opts)
+		if err != nil {
+			gr := k.GroupResource()
+			return nil, kube.Explain(err, fmt.Sprintf("list %s -n %s -l %s", gr.Resource, namespace, selector), "list", gr)
+		}
+		for _, w := range ws {
+			out = append(out, Workload{Kind: k.Name(), Namespace: namespace, Name: w.Meta().GetName()})
+		}
 	}
 	if len(out) == 0 {
 		return nil, fault.CannotEvaluatef("no deployment, statefulset or daemonset in namespace %s matches -l %q; check the selector with `kubectl get deploy,sts,ds -n %s -l %s`", namespace, selector, namespace, selector)
@@ -49,28 +40,21 @@ func CheckExists(ctx context.Context, c kubernetes.Interface, ws []Workload) err
 		if w.Skipped {
 			continue
 		}
-		var err error
-		resource := ""
-		switch w.Kind {
-		case Deployment:
-			resource = "deployments"
-			_, err = c.AppsV1().Deployments(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		case StatefulSet:
-			resource = "statefulsets"
-			_, err = c.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		case DaemonSet:
-			resource = "daemonsets"
-			_, err = c.AppsV1().DaemonSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
+		k, ok := workload.Lookup(w.Kind)
+		if !ok {
+			return fault.Invalidf("%s: the gate judges Deployments, StatefulSets and DaemonSets only", w.Ref())
 		}
+		gr := k.GroupResource()
+		_, err := k.Get(ctx, c, w.Namespace, w.Name)
 		if apierrors.IsNotFound(err) {
 			hint := "check the name and namespace, or apply the manifest first"
 			if w.File != "" {
 				hint = "was `kubectl apply` run on " + w.File + " in this namespace before the gate?"
 			}
-			return fault.CannotEvaluatef("%s not found in namespace %s; %s (kubectl get %s -n %s)", w.Ref(), w.Namespace, hint, resource, w.Namespace)
+			return fault.CannotEvaluatef("%s not found in namespace %s; %s (kubectl get %s -n %s)", w.Ref(), w.Namespace, hint, gr.Resource, w.Namespace)
 		}
 		if err != nil {
-			return fault.Explain(err, fmt.Sprintf("get %s -n %s", w.Ref(), w.Namespace), "get", "apps", resource)
+			return kube.Explain(err, fmt.Sprintf("get %s -n %s", w.Ref(), w.Namespace), "get", gr)
 		}
 	}
 	return nil

@@ -12,13 +12,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Kinds the gate can judge.
 const (
-	Deployment  = "Deployment"
-	StatefulSet = "StatefulSet"
-	DaemonSet   = "DaemonSet"
+	Deployment  = workload.Deployment
+	StatefulSet = workload.StatefulSet
+	DaemonSet   = workload.DaemonSet
 )
 
 // Workload is one workload to judge, or to report as skipped.
@@ -45,28 +46,20 @@ func ParseRef(s string) (kind, name string, err error) {
 	if !ok || n == "" || strings.Contains(n, "/") {
 		return "", "", fault.Invalidf("--workload %q: want KIND/NAME, e.g. deployment/api, statefulset/db or daemonset/agent", s)
 	}
-	kind, ok = kindAliases[strings.ToLower(k)]
+	found, ok := workload.Lookup(k)
 	if !ok {
 		return "", "", fault.Invalidf("--workload %q: unknown kind %q; use deployment (deploy), statefulset (sts) or daemonset (ds)", s, k)
 	}
 	if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
 		return "", "", fault.Invalidf("--workload %q: %q is not a valid name (%s)", s, n, errs[0])
 	}
-	return kind, n, nil
+	return found.Name(), n, nil
 }
 
-var kindAliases = map[string]string{
-	"deployment": Deployment, "deployments": Deployment, "deploy": Deployment,
-	"deployment.apps": Deployment,
-	"statefulset":     StatefulSet, "statefulsets": StatefulSet, "sts": StatefulSet,
-	"statefulset.apps": StatefulSet,
-	"daemonset":        DaemonSet, "daemonsets": DaemonSet, "ds": DaemonSet,
-	"daemonset.apps": DaemonSet,
-}
-
-// Judgeable reports whether the gate can judge a kind.
+// Judgeable reports whether the gate can judge a kind (as a manifest spells it).
 func Judgeable(kind string) bool {
-	return kind == Deployment || kind == StatefulSet || kind == DaemonSet
+	k, ok := workload.Lookup(kind)
+	return ok && k.Name() == kind
 }
 
 // Dedupe keeps the first occurrence of each workload and sorts judged workloads before skipped ones,

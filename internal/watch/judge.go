@@ -8,12 +8,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/kubectl/pkg/polymorphichelpers"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Policy holds the thresholds the judge applies. The defaults and why they were chosen are in the
@@ -126,8 +124,13 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 		}
 	}
 
-	msg, done, err := kubectlStatus(s.Object)
-	j.Progress = progressLine(s.Object, podNotes)
+	var msg string
+	var done bool
+	wl, err := workload.For(s.Object)
+	if err == nil {
+		msg, done, err = workload.RolloutStatus(wl)
+	}
+	j.Progress = progressLine(wl, podNotes)
 	if err != nil && j.Verdict == "" {
 		// kubectl's viewer only errs on a deadline it already saw, or on strategies it cannot
 		// track (OnDelete): neither will complete by waiting.
@@ -204,7 +207,7 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 func notReady(pods []*corev1.Pod) []string {
 	var out []string
 	for _, p := range sortedPods(pods) {
-		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && !podReady(p) {
+		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && !workload.PodReady(p) {
 			out = append(out, p.Name)
 		}
 	}
@@ -233,57 +236,12 @@ func lastRestart(pods []*corev1.Pod) time.Time {
 	return last
 }
 
-// kubectlStatus asks kubectl's own status viewer whether the rollout is complete, so that
-// "complete" means exactly what `kubectl rollout status` means.
-func kubectlStatus(obj runtime.Object) (string, bool, error) {
-	gk := groupKind(obj)
-	viewer, err := polymorphichelpers.StatusViewerFor(gk)
-	if err != nil {
-		return "", false, err
-	}
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return "", false, fmt.Errorf("convert %s to unstructured: %w", gk.Kind, err)
-	}
-	return viewer.Status(&unstructured.Unstructured{Object: u}, 0)
-}
-
-func groupKind(obj runtime.Object) schema.GroupKind {
-	switch obj.(type) {
-	case *appsv1.Deployment:
-		return schema.GroupKind{Group: "apps", Kind: "Deployment"}
-	case *appsv1.StatefulSet:
-		return schema.GroupKind{Group: "apps", Kind: "StatefulSet"}
-	case *appsv1.DaemonSet:
-		return schema.GroupKind{Group: "apps", Kind: "DaemonSet"}
-	}
-	return schema.GroupKind{}
-}
-
 // progressLine is the state of a workload in one line, e.g.
 // "1/3 updated, 0/3 available; api-7d4b9c-xkp2z CrashLoopBackOff, restarts 2, last exit 1".
-func progressLine(obj runtime.Object, podNotes []string) string {
+func progressLine(wl workload.Workload, podNotes []string) string {
 	var line string
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		want := int32(1)
-		if o.Spec.Replicas != nil {
-			want = *o.Spec.Replicas
-		}
-		line = fmt.Sprintf("%d/%d updated, %d/%d available", o.Status.UpdatedReplicas, want, o.Status.AvailableReplicas, want)
-		if old := o.Status.Replicas - o.Status.UpdatedReplicas; old > 0 {
-			// Available counts old pods too while they run: say so rather than look done.
-			line = fmt.Sprintf("%d/%d updated, %d available of which %d old pending termination", o.Status.UpdatedReplicas, want, o.Status.AvailableReplicas, old)
-		}
-	case *appsv1.StatefulSet:
-		want := int32(1)
-		if o.Spec.Replicas != nil {
-			want = *o.Spec.Replicas
-		}
-		line = fmt.Sprintf("%d/%d updated, %d/%d ready", o.Status.UpdatedReplicas, want, o.Status.ReadyReplicas, want)
-	case *appsv1.DaemonSet:
-		want := o.Status.DesiredNumberScheduled
-		line = fmt.Sprintf("%d/%d updated, %d/%d available", o.Status.UpdatedNumberScheduled, want, o.Status.NumberAvailable, want)
+	if wl != nil {
+		line = wl.Progress()
 	}
 	if len(podNotes) > 0 {
 		line += "; " + strings.Join(podNotes, "; ")

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Waiting reasons that never clear by themselves: the pod spec or the image must change.
@@ -132,7 +134,7 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 		return podJudgement{fatal: true, reason: "ReadinessFlapping", note: "ReadinessFlapping",
 			message: fmt.Sprintf("turned NotReady %d times while its containers kept running%s", n, lastReadinessFailure(pod, s.Events))}
 	}
-	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil && !podReady(pod) {
+	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil && !workload.PodReady(pod) {
 		fails := probeFailures(pod, s.Events)
 		for _, cs := range longRunning(pod) {
 			deadline, msg, ok := readinessStall(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], p.ReadinessGrace)
@@ -151,7 +153,7 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 			notes = append(notes, "readiness probe failing ("+cs.Name+")")
 		}
 	}
-	if len(notes) == 0 && pod.Status.Phase == corev1.PodRunning && !podReady(pod) && allRunning(pod) {
+	if len(notes) == 0 && pod.Status.Phase == corev1.PodRunning && !workload.PodReady(pod) && allRunning(pod) {
 		notes = append(notes, "running, not ready")
 	}
 	return podJudgement{note: strings.Join(notes, ", "), recheck: recheck}
@@ -293,15 +295,6 @@ func scheduledAt(pod *corev1.Pod) time.Time {
 		}
 	}
 	return pod.CreationTimestamp.Time
-}
-
-func podReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func allRunning(pod *corev1.Pod) bool {

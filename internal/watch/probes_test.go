@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 func probe(initial, period, timeout, failures int32) *corev1.Probe {
@@ -226,7 +227,7 @@ func TestEvaluateProbes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			obj := deployment(1, 1, 1)
-			if len(tt.pods) > 0 && !podReady(tt.pods[0]) {
+			if len(tt.pods) > 0 && !workload.PodReady(tt.pods[0]) {
 				obj = deployment(1, 1, 0)
 			}
 			j := Evaluate(Snapshot{Object: obj, Pods: tt.pods, CompletedAt: tt.completedAt, Events: tt.events, Flaps: tt.flaps}, policy, tt.now)

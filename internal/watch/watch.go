@@ -11,26 +11,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Watcher watches rollouts until each has a verdict or the timeout runs out.
@@ -178,7 +179,7 @@ func deadlineOnly(ctx context.Context) bool {
 
 // judge evaluates one workload from the caches; it returns a Result when there is a verdict.
 func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Result) {
-	obj, err := c.get(t.w)
+	wl, err := c.get(t.w)
 	if apierrors.IsNotFound(err) {
 		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictFailed, Reason: "Deleted",
 			Message: fmt.Sprintf("%s was deleted while its rollout was being watched", t.w.Ref()), DecidedAt: now}
@@ -186,12 +187,13 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 	if err != nil {
 		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictError, Reason: "CacheError", Message: err.Error(), DecidedAt: now}
 	}
-	pods, revision, since, ok := c.revisionPods(obj)
+	obj := wl.Object()
+	pods, revision, since, ok := c.revisionPods(wl)
 	t.observe(pods, now)
 	snap := Snapshot{Object: obj, Pods: pods, CompletedAt: t.completedAt, Events: c.podEvents(pods),
 		StartedSeen: t.startedSeen, Flaps: t.flaps}
 	var j Judgement
-	if gen := obj.(metav1.Object).GetGeneration(); gen < t.minGeneration {
+	if gen := wl.Meta().GetGeneration(); gen < t.minGeneration {
 		j = Judgement{Progress: fmt.Sprintf("waiting for generation %d to be seen (cache at %d)", t.minGeneration, gen)}
 	} else if !ok {
 		j = Judgement{Progress: "waiting for the controller to create the new revision"}
@@ -233,7 +235,7 @@ func (t *tracked) observe(pods []*corev1.Pod, now time.Time) {
 			restarts += cs.RestartCount
 		}
 		key := string(p.UID) + "/" + p.Name
-		ready := podReady(p)
+		ready := workload.PodReady(p)
 		switch {
 		case ready:
 			t.restartsAtReady[key] = restarts
@@ -248,12 +250,13 @@ func (t *tracked) observe(pods []*corev1.Pod, now time.Time) {
 func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result {
 	now := w.now()
 	res := &Result{Workload: t.w, Verdict: report.VerdictTimeout, Reason: "Timeout", DecidedAt: now}
-	obj, err := c.get(t.w)
+	wl, err := c.get(t.w)
 	if err != nil {
 		res.Message = fmt.Sprintf("rollout incomplete after %s", waited.Round(time.Second))
 		return res
 	}
-	pods, revision, since, _ := c.revisionPods(obj)
+	obj := wl.Object()
+	pods, revision, since, _ := c.revisionPods(wl)
 	res.Object, res.Pods, res.Revision, res.Since = obj, copyPods(pods), revision, since
 	if t.last.Soaking && t.last.Held == "" && !t.completedAt.IsZero() {
 		// The soak is bounded by --timeout: a rollout that is complete, with every pod ready and no
@@ -268,7 +271,7 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 		switch {
 		case p.Status.Phase == corev1.PodPending:
 			pending = append(pending, p.Name+" ("+pendingWhy(p)+")")
-		case !podReady(p):
+		case !workload.PodReady(p):
 			notReady = append(notReady, p.Name)
 		}
 	}
@@ -325,22 +328,15 @@ func (w *Watcher) Verify(ctx context.Context, kind, namespace, name string) (rep
 }
 
 func generation(ctx context.Context, c kubernetes.Interface, wl target.Workload) (int64, error) {
-	var obj metav1.Object
-	var err error
-	switch wl.Kind {
-	case target.Deployment:
-		obj, err = c.AppsV1().Deployments(wl.Namespace).Get(ctx, wl.Name, metav1.GetOptions{})
-	case target.StatefulSet:
-		obj, err = c.AppsV1().StatefulSets(wl.Namespace).Get(ctx, wl.Name, metav1.GetOptions{})
-	case target.DaemonSet:
-		obj, err = c.AppsV1().DaemonSets(wl.Namespace).Get(ctx, wl.Name, metav1.GetOptions{})
-	default:
+	k, ok := workload.Lookup(wl.Kind)
+	if !ok {
 		return 0, fmt.Errorf("cannot verify kind %s", wl.Kind)
 	}
+	obj, err := k.Get(ctx, c, wl.Namespace, wl.Name)
 	if err != nil {
-		return 0, fault.Explain(err, "get "+wl.Ref()+" -n "+wl.Namespace, "get", "apps", strings.ToLower(wl.Kind)+"s")
+		return 0, kube.Explain(err, "get "+wl.Ref()+" -n "+wl.Namespace, "get", k.GroupResource())
 	}
-	return obj.GetGeneration(), nil
+	return obj.Meta().GetGeneration(), nil
 }
 
 func (w *Watcher) now() time.Time {
@@ -378,40 +374,29 @@ func orTime(t, d time.Time) time.Time {
 type nsCache struct {
 	pods   corelisters.PodNamespaceLister
 	events cache.Indexer // Warning events of pods, indexed by the pod's UID
-	rss    appslisters.ReplicaSetNamespaceLister
-	deps   appslisters.DeploymentNamespaceLister
-	stss   appslisters.StatefulSetNamespaceLister
-	dss    appslisters.DaemonSetNamespaceLister
+	kinds  map[string]workload.Cached
 }
 
-func (c *nsCache) get(w target.Workload) (runtime.Object, error) {
-	switch w.Kind {
-	case target.Deployment:
-		return c.deps.Get(w.Name)
-	case target.StatefulSet:
-		return c.stss.Get(w.Name)
-	case target.DaemonSet:
-		return c.dss.Get(w.Name)
+func (c *nsCache) get(w target.Workload) (workload.Workload, error) {
+	k, ok := c.kinds[w.Kind]
+	if !ok {
+		return nil, fmt.Errorf("cannot judge kind %s", w.Kind)
 	}
-	return nil, fmt.Errorf("cannot judge kind %s", w.Kind)
+	return k.Get(w.Name)
 }
 
 // revisionPods reads the new revision's pods from the caches, listing only the pods the
-// workload's selector matches: this runs on every change in the namespace.
-func (c *nsCache) revisionPods(obj runtime.Object) ([]*corev1.Pod, string, time.Time, bool) {
-	sel := labels.Everything()
-	var rss []*appsv1.ReplicaSet
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		sel = selectorOf(o.Spec.Selector)
-		rss, _ = c.rss.List(sel)
-	case *appsv1.StatefulSet:
-		sel = selectorOf(o.Spec.Selector)
-	case *appsv1.DaemonSet:
-		sel = selectorOf(o.Spec.Selector)
+// workload's selector matches: this runs on every change in the namespace. It also returns the
+// revision's name and when its rollout began; ok is false while the new revision cannot be told
+// yet (the controller has not acted).
+func (c *nsCache) revisionPods(wl workload.Workload) (pods []*corev1.Pod, revision string, since time.Time, ok bool) {
+	cur, _ := wl.Revisions(c.kinds[wl.Kind().Name()].History(wl))
+	if cur == nil {
+		return nil, "", time.Time{}, false
 	}
-	pods, _ := c.pods.List(sel)
-	return revisionPods(obj, pods, rss)
+	all, _ := c.pods.List(wl.Selector())
+	pods = cur.Pods(all)
+	return pods, cur.ID, cur.Since(pods), true
 }
 
 // podEvents returns the Warning events of these pods.
@@ -441,55 +426,58 @@ func involvedUID(obj any) ([]string, error) {
 	return nil, nil
 }
 
-// selectorOf narrows a cache listing; an unusable selector lists everything (ownership still decides).
-func selectorOf(ls *metav1.LabelSelector) labels.Selector {
-	sel, err := metav1.LabelSelectorAsSelector(ls)
-	if err != nil || ls == nil {
-		return labels.Everything()
-	}
-	return sel
-}
-
 // startNamespace checks access with one small list per resource type (so a missing RBAC rule is
 // said plainly instead of retried forever), then starts one shared informer per type.
 func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracked, changed chan<- struct{}, errs chan<- error) (*nsCache, error) {
-	kinds := map[string]bool{}
-	for _, t := range group {
-		kinds[t.w.Kind] = true
-	}
-	probe := metav1.ListOptions{Limit: 1}
-	checks := []struct {
-		need     bool
-		resource string
-		group    string
-		list     func() error
-	}{
-		{true, "pods", "", func() error { _, err := w.Client.CoreV1().Pods(ns).List(ctx, probe); return err }},
-		{true, "events", "", func() error { _, err := w.Client.CoreV1().Events(ns).List(ctx, probe); return err }},
-		{kinds[target.Deployment], "replicasets", "apps", func() error { _, err := w.Client.AppsV1().ReplicaSets(ns).List(ctx, probe); return err }},
-		{kinds[target.Deployment], "deployments", "apps", func() error { _, err := w.Client.AppsV1().Deployments(ns).List(ctx, probe); return err }},
-		{kinds[target.StatefulSet], "statefulsets", "apps", func() error { _, err := w.Client.AppsV1().StatefulSets(ns).List(ctx, probe); return err }},
-		{kinds[target.DaemonSet], "daemonsets", "apps", func() error { _, err := w.Client.AppsV1().DaemonSets(ns).List(ctx, probe); return err }},
-	}
-	for _, c := range checks {
-		if !c.need {
-			continue
-		}
-		if err := c.list(); err != nil {
-			return nil, fault.Explain(err, fmt.Sprintf("list %s -n %s", c.resource, ns), "list", c.group, c.resource)
-		}
-	}
-
 	f := informers.NewSharedInformerFactoryWithOptions(w.Client, 0, informers.WithNamespace(ns),
 		informers.WithTransform(stripManagedFields))
+	// Only the Warning events of pods: probe failures and mounts that cannot succeed. Their own
+	// factory, because the field selector applies to every informer of a factory.
+	ef := informers.NewSharedInformerFactoryWithOptions(w.Client, 0, informers.WithNamespace(ns),
+		informers.WithTransform(stripManagedFields),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podWarnings }))
+	probe := metav1.ListOptions{Limit: 1}
+	podInf, evInf := f.Core().V1().Pods(), ef.Core().V1().Events().Informer()
+	watched := []workload.Informer{
+		{Resource: corev1.Resource("pods"), Informer: podInf.Informer(), Probe: func(ctx context.Context) error {
+			_, err := w.Client.CoreV1().Pods(ns).List(ctx, probe)
+			return err
+		}},
+		{Resource: corev1.Resource("events"), Informer: evInf, Probe: func(ctx context.Context) error {
+			_, err := w.Client.CoreV1().Events(ns).List(ctx, probe)
+			return err
+		}},
+	}
+	c := &nsCache{pods: podInf.Lister().Pods(ns), events: evInf.GetIndexer(), kinds: map[string]workload.Cached{}}
+	for _, k := range workload.Kinds() {
+		if slices.ContainsFunc(group, func(t *tracked) bool { return t.w.Kind == k.Name() }) {
+			kc, err := k.Cache(w.Client, f, ns)
+			if err != nil {
+				return nil, err
+			}
+			c.kinds[k.Name()] = kc
+			watched = append(watched, kc.Informers...)
+		}
+	}
+	// One small list per resource first, so that a missing RBAC rule is said plainly instead of
+	// retried forever by the informers.
+	for _, wi := range watched {
+		if err := wi.Probe(ctx); err != nil {
+			return nil, kube.Explain(err, fmt.Sprintf("list %s -n %s", wi.Resource.Resource, ns), "list", wi.Resource)
+		}
+	}
+	if err := evInf.AddIndexers(cache.Indexers{byInvolvedUID: involvedUID}); err != nil {
+		return nil, fmt.Errorf("index events in namespace %s: %w", ns, err)
+	}
+
 	notify := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { poke(changed) },
 		UpdateFunc: func(any, any) { poke(changed) },
 		DeleteFunc: func(any) { poke(changed) },
 	}
-	c := &nsCache{}
 	var infs []cache.SharedIndexInformer
-	add := func(inf cache.SharedIndexInformer) {
+	// add starts one informer; gr is the resource it watches, for the RBAC rule a 403 names.
+	add := func(inf cache.SharedIndexInformer, gr schema.GroupResource) {
 		outage := &outage{}
 		_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 			// Expired watches (410 Gone) and dropped connections are resumed by the reflector;
@@ -497,8 +485,8 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 			var fatal error
 			switch {
 			case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
-				fatal = fault.Explain(err, "watch -n "+ns, "watch", "", "the watched resource")
-			case fault.IsAPIUnavailable(err) || strings.Contains(err.Error(), "connection refused"):
+				fatal = kube.Explain(err, fmt.Sprintf("watch %s -n %s", gr, ns), "watch", gr)
+			case kube.IsAPIUnavailable(err) || strings.Contains(err.Error(), "connection refused"):
 				if d := outage.failed(w.now()); d >= apiOutageLimit {
 					fatal = fault.CannotEvaluatef("watch -n %s: the Kubernetes API server has been unreachable for %s: %v; the rollout could not be judged", ns, d.Round(time.Second), err)
 				}
@@ -513,37 +501,8 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		_, _ = inf.AddEventHandler(notify)
 		infs = append(infs, inf)
 	}
-	podInf := f.Core().V1().Pods()
-	add(podInf.Informer())
-	c.pods = podInf.Lister().Pods(ns)
-	// Only the Warning events of pods: probe failures and mounts that cannot succeed. Their own
-	// factory, because the field selector applies to every informer of a factory.
-	ef := informers.NewSharedInformerFactoryWithOptions(w.Client, 0, informers.WithNamespace(ns),
-		informers.WithTransform(stripManagedFields),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podWarnings }))
-	evInf := ef.Core().V1().Events().Informer()
-	if err := evInf.AddIndexers(cache.Indexers{byInvolvedUID: involvedUID}); err != nil {
-		return nil, fmt.Errorf("index events in namespace %s: %w", ns, err)
-	}
-	add(evInf)
-	c.events = evInf.GetIndexer()
-	if kinds[target.Deployment] {
-		rs := f.Apps().V1().ReplicaSets()
-		add(rs.Informer())
-		c.rss = rs.Lister().ReplicaSets(ns)
-		d := f.Apps().V1().Deployments()
-		add(d.Informer())
-		c.deps = d.Lister().Deployments(ns)
-	}
-	if kinds[target.StatefulSet] {
-		s := f.Apps().V1().StatefulSets()
-		add(s.Informer())
-		c.stss = s.Lister().StatefulSets(ns)
-	}
-	if kinds[target.DaemonSet] {
-		d := f.Apps().V1().DaemonSets()
-		add(d.Informer())
-		c.dss = d.Lister().DaemonSets(ns)
+	for _, wi := range watched {
+		add(wi.Informer, wi.Resource)
 	}
 	f.Start(ctx.Done())
 	ef.Start(ctx.Done())

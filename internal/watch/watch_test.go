@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 )
@@ -91,13 +94,7 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	done := make(chan []Result, 1)
-	errc := make(chan error, 1)
-	go func() {
-		rs, err := w.Watch(ctx, []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
-		errc <- err
-		done <- rs
-	}()
+	out := watchInBackground(ctx, w, nil)
 	// Wait until the watch has judged the first state (the old pod's crash loop must not count).
 	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 0 available of which 1 old pending termination")
 
@@ -107,10 +104,11 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 	if _, err := client.CoreV1().Pods("prod").UpdateStatus(ctx, crashed, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
-		t.Fatalf("Watch: %v", err)
+	o := <-out
+	if o.err != nil {
+		t.Fatalf("Watch: %v", o.err)
 	}
-	res := <-done
+	res := o.res
 	if len(res) != 1 || res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
 		t.Fatalf("results = %+v, want one failed CrashLoopBackOff", res)
 	}
@@ -127,7 +125,7 @@ func TestWatchTimeoutSaysWhy(t *testing.T) {
 	d, rs, newPod, _ := rollout()
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 2 * time.Second}
-	res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,23 +140,39 @@ func TestWatchDeletedWorkloadFails(t *testing.T) {
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	progress := &syncWriter{lines: make(chan string, 100)}
 	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
-	errc := make(chan error, 1)
-	var res []Result
-	go func() {
-		var err error
-		res, err = w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
-		errc <- err
-	}()
+	out := watchInBackground(context.Background(), w, nil)
 	waitLine(t, progress.lines, "deployment/api:")
 	if err := client.AppsV1().Deployments("prod").Delete(context.Background(), "api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
+	o := <-out
+	if o.err != nil {
+		t.Fatal(o.err)
 	}
+	res := o.res
 	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "Deleted" {
 		t.Fatalf("result = %s %s, want failed Deleted", res[0].Verdict, res[0].Reason)
 	}
+}
+
+// apiDeployment is the workload rollout() builds.
+var apiDeployment = target.Workload{Kind: target.Deployment, Namespace: "prod", Name: "api"}
+
+// outcome is what a watch run in the background returned.
+type outcome struct {
+	res []Result
+	err error
+}
+
+// watchInBackground watches apiDeployment (known to have reached minGeneration, if given) and
+// returns where its outcome arrives.
+func watchInBackground(ctx context.Context, w *Watcher, minGeneration map[string]int64) <-chan outcome {
+	out := make(chan outcome, 1)
+	go func() {
+		res, err := w.watch(ctx, []target.Workload{apiDeployment}, minGeneration)
+		out <- outcome{res, err}
+	}()
+	return out
 }
 
 func waitLine(t *testing.T, lines <-chan string, prefix string) {
@@ -186,14 +200,7 @@ func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	progress := &syncWriter{lines: make(chan string, 100)}
 	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1}, Timeout: time.Minute, Progress: progress}
-	wl := target.Workload{Kind: target.Deployment, Namespace: "prod", Name: "api"}
-	errc := make(chan error, 1)
-	var res []Result
-	go func() {
-		var err error
-		res, err = w.watch(context.Background(), []target.Workload{wl}, map[string]int64{wl.Key(): 3})
-		errc <- err
-	}()
+	out := watchInBackground(context.Background(), w, map[string]int64{apiDeployment.Key(): 3})
 	waitLine(t, progress.lines, "deployment/api: waiting for generation 3")
 
 	// The rolled-back state arrives: generation 3, observed and complete.
@@ -203,14 +210,22 @@ func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
 	if _, err := client.AppsV1().Deployments("prod").Update(context.Background(), undone, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
+	o := <-out
+	if o.err != nil {
+		t.Fatal(o.err)
 	}
-	if res[0].Verdict != report.VerdictFailed && res[0].Verdict != report.VerdictHealthy {
-		t.Fatalf("verdict %s", res[0].Verdict)
+	res := o.res
+	// The verdict is on generation 3: its pod is still crash-looping in the cache, so it fails,
+	// but only once generation 3 is seen; before that, nothing about the pods is said.
+	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
+		t.Fatalf("verdict %s %s, want failed CrashLoopBackOff on generation 3", res[0].Verdict, res[0].Reason)
 	}
-	if strings.Contains(progress.b.String(), "CrashLoopBackOff, restarts 3") && res[0].Verdict == report.VerdictFailed && res[0].Reason == "CrashLoopBackOff" && !strings.Contains(progress.b.String(), "waiting for generation 3") {
-		t.Fatalf("judged the stale generation: %s", progress.b.String())
+	if gen := res[0].Object.(*appsv1.Deployment).Generation; gen != 3 {
+		t.Errorf("judged generation %d, want 3", gen)
+	}
+	lines := strings.Split(strings.TrimSpace(progress.b.String()), "\n")
+	if !strings.HasPrefix(lines[0], "deployment/api: waiting for generation 3") {
+		t.Errorf("the stale generation was judged before generation 3 was seen:\n%s", progress.b.String())
 	}
 }
 
@@ -236,13 +251,22 @@ func TestOutageMeasuresOneRunOfFailures(t *testing.T) {
 
 // TestWatchResumesAfterADroppedWatch closes the pod watch under the gate (as a dropped
 // connection or an expired resourceVersion does) and changes the pod while no watch is open: the
-// reflector must list again, and the crash it missed must still fail the rollout.
+// reflector must list again, and the crash it missed must still fail the rollout. (Whether the
+// reflector opens its next watch before the verdict ends the run is a race, so the relist is
+// what is counted.)
 func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	var mu sync.Mutex
 	var podWatches []*watch.FakeWatcher
+	podLists := 0
+	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		podLists++
+		return false, nil, nil
+	})
 	client.PrependWatchReactor("pods", func(action k8stesting.Action) (bool, watch.Interface, error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -252,13 +276,7 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	})
 	progress := &syncWriter{lines: make(chan string, 100)}
 	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
-	errc := make(chan error, 1)
-	var res []Result
-	go func() {
-		var err error
-		res, err = w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
-		errc <- err
-	}()
+	out := watchInBackground(context.Background(), w, nil)
 	waitLine(t, progress.lines, "deployment/api:")
 
 	// The crash happens while the watch is down: only a relist can bring it.
@@ -269,15 +287,17 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	first := podWatches[0]
+	first, listsBefore := podWatches[0], podLists
 	mu.Unlock()
 	first.Stop() // the server drops the watch
 
+	var res []Result
 	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatal(err)
+	case o := <-out:
+		if o.err != nil {
+			t.Fatal(o.err)
 		}
+		res = o.res
 	case <-time.After(20 * time.Second):
 		t.Fatal("no verdict after the watch was dropped: the crash was lost")
 	}
@@ -286,8 +306,32 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(podWatches) < 2 {
-		t.Errorf("the pod watch was opened %d times, want a new one after the drop", len(podWatches))
+	if podLists <= listsBefore {
+		t.Errorf("pods were listed %d times before the drop and %d after it: want a relist after the drop", listsBefore, podLists)
+	}
+}
+
+// TestForbiddenWatchNamesItsResource: a watch the API server refuses after the access checks
+// passed (a Role changed under the gate) must name the rule for the resource that was watched.
+func TestForbiddenWatchNamesItsResource(t *testing.T) {
+	t.Parallel()
+	d, rs, newPod, _ := rollout()
+	client := fake.NewSimpleClientset(d, rs, newPod)
+	client.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
+		return true, nil, apierrors.NewForbidden(appsv1.Resource("deployments"), "", errors.New(`User "ci" cannot watch resource "deployments"`))
+	})
+	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
+	_, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
+	if err == nil {
+		t.Fatal("a forbidden watch must end the watch with an error")
+	}
+	for _, want := range []string{"watch deployments.apps -n prod: forbidden", "apiGroups: [apps]", "resources: [deployments]", "verbs: [watch]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if fault.Code(err) != fault.ExitCannotEvaluate {
+		t.Errorf("exit code %d, want %d", fault.Code(err), fault.ExitCannotEvaluate)
 	}
 }
 

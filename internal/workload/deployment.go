@@ -1,0 +1,63 @@
+package workload
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+var deployments = &typedKind{
+	name: Deployment, resource: appsv1.Resource("deployments"),
+	historyKind: "ReplicaSet", historyResource: appsv1.Resource("replicasets"), watchHistory: true,
+	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.Deployment, *appsv1.DeploymentList] {
+		return c.AppsV1().Deployments(ns)
+	}),
+	historyAPI: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ReplicaSet, *appsv1.ReplicaSetList] {
+		return c.AppsV1().ReplicaSets(ns)
+	}),
+	wrap: wrapAs(func(k *typedKind, d *appsv1.Deployment) Workload {
+		return deployment{base{k, d, d.Spec.Selector, &d.Spec.Template}, d}
+	}),
+}
+
+type deployment struct {
+	base
+	d *appsv1.Deployment
+}
+
+func (w deployment) Paused() bool { return w.d.Spec.Paused }
+
+// Revisions: the new revision is the ReplicaSet the deployment controller rolls out, the one it
+// controls whose template equals the Deployment's once the hash label is ignored (the oldest if a
+// hash collision made two); the previous one is the highest-numbered ReplicaSet below it.
+func (w deployment) Revisions(h History) (cur, prev *Revision) {
+	var owned []*Revision
+	var newRS *appsv1.ReplicaSet
+	for _, rs := range h.ReplicaSets {
+		if !metav1.IsControlledBy(rs, w.d) {
+			continue
+		}
+		owned = append(owned, replicaSetRevision(rs))
+		if equalIgnoreHash(&rs.Spec.Template, &w.d.Spec.Template) &&
+			(newRS == nil || rs.CreationTimestamp.Before(&newRS.CreationTimestamp)) {
+			newRS = rs
+		}
+	}
+	if newRS == nil {
+		return nil, nil
+	}
+	cur = replicaSetRevision(newRS)
+	return cur, previous(cur, owned)
+}
+
+func (w deployment) Progress() string {
+	d := w.d
+	want := replicas(d.Spec.Replicas)
+	if old := d.Status.Replicas - d.Status.UpdatedReplicas; old > 0 {
+		// Available counts old pods too while they run: say so rather than look done.
+		return fmt.Sprintf("%d/%d updated, %d available of which %d old pending termination", d.Status.UpdatedReplicas, want, d.Status.AvailableReplicas, old)
+	}
+	return fmt.Sprintf("%d/%d updated, %d/%d available", d.Status.UpdatedReplicas, want, d.Status.AvailableReplicas, want)
+}

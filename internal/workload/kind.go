@@ -1,0 +1,201 @@
+package workload
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+)
+
+// typedKind is a Kind served by client-go's typed clients and shared informers: the apps/v1
+// workloads. Its fields are the few calls that differ between them.
+type typedKind struct {
+	name            string
+	resource        schema.GroupResource
+	historyKind     string
+	historyResource schema.GroupResource
+	// watchHistory: the watch caches the history too (a Deployment's ReplicaSets say which pods are new).
+	watchHistory bool
+
+	api, historyAPI apiCalls
+	wrap            func(k *typedKind, obj runtime.Object) (Workload, bool)
+}
+
+// apiCalls are a typed client's reads, with the type erased.
+type apiCalls struct {
+	get  func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error)
+	list func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error)
+}
+
+// typedClient is the part of a client-go typed client the gate reads through.
+type typedClient[T, L runtime.Object] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	List(ctx context.Context, opts metav1.ListOptions) (L, error)
+}
+
+func callsOf[T, L runtime.Object](client func(c kubernetes.Interface, ns string) typedClient[T, L]) apiCalls {
+	return apiCalls{
+		get: func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error) {
+			return client(c, ns).Get(ctx, name, metav1.GetOptions{})
+		},
+		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
+			return client(c, ns).List(ctx, opts)
+		},
+	}
+}
+
+// wrapAs makes a kind's wrap from a constructor of its Workload.
+func wrapAs[T runtime.Object](mk func(k *typedKind, obj T) Workload) func(*typedKind, runtime.Object) (Workload, bool) {
+	return func(k *typedKind, obj runtime.Object) (Workload, bool) {
+		t, ok := obj.(T)
+		if !ok {
+			return nil, false
+		}
+		return mk(k, t), true
+	}
+}
+
+func (k *typedKind) Name() string                        { return k.name }
+func (k *typedKind) GroupResource() schema.GroupResource { return k.resource }
+func (k *typedKind) History() (string, schema.GroupResource) {
+	return k.historyKind, k.historyResource
+}
+func (k *typedKind) of(obj runtime.Object) (Workload, bool) { return k.wrap(k, obj) }
+
+// kubectlTemplate: kubectl's history of a Deployment is its ReplicaSets; of a StatefulSet or
+// DaemonSet, the workload with each revision applied.
+func (k *typedKind) kubectlTemplate(obj runtime.Object) (*corev1.PodTemplateSpec, bool) {
+	if rs, ok := obj.(*appsv1.ReplicaSet); ok {
+		return &rs.Spec.Template, true
+	}
+	if w, ok := k.of(obj); ok {
+		return w.Template(), true
+	}
+	return nil, false
+}
+
+func (k *typedKind) Get(ctx context.Context, c kubernetes.Interface, ns, name string) (Workload, error) {
+	obj, err := k.api.get(ctx, c, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	return k.mustWrap(obj)
+}
+
+func (k *typedKind) List(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) ([]Workload, error) {
+	list, err := k.api.list(ctx, c, ns, opts)
+	if err != nil {
+		return nil, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", k.resource, err)
+	}
+	out := make([]Workload, 0, len(items))
+	for _, obj := range items {
+		w, err := k.mustWrap(obj)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+func (k *typedKind) mustWrap(obj runtime.Object) (Workload, error) {
+	if w, ok := k.of(obj); ok {
+		return w, nil
+	}
+	return nil, fmt.Errorf("%s: unexpected object %T", k.resource, obj)
+}
+
+// readHistory lists the kind's history objects (ReplicaSets or ControllerRevisions).
+func (k *typedKind) readHistory(ctx context.Context, c kubernetes.Interface, ns string, sel labels.Selector, limit int64) (History, error) {
+	list, err := k.historyAPI.list(ctx, c, ns, metav1.ListOptions{LabelSelector: sel.String(), Limit: limit})
+	if err != nil {
+		return History{}, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return History{}, fmt.Errorf("list %s: %w", k.historyResource, err)
+	}
+	return historyOf(items), nil
+}
+
+func (k *typedKind) Cache(c kubernetes.Interface, f informers.SharedInformerFactory, ns string) (Cached, error) {
+	probe := metav1.ListOptions{Limit: 1}
+	informer := func(gr schema.GroupResource, list func(context.Context, kubernetes.Interface, string, metav1.ListOptions) (runtime.Object, error)) (Informer, informers.GenericInformer, error) {
+		gi, err := f.ForResource(gr.WithVersion("v1"))
+		if err != nil {
+			return Informer{}, nil, fmt.Errorf("watch %s: %w", gr, err)
+		}
+		return Informer{Resource: gr, Informer: gi.Informer(), Probe: func(ctx context.Context) error {
+			_, err := list(ctx, c, ns, probe)
+			return err
+		}}, gi, nil
+	}
+	out := Cached{History: func(Workload) History { return History{} }}
+	if k.watchHistory {
+		hi, hgi, err := informer(k.historyResource, k.historyAPI.list)
+		if err != nil {
+			return Cached{}, err
+		}
+		out.Informers = append(out.Informers, hi)
+		out.History = func(w Workload) History {
+			objs, _ := hgi.Lister().ByNamespace(ns).List(w.Selector())
+			return historyOf(objs)
+		}
+	}
+	wi, wgi, err := informer(k.resource, k.api.list)
+	if err != nil {
+		return Cached{}, err
+	}
+	out.Informers = append(out.Informers, wi)
+	out.Get = func(name string) (Workload, error) {
+		obj, err := wgi.Lister().ByNamespace(ns).Get(name)
+		if err != nil {
+			return nil, err
+		}
+		return k.mustWrap(obj)
+	}
+	return out, nil
+}
+
+func historyOf(objs []runtime.Object) History {
+	var h History
+	for _, obj := range objs {
+		switch o := obj.(type) {
+		case *appsv1.ReplicaSet:
+			h.ReplicaSets = append(h.ReplicaSets, o)
+		case *appsv1.ControllerRevision:
+			h.ControllerRevisions = append(h.ControllerRevisions, o)
+		}
+	}
+	return h
+}
+
+// base is what every apps/v1 workload answers alike.
+type base struct {
+	kind     *typedKind
+	obj      metav1.Object
+	selector *metav1.LabelSelector
+	template *corev1.PodTemplateSpec
+}
+
+func (b base) Kind() Kind                        { return b.kind }
+func (b base) Object() runtime.Object            { return b.obj.(runtime.Object) }
+func (b base) Meta() metav1.Object               { return b.obj }
+func (b base) Selector() labels.Selector         { return selectorOf(b.selector) }
+func (b base) Template() *corev1.PodTemplateSpec { return b.template }
+func (base) Paused() bool                        { return false }
+func (b base) ListHistory(ctx context.Context, c kubernetes.Interface, limit int64) (History, error) {
+	return b.kind.readHistory(ctx, c, b.obj.GetNamespace(), b.Selector(), limit)
+}

@@ -1,0 +1,62 @@
+package workload
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+var statefulSets = &typedKind{
+	name: StatefulSet, resource: appsv1.Resource("statefulsets"),
+	historyKind: "ControllerRevision", historyResource: appsv1.Resource("controllerrevisions"),
+	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.StatefulSet, *appsv1.StatefulSetList] {
+		return c.AppsV1().StatefulSets(ns)
+	}),
+	historyAPI: controllerRevisions,
+	wrap: wrapAs(func(k *typedKind, s *appsv1.StatefulSet) Workload {
+		return statefulSet{base{k, s, s.Spec.Selector, &s.Spec.Template}, s}
+	}),
+}
+
+type statefulSet struct {
+	base
+	s *appsv1.StatefulSet
+}
+
+// Revisions: the new revision is the StatefulSet controller's update revision, once it has
+// observed the current generation; its pods carry the revision's name in controller-revision-hash.
+// The previous one is the highest-numbered ControllerRevision below it.
+func (w statefulSet) Revisions(h History) (cur, prev *Revision) {
+	s := w.s
+	rev := s.Status.UpdateRevision
+	if rev == "" || s.Status.ObservedGeneration < s.Generation {
+		return nil, nil
+	}
+	owner := Owner{Kind: StatefulSet, Name: s.Name, UID: s.UID}
+	match := map[string]string{appsv1.ControllerRevisionHashLabelKey: rev}
+	var owned []*Revision
+	for _, cr := range ownedRevisions(s, h.ControllerRevisions) {
+		r := controllerRevision(cr, owner, cr.Name)
+		r.match = match
+		owned = append(owned, r)
+		if cr.Name == rev {
+			cur = r
+		}
+	}
+	if cur == nil {
+		// Read without its history (the watch): known by name only.
+		return &Revision{Name: rev, ID: rev, Owner: owner, match: match}, nil
+	}
+	return cur, previous(cur, owned)
+}
+
+func (w statefulSet) Progress() string {
+	s := w.s
+	want := replicas(s.Spec.Replicas)
+	return fmt.Sprintf("%d/%d updated, %d/%d ready", s.Status.UpdatedReplicas, want, s.Status.ReadyReplicas, want)
+}
+
+var controllerRevisions = callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ControllerRevision, *appsv1.ControllerRevisionList] {
+	return c.AppsV1().ControllerRevisions(ns)
+})

@@ -1,0 +1,195 @@
+// Package workload is what the gate knows of each kind of workload it judges, in one place: how to
+// read it (through the API or from a watch cache), its selector and pod template, which revision is
+// new and which came before, the pods of a revision, kubectl's status viewer, history viewer and
+// rollbacker for it, the resource it is, and the counts of its progress line.
+//
+// It follows kubectl's polymorphichelpers: one small interface, one implementation per kind, chosen
+// by one switch (Lookup). The generic kinds still to come (Jobs, and custom resources judged by
+// kstatus) join by the same door: Lookup by name, or a REST mapper's answer, to a Kind.
+package workload
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/kubectl/pkg/polymorphichelpers"
+)
+
+// Kinds the gate can judge, as the API spells them.
+const (
+	Deployment  = "Deployment"
+	StatefulSet = "StatefulSet"
+	DaemonSet   = "DaemonSet"
+)
+
+// Kind is what the gate knows of one kind of workload, before any object of it is read.
+type Kind interface {
+	// Name is the kind as the API spells it: "Deployment".
+	Name() string
+	// GroupResource is the resource RBAC rules and API errors name: deployments.apps.
+	GroupResource() schema.GroupResource
+	// History names where the kind's revisions live: ReplicaSets or ControllerRevisions.
+	History() (kind string, resource schema.GroupResource)
+	// Get reads one workload with a consistent read.
+	Get(ctx context.Context, c kubernetes.Interface, namespace, name string) (Workload, error)
+	// List lists the workloads of this kind in a namespace.
+	List(ctx context.Context, c kubernetes.Interface, namespace string, opts metav1.ListOptions) ([]Workload, error)
+	// Cache registers the informers the watch needs for this kind with f and reads through them.
+	Cache(c kubernetes.Interface, f informers.SharedInformerFactory, namespace string) (Cached, error)
+	// of takes a typed object of this kind.
+	of(obj runtime.Object) (Workload, bool)
+	// kubectlTemplate is the pod template of one entry of kubectl's rollout history.
+	kubectlTemplate(obj runtime.Object) (*corev1.PodTemplateSpec, bool)
+}
+
+// Workload is one object of a Kind, as last read.
+type Workload interface {
+	Kind() Kind
+	// Object is the typed object: *appsv1.Deployment, *appsv1.StatefulSet or *appsv1.DaemonSet.
+	Object() runtime.Object
+	Meta() metav1.Object
+	// Selector selects its pods; an unusable selector selects everything (ownership still decides).
+	Selector() labels.Selector
+	// Template is the pod template of its spec.
+	Template() *corev1.PodTemplateSpec
+	// Paused says whether the controller is told to leave it alone (a paused Deployment).
+	Paused() bool
+	// Revisions answers which revision is new and which came before it, as its controller does;
+	// see the implementations for each kind. cur is nil while the controller has not acted yet.
+	Revisions(h History) (cur, prev *Revision)
+	// ListHistory reads its revisions through the API, at most limit of them.
+	ListHistory(ctx context.Context, c kubernetes.Interface, limit int64) (History, error)
+	// Progress is the counts of its progress line: "1/3 updated, 0/3 available".
+	Progress() string
+}
+
+// Lookup finds a kind by any of the names kubectl accepts for it (deployment, deploy,
+// deployments.apps, Deployment, ...). It is the one place where the kinds are told apart.
+func Lookup(name string) (Kind, bool) {
+	switch strings.ToLower(name) {
+	case "deployment", "deployments", "deploy", "deployment.apps", "deployments.apps":
+		return deployments, true
+	case "statefulset", "statefulsets", "sts", "statefulset.apps", "statefulsets.apps":
+		return statefulSets, true
+	case "daemonset", "daemonsets", "ds", "daemonset.apps", "daemonsets.apps":
+		return daemonSets, true
+	}
+	return nil, false
+}
+
+// Kinds are the kinds the gate judges, in the order it reads them.
+func Kinds() []Kind { return []Kind{deployments, statefulSets, daemonSets} }
+
+// For wraps a typed object of a kind the gate judges.
+func For(obj runtime.Object) (Workload, error) {
+	for _, k := range Kinds() {
+		if w, ok := k.of(obj); ok {
+			return w, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot judge workloads of type %T: only Deployments, StatefulSets and DaemonSets", obj)
+}
+
+// Ref is how kubectl spells a workload on the command line: "deployment/api".
+func Ref(w Workload) string { return strings.ToLower(w.Kind().Name()) + "/" + w.Meta().GetName() }
+
+// GroupKind is the kind with its API group, as kubectl's helpers take it.
+func GroupKind(k Kind) schema.GroupKind {
+	return schema.GroupKind{Group: k.GroupResource().Group, Kind: k.Name()}
+}
+
+// Cached is one kind's informers in a namespace and reads through their caches.
+type Cached struct {
+	// Informers are to be started and synced before Get is called, in this order.
+	Informers []Informer
+	// Get reads a workload from the cache; a missing one is an API NotFound error.
+	Get func(name string) (Workload, error)
+	// History is the part of a workload's history the watch keeps cached: a Deployment's
+	// ReplicaSets, which say which pods are new. StatefulSets and DaemonSets need none.
+	History func(w Workload) History
+}
+
+// Informer is one shared informer, with the resource it watches (for the RBAC rule an error
+// names) and a probe that lists one item, so that missing access is said before the watch starts.
+type Informer struct {
+	Resource schema.GroupResource
+	Informer cache.SharedIndexInformer
+	Probe    func(ctx context.Context) error
+}
+
+// RolloutStatus asks kubectl's own status viewer whether the rollout is complete, so that
+// "complete" means exactly what `kubectl rollout status` means.
+func RolloutStatus(w Workload) (string, bool, error) {
+	gk := GroupKind(w.Kind())
+	viewer, err := polymorphichelpers.StatusViewerFor(gk)
+	if err != nil {
+		return "", false, err
+	}
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(w.Object())
+	if err != nil {
+		return "", false, fmt.Errorf("convert %s to unstructured: %w", gk.Kind, err)
+	}
+	return viewer.Status(&unstructured.Unstructured{Object: u}, 0)
+}
+
+// KubectlHistory reads a workload's rollout history with kubectl's HistoryViewer, the code behind
+// `kubectl rollout history` and `rollout undo`: the pod template of each revision number.
+func KubectlHistory(c kubernetes.Interface, k Kind, namespace, name string) (map[int64]*corev1.PodTemplateSpec, error) {
+	hv, err := polymorphichelpers.HistoryViewerFor(GroupKind(k), c)
+	if err != nil {
+		return nil, err
+	}
+	history, err := hv.GetHistory(namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*corev1.PodTemplateSpec, len(history))
+	for rev, obj := range history {
+		t, ok := k.kubectlTemplate(obj)
+		if !ok {
+			return nil, fmt.Errorf("revision %d: unexpected history object %T", rev, obj)
+		}
+		out[rev] = t
+	}
+	return out, nil
+}
+
+// Rollbacker is kubectl's `rollout undo` for the kind.
+func Rollbacker(c kubernetes.Interface, k Kind) (polymorphichelpers.Rollbacker, error) {
+	return polymorphichelpers.RollbackerFor(GroupKind(k), c)
+}
+
+// PodReady reports whether the pod's Ready condition is true.
+func PodReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func selectorOf(ls *metav1.LabelSelector) labels.Selector {
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if err != nil || ls == nil {
+		return labels.Everything()
+	}
+	return sel
+}
+
+func replicas(n *int32) int32 {
+	if n == nil {
+		return 1
+	}
+	return *n
+}
