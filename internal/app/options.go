@@ -21,7 +21,6 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/watch"
 )
 
-
 // Options are the gate's flags. Every action.yml input has the same name as one of them.
 type Options struct {
 	Kubeconfig string
