@@ -137,36 +137,34 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	for _, spec := range maskSpecs[1:] {
 		liveRefs = append(liveRefs, podRefs(spec)...)
 	}
+	secretNames := slices.Clone(templateSecrets)
 	for _, name := range refNames(liveRefs, kindSecret) {
-		if slices.Contains(templateSecrets, name) {
-			continue
+		if !slices.Contains(secretNames, name) {
+			secretNames = append(secretNames, name)
 		}
+	}
+	for _, name := range secretNames {
+		inTemplate := slices.Contains(templateSecrets, name)
 		run.Go(ctx, func() {
 			s, err := d.Client.CoreV1().Secrets(ev.Namespace).Get(ctx, name, metav1.GetOptions{})
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case err == nil:
+			if err == nil {
 				secrets[name] = s
-			case !apierrors.IsNotFound(err):
+			}
+			if err != nil && !apierrors.IsNotFound(err) {
 				ev.Gaps = append(ev.Gaps, fmt.Sprintf("could not read Secret %s/%s (%s): its values cannot be masked in logs beyond NAME=value assignments", ev.Namespace, name, oneLineErr(err)))
 			}
-		})
-	}
-	for _, name := range templateSecrets {
-		run.Go(ctx, func() {
-			s, err := d.Client.CoreV1().Secrets(ev.Namespace).Get(ctx, name, metav1.GetOptions{})
-			mu.Lock()
-			defer mu.Unlock()
+			if !inTemplate {
+				return // read for masking alone
+			}
 			switch {
 			case err == nil:
-				secrets[name] = s
 				ev.Secrets[name] = secretInfo(s)
 			case apierrors.IsNotFound(err):
 				ev.Secrets[name] = &objectInfo{Name: name}
 			default:
 				ev.Secrets[name] = &objectInfo{Name: name, Err: oneLineErr(err)}
-				ev.Gaps = append(ev.Gaps, fmt.Sprintf("could not read Secret %s/%s (%s): its values cannot be masked in logs beyond NAME=value assignments", ev.Namespace, name, oneLineErr(err)))
 			}
 		})
 	}
