@@ -214,7 +214,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		what      string
 	}{
 		{[]string{"internal/report", "internal/github", "internal/fault"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
-		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/app"},
+		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/podtemplate", "internal/app"},
 			github, "GitHub packages"},
 	}
 	for _, c := range cases {
