@@ -51,7 +51,7 @@ func Probe(p *corev1.Probe) string {
 		p.InitialDelaySeconds, orInt(p.TimeoutSeconds, 1), orInt(p.PeriodSeconds, 10), orInt(p.SuccessThreshold, 1), orInt(p.FailureThreshold, 3))
 }
 
-// ProbeHandler renders what a probe checks: "http-get :8080/healthz", "tcp-socket :5432", "exec ["cat", "/tmp/ok"]".
+// ProbeHandler renders what a probe checks: "http-get :8080/healthz", "tcp-socket :5432", "exec ["cat", "/app/ready"]".
 func ProbeHandler(p *corev1.Probe) string {
 	switch h := p.ProbeHandler; {
 	case h.HTTPGet != nil:
