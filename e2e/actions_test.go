@@ -3,24 +3,17 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/tools/clientcmd"
@@ -28,6 +21,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/e2e/framework"
 	"github.com/rollout-gate/rollout-gate/internal/github"
+	"github.com/rollout-gate/rollout-gate/internal/githubtest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -59,22 +53,16 @@ func TestActionsCrashLoopReportsEverywhere(t *testing.T) {
 
 	var marker string // the sticky marker of the first run's comment, for the re-run
 	t.Run("first run posts the comment", func(t *testing.T) {
-		api := newFakeGitHub(t,
-			reply("GET", "/user", 403, getUserRefused),
-			reply("GET", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 200, `[]`),
-			reply("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 201,
-				`{"id":4242,"html_url":"https://github.com/octo/shop/pull/42#issuecomment-4242"}`),
-		)
+		api := commentAPI(t, `[]`)
+		api.On("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber)).
+			Reply(201, `{"id":4242,"html_url":"https://github.com/octo/shop/pull/42#issuecomment-4242"}`)
 		run := runAction(t, ws, kc, api, ns, "on-failure")
 		run.wantFailedEverywhere(t, line)
-		calls := api.wantCalls(t, "GET /user", "GET /repos/octo/shop/issues/42/comments", "POST /repos/octo/shop/issues/42/comments")
+		calls := api.WantCalls(t, "GET /user", "GET /repos/octo/shop/issues/42/comments", "POST /repos/octo/shop/issues/42/comments")
 		if len(calls) != 3 {
 			return
 		}
-		if q := calls[1].Query; q != "per_page=100" {
-			t.Errorf("comments listed with query %q, want per_page=100", q)
-		}
-		body := commentBodyOf(t, calls[2])
+		body := githubtest.CommentBody(t, []byte(calls[2].Body))
 		marker = report.Marker(github.DefaultCommentKey(&run.Report))
 		wantComment(t, body, marker, run.Report.Headline())
 		if !strings.Contains(run.Stdout, "::notice::rollout-gate posted its comment on pull request #42") {
@@ -95,30 +83,24 @@ func TestActionsCrashLoopReportsEverywhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		api := newFakeGitHub(t,
-			reply("GET", "/user", 403, getUserRefused),
-			reply("GET", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 200, string(list)),
-			reply("PATCH", fmt.Sprintf("/repos/%s/issues/comments/4242", ghRepo), 200,
-				`{"id":4242,"html_url":"https://github.com/octo/shop/pull/42#issuecomment-4242"}`),
-		)
+		api := commentAPI(t, string(list))
+		api.On("PATCH", fmt.Sprintf("/repos/%s/issues/comments/4242", ghRepo)).
+			Reply(200, `{"id":4242,"html_url":"https://github.com/octo/shop/pull/42#issuecomment-4242"}`)
 		run := runAction(t, ws, kc, api, ns, "on-failure")
 		run.wantFailedEverywhere(t, line)
-		calls := api.wantCalls(t, "GET /user", "GET /repos/octo/shop/issues/42/comments", "PATCH /repos/octo/shop/issues/comments/4242")
+		calls := api.WantCalls(t, "GET /user", "GET /repos/octo/shop/issues/42/comments", "PATCH /repos/octo/shop/issues/comments/4242")
 		if len(calls) == 3 {
-			wantComment(t, commentBodyOf(t, calls[2]), marker, run.Report.Headline())
+			wantComment(t, githubtest.CommentBody(t, []byte(calls[2].Body)), marker, run.Report.Headline())
 		}
 	})
 
 	t.Run("403 on the comment degrades to a warning", func(t *testing.T) {
-		api := newFakeGitHub(t,
-			reply("GET", "/user", 403, getUserRefused),
-			reply("GET", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 200, `[]`),
-			reply("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 403,
-				`{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/issues/comments#create-an-issue-comment"}`),
-		)
+		api := commentAPI(t, `[]`)
+		api.On("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber)).
+			Reply(403, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/issues/comments#create-an-issue-comment"}`)
 		run := runAction(t, ws, kc, api, ns, "on-failure")
 		run.wantFailedEverywhere(t, line) // exit 1, summary, outputs and report all there
-		api.wantCalls(t, "GET /user", "GET /repos/octo/shop/issues/42/comments", "POST /repos/octo/shop/issues/42/comments")
+		api.WantCalls(t, "GET /user", "GET /repos/octo/shop/issues/42/comments", "POST /repos/octo/shop/issues/42/comments")
 		warning := lineWith(run.Stdout, "::warning::")
 		if warning == "" || !strings.Contains(warning, "pull-requests: write") || !strings.Contains(warning, "403") {
 			t.Errorf("want a ::warning:: about the 403 that names `pull-requests: write`, got %q\nstdout:\n%s", warning, run.Stdout)
@@ -137,17 +119,14 @@ func TestActionsHealthyRolloutDoesNotComment(t *testing.T) {
 	apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	kc := actionKubeconfig(t)
-	api := newFakeGitHub(t,
-		reply("GET", "/user", 403, getUserRefused),
-		reply("GET", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 200, `[]`),
-	)
+	api := commentAPI(t, `[]`)
 
 	run := runAction(t, ws, kc, api, ns, "on-failure")
 	if run.Exit != 0 {
 		t.Fatalf("exit %d, want 0 for a healthy rollout\nstdout:\n%s\nstderr:\n%s", run.Exit, run.Stdout, run.Stderr)
 	}
 	// Listing is how the gate learns there is no earlier failure comment to mark resolved.
-	api.wantCalls(t, "GET /user", "GET /repos/octo/shop/issues/42/comments")
+	api.WantCalls(t, "GET /user", "GET /repos/octo/shop/issues/42/comments")
 	wantOutputs(t, run.Outputs, "healthy", "", run.ReportPath)
 	if head := firstLine(run.Summary); !strings.HasPrefix(head, "## ✅ deployment/web") || !strings.Contains(head, "rolled out healthy") {
 		t.Errorf("summary does not lead with the healthy headline:\n%s", run.Summary)
@@ -293,6 +272,15 @@ func forwardTCP(t *testing.T, host, target string) string {
 	return ln.Addr().String()
 }
 
+// commentAPI is a GitHub API as a pull_request run with GITHUB_TOKEN sees it: /user is refused,
+// and the pull request's comments, listed a page of 100 at a time, are list (JSON).
+func commentAPI(t *testing.T, list string) *githubtest.API {
+	api := githubtest.NewAPI(t, fakeToken)
+	api.On("GET", "/user").Reply(403, getUserRefused)
+	api.On("GET", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber)).WithQuery("per_page=100").Reply(200, list)
+	return api
+}
+
 // actionRun is one run of the gate binary as a container action, with what it left behind.
 type actionRun struct {
 	Exit           int
@@ -304,94 +292,14 @@ type actionRun struct {
 	Comments       []string // bodies sent to the API, for the leak check
 }
 
-// runAction runs the gate binary in workspace ws with the environment a runner gives a container
-// action on a pull_request event: GITHUB_* variables, the event payload, the command files, and
-// every input as INPUT_<NAME> with hyphens kept.
-func runAction(t *testing.T, ws, kubeconfig string, api *fakeGitHub, ns, commentMode string) actionRun {
+// runAction runs the gate binary in workspace ws as a runner runs a container action on a
+// pull_request event (runHardenedAction), with the inputs of a plain crash-loop check.
+func runAction(t *testing.T, ws, kubeconfig string, api *githubtest.API, ns, commentMode string) actionRun {
 	t.Helper()
-	runner := t.TempDir() // the runner's file_commands, workflow and temp folders
-	event := filepath.Join(runner, "event.json")
-	payload := fmt.Sprintf(`{"action":"synchronize","number":%[1]d,"pull_request":{"number":%[1]d,"state":"open",`+
-		`"head":{"sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e","repo":{"full_name":%[2]q}},"base":{"repo":{"full_name":%[2]q}}},`+
-		`"repository":{"full_name":%[2]q}}`, prNumber, ghRepo)
-	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	temp := filepath.Join(runner, "temp")
-	if err := os.Mkdir(temp, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{
-		"GITHUB_ACTIONS":      "true",
-		"CI":                  "true",
-		"GITHUB_EVENT_NAME":   "pull_request",
-		"GITHUB_EVENT_PATH":   event,
-		"GITHUB_REPOSITORY":   ghRepo,
-		"GITHUB_SHA":          "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", // the merge commit: not to be looked up
-		"GITHUB_WORKSPACE":    ws,
-		"GITHUB_STEP_SUMMARY": filepath.Join(runner, "step_summary"),
-		"GITHUB_OUTPUT":       filepath.Join(runner, "set_output"),
-		"RUNNER_TEMP":         temp,
-		"GITHUB_API_URL":      api.URL(),
-
-		"INPUT_KUBECONFIG":      kubeconfig,
-		"INPUT_NAMESPACE":       ns,
-		"INPUT_WORKLOAD":        "",
-		"INPUT_FILENAME":        "k8s/app.yaml",
-		"INPUT_GITHUB-TOKEN":    fakeToken,
-		"INPUT_COMMENT":         commentMode,
-		"INPUT_CRASH-TOLERANCE": "0",
-		"INPUT_SOAK":            "2s",
-		"INPUT_TIMEOUT":         "3m",
-		"INPUT_ROLLBACK":        "false",
-		"INPUT_OUTPUT":          "text",
-	}
-	// The runner creates the command files empty before the step.
-	for _, k := range []string{"GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"} {
-		if err := os.WriteFile(vars[k], nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := []string{}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "GITHUB_") || strings.HasPrefix(k, "INPUT_") || strings.HasPrefix(k, "RUNNER_") ||
-			strings.HasPrefix(k, "ACTIONS_") || k == "KUBECONFIG" || k == "CI" {
-			continue // the test's own CI must not leak into the run
-		}
-		env = append(env, kv)
-	}
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, framework.GateBinary(t))
-	cmd.Dir, cmd.Env = ws, env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	run := actionRun{Stdout: stdout.String(), Stderr: stderr.String()}
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		run.Exit = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("run the gate: %v", err)
-	}
-	t.Logf("gate as an action: exit %d\nstdout:\n%s\nstderr:\n%s", run.Exit, run.Stdout, run.Stderr)
-
-	summary, err := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
-	if err != nil {
-		t.Fatalf("read the step summary: %v", err)
-	}
-	run.Summary = string(summary)
-	out, err := os.ReadFile(vars["GITHUB_OUTPUT"])
-	if err != nil {
-		t.Fatalf("read the step outputs: %v", err)
-	}
-	run.Outputs = parseOutputFile(t, string(out))
+	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, apiURL: api.URL(), inputs: map[string]string{
+		"INPUT_KUBECONFIG": kubeconfig, "INPUT_WORKLOAD": "", "INPUT_COMMENT": commentMode,
+		"INPUT_ROLLBACK": "false", "INPUT_OUTPUT": "text",
+	}}).actionRun
 	run.ReportPath = run.Outputs["report-path"]
 	// Relative to the workspace, where later steps on the runner run.
 	if want := "rollout-gate-report.json"; run.ReportPath != want {
@@ -413,9 +321,6 @@ func runAction(t *testing.T, ws, kubeconfig string, api *fakeGitHub, ns, comment
 				run.Comments = append(run.Comments, b.Body)
 			}
 		}
-	}
-	if strings.Contains(run.Stderr, "goroutine ") || strings.Contains(run.Stderr, "panic:") {
-		t.Errorf("the gate printed a stack trace:\n%s", run.Stderr)
 	}
 	return run
 }
@@ -546,37 +451,6 @@ func wantComment(t *testing.T, body, marker, headline string) {
 	}
 }
 
-// parseOutputFile reads GITHUB_OUTPUT as the runner does, insisting on name<<DELIMITER blocks
-// with a random delimiter used once.
-func parseOutputFile(t *testing.T, s string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	seen := map[string]bool{}
-	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok || !strings.HasPrefix(delim, "ghadelimiter_") || len(delim) < len("ghadelimiter_")+16 {
-			t.Fatalf("GITHUB_OUTPUT line %d is not name<<ghadelimiter_RANDOM: %q\n%s", i+1, lines[i], s)
-		}
-		if seen[delim] {
-			t.Errorf("GITHUB_OUTPUT delimiter %s is used twice", delim)
-		}
-		seen[delim] = true
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("GITHUB_OUTPUT %s: delimiter %s never closed\n%s", name, delim, s)
-		}
-		if _, dup := out[name]; dup {
-			t.Errorf("GITHUB_OUTPUT sets %s twice", name)
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
-}
-
 // lineWith is the first line of s that starts with prefix, "" if none.
 func lineWith(s, prefix string) string {
 	for _, l := range strings.Split(s, "\n") {
@@ -585,104 +459,4 @@ func lineWith(s, prefix string) string {
 		}
 	}
 	return ""
-}
-
-// fakeGitHub is the GitHub REST API for one run of the binary: it answers a script of replies in
-// order and records every request; the test compares the recorded calls after the binary exits.
-// It is a small copy of the stub style of internal/github's apiMock, which lives in a _test.go
-// file of that package and so cannot be imported here.
-type fakeGitHub struct {
-	srv    *httptest.Server
-	prefix string // the API root, as GitHub Enterprise Server has it
-
-	mu     sync.Mutex
-	script []scripted
-	calls  []apiCall
-}
-
-type scripted struct {
-	method, path string
-	status       int
-	body         string
-}
-
-// apiCall is one request the fake received, its path without the API root.
-type apiCall struct {
-	Method, Path, Query, Auth, Body string
-}
-
-func (c apiCall) String() string { return c.Method + " " + c.Path }
-
-func reply(method, path string, status int, body string) scripted {
-	return scripted{method: method, path: path, status: status, body: body}
-}
-
-func newFakeGitHub(t *testing.T, script ...scripted) *fakeGitHub {
-	t.Helper()
-	f := &fakeGitHub{prefix: "/api/v3", script: script}
-	f.srv = httptest.NewServer(f)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// URL is GITHUB_API_URL for the fake.
-func (f *fakeGitHub) URL() string { return f.srv.URL + f.prefix }
-
-func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	c := apiCall{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, f.prefix), Query: r.URL.RawQuery,
-		Auth: r.Header.Get("Authorization"), Body: string(body)}
-	f.mu.Lock()
-	n := len(f.calls)
-	f.calls = append(f.calls, c)
-	var s *scripted
-	if n < len(f.script) && f.script[n].method == c.Method && f.script[n].path == c.Path {
-		s = &f.script[n]
-	}
-	f.mu.Unlock()
-	if s == nil {
-		http.Error(w, `{"message":"not in the test's script"}`, http.StatusNotImplemented)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(s.status)
-	_, _ = io.WriteString(w, s.body)
-}
-
-// Calls returns the requests received so far.
-func (f *fakeGitHub) Calls() []apiCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]apiCall(nil), f.calls...)
-}
-
-// wantCalls checks the fake got exactly these requests ("METHOD /path"), in order, each with the
-// token as a bearer, and returns them.
-func (f *fakeGitHub) wantCalls(t *testing.T, want ...string) []apiCall {
-	t.Helper()
-	calls := f.Calls()
-	got := make([]string, len(calls))
-	for i, c := range calls {
-		got[i] = c.String()
-		if c.Auth != "Bearer "+fakeToken {
-			t.Errorf("%s: Authorization %q, want the github-token input as a bearer token", c, c.Auth)
-		}
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("GitHub API calls:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-	}
-	return calls
-}
-
-// commentBodyOf decodes the body of a create or edit comment request.
-func commentBodyOf(t *testing.T, c apiCall) string {
-	t.Helper()
-	var b struct {
-		Body *string `json:"body"`
-	}
-	if err := json.Unmarshal([]byte(c.Body), &b); err != nil || b.Body == nil {
-		t.Errorf("%s: body is not {\"body\": ...}: %v: %s", c, err, c.Body)
-		return ""
-	}
-	return *b.Body
 }

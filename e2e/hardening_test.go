@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +22,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/rollout-gate/rollout-gate/e2e/framework"
+	"github.com/rollout-gate/rollout-gate/internal/githubtest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -126,13 +125,13 @@ func TestHardeningWorkflowCommandsInJSONOutput(t *testing.T) {
 		t.Fatalf("the JSON on stdout does not carry the pod's log, so the test proves nothing:\n%s", run.Stdout)
 	}
 	for stream, out := range map[string]string{"stdout": run.Stdout, "stderr": run.Stderr} {
-		for _, cmd := range runnerCommands(out) {
-			own := !cmd.legacy && (cmd.name == "add-mask" || cmd.name == "warning" || cmd.name == "notice" ||
-				cmd.name == "error" || cmd.name == "stop-commands" || cmd.name == "resume")
+		for _, cmd := range githubtest.Commands(out) {
+			own := !cmd.Legacy && (cmd.Name == "add-mask" || cmd.Name == "warning" || cmd.Name == "notice" ||
+				cmd.Name == "error" || cmd.Name == "stop-commands" || cmd.Name == "resume")
 			// The gate's own annotation may quote the pod's text in its message (escaped, on the
 			// same line); the name and properties of every command must be the gate's.
-			if !own || strings.Contains(cmd.header, "e2e-pwned") || stream == "stderr" {
-				t.Errorf("%s carries a workflow command the gate did not write: %q", stream, cmd.line)
+			if !own || strings.Contains(cmd.Name+" "+cmd.Properties, "e2e-pwned") || stream == "stderr" {
+				t.Errorf("%s carries a workflow command the gate did not write: %q", stream, cmd.Line)
 			}
 		}
 	}
@@ -166,15 +165,12 @@ func TestHardeningShortSecretWithNewline(t *testing.T) {
 		})
 	framework.WaitForLogs(t, c, ns, pod.Name, "app", true, time.Minute, value) // the pod really prints it
 	ws, _ := actionWorkspace(t, d)
-	api := newFakeGitHub(t,
-		reply("GET", "/user", 403, getUserRefused),
-		reply("GET", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 200, `[]`),
-		reply("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 201, `{"id":1}`))
+	api := stubCommentPosted(t)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, apiURL: api.URL(), inputs: map[string]string{"INPUT_COMMENT": "always"}})
 	if run.Exit != 1 {
 		t.Fatalf("exit %d, want 1", run.Exit)
 	}
-	all := run.everything(t, ws) + strings.Join(bodiesOf(api), "\n")
+	all := run.everything(t, ws) + strings.Join(api.Bodies(), "\n")
 	if !strings.Contains(all, "[secret DB_PASS redacted]") {
 		t.Errorf("no masked value anywhere, so the log line was not quoted and the test proves nothing")
 	}
@@ -191,16 +187,13 @@ func TestHardeningNoLogLines(t *testing.T) {
 	d := framework.Deployment(ns, "api", "--print", "FATAL: "+distinctive, "--exit-code", "1")
 	apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
-	api := newFakeGitHub(t,
-		reply("GET", "/user", 403, getUserRefused),
-		reply("GET", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 200, `[]`),
-		reply("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber), 201, `{"id":1}`))
+	api := stubCommentPosted(t)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, apiURL: api.URL(),
 		inputs: map[string]string{"INPUT_COMMENT": "always", "INPUT_LOG-LINES": "0"}})
 	if run.Exit != 1 {
 		t.Fatalf("exit %d, want 1", run.Exit)
 	}
-	if all := run.everything(t, ws) + strings.Join(bodiesOf(api), "\n"); strings.Contains(all, distinctive) {
+	if all := run.everything(t, ws) + strings.Join(api.Bodies(), "\n"); strings.Contains(all, distinctive) {
 		t.Errorf("a log line appears although --log-lines is 0")
 	}
 }
@@ -247,14 +240,7 @@ func TestHardeningHungGitHubAPI(t *testing.T) {
 	d := framework.Deployment(ns, "api", "--print", "FATAL: boom", "--exit-code", "1")
 	apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
-	hang := make(chan struct{})
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(func() { close(hang); api.Close() })
+	api := githubtest.Silent(t)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, apiURL: api.URL + "/api/v3", inputs: map[string]string{"INPUT_COMMENT": "always"}})
 	t.Logf("run with a silent GitHub API: %s", run.ended.Sub(run.started).Round(time.Millisecond))
 	if run.Exit != 1 {
@@ -282,55 +268,46 @@ type hardenedRun struct {
 	summaryPath    string
 }
 
-// runHardenedAction runs the gate binary as runAction does (same runner environment and files),
-// with the inputs given added or overriding.
+// runHardenedAction runs the gate binary in workspace a.ws with the environment a runner gives
+// a container action on a pull_request event: the GITHUB_* and RUNNER_* variables, the event
+// payload and the command files (githubtest.Runner), and every input as INPUT_<NAME> with hyphens
+// kept; a.inputs are added or override.
 func runHardenedAction(t *testing.T, a hardenedAction) hardenedRun {
 	t.Helper()
-	runner := t.TempDir()
-	event := filepath.Join(runner, "event.json")
-	payload := fmt.Sprintf(`{"number":%[1]d,"pull_request":{"number":%[1]d,"state":"open"},"repository":{"full_name":%[2]q}}`, prNumber, ghRepo)
-	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
+	payload := fmt.Sprintf(`{"action":"synchronize","number":%[1]d,"pull_request":{"number":%[1]d,"state":"open",`+
+		`"head":{"sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e","repo":{"full_name":%[2]q}},"base":{"repo":{"full_name":%[2]q}}},`+
+		`"repository":{"full_name":%[2]q}}`, prNumber, ghRepo)
+	runner := githubtest.NewRunner(t, "pull_request", payload) // the runner's file_commands, workflow and temp folders
+	temp := filepath.Join(runner.Dir, "temp")
+	if err := os.Mkdir(temp, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if a.apiURL == "" {
 		a.apiURL = "http://127.0.0.1:1/api/v3" // nothing listens; comment never is the default here
 	}
-	vars := map[string]string{
-		"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event,
-		"GITHUB_REPOSITORY": ghRepo, "GITHUB_WORKSPACE": a.ws, "GITHUB_API_URL": a.apiURL,
-		"GITHUB_STEP_SUMMARY": filepath.Join(runner, "step_summary"), "GITHUB_OUTPUT": filepath.Join(runner, "set_output"),
-		"INPUT_KUBECONFIG": actionKubeconfig(t), "INPUT_NAMESPACE": a.ns, "INPUT_FILENAME": "k8s/app.yaml",
+	for k, v := range map[string]string{
+		"GITHUB_REPOSITORY": ghRepo, "GITHUB_WORKSPACE": a.ws, "GITHUB_API_URL": a.apiURL, "RUNNER_TEMP": temp,
+		"GITHUB_SHA":      "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", // the merge commit: not to be looked up
+		"INPUT_NAMESPACE": a.ns, "INPUT_FILENAME": "k8s/app.yaml",
 		"INPUT_GITHUB-TOKEN": fakeToken, "INPUT_CRASH-TOLERANCE": "0", "INPUT_SOAK": "2s", "INPUT_TIMEOUT": "3m",
+	} {
+		runner.Env[k] = v
 	}
 	for k, v := range a.inputs {
-		vars[k] = v
+		runner.Env[k] = v
 	}
-	for _, k := range []string{"GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"} {
-		if err := os.WriteFile(vars[k], nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "GITHUB_") || strings.HasPrefix(k, "INPUT_") || strings.HasPrefix(k, "RUNNER_") ||
-			strings.HasPrefix(k, "ACTIONS_") || k == "KUBECONFIG" || k == "CI" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range vars {
-		env = append(env, k+"="+v)
+	if runner.Env["INPUT_KUBECONFIG"] == "" {
+		runner.Env["INPUT_KUBECONFIG"] = actionKubeconfig(t)
 	}
 	// A guard against a hang, not a timing assertion: the longest run here is a few minutes.
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, framework.GateBinary(t))
-	cmd.Dir, cmd.Env = a.ws, env
+	cmd.Dir, cmd.Env = a.ws, runner.Environ()
 	var stdout bytes.Buffer
 	stderr := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	run := hardenedRun{started: time.Now(), summaryPath: vars["GITHUB_STEP_SUMMARY"]}
+	run := hardenedRun{started: time.Now(), summaryPath: runner.Env["GITHUB_STEP_SUMMARY"]}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the gate: %v", err)
 	}
@@ -348,13 +325,11 @@ func runHardenedAction(t *testing.T, a hardenedAction) hardenedRun {
 		t.Fatalf("run the gate: %v", err)
 	}
 	t.Logf("gate as an action: exit %d in %s\nstdout:\n%s\nstderr:\n%s", run.Exit, run.ended.Sub(run.started).Round(time.Millisecond), run.Stdout, run.Stderr)
-	summary, _ := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
-	run.Summary = string(summary)
-	out, err := os.ReadFile(vars["GITHUB_OUTPUT"])
-	if err != nil {
-		t.Fatalf("read the step outputs: %v", err)
+	if strings.Contains(run.Stderr, "goroutine ") || strings.Contains(run.Stderr, "panic:") {
+		t.Errorf("the gate printed a stack trace:\n%s", run.Stderr)
 	}
-	run.Outputs = parseOutputFile(t, string(out))
+	run.Summary = runner.Summary(t)
+	run.Outputs = runner.Outputs(t)
 	if raw, err := os.ReadFile(filepath.Join(a.ws, "rollout-gate-report.json")); err != nil {
 		t.Errorf("no JSON report in the workspace: %v", err)
 	} else if err := json.Unmarshal(raw, &run.Report); err != nil {
@@ -371,12 +346,11 @@ func (run hardenedRun) everything(t *testing.T, ws string) string {
 	return strings.Join([]string{run.Stdout, run.Stderr, run.Summary, string(outs), string(raw)}, "\n")
 }
 
-func bodiesOf(api *fakeGitHub) []string {
-	var out []string
-	for _, c := range api.Calls() {
-		out = append(out, c.Body)
-	}
-	return out
+// stubCommentPosted is a GitHub API on which the gate lists no comment and posts its own.
+func stubCommentPosted(t *testing.T) *githubtest.API {
+	api := commentAPI(t, `[]`)
+	api.On("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber)).Reply(201, `{"id":1}`)
+	return api
 }
 
 // syncBuffer is a bytes.Buffer safe to read while the process writes to it.
@@ -395,48 +369,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// runnerCommand is one workflow command as the Actions runner reads it.
-type runnerCommand struct {
-	line   string
-	legacy bool // the "##[name]" form
-	name   string
-	header string // name and properties
-}
-
-// runnerCommands reads output line by line as the runner does: "::name ...::" when a trimmed
-// line starts with "::", else "##[name" anywhere in the line; nothing between
-// "::stop-commands::TOKEN" and "::TOKEN::" is a command.
-func runnerCommands(out string) []runnerCommand {
-	var cmds []runnerCommand
-	token := ""
-	for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		trimmed := strings.TrimSpace(line)
-		if token != "" {
-			if trimmed == "::"+token+"::" {
-				token = ""
-				cmds = append(cmds, runnerCommand{line: line, name: "resume"})
-			}
-			continue
-		}
-		if strings.HasPrefix(trimmed, "::") {
-			body := trimmed[2:]
-			end := strings.Index(body, "::")
-			if end < 0 {
-				continue
-			}
-			name, _, _ := strings.Cut(body[:end], " ")
-			if name == "stop-commands" {
-				token = body[end+2:]
-			}
-			cmds = append(cmds, runnerCommand{line: line, name: name, header: body[:end]})
-			continue
-		}
-		if i := strings.Index(line, "##["); i >= 0 {
-			name, _, _ := strings.Cut(line[i+3:], "]")
-			cmds = append(cmds, runnerCommand{line: line, legacy: true, name: name, header: name})
-		}
-	}
-	return cmds
 }

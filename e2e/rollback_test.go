@@ -76,7 +76,7 @@ func rolledBack(t *testing.T, run gateRun, ref string) report.Rollback {
 			t.Errorf("the JSON report does not hold %s:\n%s", field, run.raw)
 		}
 	}
-	if !hasChange(rb.Changes, "env[DATABASE_PORT]", "abc", "5432") {
+	if !hasChange(rb.Changes, "env[DATABASE_PORT]", `"abc"`, `"5432"`) {
 		t.Errorf("rollback changes %+v do not show DATABASE_PORT going from abc back to 5432", rb.Changes)
 	}
 	if rb.Duration <= 0 || time.Duration(float64(rb.Duration)*float64(time.Second)) > run.Duration {
@@ -315,7 +315,7 @@ func TestRollbackDryRunChangesNothing(t *testing.T) {
 	if !strings.Contains(rb.Message, "would roll back") || !strings.Contains(rb.Message, "nothing was changed") {
 		t.Errorf("dry-run message %q must say what would happen and that nothing was changed", rb.Message)
 	}
-	if !hasChange(rb.Changes, "env[DATABASE_PORT]", "abc", "5432") {
+	if !hasChange(rb.Changes, "env[DATABASE_PORT]", `"abc"`, `"5432"`) {
 		t.Errorf("dry-run changes %+v do not show DATABASE_PORT going from abc back to 5432", rb.Changes)
 	}
 

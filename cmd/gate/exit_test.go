@@ -5,11 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +26,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/app"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/githubtest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -85,19 +83,19 @@ func progressingCluster() *fake.Clientset {
 
 // runActions runs the gate as the Action would, with the cluster given, and returns the exit
 // code, stderr, the outputs file and the JSON report.
-func runActions(t *testing.T, ctx context.Context, client kubernetes.Interface, args ...string) (int, string, string, report.Report) {
+func runActions(t *testing.T, ctx context.Context, client kubernetes.Interface, args ...string) (int, string, map[string]string, report.Report) {
 	t.Helper()
-	dir := t.TempDir()
-	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"),
-		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_WORKSPACE": dir}
+	runner := githubtest.NewRunner(t, "push", `{}`)
+	dir := runner.Dir
+	runner.Env["GITHUB_WORKSPACE"] = dir
 	args = append([]string{"--comment", "never", "--report-json", filepath.Join(dir, "report.json")}, args...)
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, args, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-		getenv: func(k string) string { return vars[k] }, now: time.Now,
+		getenv: runner.Getenv, now: time.Now,
 		connect: func(*app.Options, func(string) string) (kubernetes.Interface, string, error) {
 			return client, "prod", nil
 		}})
-	out, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
+	out := runner.Outputs(t)
 	var r report.Report
 	js, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err == nil {
@@ -106,7 +104,7 @@ func runActions(t *testing.T, ctx context.Context, client kubernetes.Interface, 
 	if err != nil {
 		t.Errorf("no JSON report: %v", err)
 	}
-	return code, stderr.String(), string(out), r
+	return code, stderr.String(), out, r
 }
 
 // Every path that ends in verdict error exits 3 with an error line, and the outputs say error.
@@ -147,7 +145,7 @@ func TestExitCodeFollowsVerdict(t *testing.T) {
 			if !strings.Contains(stderr, "error: ") || !strings.Contains(stderr, tt.wantStderr) {
 				t.Errorf("stderr %q lacks an error line with %q", stderr, tt.wantStderr)
 			}
-			if !regexp.MustCompile(`(?m)^verdict<<\S+\nerror\n`).MatchString(out) {
+			if out["verdict"] != "error" {
 				t.Errorf("outputs %q, want verdict=error", out)
 			}
 		})
@@ -180,7 +178,7 @@ func TestCancelMidWatch(t *testing.T) {
 	if !strings.Contains(stderr, "error: the run was cancelled") {
 		t.Errorf("stderr %q does not say the run was cancelled", stderr)
 	}
-	if !regexp.MustCompile(`(?m)^verdict<<\S+\nerror\n`).MatchString(out) {
+	if out["verdict"] != "error" {
 		t.Errorf("outputs %q, want verdict=error", out)
 	}
 }
@@ -189,28 +187,17 @@ func TestCancelMidWatch(t *testing.T) {
 // lose the outputs; the publish deadline ends the wait.
 func TestHungGitHubKeepsExitCode(t *testing.T) {
 	t.Parallel()
-	hang := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(func() { close(hang); srv.Close() })
-	dir := t.TempDir()
-	event := filepath.Join(dir, "event.json")
-	if err := os.WriteFile(event, []byte(`{"pull_request":{"number":7}}`), 0o644); err != nil {
-		t.Fatal(err)
+	srv := githubtest.Silent(t)
+	runner := githubtest.NewRunner(t, "pull_request", `{"pull_request":{"number":7}}`)
+	for k, v := range map[string]string{"GITHUB_WORKSPACE": runner.Dir, "GITHUB_REPOSITORY": "o/r",
+		"GITHUB_API_URL": srv.URL + "/api/v3", "INPUT_GITHUB-TOKEN": "ghs_x"} {
+		runner.Env[k] = v
 	}
-	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"),
-		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_WORKSPACE": dir,
-		"GITHUB_REPOSITORY": "o/r", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event,
-		"GITHUB_API_URL": srv.URL + "/api/v3", "INPUT_GITHUB-TOKEN": "ghs_x"}
 	var stdout, stderr bytes.Buffer
 	client := hostileCluster(t)
 	code := run(context.Background(), []string{"--workload", "deploy/api", "--comment", "always"}, env{
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-		getenv: func(k string) string { return vars[k] }, now: time.Now, httpClient: srv.Client(),
+		getenv: runner.Getenv, now: time.Now, httpClient: srv.Client(),
 		publishTimeout: 200 * time.Millisecond,
 		connect: func(*app.Options, func(string) string) (kubernetes.Interface, string, error) {
 			return client, "prod", nil
@@ -218,8 +205,7 @@ func TestHungGitHubKeepsExitCode(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (the rollout failed; GitHub's silence changes nothing)", code)
 	}
-	out, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
-	if !regexp.MustCompile(`(?m)^verdict<<\S+\nfailed\n`).Match(out) {
+	if out := runner.Outputs(t); out["verdict"] != "failed" {
 		t.Errorf("outputs %q, want verdict=failed", out)
 	}
 	if !strings.Contains(stdout.String(), "::warning::no PR comment: ") {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"regexp"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rollout-gate/rollout-gate/internal/githubtest"
 )
 
 // TestRunInputErrors runs the whole command without a cluster: bad input must end in exit 2 with
@@ -67,27 +67,26 @@ func TestRunInputErrors(t *testing.T) {
 // without a verdict.
 func TestRunBadActionInputStillWritesOutputs(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	vars := map[string]string{
-		"GITHUB_ACTIONS": "true", "INPUT_WORKLOAD": "deploy/api", "INPUT_TIMEOUT": "soon",
-		"INPUT_GITHUB-TOKEN": "ghs_secretvalue", "GITHUB_OUTPUT": filepath.Join(dir, "output"),
-		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_REPOSITORY": "o/r", "GITHUB_EVENT_NAME": "push",
+	runner := githubtest.NewRunner(t, "push", `{}`)
+	for k, v := range map[string]string{"INPUT_WORKLOAD": "deploy/api", "INPUT_TIMEOUT": "soon",
+		"INPUT_GITHUB-TOKEN": "ghs_secretvalue", "GITHUB_REPOSITORY": "o/r"} {
+		runner.Env[k] = v
 	}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), nil, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-		getenv: func(k string) string { return vars[k] }, now: time.Now})
+		getenv: runner.Getenv, now: time.Now})
 	if code != 2 {
 		t.Fatalf("exit %d, want 2", code)
 	}
-	out, err := os.ReadFile(vars["GITHUB_OUTPUT"])
-	if err != nil || !regexp.MustCompile(`(?m)^verdict<<\S+\nerror\n`).Match(out) {
-		t.Errorf("outputs %q (%v), want verdict=error", out, err)
+	out := runner.Outputs(t)
+	if out["verdict"] != "error" {
+		t.Errorf("outputs %q, want verdict=error", out)
 	}
-	summary, err := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
-	if err != nil || !strings.Contains(string(summary), "--timeout") {
-		t.Errorf("summary %q (%v) does not say what was wrong", summary, err)
+	summary := runner.Summary(t)
+	if !strings.Contains(summary, "--timeout") {
+		t.Errorf("summary %q does not say what was wrong", summary)
 	}
-	if !strings.HasPrefix(stdout.String(), "::add-mask::ghs_secretvalue\n") || strings.Count(stdout.String()+string(summary)+string(out), "ghs_secretvalue") != 1 {
+	if !strings.HasPrefix(stdout.String(), "::add-mask::ghs_secretvalue\n") || strings.Count(stdout.String()+summary+fmt.Sprint(out), "ghs_secretvalue") != 1 {
 		t.Errorf("the token is not masked first, or appears again:\n%s", stdout.String())
 	}
 }

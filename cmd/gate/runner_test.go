@@ -18,68 +18,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/app"
+	"github.com/rollout-gate/rollout-gate/internal/githubtest"
 )
-
-// workflowCommand is one command as the Actions runner reads it.
-type workflowCommand struct {
-	line   string
-	legacy bool // the "##[name]" form
-	name   string
-	rest   string // properties and message
-}
-
-// runnerCommands reads output the way the runner does, line by line: "::name props::message"
-// when a trimmed line starts with "::", else "##[name ...]" anywhere in the line; between
-// "::stop-commands::TOKEN" and "::TOKEN::" nothing is a command.
-func runnerCommands(out string) []workflowCommand {
-	var cmds []workflowCommand
-	stopToken := ""
-	for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		trimmed := strings.TrimSpace(line)
-		if stopToken != "" {
-			if trimmed == "::"+stopToken+"::" {
-				stopToken = ""
-				cmds = append(cmds, workflowCommand{line: line, name: "resume"})
-			}
-			continue
-		}
-		if strings.HasPrefix(trimmed, "::") {
-			body := trimmed[2:]
-			end := strings.Index(body, "::")
-			if end < 0 {
-				continue
-			}
-			name, props, _ := strings.Cut(body[:end], " ")
-			c := workflowCommand{line: line, name: name, rest: props + " " + body[end+2:]}
-			if name == "stop-commands" {
-				stopToken = body[end+2:]
-			}
-			cmds = append(cmds, c)
-			continue
-		}
-		if i := strings.Index(line, "##["); i >= 0 {
-			body := line[i+3:]
-			name := body
-			if j := strings.IndexAny(body, "] "); j >= 0 {
-				name = body[:j]
-			}
-			cmds = append(cmds, workflowCommand{line: line, legacy: true, name: name, rest: body})
-		}
-	}
-	return cmds
-}
-
-func TestRunnerCommandsReader(t *testing.T) {
-	t.Parallel()
-	out := "::add-mask::x\n  ::warning::w\nplain ##[error]e\n::stop-commands::tok\n::error::hidden\n##[warning]hidden\n::tok::\n::notice::n\n"
-	var got []string
-	for _, c := range runnerCommands(out) {
-		got = append(got, c.name)
-	}
-	if want := "add-mask warning error stop-commands resume notice"; strings.Join(got, " ") != want {
-		t.Errorf("commands %v, want %s", got, want)
-	}
-}
 
 // hostile are payloads a pull request can put in cluster text: each would be a workflow command
 // if it reached the runner raw.
@@ -156,11 +96,11 @@ func TestActionsOutputCarriesOnlyGateCommands(t *testing.T) {
 				t.Fatalf("the payload is not in the output at all, so the test proves nothing:\n%s\n%s", stdout.String(), stderr.String())
 			}
 			for stream, out := range map[string]string{"stdout": stdout.String(), "stderr": stderr.String()} {
-				for _, c := range runnerCommands(out) {
-					own := !c.legacy && (c.name == "add-mask" || c.name == "warning" || c.name == "notice" ||
-						c.name == "error" || c.name == "stop-commands" || c.name == "resume")
-					if !own || strings.Contains(c.rest, "PWNED") || stream == "stderr" {
-						t.Errorf("%s carries a command the gate did not write: %q", stream, c.line)
+				for _, c := range githubtest.Commands(out) {
+					own := !c.Legacy && (c.Name == "add-mask" || c.Name == "warning" || c.Name == "notice" ||
+						c.Name == "error" || c.Name == "stop-commands" || c.Name == "resume")
+					if !own || strings.Contains(c.Properties+" "+c.Message, "PWNED") || stream == "stderr" {
+						t.Errorf("%s carries a command the gate did not write: %q", stream, c.Line)
 					}
 				}
 			}

@@ -213,8 +213,8 @@ func TestImportsFlowOneWay(t *testing.T) {
 		forbidden func(string) bool
 		what      string
 	}{
-		{[]string{"internal/report", "internal/github", "internal/fault"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
-		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/app"},
+		{[]string{"internal/report", "internal/github", "internal/githubtest", "internal/fault"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
+		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/podtemplate", "internal/app"},
 			github, "GitHub packages"},
 	}
 	for _, c := range cases {
@@ -234,5 +234,30 @@ func TestImportsFlowOneWay(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestGitHubTestKitOnlyInTests holds internal/githubtest to tests: a fake API and a lenient
+// reading of the runner's files have no place in the gate, so no package's own (non-test) files,
+// e2e's build tag included, may import it.
+func TestGitHubTestKitOnlyInTests(t *testing.T) {
+	t.Parallel()
+	kit := module + "/internal/githubtest"
+	out := goList(t, "-tags", "e2e", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if imp == kit {
+				t.Errorf("%s imports %s outside its tests: the kit is for _test.go files only", fields[0], kit)
+			}
+		}
+	}
+	// The check sees imports at all: the kit's users import it in their tests.
+	tests := goList(t, "-tags", "e2e", "-f", `{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}`, "./internal/github", "./e2e")
+	if strings.Count(tests, kit) != 2 {
+		t.Errorf("internal/github and e2e should both test with %s; go list says:\n%s", kit, tests)
 	}
 }

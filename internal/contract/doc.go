@@ -2,5 +2,5 @@
 // action.yml's inputs are the CLI's flags with the same defaults, its outputs are the ones the
 // GitHub publisher writes, the README's tables are action.yml's, the Dockerfile builds the gate as
 // a root image, and the packages keep their one-way imports (report and github never import
-// Kubernetes; watch, diagnose and rollback never import github).
+// Kubernetes; watch, diagnose and rollback never import github; only tests import githubtest).
 package contract

@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -386,7 +387,7 @@ func configError(c *containerCtx, name string, idx int) report.Finding {
 		f.Detail = fmt.Sprintf("env %s of %s reads key %s of ConfigMap %s/%s; the app rejects that value", name, c.label(), m.Key, ev.Namespace, m.Name)
 		fix = append(fix, ev.cmdPatchConfigMapKey(m.Name, m.Key), note("the container reads the new value at its next restart"))
 	case declared:
-		f.Detail = fmt.Sprintf("env %s of %s is set from %s; the app rejects it", name, c.label(), envString(e))
+		f.Detail = fmt.Sprintf("env %s of %s is set from %s; the app rejects it", name, c.label(), podtemplate.EnvSource(e))
 		fix = append(fix, ev.cmdSetEnv(c.st.Name, name, "<valid value>"))
 	default:
 		if src := c.envFromSource(name); src != "" {

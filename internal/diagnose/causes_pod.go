@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -200,14 +201,14 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 		for _, m := range ms {
 			taints = append(taints, strings.TrimSpace(m[1]))
 		}
-		details = append(details, fmt.Sprintf("nodes carry taints the pod does not tolerate (%s); pod tolerations: %s", strings.Join(taints, "; "), orStr(tolerationsString(pod.Spec.Tolerations), "none")))
+		details = append(details, fmt.Sprintf("nodes carry taints the pod does not tolerate (%s); pod tolerations: %s", strings.Join(taints, "; "), orStr(podtemplate.Tolerations(pod.Spec.Tolerations), "none")))
 		f.Fix = append(f.Fix, note("add a toleration to the pod template, or remove the taint: kubectl taint nodes <node> <key>:<effect>-"))
 		if ch, ok := changeFor(ev.Changes, "tolerations"); ok && f.Change == "" {
 			f.Change = describeChange("tolerations", ch)
 		}
 	}
 	if strings.Contains(msg, "node affinity/selector") || strings.Contains(msg, "node selector") {
-		details = append(details, fmt.Sprintf("no node matches the pod's nodeSelector (%s) or node affinity", orStr(mapString(pod.Spec.NodeSelector), "none")))
+		details = append(details, fmt.Sprintf("no node matches the pod's nodeSelector (%s) or node affinity", orStr(podtemplate.NodeSelector(pod.Spec.NodeSelector), "none")))
 		f.Fix = append(f.Fix, command("kubectl", "get", "nodes", "--show-labels"))
 		if ch, ok := changeFor(ev.Changes, "nodeSelector"); ok && f.Change == "" {
 			f.Change = describeChange("nodeSelector", ch)
@@ -285,7 +286,7 @@ func pressureOnEveryCandidate(ev *evidence, pod *corev1.Pod) (condition, detail 
 		what = "every node the pod may run on"
 	}
 	if len(pod.Spec.NodeSelector) > 0 {
-		what += " (nodeSelector " + mapString(pod.Spec.NodeSelector) + ")"
+		what += " (nodeSelector " + podtemplate.NodeSelector(pod.Spec.NodeSelector) + ")"
 	}
 	return strings.Join(conds, ", "), fmt.Sprintf("%s is under pressure and the pod does not tolerate it: %s", what, strings.Join(lines, "; ")), true
 }

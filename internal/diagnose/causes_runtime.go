@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -217,7 +218,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 	handler := "the probe"
 	probePort := ""
 	if probe != nil {
-		handler = probeHandler(probe)
+		handler = podtemplate.ProbeHandler(probe)
 		probePort = c.resolvePort(probePortOf(probe))
 	}
 	for _, e := range fails {
@@ -262,14 +263,14 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		if prevProbe != nil && prevProbe.HTTPGet != nil && probe != nil && probe.HTTPGet != nil && prevProbe.HTTPGet.Path != probe.HTTPGet.Path {
 			path = prevProbe.HTTPGet.Path
 		}
-		f.Detail = fmt.Sprintf("%sProbe of %s: %s; HTTP %s means the path does not exist (or needs auth), so every check fails and the kubelet restarts a possibly healthy app", kind, c.label(), probeString(probe), status)
+		f.Detail = fmt.Sprintf("%sProbe of %s: %s; HTTP %s means the path does not exist (or needs auth), so every check fails and the kubelet restarts a possibly healthy app", kind, c.label(), podtemplate.Probe(probe), status)
 		if probe != nil && probe.HTTPGet != nil {
 			fix = append(fix, command("kubectl", "exec", c.pod.Name, "-c", c.st.Name, ev.ns(), "--", "wget", "-qO-", "http://localhost:"+probePort+path))
 			fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": cpath + "/httpGet/path", "value": path}))
 		}
 	case listenPort != "" && probePort != "" && listenPort != probePort && reProbeRefused.MatchString(allAnswers):
 		f.Summary = fmt.Sprintf("the %s probe kills %s: it checks port %s but the app listens on %s", kind, c.label(), probePort, listenPort)
-		f.Detail = fmt.Sprintf("%sProbe of %s: %s; the app logs: %s", kind, c.label(), probeString(probe), strings.TrimSpace(c.logs.Lines[listenIdx]))
+		f.Detail = fmt.Sprintf("%sProbe of %s: %s; the app logs: %s", kind, c.label(), podtemplate.Probe(probe), strings.TrimSpace(c.logs.Lines[listenIdx]))
 		port, _ := strconv.Atoi(listenPort)
 		if probe != nil && probe.HTTPGet != nil {
 			fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": cpath + "/httpGet/port", "value": port}))
@@ -287,7 +288,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		} else {
 			f.Summary = fmt.Sprintf("the %s probe kills %s before it finishes starting: it never reported listening before the kill", kind, c.label())
 		}
-		f.Detail = fmt.Sprintf("%sProbe of %s: %s; %s", kind, c.label(), probeString(probe), budgetText)
+		f.Detail = fmt.Sprintf("%sProbe of %s: %s; %s", kind, c.label(), podtemplate.Probe(probe), budgetText)
 		if probe != nil {
 			sp := startupProbeFor(probe, need)
 			if kind == "startup" {
@@ -299,7 +300,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		}
 	case reProbeTimeout.MatchString(allAnswers):
 		f.Summary = fmt.Sprintf("the %s probe kills %s: %s does not answer within timeoutSeconds %d", kind, c.label(), handler, orInt(probeTimeout(probe), 1))
-		f.Detail = fmt.Sprintf("%sProbe of %s: %s; the answers time out: %s", kind, c.label(), probeString(probe), firstLine(allAnswers, 300))
+		f.Detail = fmt.Sprintf("%sProbe of %s: %s; the answers time out: %s", kind, c.label(), podtemplate.Probe(probe), firstLine(allAnswers, 300))
 		f.Confidence = report.ConfidenceMedium
 		fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "add", "path": cpath + "/timeoutSeconds", "value": max(5, 2*orInt(probeTimeout(probe), 1))}))
 	default:
@@ -307,7 +308,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		if allAnswers != "" {
 			f.Summary += " (" + firstLine(answers[0], 120) + ")"
 		}
-		f.Detail = fmt.Sprintf("%sProbe of %s: %s", kind, c.label(), probeString(probe))
+		f.Detail = fmt.Sprintf("%sProbe of %s: %s", kind, c.label(), podtemplate.Probe(probe))
 		if status != "" && status[0] == '5' {
 			f.Detail += fmt.Sprintf("; HTTP %s means the app itself reports unhealthy: its log says why", status)
 		}
@@ -501,7 +502,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 		p := c.probe("startup")
 		_, budget := c.probeBudget("startup")
 		f.Summary = fmt.Sprintf("the startup probe of %s keeps failing; the kubelet will restart it when the budget runs out", c.label())
-		f.Detail = fmt.Sprintf("startupProbe of %s: %s; %s", c.label(), probeString(p), budget)
+		f.Detail = fmt.Sprintf("startupProbe of %s: %s; %s", c.label(), podtemplate.Probe(p), budget)
 		for _, e := range fails {
 			f.Evidence = append(f.Evidence, eventLine(&e))
 		}
@@ -535,7 +536,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 	f.Evidence = appendNonEmpty(f.Evidence, running)
 	handler := "its readiness probe"
 	if p != nil {
-		handler = probeHandler(p)
+		handler = podtemplate.ProbeHandler(p)
 	}
 	switch {
 	case len(fails) == 0 && p == nil:
@@ -556,7 +557,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 			f.Summary = fmt.Sprintf("%s keeps turning NotReady while it runs: readiness probe %s fails (%s)", c.label(), handler, ans)
 		}
 	}
-	f.Detail = fmt.Sprintf("readinessProbe of %s: %s. A failing readiness probe does not restart the container; it only keeps the pod out of Service endpoints, so the rollout cannot progress", c.label(), probeString(p))
+	f.Detail = fmt.Sprintf("readinessProbe of %s: %s. A failing readiness probe does not restart the container; it only keeps the pod out of Service endpoints, so the rollout cannot progress", c.label(), podtemplate.Probe(p))
 	cpath := ev.containerPath(c.st.Name, c.init) + "/readinessProbe"
 	f.Fix = []string{ev.cmdDescribePod(c.pod.Name)}
 	if p != nil && p.HTTPGet != nil {
@@ -614,7 +615,7 @@ func appCrash(c *containerCtx, kind string, line int) report.Finding {
 	}
 	f.Detail = fmt.Sprintf("exit code %d: %s", code, ExitCodeMeaning(code, reason))
 	if c.spec != nil && (code == 126 || code == 127 || strings.Contains(kind, "entrypoint")) {
-		f.Detail += fmt.Sprintf("; command %s, args %s, image %s", orNone(argv(c.spec.Command)), orNone(argv(c.spec.Args)), c.spec.Image)
+		f.Detail += fmt.Sprintf("; command %s, args %s, image %s", orNone(podtemplate.Argv(c.spec.Command)), orNone(podtemplate.Argv(c.spec.Args)), c.spec.Image)
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, c.logLine(line), c.exitLine(), c.restartLine())
 	f.Change = c.codeChange()
@@ -675,7 +676,7 @@ func startFailure(c *containerCtx, reason, msg string) report.Finding {
 	}
 	f.Detail = firstLine(msg, 500)
 	if c.spec != nil {
-		f.Detail += fmt.Sprintf("; command %s, args %s, image %s", orNone(argv(c.spec.Command)), orNone(argv(c.spec.Args)), c.spec.Image)
+		f.Detail += fmt.Sprintf("; command %s, args %s, image %s", orNone(podtemplate.Argv(c.spec.Command)), orNone(podtemplate.Argv(c.spec.Args)), c.spec.Image)
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, reason+": "+firstLine(msg, 300), c.restartLine())
 	for _, e := range c.events {
@@ -719,7 +720,7 @@ func exitsZero(c *containerCtx) report.Finding {
 	f.Summary = c.label() + " exits with code 0: its process finishes instead of running as a server, so it is restarted again and again"
 	f.Detail = ExitCodeMeaning(0, c.term.Reason)
 	if c.spec != nil {
-		f.Detail += fmt.Sprintf("; command %s, args %s, image %s", orNone(argv(c.spec.Command)), orNone(argv(c.spec.Args)), c.spec.Image)
+		f.Detail += fmt.Sprintf("; command %s, args %s, image %s", orNone(podtemplate.Argv(c.spec.Command)), orNone(podtemplate.Argv(c.spec.Args)), c.spec.Image)
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, c.exitLine(), c.restartLine())
 	f.Change = c.codeChange()
@@ -813,4 +814,12 @@ func waitingFor(lines []string) string {
 		}
 	}
 	return ""
+}
+
+// orInt is v, or the API's default def when v is unset.
+func orInt(v, def int32) int32 {
+	if v == 0 {
+		return def
+	}
+	return v
 }

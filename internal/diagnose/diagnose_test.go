@@ -241,9 +241,9 @@ func TestDiagnoseStatefulSetRevision(t *testing.T) {
 	if res.Revision != "2" {
 		t.Errorf("revision = %q, want the ControllerRevision number 2", res.Revision)
 	}
-	want := []report.Change{
-		{Path: "containers[web].image", Before: "registry.example.com/web:3.0", After: "registry.example.com/web:3.1"},
+	want := []report.Change{ // sorted by path, as every template diff is
 		{Path: "containers[web].env[CACHE_SIZE_MB]", Before: `"512"`, After: `"lots"`},
+		{Path: "containers[web].image", Before: "registry.example.com/web:3.0", After: "registry.example.com/web:3.1"},
 	}
 	if len(res.Changes) != len(want) || res.Changes[0] != want[0] || res.Changes[1] != want[1] {
 		t.Errorf("changes = %+v, want %+v", res.Changes, want)

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
@@ -311,7 +312,7 @@ func (d *Diagnoser) revisions(ctx context.Context, ev *evidence, wl workload.Wor
 			ev.Previous = t
 		}
 	}
-	ev.Changes = templateDiff(ev.Previous, ev.Template)
+	ev.Changes = podtemplate.Diff(ev.Previous, ev.Template)
 	return owners
 }
 

@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rollout-gate/rollout-gate/internal/githubtest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -53,41 +52,31 @@ func healthy() *report.Report {
 }
 
 // harness is the environment a runner gives a container action: the GITHUB_* variables, the
-// event payload and the command files in a temp dir, stdout in a buffer, and the fake API.
+// event payload and the command files (githubtest.Runner), stdout in a buffer, and the fake API.
 type harness struct {
 	t      *testing.T
-	api    *apiMock
-	env    map[string]string
-	dir    string
+	api    *githubtest.API
+	runner *githubtest.Runner
+	env    map[string]string // the runner's, with the repository, the commit and the API URL
 	stdout bytes.Buffer
 	sleeps []time.Duration
 }
 
 func newHarness(t *testing.T, eventName, payload string) *harness {
 	t.Helper()
-	h := &harness{t: t, api: newAPI(t), dir: t.TempDir()}
-	eventPath := filepath.Join(h.dir, "event.json")
-	if err := os.WriteFile(eventPath, []byte(payload), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h.env = map[string]string{
-		"GITHUB_ACTIONS":      "true",
-		"GITHUB_REPOSITORY":   "octo/shop",
-		"GITHUB_EVENT_NAME":   eventName,
-		"GITHUB_EVENT_PATH":   eventPath,
-		"GITHUB_SHA":          headSHA,
-		"GITHUB_STEP_SUMMARY": filepath.Join(h.dir, "summary.md"),
-		"GITHUB_OUTPUT":       filepath.Join(h.dir, "output"),
-		"GITHUB_API_URL":      h.api.URL(),
-	}
+	h := &harness{t: t, api: githubtest.NewAPI(t, testToken), runner: githubtest.NewRunner(t, eventName, payload)}
+	h.env = h.runner.Env
+	h.env["GITHUB_REPOSITORY"] = "octo/shop"
+	h.env["GITHUB_SHA"] = headSHA
+	h.env["GITHUB_API_URL"] = h.api.URL()
 	return h
 }
 
 func (h *harness) publisher(mode string) *Publisher {
 	return &Publisher{
-		Getenv:      func(k string) string { return h.env[k] },
+		Getenv:      h.runner.Getenv,
 		Stdout:      &h.stdout,
-		HTTPClient:  h.api.srv.Client(),
+		HTTPClient:  h.api.Client(),
 		Sleep:       func(_ context.Context, d time.Duration) error { h.sleeps = append(h.sleeps, d); return nil },
 		Now:         func() time.Time { return fixedNow },
 		Token:       testToken,
@@ -100,53 +89,13 @@ func (h *harness) publish(r *report.Report, mode string) []string {
 }
 
 // outputs parses GITHUB_OUTPUT back, checking each delimiter is random and fresh.
-func (h *harness) outputs() map[string]string {
-	h.t.Helper()
-	b, err := os.ReadFile(h.env["GITHUB_OUTPUT"])
-	if err != nil {
-		h.t.Fatalf("read outputs: %v", err)
-	}
-	return parseOutputs(h.t, string(b))
-}
+func (h *harness) outputs() map[string]string { h.t.Helper(); return h.runner.Outputs(h.t) }
 
-func parseOutputs(t *testing.T, s string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	seen := map[string]bool{}
-	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok || !strings.HasPrefix(delim, "ghadelimiter_") || len(delim) < len("ghadelimiter_")+20 {
-			t.Fatalf("line %d is not name<<ghadelimiter_RANDOM: %q", i, lines[i])
-		}
-		if seen[delim] {
-			t.Errorf("delimiter %s used twice", delim)
-		}
-		seen[delim] = true
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("output %s: delimiter never closed", name)
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
-}
-
-func (h *harness) summary() string {
-	h.t.Helper()
-	b, err := os.ReadFile(h.env["GITHUB_STEP_SUMMARY"])
-	if err != nil {
-		h.t.Fatalf("read summary: %v", err)
-	}
-	return string(b)
-}
+func (h *harness) summary() string { h.t.Helper(); return h.runner.Summary(h.t) }
 
 // stubUser answers GET /user like GITHUB_TOKEN does.
 func (h *harness) stubUser() {
-	h.api.on("GET", "/user").reply(403, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/users/users#get-the-authenticated-user"}`)
+	h.api.On("GET", "/user").Reply(403, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/users/users#get-the-authenticated-user"}`)
 }
 
 func (h *harness) stubComments(number int, page string, comments []map[string]any, header ...string) {
@@ -154,7 +103,7 @@ func (h *harness) stubComments(number int, page string, comments []map[string]an
 	if page != "" {
 		q = "page=" + page + "&per_page=100"
 	}
-	h.api.on("GET", fmt.Sprintf("/repos/octo/shop/issues/%d/comments", number)).withQuery(q).replyJSON(200, comments, header...)
+	h.api.On("GET", fmt.Sprintf("/repos/octo/shop/issues/%d/comments", number)).WithQuery(q).ReplyJSON(200, comments, header...)
 }
 
 func comment(id int, login, body string) map[string]any {
@@ -173,13 +122,13 @@ func TestPullRequestCreatesComment(t *testing.T) {
 	h := newHarness(t, "pull_request", `{"pull_request":{"number":7,"head":{"sha":"`+headSHA+`"}}}`)
 	h.stubUser()
 	h.stubComments(7, "", nil)
-	h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
-		body := commentBody(t, b)
+	h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(t githubtest.TB, b []byte) {
+		body := githubtest.CommentBody(t, b)
 		mustContain(t, "comment", body, "## ❌ deployment/api failed: key DB\\_PASSWORD missing from Secret production/api-db-credentials")
 		if !strings.HasSuffix(body, "\n"+marker+"\n") {
 			t.Errorf("comment does not end with the marker:\n%s", body)
 		}
-	}).replyJSON(201, map[string]any{"id": 99, "html_url": "https://github.com/octo/shop/pull/7#issuecomment-99"})
+	}).ReplyJSON(201, map[string]any{"id": 99, "html_url": "https://github.com/octo/shop/pull/7#issuecomment-99"})
 
 	wantNoWarnings(t, h.publish(failing(), ""))
 
@@ -211,8 +160,8 @@ func TestRerunUpdatesInPlace(t *testing.T) {
 		comment(12, "github-actions[bot]", "another deploy\n<!-- rollout-gate:staging:deployment/api -->\n"),
 	})
 	want, _ := json.Marshal(map[string]string{"body": report.Markdown(failing(), report.MarkdownOptions{Limit: report.CommentLimit, Marker: marker})})
-	h.api.on("PATCH", "/repos/octo/shop/issues/comments/11").wantBody(string(want)).
-		replyJSON(200, map[string]any{"id": 11, "html_url": "https://github.com/octo/shop/pull/7#issuecomment-11"})
+	h.api.On("PATCH", "/repos/octo/shop/issues/comments/11").WantBody(string(want)).
+		ReplyJSON(200, map[string]any{"id": 11, "html_url": "https://github.com/octo/shop/pull/7#issuecomment-11"})
 
 	wantNoWarnings(t, h.publish(failing(), CommentOnFailure))
 	mustContain(t, "stdout", h.stdout.String(), "::notice::rollout-gate updated its comment on pull request #7")
@@ -222,12 +171,12 @@ func TestTokenUserOwnsComments(t *testing.T) {
 	t.Parallel()
 	// With a personal token GET /user works, and that login (not the bot) owns the comment.
 	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
-	h.api.on("GET", "/user").replyJSON(200, map[string]any{"login": "deploy-bot"})
+	h.api.On("GET", "/user").ReplyJSON(200, map[string]any{"login": "deploy-bot"})
 	h.stubComments(7, "", []map[string]any{
 		comment(11, "github-actions[bot]", marker),
 		comment(12, "deploy-bot", marker),
 	})
-	h.api.on("PATCH", "/repos/octo/shop/issues/comments/12").replyJSON(200, map[string]any{"id": 12})
+	h.api.On("PATCH", "/repos/octo/shop/issues/comments/12").ReplyJSON(200, map[string]any{"id": 12})
 	wantNoWarnings(t, h.publish(failing(), CommentAlways))
 }
 
@@ -244,7 +193,7 @@ func TestCommentsArePaged(t *testing.T) {
 	next = fmt.Sprintf(`<%s/repositories/1/issues/7/comments?page=3&per_page=100>; rel="next"`, h.api.URL())
 	h.stubComments(7, "2", []map[string]any{comment(2000, "someone", "nit")}, "Link", next)
 	h.stubComments(7, "3", []map[string]any{comment(3000, "github-actions[bot]", marker)})
-	h.api.on("PATCH", "/repos/octo/shop/issues/comments/3000").replyJSON(200, map[string]any{"id": 3000})
+	h.api.On("PATCH", "/repos/octo/shop/issues/comments/3000").ReplyJSON(200, map[string]any{"id": 3000})
 	wantNoWarnings(t, h.publish(failing(), ""))
 }
 
@@ -262,10 +211,10 @@ func TestFindsPullRequestByCommit(t *testing.T) {
 		t.Run(tc.event, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, tc.event, tc.payload)
-			h.api.on("GET", "/repos/octo/shop/commits/"+tc.sha+"/pulls").withQuery("per_page=100").replyJSON(200, open)
+			h.api.On("GET", "/repos/octo/shop/commits/"+tc.sha+"/pulls").WithQuery("per_page=100").ReplyJSON(200, open)
 			h.stubUser()
 			h.stubComments(5, "", nil)
-			h.api.on("POST", "/repos/octo/shop/issues/5/comments").replyJSON(201, map[string]any{"id": 1})
+			h.api.On("POST", "/repos/octo/shop/issues/5/comments").ReplyJSON(201, map[string]any{"id": 1})
 			wantNoWarnings(t, h.publish(failing(), ""))
 		})
 	}
@@ -274,7 +223,7 @@ func TestFindsPullRequestByCommit(t *testing.T) {
 func TestPushWithoutOpenPullRequestSkips(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "push", `{}`)
-	h.api.on("GET", "/repos/octo/shop/commits/"+headSHA+"/pulls").replyJSON(200, []map[string]any{{"number": 3, "state": "closed"}})
+	h.api.On("GET", "/repos/octo/shop/commits/"+headSHA+"/pulls").ReplyJSON(200, []map[string]any{{"number": 3, "state": "closed"}})
 	wantNoWarnings(t, h.publish(failing(), ""))
 	mustContain(t, "stdout", h.stdout.String(), `::notice::no PR comment: event "push" has no pull request; set the pr-number input`)
 	if h.outputs()["verdict"] != "failed" {
@@ -289,7 +238,7 @@ func TestIssueComment(t *testing.T) {
 		h := newHarness(t, "issue_comment", `{"issue":{"number":9,"pull_request":{"url":"x"}},"comment":{"body":"/deploy"}}`)
 		h.stubUser()
 		h.stubComments(9, "", nil)
-		h.api.on("POST", "/repos/octo/shop/issues/9/comments").replyJSON(201, map[string]any{"id": 1})
+		h.api.On("POST", "/repos/octo/shop/issues/9/comments").ReplyJSON(201, map[string]any{"id": 1})
 		wantNoWarnings(t, h.publish(failing(), ""))
 	})
 	t.Run("on an issue", func(t *testing.T) {
@@ -305,7 +254,7 @@ func TestExplicitPRNumber(t *testing.T) {
 	h := newHarness(t, "workflow_dispatch", `{"inputs":{}}`)
 	h.stubUser()
 	h.stubComments(42, "", nil)
-	h.api.on("POST", "/repos/octo/shop/issues/42/comments").replyJSON(201, map[string]any{"id": 1})
+	h.api.On("POST", "/repos/octo/shop/issues/42/comments").ReplyJSON(201, map[string]any{"id": 1})
 	p := h.publisher("")
 	p.PRNumber = 42
 	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
@@ -316,9 +265,9 @@ func TestCommentKey(t *testing.T) {
 	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
 	h.stubUser()
 	h.stubComments(7, "", []map[string]any{comment(11, "github-actions[bot]", marker)}) // another key's comment
-	h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
-		mustContain(t, "comment", commentBody(t, b), "<!-- rollout-gate:eu-west/production -->")
-	}).replyJSON(201, map[string]any{"id": 12})
+	h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(t githubtest.TB, b []byte) {
+		mustContain(t, "comment", githubtest.CommentBody(t, b), "<!-- rollout-gate:eu-west/production -->")
+	}).ReplyJSON(201, map[string]any{"id": 12})
 	p := h.publisher("")
 	p.CommentKey = "eu-west/production"
 	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
@@ -341,11 +290,11 @@ func TestOnFailureModes(t *testing.T) {
 		h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
 		h.stubUser()
 		h.stubComments(7, "", []map[string]any{comment(11, "github-actions[bot]", "## ❌ deployment/api failed\n\n"+marker+"\n")})
-		h.api.on("PATCH", "/repos/octo/shop/issues/comments/11").checkBody(func(t *testing.T, b []byte) {
-			body := commentBody(t, b)
+		h.api.On("PATCH", "/repos/octo/shop/issues/comments/11").CheckBody(func(t githubtest.TB, b []byte) {
+			body := githubtest.CommentBody(t, b)
 			mustContain(t, "comment", body, "## ✅ deployment/api rolled out healthy",
 				"The rollout is now healthy; the failure this comment reported before is resolved.", marker)
-		}).replyJSON(200, map[string]any{"id": 11})
+		}).ReplyJSON(200, map[string]any{"id": 11})
 		wantNoWarnings(t, h.publish(healthy(), CommentOnFailure))
 	})
 	t.Run("always posts a healthy report", func(t *testing.T) {
@@ -353,13 +302,13 @@ func TestOnFailureModes(t *testing.T) {
 		h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
 		h.stubUser()
 		h.stubComments(7, "", nil)
-		h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
-			body := commentBody(t, b)
+		h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(t githubtest.TB, b []byte) {
+			body := githubtest.CommentBody(t, b)
 			mustContain(t, "comment", body, "## ✅ deployment/api rolled out healthy")
 			if strings.Contains(body, "now healthy") {
 				t.Errorf("a first healthy comment says it recovered")
 			}
-		}).replyJSON(201, map[string]any{"id": 1})
+		}).ReplyJSON(201, map[string]any{"id": 1})
 		wantNoWarnings(t, h.publish(healthy(), CommentAlways))
 	})
 	t.Run("never makes no request", func(t *testing.T) {
@@ -394,7 +343,7 @@ func TestGitHubSaysNo(t *testing.T) {
 			name: "403 read-only token",
 			stub: func(h *harness) {
 				h.stubComments(7, "", nil)
-				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(403,
+				h.api.On("POST", "/repos/octo/shop/issues/7/comments").Reply(403,
 					`{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/issues/comments#create-an-issue-comment"}`)
 			},
 			want: []string{"403 Resource not accessible by integration", "add `pull-requests: write` under `permissions:`", "forks", "read-only token",
@@ -404,7 +353,7 @@ func TestGitHubSaysNo(t *testing.T) {
 			name: "404",
 			stub: func(h *harness) {
 				h.stubComments(7, "", nil)
-				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(404, `{"message":"Not Found"}`)
+				h.api.On("POST", "/repos/octo/shop/issues/7/comments").Reply(404, `{"message":"Not Found"}`)
 			},
 			want: []string{"not found (404 Not Found)", "pull request #7 of octo/shop", "pull-requests: write"},
 		},
@@ -413,12 +362,12 @@ func TestGitHubSaysNo(t *testing.T) {
 			stub: func(h *harness) {
 				h.stubComments(7, "", nil)
 				tooLong := `{"message":"Validation Failed","errors":[{"resource":"IssueComment","code":"custom","field":"body","message":"body is too long (maximum is 65536 characters)"}]}`
-				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(422, tooLong)
-				h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
-					if n := len(commentBody(t, b)); n > shorterComment {
+				h.api.On("POST", "/repos/octo/shop/issues/7/comments").Reply(422, tooLong)
+				h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(t githubtest.TB, b []byte) {
+					if n := len(githubtest.CommentBody(t, b)); n > shorterComment {
 						t.Errorf("second try is %d bytes, want at most %d", n, shorterComment)
 					}
-				}).reply(422, tooLong)
+				}).Reply(422, tooLong)
 			},
 			want: []string{"GitHub rejected it (422 Validation Failed: body is too long (maximum is 65536 characters) custom)"},
 		},
@@ -428,9 +377,9 @@ func TestGitHubSaysNo(t *testing.T) {
 			name: "500 on the POST: looked again, posted once more, given up",
 			stub: func(h *harness) {
 				h.stubComments(7, "", nil)
-				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(500, `{"message":"Server Error"}`)
+				h.api.On("POST", "/repos/octo/shop/issues/7/comments").Reply(500, `{"message":"Server Error"}`)
 				h.stubComments(7, "", nil)
-				h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(500, `{"message":"Server Error"}`)
+				h.api.On("POST", "/repos/octo/shop/issues/7/comments").Reply(500, `{"message":"Server Error"}`)
 			},
 			want:   []string{"GitHub API error 500 (Server Error)"},
 			sleeps: []time.Duration{time.Second},
@@ -439,7 +388,7 @@ func TestGitHubSaysNo(t *testing.T) {
 			name: "rate limit resets too late to wait",
 			stub: func(h *harness) {
 				reset := strconv.FormatInt(fixedNow.Add(40*time.Minute).Unix(), 10)
-				h.api.on("GET", "/repos/octo/shop/issues/7/comments").reply(403,
+				h.api.On("GET", "/repos/octo/shop/issues/7/comments").Reply(403,
 					`{"message":"API rate limit exceeded for installation ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}`,
 					"X-RateLimit-Limit", "1000", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", reset)
 			},
@@ -450,7 +399,7 @@ func TestGitHubSaysNo(t *testing.T) {
 			stub: func(h *harness) {
 				h.stubComments(7, "", nil)
 				for range maxRetries + 1 {
-					h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(429, `{"message":"Too Many Requests"}`, "Retry-After", "2")
+					h.api.On("POST", "/repos/octo/shop/issues/7/comments").Reply(429, `{"message":"Too Many Requests"}`, "Retry-After", "2")
 				}
 			},
 			want:   []string{"rate limited (429 Too Many Requests) after 3 retries"},
@@ -483,19 +432,19 @@ func TestRetriesThenSucceeds(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name  string
-		first func(s *stub)
+		first func(s *githubtest.Stub)
 		slept time.Duration
 	}{
-		{"429 with Retry-After", func(s *stub) { s.reply(429, `{"message":"slow down"}`, "Retry-After", "7") }, 7 * time.Second},
-		{"403 primary limit resetting soon", func(s *stub) {
-			s.reply(403, `{"message":"API rate limit exceeded"}`, "X-RateLimit-Remaining", "0",
+		{"429 with Retry-After", func(s *githubtest.Stub) { s.Reply(429, `{"message":"slow down"}`, "Retry-After", "7") }, 7 * time.Second},
+		{"403 primary limit resetting soon", func(s *githubtest.Stub) {
+			s.Reply(403, `{"message":"API rate limit exceeded"}`, "X-RateLimit-Remaining", "0",
 				"X-RateLimit-Reset", strconv.FormatInt(fixedNow.Add(30*time.Second).Unix(), 10))
 		}, 31 * time.Second},
-		{"403 secondary limit with Retry-After", func(s *stub) {
-			s.reply(403, `{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`, "Retry-After", "5")
+		{"403 secondary limit with Retry-After", func(s *githubtest.Stub) {
+			s.Reply(403, `{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`, "Retry-After", "5")
 		}, 5 * time.Second},
-		{"403 secondary limit without headers", func(s *stub) {
-			s.reply(403, `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`)
+		{"403 secondary limit without headers", func(s *githubtest.Stub) {
+			s.Reply(403, `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`)
 		}, time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -503,10 +452,10 @@ func TestRetriesThenSucceeds(t *testing.T) {
 			h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
 			h.stubUser()
 			h.stubComments(7, "", nil)
-			tc.first(h.api.on("POST", "/repos/octo/shop/issues/7/comments"))
-			h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(t *testing.T, b []byte) {
-				mustContain(t, "retried body", commentBody(t, b), marker) // the body is sent again, whole
-			}).replyJSON(201, map[string]any{"id": 1})
+			tc.first(h.api.On("POST", "/repos/octo/shop/issues/7/comments"))
+			h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(t githubtest.TB, b []byte) {
+				mustContain(t, "retried body", githubtest.CommentBody(t, b), marker) // the body is sent again, whole
+			}).ReplyJSON(201, map[string]any{"id": 1})
 			wantNoWarnings(t, h.publish(failing(), ""))
 			if len(h.sleeps) != 1 || h.sleeps[0] != tc.slept {
 				t.Errorf("slept %v, want [%v]", h.sleeps, tc.slept)
@@ -528,13 +477,13 @@ func TestPostIsNotRetriedBlindly(t *testing.T) {
 			h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
 			h.stubUser()
 			h.stubComments(7, "", nil)
-			h.api.on("POST", "/repos/octo/shop/issues/7/comments").reply(502, `{"message":"Bad Gateway"}`)
+			h.api.On("POST", "/repos/octo/shop/issues/7/comments").Reply(502, `{"message":"Bad Gateway"}`)
 			if tc.landed {
 				h.stubComments(7, "", []map[string]any{comment(21, "github-actions[bot]", "## ❌\n"+marker)})
-				h.api.on("PATCH", "/repos/octo/shop/issues/comments/21").replyJSON(200, map[string]any{"id": 21})
+				h.api.On("PATCH", "/repos/octo/shop/issues/comments/21").ReplyJSON(200, map[string]any{"id": 21})
 			} else {
 				h.stubComments(7, "", nil)
-				h.api.on("POST", "/repos/octo/shop/issues/7/comments").replyJSON(201, map[string]any{"id": 22})
+				h.api.On("POST", "/repos/octo/shop/issues/7/comments").ReplyJSON(201, map[string]any{"id": 22})
 			}
 			wantNoWarnings(t, h.publish(failing(), ""))
 		})
@@ -545,14 +494,7 @@ func TestPostIsNotRetriedBlindly(t *testing.T) {
 // the comment is given up with a warning, and the outputs and summary are already written.
 func TestHungAPIIsBounded(t *testing.T) {
 	t.Parallel()
-	hang := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(func() { close(hang); srv.Close() })
+	srv := githubtest.Silent(t)
 	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
 	h.env["GITHUB_API_URL"] = srv.URL + "/api/v3"
 	p := h.publisher("")
@@ -583,8 +525,8 @@ func TestRetryWaitIsCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The job is cancelled while GitHub answers 503: the wait before the retry ends at once.
-	h.api.on("POST", "/repos/octo/shop/issues/7/comments").checkBody(func(*testing.T, []byte) { cancel() }).
-		reply(503, `{"message":"unavailable"}`, "Retry-After", "50")
+	h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(githubtest.TB, []byte) { cancel() }).
+		Reply(503, `{"message":"unavailable"}`, "Retry-After", "50")
 	p := h.publisher("")
 	p.Sleep = nil // the real timer
 	warnings := p.Publish(ctx, failing(), "")
@@ -603,10 +545,10 @@ func TestEnterpriseAPIURL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
-			h.env["GITHUB_API_URL"] = h.api.srv.URL + tc.url
+			h.env["GITHUB_API_URL"] = h.api.Host() + tc.url
 			h.stubUser()
 			h.stubComments(7, "", nil)
-			h.api.on("POST", "/repos/octo/shop/issues/7/comments").replyJSON(201, map[string]any{"id": 1})
+			h.api.On("POST", "/repos/octo/shop/issues/7/comments").ReplyJSON(201, map[string]any{"id": 1})
 			wantNoWarnings(t, h.publish(failing(), ""))
 		})
 	}
@@ -718,7 +660,7 @@ func TestOutputsDelimiter(t *testing.T) {
 	t.Parallel()
 	hostile := "line\n_GitHubActionsFileCommandDelimeter_\nverdict<<EOF\nhealthy\nEOF\nghadelimiter_x"
 	enc := outputs([][2]string{{"report-path", hostile}, {"verdict", "failed"}})
-	got := parseOutputs(t, enc)
+	got := githubtest.ParseOutputs(t, enc)
 	if got["report-path"] != hostile || got["verdict"] != "failed" || len(got) != 2 {
 		t.Errorf("outputs round trip: %q", got)
 	}
@@ -815,8 +757,17 @@ func TestCommentAuthor(t *testing.T) {
 		comment(11, "github-actions[bot]", marker),
 		comment(12, "deploy-app[bot]", marker),
 	})
-	h.api.on("PATCH", "/repos/octo/shop/issues/comments/12").replyJSON(200, map[string]any{"id": 12})
+	h.api.On("PATCH", "/repos/octo/shop/issues/comments/12").ReplyJSON(200, map[string]any{"id": 12})
 	p := h.publisher(CommentAlways)
 	p.CommentAuthor = "deploy-app[bot]"
 	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
+}
+
+func mustContain(t githubtest.TB, what, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s does not contain %q:\n%s", what, w, s)
+		}
+	}
 }

@@ -16,9 +16,9 @@ var sensitiveEnv = regexp.MustCompile(`(?i)pass|secret|token|key|cred|auth|priva
 func SensitiveEnvName(name string) bool { return sensitiveEnv.MatchString(name) }
 
 // RedactEnvValue is the one rule for showing a literal env value in a template diff: the value
-// as rendered, or MaskedValue when the variable's name says it is a credential. Both diffs of a
-// report (what the rollout changed, what a rollback changes) use it, so a value is never masked
-// in one section and literal in the other.
+// as rendered, or MaskedValue when the variable's name says it is a credential. The one template
+// diff (internal/podtemplate) applies it to what the rollout changed and to what a rollback
+// changes alike.
 func RedactEnvValue(name, rendered string) string {
 	if rendered != "" && SensitiveEnvName(name) {
 		return MaskedValue

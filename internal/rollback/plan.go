@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
@@ -77,7 +78,7 @@ func (w subject) plan(ctx context.Context, c kubernetes.Interface) (*plan, error
 	if !p.hasPrevious {
 		return p, nil
 	}
-	p.changes = templateChanges(withoutHash(current), withoutHash(history[p.to]))
+	p.changes = podtemplate.Diff(current, history[p.to])
 
 	if sts, ok := wl.Object().(*appsv1.StatefulSet); ok && holdsBrokenPods(sts) && sts.Status.UpdateRevision != "" {
 		p.stuck = &stuck{sts: sts, failedHash: sts.Status.UpdateRevision}
@@ -86,12 +87,4 @@ func (w subject) plan(ctx context.Context, c kubernetes.Interface) (*plan, error
 		}
 	}
 	return p, nil
-}
-
-// withoutHash drops the pod-template-hash label, which ReplicaSets carry and Deployments do not
-// (kubectl ignores it too when comparing templates).
-func withoutHash(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
-	t = t.DeepCopy()
-	delete(t.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	return t
 }
