@@ -77,7 +77,8 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	if wc, ok := client.(watchClienter); ok {
 		watchClient = wc.WatchClient()
 	}
-	w := &watch.Watcher{Client: watchClient, Policy: o.Policy(), Timeout: o.Timeout, Progress: d.Progress, Now: d.Now}
+	w := &watch.Watcher{Client: watchClient, Policy: o.Policy(), Timeout: o.Timeout, WaitAll: o.WaitAll,
+		Progress: d.Progress, Now: d.Now}
 	results, err := w.Watch(ctx, targets)
 	if err != nil {
 		return fail(err)
@@ -93,7 +94,8 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	var wg sync.WaitGroup
 	for i, res := range results {
 		judged[i] = workloadOf(res)
-		if res.Verdict == report.VerdictHealthy {
+		// An interrupted rollout was cut short, not found wanting: its message is its state.
+		if res.Verdict == report.VerdictHealthy || res.Verdict == report.VerdictInterrupted {
 			continue
 		}
 		wg.Add(1)

@@ -40,6 +40,9 @@ type Watcher struct {
 	Policy Policy
 	// Timeout bounds the whole watch; 0 means until ctx is done.
 	Timeout time.Duration
+	// WaitAll keeps judging every workload to the end; without it the first failed workload
+	// ends the watch and the others are reported interrupted (interrupt.go).
+	WaitAll bool
 	// Progress receives one line per change of a workload's state; nil discards.
 	Progress io.Writer
 	Now      func() time.Time
@@ -145,6 +148,10 @@ func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGen
 			}
 		}
 		if pending == 0 {
+			return results(ts), nil
+		}
+		if failed := firstFailed(ts); failed != nil && !w.WaitAll {
+			w.interrupt(caches, ts, failed, start)
 			return results(ts), nil
 		}
 		wait := time.Hour
