@@ -8,10 +8,11 @@ import (
 )
 
 // firstFailed is the workload whose failure ends the watch (unless --wait-all): the first, in the
-// order given, with verdict failed. Timeouts do not count: they end the watch anyway.
+// order given, with a failing verdict (failed, or timed out by its own rollout-gate.io/timeout;
+// the run's --timeout ends the watch anyway).
 func firstFailed(ts []*tracked) *tracked {
 	for _, t := range ts {
-		if t.result != nil && t.result.Verdict == report.VerdictFailed {
+		if t.result != nil && t.result.Verdict.Failing() {
 			return t
 		}
 	}
@@ -32,8 +33,12 @@ func (w *Watcher) interrupt(caches map[string]*nsCache, ts []*tracked, failed *t
 		if state == "" {
 			state = "not seen yet"
 		}
-		res.Message = fmt.Sprintf("not judged to the end: the run stopped when %s failed (--wait-all judges every workload); state then: %s",
-			failed.w.Ref(), state)
+		how := "failed"
+		if failed.result.Verdict == report.VerdictTimeout {
+			how = "timed out"
+		}
+		res.Message = fmt.Sprintf("not judged to the end: the run stopped when %s %s (--wait-all judges every workload); state then: %s",
+			failed.w.Ref(), how, state)
 		if wl, err := caches[t.w.Namespace].get(t.w); err == nil {
 			pods, revision, since, _ := caches[t.w.Namespace].revisionPods(wl)
 			res.Object, res.Pods, res.Revision, res.Since = wl.Object(), copyPods(pods), revision, since
