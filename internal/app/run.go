@@ -128,7 +128,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 			}
 			if results[i].Settings.NoRollback {
 				judged[i].Rollback = &report.Rollback{Status: report.RollbackSkipped,
-					Message: fmt.Sprintf("not rolled back: its annotation %s is \"false\"; the failed revision is still in place", workload.AnnotationRollback)}
+					Message: fmt.Sprintf("its annotation %s is \"false\": not rolled back, the failed revision stays in place", workload.AnnotationRollback)}
 				fmt.Fprintf(d.Progress, "%s: not rolled back (%s is \"false\")\n", judged[i].Ref(), workload.AnnotationRollback)
 				continue
 			}

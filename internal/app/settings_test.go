@@ -34,7 +34,7 @@ func TestRunHonoursAnnotations(t *testing.T) {
 			wantRB: report.RollbackSkipped + " first deploy"},
 		{name: "rollback false is never rolled back", annotations: map[string]string{workload.AnnotationRollback: "false"},
 			wantCode: fault.ExitFailed, wantVerdict: report.VerdictFailed, wantAPI: report.VerdictFailed,
-			wantRB: report.RollbackSkipped + ` not rolled back: its annotation rollout-gate.io/rollback is "false"`},
+			wantRB: report.RollbackSkipped + ` its annotation rollout-gate.io/rollback is "false": not rolled back`},
 		{name: "ignored is skipped and passes", annotations: map[string]string{workload.AnnotationIgnore: "true"},
 			wantCode: fault.ExitHealthy, wantVerdict: report.VerdictHealthy, wantAPI: report.VerdictSkipped},
 		{name: "a bad value is invalid input", annotations: map[string]string{workload.AnnotationRollback: "never"},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // webDeployment is the second workload twoRollouts builds, still starting.
@@ -127,5 +128,24 @@ func TestTimeoutDoesNotInterrupt(t *testing.T) {
 		if r.Verdict != report.VerdictTimeout {
 			t.Errorf("%s: %s, want timeout", r.Workload.Ref(), r.Verdict)
 		}
+	}
+}
+
+// TestOwnTimeoutInterruptsTheOthers: a workload past its own rollout-gate.io/timeout fails the run,
+// so it ends the watch as a failure does.
+func TestOwnTimeoutInterruptsTheOthers(t *testing.T) {
+	t.Parallel()
+	d, rs, pod, _ := rollout()
+	d.Annotations = map[string]string{workload.AnnotationTimeout: "1s"}
+	web, webRS, webPod := renamed("web")
+	client := fake.NewSimpleClientset(d, rs, pod, web, webRS, webPod)
+	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
+	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Verdict != report.VerdictTimeout || res[1].Verdict != report.VerdictInterrupted ||
+		!strings.Contains(res[1].Message, "deployment/api timed out") {
+		t.Errorf("api %s, web %s %q: want api timed out by its own timeout and web interrupted by it", res[0].Verdict, res[1].Verdict, res[1].Message)
 	}
 }
