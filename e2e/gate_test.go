@@ -116,7 +116,8 @@ kind: Deployment
 metadata: {name: bad, namespace: %[1]s}
 `, ns))
 
-	run := runGate(t, "-f", manifest, "--soak", "2s")
+	// --wait-all: judged to the end, good is healthy even when bad fails first.
+	run := runGate(t, "-f", manifest, "--soak", "2s", "--wait-all")
 	if run.Exit != 1 {
 		t.Fatalf("exit %d, want 1\n%s", run.Exit, run.Stdout)
 	}
@@ -161,7 +162,8 @@ func TestGateStatefulSetAndDaemonSetCrashLoopsFail(t *testing.T) {
 	apply(t, c, framework.StatefulSet(ns, "db", "--exit-code", "1"))
 	apply(t, c, framework.DaemonSet(ns, "agent", "--exit-code", "1"))
 
-	run := runGate(t, "-n", ns, "--workload", "sts/db", "--workload", "ds/agent")
+	// --wait-all: both are judged (and diagnosed), not only the first to fail.
+	run := runGate(t, "-n", ns, "--workload", "sts/db", "--workload", "ds/agent", "--wait-all")
 	if run.Exit != 1 {
 		t.Fatalf("exit %d, want 1\n%s", run.Exit, run.Stdout)
 	}

@@ -35,6 +35,7 @@ type Options struct {
 	PendingGrace   time.Duration
 	Soak           time.Duration
 	ReadinessGrace time.Duration
+	WaitAll        bool
 
 	Output         string // text | json
 	ReportJSON     string
@@ -72,6 +73,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.PendingGrace, "pending-grace", p.PendingGrace, "how long a pod may stay unschedulable or retry a transient start-up error before the gate fails")
 	fs.DurationVar(&o.Soak, "soak", p.Soak, "keep watching a complete rollout this long to catch a crash right after ready (longer while a liveness probe could still kill a new container)")
 	fs.DurationVar(&o.ReadinessGrace, "readiness-grace", p.ReadinessGrace, "extra time, beyond the readiness probe's own window, before a readiness probe that keeps failing fails the rollout")
+	fs.BoolVar(&o.WaitAll, "wait-all", false, "judge every workload to the end (default: the first failed workload ends the run; the others are reported interrupted)")
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format on stdout: text or json")
 	fs.StringVar(&o.ReportJSON, "report-json", "", "also write the JSON report (schema v1) to this file")
 	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")

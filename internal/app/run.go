@@ -21,6 +21,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/watch"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Deps are the seams of a run: where input comes from, where progress goes, the clock, and how
@@ -77,7 +78,8 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	if wc, ok := client.(watchClienter); ok {
 		watchClient = wc.WatchClient()
 	}
-	w := &watch.Watcher{Client: watchClient, Policy: o.Policy(), Timeout: o.Timeout, Progress: d.Progress, Now: d.Now}
+	w := &watch.Watcher{Client: watchClient, Policy: o.Policy(), Timeout: o.Timeout, WaitAll: o.WaitAll,
+		Progress: d.Progress, Now: d.Now}
 	results, err := w.Watch(ctx, targets)
 	if err != nil {
 		return fail(err)
@@ -93,7 +95,9 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	var wg sync.WaitGroup
 	for i, res := range results {
 		judged[i] = workloadOf(res)
-		if res.Verdict == report.VerdictHealthy {
+		// An interrupted rollout was cut short, not found wanting: its message is its state. An
+		// ignored one (rollout-gate.io/ignore) was not watched at all.
+		if res.Verdict == report.VerdictHealthy || res.Verdict == report.VerdictInterrupted || res.Verdict == report.VerdictSkipped {
 			continue
 		}
 		wg.Add(1)
@@ -120,6 +124,12 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		rb := &rollback.Rollbacker{Client: client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify}
 		for i := range judged {
 			if judged[i].Verdict != report.VerdictFailed && judged[i].Verdict != report.VerdictTimeout {
+				continue
+			}
+			if results[i].Settings.NoRollback {
+				judged[i].Rollback = &report.Rollback{Status: report.RollbackSkipped,
+					Message: fmt.Sprintf("its annotation %s is \"false\": not rolled back, the failed revision stays in place", workload.AnnotationRollback)}
+				fmt.Fprintf(d.Progress, "%s: not rolled back (%s is \"false\")\n", judged[i].Ref(), workload.AnnotationRollback)
 				continue
 			}
 			fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])

@@ -390,6 +390,18 @@ func fixtures() []fixture {
 		long.Findings = append(long.Findings, f)
 	}
 
+	// The first failure ended the run while the worker was still starting.
+	interruptedWorker := Workload{Kind: "Deployment", Namespace: "production", Name: "worker", Revision: "18", Verdict: VerdictInterrupted,
+		Reason: "Interrupted", Duration: 45, Pods: []Pod{}, Findings: []Finding{}, Changes: []Change{},
+		Message: "not judged to the end: the run stopped when deployment/api failed (--wait-all judges every workload); state then: 1/2 updated, 1/2 available; worker-6f7c8d-k2x9p Running, not ready"}
+	interrupted := failedReport(VerdictFailed, 45, crash, interruptedWorker)
+
+	// rollout-gate.io/rollback: "false" kept the failed revision in place, even with --rollback.
+	kept := deployment("api", "5", "CrashLoopBackOff")
+	kept.Pods, kept.Findings, kept.Changes = crash.Pods, crash.Findings, crash.Changes
+	kept.Rollback = &Rollback{Status: RollbackSkipped,
+		Message: `its annotation rollout-gate.io/rollback is "false": not rolled back, the failed revision stays in place`}
+
 	return []fixture{
 		{"missing-secret-key", failedReport(VerdictFailed, 46, missingKey)},
 		{"oom-killed", failedReport(VerdictFailed, 95, oom)},
@@ -412,5 +424,7 @@ func fixtures() []fixture {
 		{"multi-workload", multi},
 		{"cannot-evaluate", cannot},
 		{"truncated", failedReport(VerdictFailed, 45, long)},
+		{"interrupted", interrupted},
+		{"not-rolled-back", failedReport(VerdictFailed, 45, kept)},
 	}
 }

@@ -73,11 +73,13 @@ func TestGoldenColour(t *testing.T) {
 }
 
 func TestGoldenJSON(t *testing.T) {
-	b, err := JSON(fixtureNamed(t, "missing-secret-key"))
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"missing-secret-key", "interrupted"} {
+		b, err := JSON(fixtureNamed(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name+".json", b)
 	}
-	golden(t, "missing-secret-key.json", b)
 }
 
 func fixtureNamed(t *testing.T, name string) *Report {
@@ -284,7 +286,8 @@ func TestSchemaDocCoversModel(t *testing.T) {
 		}
 	}
 	for _, s := range []string{RollbackRolledBack, RollbackFailed, RollbackTimeout, RollbackSkipped, RollbackRefused, RollbackDryRun,
-		string(VerdictHealthy), string(VerdictFailed), string(VerdictTimeout), string(VerdictError), string(VerdictSkipped)} {
+		string(VerdictHealthy), string(VerdictFailed), string(VerdictTimeout), string(VerdictError), string(VerdictSkipped),
+		string(VerdictInterrupted)} {
 		if !documented(s) {
 			t.Errorf("value %q is not in docs/report-schema.md", s)
 		}

@@ -444,6 +444,8 @@ func verdictEmoji(v Verdict) string {
 		return "⚠️"
 	case VerdictSkipped:
 		return "⏭️"
+	case VerdictInterrupted:
+		return "⏹️"
 	}
 	return "❔"
 }

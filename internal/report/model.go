@@ -19,6 +19,10 @@ const (
 	VerdictError Verdict = "error"
 	// VerdictSkipped is used for workloads of kinds the gate cannot judge (only in Workload.Verdict).
 	VerdictSkipped Verdict = "skipped"
+	// VerdictInterrupted is a workload still without a verdict when another one failed and ended
+	// the run (only in Workload.Verdict; the run's verdict is then failed). Its message holds its
+	// state at that moment.
+	VerdictInterrupted Verdict = "interrupted"
 )
 
 // Report is the whole result of one gate run.

@@ -22,6 +22,8 @@ func (v Verdict) phrase() string {
 		return "could not be evaluated"
 	case VerdictSkipped:
 		return "was skipped"
+	case VerdictInterrupted:
+		return "was interrupted"
 	}
 	return oneLine(string(v), maxCell)
 }

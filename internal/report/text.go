@@ -74,7 +74,7 @@ func (t *textWriter) verdict(v Verdict) string {
 		return t.paint("1;32", word)
 	case VerdictFailed, VerdictError:
 		return t.paint("1;31", word)
-	case VerdictTimeout:
+	case VerdictTimeout, VerdictInterrupted:
 		return t.paint("1;33", word)
 	}
 	return t.paint("1", word)

@@ -40,6 +40,11 @@ type Watcher struct {
 	Policy Policy
 	// Timeout bounds the whole watch; 0 means until ctx is done.
 	Timeout time.Duration
+	// WaitAll keeps judging every workload to the end; without it the first failed workload
+	// ends the watch and the others are reported interrupted (interrupt.go).
+	WaitAll bool
+	// runSettingsOnly ignores the workloads' own settings (a rollback's verification).
+	runSettingsOnly bool
 	// Progress receives one line per change of a workload's state; nil discards.
 	Progress io.Writer
 	Now      func() time.Time
@@ -62,6 +67,8 @@ type Result struct {
 	Since time.Time
 	// DecidedAt is when the verdict was reached.
 	DecidedAt time.Time
+	// Settings are the workload's own settings, from its annotations (settings.go).
+	Settings workload.Settings
 }
 
 // tracked is the watch's memory of one workload between judgements.
@@ -82,6 +89,12 @@ type tracked struct {
 	last            Judgement
 	seen            bool
 	result          *Result
+	// configured is set once the workload's own settings are read (settings.go): its policy,
+	// and its deadline when it has its own timeout.
+	configured bool
+	settings   workload.Settings
+	policy     Policy
+	deadline   time.Time
 }
 
 // Watch judges the given workloads (skipped ones are ignored) and returns one Result each, in order.
@@ -129,8 +142,11 @@ func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGen
 	for {
 		var next time.Time
 		pending := 0
+		if err := w.configure(caches, ts, start); err != nil {
+			return nil, err
+		}
 		for _, t := range ts {
-			if t.result != nil {
+			if t.result != nil || w.expire(caches[t.w.Namespace], t, start) {
 				continue
 			}
 			j, res := w.judge(caches[t.w.Namespace], t, now())
@@ -143,8 +159,13 @@ func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGen
 			if !j.RecheckAt.IsZero() && (next.IsZero() || j.RecheckAt.Before(next)) {
 				next = j.RecheckAt
 			}
+			next = earliest([]time.Time{next, t.deadline})
 		}
 		if pending == 0 {
+			return results(ts), nil
+		}
+		if failed := firstFailed(ts); failed != nil && !w.WaitAll {
+			w.interrupt(caches, ts, failed, start)
 			return results(ts), nil
 		}
 		wait := time.Hour
@@ -198,7 +219,7 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 	} else if !ok {
 		j = Judgement{Progress: "waiting for the controller to create the new revision"}
 	} else {
-		j = Evaluate(snap, w.Policy, now)
+		j = Evaluate(snap, t.policy, now)
 	}
 	if j.Complete && t.completedAt.IsZero() {
 		t.completedAt = now
@@ -309,7 +330,7 @@ func pendingWhy(p *corev1.Pod) string {
 // with ctx's deadline, which ends as a timeout verdict.
 func (w *Watcher) Verify(ctx context.Context, kind, namespace, name string) (report.Verdict, string, error) {
 	v := *w
-	v.Timeout = 0
+	v.Timeout, v.runSettingsOnly = 0, true
 	wl := target.Workload{Kind: kind, Namespace: namespace, Name: name}
 	// A consistent read of the generation the undo produced, so that a watch cache still showing
 	// the failed revision cannot fail the rollback.
@@ -349,7 +370,9 @@ func (w *Watcher) now() time.Time {
 func results(ts []*tracked) []Result {
 	out := make([]Result, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, *t.result)
+		r := *t.result
+		r.Settings = t.settings
+		out = append(out, r)
 	}
 	return out
 }

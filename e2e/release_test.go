@@ -1,0 +1,225 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/e2e/framework"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// Issue 13: gating the whole release.
+
+// slowStart is a Deployment that becomes ready only after startup (its app listens then), behind
+// a startup probe patient enough for it: a slow rollout, not a broken one.
+func slowStart(ns, name string, startup time.Duration) *appsv1.Deployment {
+	d := framework.Deployment(ns, name, "--startup-delay", startup.String())
+	ctr := &d.Spec.Template.Spec.Containers[0]
+	ctr.StartupProbe = framework.HTTPProbe("/health")
+	ctr.StartupProbe.FailureThreshold = int32(startup/time.Second) + 30
+	ctr.ReadinessProbe = framework.HTTPProbe("/ready")
+	return d
+}
+
+// available reads whether deployment name has every replica available now.
+func available(t *testing.T, c kubernetes.Interface, ns, name string) bool {
+	t.Helper()
+	d, err := c.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get deployment %s: %v", name, err)
+	}
+	return framework.DeploymentAvailable(d)
+}
+
+func TestReleaseFirstFailureEndsTheRun(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	framework.GateBinary(t) // built before the apply, so that the gate starts with the rollouts
+	apply(t, c, slowStart(ns, "slow", 60*time.Second))
+	apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
+
+	run := runGate(t, "-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "3s")
+	// Read at once: the slow Deployment cannot be available before its app listens (60 s).
+	slowAvailable := available(t, c, ns, "slow")
+	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
+		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
+	}
+	if w := run.workload(t, "deployment/crash"); w.Verdict != report.VerdictFailed || w.Reason != "CrashLoopBackOff" {
+		t.Errorf("deployment/crash %s %s, want failed CrashLoopBackOff", w.Verdict, w.Reason)
+	}
+	slow := run.workload(t, "deployment/slow")
+	if slow.Verdict != report.VerdictInterrupted || !strings.Contains(slow.Message, "deployment/crash failed") {
+		t.Errorf("deployment/slow %s %q, want interrupted by deployment/crash", slow.Verdict, slow.Message)
+	}
+	if slowAvailable {
+		t.Errorf("deployment/slow was available when the gate returned: the run waited for the slowest rollout")
+	}
+	if !strings.Contains(run.Stdout, "deployment/slow INTERRUPTED") {
+		t.Errorf("the text report does not show the interrupted workload:\n%s", run.Stdout)
+	}
+	t.Logf("first failure ended the run after %s; deployment/slow: %s", run.Duration.Round(time.Millisecond), slow.Message)
+}
+
+func TestReleaseWaitAllJudgesTheSlowestToo(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	framework.GateBinary(t) // built before the apply, so that the gate starts with the rollouts
+	apply(t, c, slowStart(ns, "slow", 60*time.Second))
+	apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
+
+	run := runGate(t, "-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "3s", "--wait-all")
+	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
+		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
+	}
+	if w := run.workload(t, "deployment/crash"); w.Verdict != report.VerdictFailed {
+		t.Errorf("deployment/crash %s, want failed", w.Verdict)
+	}
+	if w := run.workload(t, "deployment/slow"); w.Verdict != report.VerdictHealthy {
+		t.Errorf("deployment/slow %s %q, want healthy: --wait-all judges every workload to the end", w.Verdict, w.Message)
+	}
+	t.Logf("with --wait-all the run took %s", run.Duration.Round(time.Millisecond))
+}
+
+// annotate sets the gate's per-workload annotations on a Deployment before it is applied.
+func annotate(d *appsv1.Deployment, kv ...string) *appsv1.Deployment {
+	if d.Annotations == nil {
+		d.Annotations = map[string]string{}
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		d.Annotations[kv[i]] = kv[i+1]
+	}
+	return d
+}
+
+func TestReleaseAnnotationCrashToleranceZero(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	framework.GateBinary(t)
+	// It crashes 5 s after each start, so the gate is watching before the first crash.
+	apply(t, c, annotate(framework.Deployment(ns, "api", "--delay", "5s", "--exit-code", "1"), "rollout-gate.io/crash-tolerance", "0"))
+
+	run := runGate(t, "-n", ns, "--workload", "deployment/api") // the run's crash-tolerance is 1
+	w := run.workload(t, "deployment/api")
+	if run.Exit != 1 || w.Verdict != report.VerdictFailed {
+		t.Fatalf("exit %d, deployment/api %s, want 1 failed\n%s", run.Exit, w.Verdict, run.Stdout)
+	}
+	if !strings.Contains(w.Message, "crashed 1 times") {
+		t.Errorf("message %q, want the verdict at the first crash", w.Message)
+	}
+	t.Logf("crash-tolerance 0: failed after %s: %s", run.Duration.Round(time.Millisecond), w.Message)
+}
+
+func TestReleaseAnnotationIgnore(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	apply(t, c, annotate(framework.Deployment(ns, "api", "--exit-code", "1"), "rollout-gate.io/ignore", "true"))
+
+	run := runGate(t, "-n", ns, "--workload", "deployment/api")
+	w := run.workload(t, "deployment/api")
+	if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
+		t.Fatalf("exit %d verdict %s, want 0 healthy: the only workload is ignored\n%s", run.Exit, run.Report.Verdict, run.Stdout)
+	}
+	if w.Verdict != report.VerdictSkipped || w.Reason != "Ignored" || !strings.Contains(w.Message, "rollout-gate.io/ignore") {
+		t.Errorf("deployment/api %s %s %q, want skipped Ignored naming the annotation", w.Verdict, w.Reason, w.Message)
+	}
+}
+
+func TestReleaseAnnotationRollbackFalse(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	apply(t, c, framework.Deployment(ns, "api"))
+	framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute)
+	broken := annotate(framework.Deployment(ns, "api", "--print-stderr", "FATAL: v2", "--exit-code", "1"), "rollout-gate.io/rollback", "false")
+	apply(t, c, broken)
+
+	run := runGate(t, rollbackArgs(ns, "deployment/api")...)
+	w := run.workload(t, "deployment/api")
+	if run.Exit != 1 || w.Verdict != report.VerdictFailed {
+		t.Fatalf("exit %d, deployment/api %s, want 1 failed\n%s", run.Exit, w.Verdict, run.Stdout)
+	}
+	if w.Rollback == nil || w.Rollback.Status != report.RollbackSkipped || w.Rollback.Undone || run.Report.RolledBack ||
+		!strings.Contains(w.Rollback.Message, "rollout-gate.io/rollback") {
+		t.Fatalf("rollback %+v (report.rolledBack %v), want skipped by the annotation, nothing undone\n%s", w.Rollback, run.Report.RolledBack, run.raw)
+	}
+	if !strings.Contains(run.Stdout, "not rolled back") {
+		t.Errorf("the text report does not say it was not rolled back:\n%s", run.Stdout)
+	}
+	got, err := c.AppsV1().Deployments(ns).Get(context.Background(), "api", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := strings.Join(got.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(args, "FATAL: v2") {
+		t.Errorf("the template's args are %q after the run, want the broken v2 left in place", args)
+	}
+}
+
+func TestReleaseAnnotationTimeout(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	apply(t, c, annotate(slowStart(ns, "slow", 120*time.Second), "rollout-gate.io/timeout", "20s"))
+
+	run := runGate(t, "-n", ns, "--workload", "deployment/slow", "--timeout", "5m")
+	w := run.workload(t, "deployment/slow")
+	if run.Exit != 1 || w.Verdict != report.VerdictTimeout {
+		t.Fatalf("exit %d, deployment/slow %s, want 1 timeout\n%s", run.Exit, w.Verdict, run.Stdout)
+	}
+	if !strings.Contains(w.Message, "rollout-gate.io/timeout, is 20s") {
+		t.Errorf("message %q does not say the workload's own timeout ended it", w.Message)
+	}
+	t.Logf("own timeout 20s (run's 5m): timed out after %s", run.Duration.Round(time.Millisecond))
+}
+
+func TestReleaseAnnotationSoak(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	d := annotate(framework.Deployment(ns, "web"), "rollout-gate.io/soak", "30s")
+	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	apply(t, c, d)
+
+	run := runGate(t, "-n", ns, "--workload", "deployment/web", "--soak", "0s")
+	if run.Exit != 0 || run.workload(t, "deployment/web").Verdict != report.VerdictHealthy {
+		t.Fatalf("exit %d, want 0 healthy\n%s", run.Exit, run.Stdout)
+	}
+	pods, err := c.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: framework.Selector("web")})
+	if err != nil || len(pods.Items) != 1 {
+		t.Fatalf("list pods: %v (%d pods)", err, len(pods.Items))
+	}
+	var readyAt time.Time
+	for _, cond := range pods.Items[0].Status.Conditions {
+		if cond.Type == "Ready" && cond.Status == "True" {
+			readyAt = cond.LastTransitionTime.Time // whole seconds, never later than the real moment
+		}
+	}
+	if readyAt.IsZero() {
+		t.Fatalf("pod %s is not ready after a healthy verdict", pods.Items[0].Name)
+	}
+	held := run.Report.FinishedAt.Sub(readyAt)
+	if held < 30*time.Second {
+		t.Errorf("the verdict came %s after the pod was ready, want at least the annotated 30 s soak", held)
+	}
+	t.Logf("soak 30s: verdict %s after the pod turned ready (run %s)", held.Round(time.Millisecond), run.Duration.Round(time.Millisecond))
+}
+
+func TestReleaseAnnotationBadValue(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	apply(t, c, annotate(framework.Deployment(ns, "api"), "rollout-gate.io/crash-tolerance", "two"))
+
+	run := runGate(t, "-n", ns, "--workload", "deployment/api")
+	if run.Exit != 2 || run.Report.Verdict != report.VerdictError {
+		t.Fatalf("exit %d verdict %s, want 2 error (invalid input)\n%s", run.Exit, run.Report.Verdict, run.Stderr)
+	}
+	for _, want := range []string{"deployment/api in namespace " + ns, "annotation rollout-gate.io/crash-tolerance", `"two"`, "kubectl annotate"} {
+		if !strings.Contains(run.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, run.Stderr)
+		}
+	}
+}

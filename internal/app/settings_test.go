@@ -1,0 +1,77 @@
+package app
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
+)
+
+// TestRunHonoursAnnotations: api is past its progress deadline; its annotations decide what the
+// run does with it.
+func TestRunHonoursAnnotations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		annotations map[string]string
+		wantCode    int
+		wantVerdict report.Verdict
+		wantAPI     report.Verdict
+		wantRB      string // the rollback's status and a part of its message; empty for none
+	}{
+		// The rollback is tried (and finds no previous revision in this fake cluster).
+		{name: "rolled back by default", wantCode: fault.ExitFailed, wantVerdict: report.VerdictFailed, wantAPI: report.VerdictFailed,
+			wantRB: report.RollbackSkipped + " first deploy"},
+		{name: "rollback false is never rolled back", annotations: map[string]string{workload.AnnotationRollback: "false"},
+			wantCode: fault.ExitFailed, wantVerdict: report.VerdictFailed, wantAPI: report.VerdictFailed,
+			wantRB: report.RollbackSkipped + ` its annotation rollout-gate.io/rollback is "false": not rolled back`},
+		{name: "ignored is skipped and passes", annotations: map[string]string{workload.AnnotationIgnore: "true"},
+			wantCode: fault.ExitHealthy, wantVerdict: report.VerdictHealthy, wantAPI: report.VerdictSkipped},
+		{name: "a bad value is invalid input", annotations: map[string]string{workload.AnnotationRollback: "never"},
+			wantCode: fault.ExitInvalid, wantVerdict: report.VerdictError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			objs := rollingOut("api", true)
+			objs[0].(*appsv1.Deployment).Annotations = tt.annotations
+			client := fake.NewClientset(append([]runtime.Object{}, objs...)...)
+			o, err := Parse([]string{"--workload", "deploy/api", "--timeout", "1m", "--rollback", "--dry-run"}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Run(context.Background(), o, Deps{Getenv: func(string) string { return "" }, Now: time.Now,
+				Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil }})
+			if fault.Code(err) != tt.wantCode || r.Verdict != tt.wantVerdict {
+				t.Fatalf("exit %d verdict %s (err %v), want %d %s", fault.Code(err), r.Verdict, err, tt.wantCode, tt.wantVerdict)
+			}
+			if tt.wantCode == fault.ExitInvalid {
+				if !strings.Contains(err.Error(), "deployment/api") || !strings.Contains(err.Error(), workload.AnnotationRollback) {
+					t.Errorf("error %q does not name the object and the annotation", err)
+				}
+				return
+			}
+			api := r.Workloads[0]
+			if api.Verdict != tt.wantAPI {
+				t.Errorf("deployment/api %s, want %s", api.Verdict, tt.wantAPI)
+			}
+			got := ""
+			if api.Rollback != nil {
+				got = api.Rollback.Status + " " + api.Rollback.Message
+			}
+			if (tt.wantRB == "") != (got == "") || !strings.HasPrefix(got, tt.wantRB) {
+				t.Errorf("rollback %q, want %q", got, tt.wantRB)
+			}
+		})
+	}
+}
