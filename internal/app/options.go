@@ -65,7 +65,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.Context, "context", "", "the kubeconfig context to use")
 	fs.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of workloads that do not name one (default: the context's namespace, else default)")
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "applied manifests: file, folder, glob, or - for stdin (repeatable)")
-	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds (repeatable)")
+	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds, job (repeatable)")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "watch the deployments, statefulsets and daemonsets matching this label selector")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a rollout that is still incomplete after this long (verdict timeout)")
 	fs.IntVar(&o.CrashTolerance, "crash-tolerance", p.CrashTolerance, "crashes of one container of the new revision tolerated before the gate fails (0: fail on the first)")

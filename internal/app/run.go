@@ -21,6 +21,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/watch"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Deps are the seams of a run: where input comes from, where progress goes, the clock, and how
@@ -64,7 +65,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	for _, t := range targets {
 		if t.Skipped {
 			r.Workloads = append(r.Workloads, report.Workload{Kind: t.Kind, Namespace: t.Namespace, Name: t.Name,
-				Verdict: report.VerdictSkipped, Message: "the gate judges Deployments, StatefulSets and DaemonSets only",
+				Verdict: report.VerdictSkipped, Message: "the gate judges " + workload.KindList() + " only",
 				Source: source(t)})
 		}
 	}
@@ -204,7 +205,7 @@ func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns 
 		}
 	}
 	if judgeable == 0 {
-		return nil, fault.Invalidf("the manifests hold no Deployment, StatefulSet or DaemonSet to watch (found: %s)", target.String(ts))
+		return nil, fault.Invalidf("the manifests hold none of the %s the gate watches (found: %s)", workload.KindList(), target.String(ts))
 	}
 	return ts, nil
 }

@@ -207,7 +207,7 @@ const (
 	RollbackRolledBack = "rolled-back" // undone, and verified healthy (or not verified when verification is off)
 	RollbackFailed     = "failed"      // the undo failed, or the workload is still failing afterwards
 	RollbackTimeout    = "timeout"     // undone, but not healthy within --rollback-timeout
-	RollbackSkipped    = "skipped"     // nothing to do: first deploy, or template already equal to the previous one
+	RollbackSkipped    = "skipped"     // nothing to do: first deploy, template already equal to the previous one, or a Job (no rollback)
 	RollbackRefused    = "refused"     // kubectl refuses: a paused Deployment
 	RollbackDryRun     = "dry-run"     // --dry-run: says what would happen, changed nothing
 )
