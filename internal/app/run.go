@@ -123,7 +123,9 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 			if judged[i].Verdict != report.VerdictFailed && judged[i].Verdict != report.VerdictTimeout {
 				continue
 			}
-			fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])
+			if rollback.Applies(judged[i].Kind) {
+				fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])
+			}
 			res := rb.Undo(ctx, judged[i].Kind, judged[i].Namespace, judged[i].Name)
 			judged[i].Rollback = &res
 			fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", judged[i].Ref(), res.Status, res.Message)

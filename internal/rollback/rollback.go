@@ -47,6 +47,13 @@ func (r *Rollbacker) Undo(ctx context.Context, kind, namespace, name string) rep
 	return res
 }
 
+// Applies says whether undoing a workload of the kind can change anything: not for a kind that
+// runs to completion (a Job), which Undo reports as not rollbackable and leaves alone.
+func Applies(kind string) bool {
+	w, ok := lookup(kind, "", "")
+	return !ok || !w.kind.RunsToCompletion()
+}
+
 func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) report.Rollback {
 	w, ok := lookup(kind, namespace, name)
 	if !ok {

@@ -664,3 +664,12 @@ func TestUndo(t *testing.T) {
 		})
 	}
 }
+
+func TestApplies(t *testing.T) {
+	t.Parallel()
+	for kind, want := range map[string]bool{"Deployment": true, "sts": true, "DaemonSet": true, "Job": false, "jobs.batch": false, "CronJob": true} {
+		if got := Applies(kind); got != want {
+			t.Errorf("Applies(%q) = %v, want %v", kind, got, want)
+		}
+	}
+}
