@@ -34,9 +34,9 @@ type Report struct {
 	Workloads     []Workload `json:"workloads"`
 }
 
-// Workload is the verdict and evidence for one Deployment, StatefulSet or DaemonSet.
+// Workload is the verdict and evidence for one Deployment, StatefulSet, DaemonSet or Job.
 type Workload struct {
-	Kind      string `json:"kind"` // Deployment, StatefulSet, DaemonSet (or the skipped kind)
+	Kind      string `json:"kind"` // Deployment, StatefulSet, DaemonSet, Job (or the skipped kind)
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	// Revision is the revision being rolled out (Deployment revision annotation, or the
