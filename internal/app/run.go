@@ -65,7 +65,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	for _, t := range targets {
 		if t.Skipped {
 			r.Workloads = append(r.Workloads, report.Workload{Kind: t.Kind, Namespace: t.Namespace, Name: t.Name,
-				Verdict: report.VerdictSkipped, Message: "the gate judges Deployments, StatefulSets and DaemonSets only",
+				Verdict: report.VerdictSkipped, Message: "the gate judges " + workload.KindList() + " only",
 				Source: source(t)})
 		}
 	}
@@ -132,7 +132,9 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 				fmt.Fprintf(d.Progress, "%s: not rolled back (%s is \"false\")\n", judged[i].Ref(), workload.AnnotationRollback)
 				continue
 			}
-			fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])
+			if rollback.Applies(judged[i].Kind) {
+				fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])
+			}
 			res := rb.Undo(ctx, judged[i].Kind, judged[i].Namespace, judged[i].Name)
 			judged[i].Rollback = &res
 			fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", judged[i].Ref(), res.Status, res.Message)
@@ -214,7 +216,7 @@ func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns 
 		}
 	}
 	if judgeable == 0 {
-		return nil, fault.Invalidf("the manifests hold no Deployment, StatefulSet or DaemonSet to watch (found: %s)", target.String(ts))
+		return nil, fault.Invalidf("the manifests hold none of the %s the gate watches (found: %s)", workload.KindList(), target.String(ts))
 	}
 	return ts, nil
 }

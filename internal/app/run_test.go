@@ -63,7 +63,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "manifests without workloads are invalid", args: []string{"-f", "-"}, stdin: "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n",
-			wantVerdict: report.VerdictError, wantCode: fault.ExitInvalid, wantErr: "no Deployment, StatefulSet or DaemonSet",
+			wantVerdict: report.VerdictError, wantCode: fault.ExitInvalid, wantErr: "hold none of the Deployments, StatefulSets, DaemonSets and Jobs",
 		},
 	}
 	for _, tt := range tests {

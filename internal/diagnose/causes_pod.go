@@ -114,7 +114,7 @@ func imagePull(c *containerCtx, w *corev1.ContainerStateWaiting) report.Finding 
 		}
 		f.Fix = append(f.Fix,
 			command("kubectl", "create", "secret", "docker-registry", "regcred", "--docker-server="+reg, "--docker-username=<user>", "--docker-password=<password>", ev.ns()),
-			command("kubectl", "patch", ev.target(), ev.ns(), "-p", `{"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"regcred"}]}}}}`))
+			ev.cmdPatch(`{"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"regcred"}]}}}}`))
 	case "registry unreachable":
 		f.Fix = append(f.Fix, note("check DNS and egress from node %s to %s", orStr(c.pod.Spec.NodeName, "<node>"), reg),
 			command("kubectl", "debug", "node/"+orStr(c.pod.Spec.NodeName, "<node>"), "-it", "--image=busybox:1.36", "--", "nslookup", hostOr(registryHost(reg), "<registry host>")))

@@ -38,7 +38,8 @@ type Diagnoser struct {
 
 // Input is what the watch knows when it gives up on a rollout.
 type Input struct {
-	// Workload is *appsv1.Deployment, *appsv1.StatefulSet or *appsv1.DaemonSet, as last seen.
+	// Workload is *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet or *batchv1.Job, as
+	// last seen.
 	Workload runtime.Object
 	// Pods are the pods of the new revision.
 	Pods []corev1.Pod

@@ -67,7 +67,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	if in.Workload != nil {
 		var err error
 		if wl, err = workload.For(in.Workload); err != nil {
-			ev.Gaps = append(ev.Gaps, fmt.Sprintf("cannot diagnose workloads of type %T: only Deployments, StatefulSets and DaemonSets", in.Workload))
+			ev.Gaps = append(ev.Gaps, fmt.Sprintf("cannot diagnose workloads of type %T: only %s", in.Workload, workload.KindList()))
 		} else {
 			workloadInfo(ev, wl)
 		}

@@ -38,9 +38,9 @@ type Report struct {
 	Workloads     []Workload `json:"workloads"`
 }
 
-// Workload is the verdict and evidence for one Deployment, StatefulSet or DaemonSet.
+// Workload is the verdict and evidence for one Deployment, StatefulSet, DaemonSet or Job.
 type Workload struct {
-	Kind      string `json:"kind"` // Deployment, StatefulSet, DaemonSet (or the skipped kind)
+	Kind      string `json:"kind"` // Deployment, StatefulSet, DaemonSet, Job (or the skipped kind)
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	// Revision is the revision being rolled out (Deployment revision annotation, or the
@@ -211,7 +211,7 @@ const (
 	RollbackRolledBack = "rolled-back" // undone, and verified healthy (or not verified when verification is off)
 	RollbackFailed     = "failed"      // the undo failed, or the workload is still failing afterwards
 	RollbackTimeout    = "timeout"     // undone, but not healthy within --rollback-timeout
-	RollbackSkipped    = "skipped"     // nothing to do: first deploy, or template already equal to the previous one
+	RollbackSkipped    = "skipped"     // nothing to do: first deploy, template already equal to the previous one, or a Job (no rollback)
 	RollbackRefused    = "refused"     // kubectl refuses: a paused Deployment
 	RollbackDryRun     = "dry-run"     // --dry-run: says what would happen, changed nothing
 )

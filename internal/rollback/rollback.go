@@ -39,12 +39,19 @@ type Rollbacker struct {
 
 // Undo rolls one failed workload back to its previous revision with kubectl rollout undo semantics,
 // then verifies it. It never returns an error for expected refusals: they are reported in the result.
-// kind is Deployment, StatefulSet or DaemonSet (any case).
+// kind is Deployment, StatefulSet or DaemonSet (any case); a Job is reported as not rollbackable.
 func (r *Rollbacker) Undo(ctx context.Context, kind, namespace, name string) report.Rollback {
 	start := r.now()
 	res := r.undo(ctx, kind, namespace, name)
 	res.Duration = report.Seconds(r.now().Sub(start))
 	return res
+}
+
+// Applies says whether undoing a workload of the kind can change anything: not for a kind that
+// runs to completion (a Job), which Undo reports as not rollbackable and leaves alone.
+func Applies(kind string) bool {
+	w, ok := lookup(kind, "", "")
+	return !ok || !w.kind.RunsToCompletion()
 }
 
 func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) report.Rollback {
@@ -53,6 +60,14 @@ func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) rep
 		return report.Rollback{Status: report.RollbackSkipped, Message: fmt.Sprintf(
 			"%s %s/%s: kubectl rollout undo supports only Deployments, StatefulSets and DaemonSets; nothing was changed",
 			kind, namespace, name)}
+	}
+	if w.kind.RunsToCompletion() {
+		// A Job keeps no earlier revision and its pod template cannot change: there is nothing to
+		// go back to, and undoing it would mean deleting it, which is not the gate's to decide.
+		return report.Rollback{Status: report.RollbackSkipped, Message: fmt.Sprintf(
+			"rollback does not apply to a %s: %s runs to completion and keeps no previous revision to go back to; it was not touched. "+
+				"Fix it and re-create it (kubectl delete %s -n %s, then apply it again)",
+			w.kind.Name(), w, w.ref(), namespace)}
 	}
 	p, err := w.plan(ctx, r.Client)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -421,6 +422,27 @@ func TestUndo(t *testing.T) {
 			contains: []string{`undo deployment prod/api: deployments.apps "api" not found`},
 		},
 		{
+			name: "a Job has no rollback and is not touched",
+			kind: "Job",
+			objects: func(*testing.T) []runtime.Object {
+				return []runtime.Object{&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: ns}}}
+			},
+			status:   report.RollbackSkipped,
+			contains: []string{"rollback does not apply to a Job: job prod/api runs to completion", "it was not touched", "kubectl delete job/api -n prod"},
+			checks:   []check{noMutation},
+		},
+		{
+			name:   "a Job in a dry run is said to have no rollback either",
+			kind:   "job",
+			dryRun: true,
+			objects: func(*testing.T) []runtime.Object {
+				return []runtime.Object{&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: ns}}}
+			},
+			status:   report.RollbackSkipped,
+			contains: []string{"rollback does not apply to a Job"},
+			checks:   []check{noMutation},
+		},
+		{
 			name:     "kind kubectl cannot undo",
 			kind:     "CronJob",
 			objects:  func(*testing.T) []runtime.Object { return nil },
@@ -640,5 +662,14 @@ func TestUndo(t *testing.T) {
 				c(t, cs, got)
 			}
 		})
+	}
+}
+
+func TestApplies(t *testing.T) {
+	t.Parallel()
+	for kind, want := range map[string]bool{"Deployment": true, "sts": true, "DaemonSet": true, "Job": false, "jobs.batch": false, "CronJob": true} {
+		if got := Applies(kind); got != want {
+			t.Errorf("Applies(%q) = %v, want %v", kind, got, want)
+		}
 	}
 }

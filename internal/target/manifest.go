@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // FromManifests reads the applied manifests named by -f values: files, folders (walked for .yaml,
@@ -242,11 +243,12 @@ func fromObject(file string, line int, o object, defaultNamespace string) ([]Wor
 	if !strings.Contains(o.APIVersion, "/") {
 		group = ""
 	}
-	if !Judgeable(o.Kind) || group != "apps" {
-		if Judgeable(o.Kind) {
-			return nil, fault.Invalidf("%s:%d: %s %s has apiVersion %q; use apps/v1", file, line, o.Kind, o.Metadata.Name, o.APIVersion)
-		}
+	k, _ := workload.Lookup(o.Kind)
+	switch {
+	case !Judgeable(o.Kind):
 		w.Skipped = true
+	case group != k.GroupResource().Group:
+		return nil, fault.Invalidf("%s:%d: %s %s has apiVersion %q; use %s/v1", file, line, o.Kind, o.Metadata.Name, o.APIVersion, k.GroupResource().Group)
 	}
 	return []Workload{w}, nil
 }

@@ -13,11 +13,16 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
-// Select lists the workloads of every judgeable kind in namespace that match a label selector.
+// Select lists the workloads in namespace that match a label selector, of every judgeable kind
+// but Jobs: finished Jobs stay in a namespace until they are deleted, so a selector would judge
+// last week's failed migration again. Jobs are named with -f or --workload.
 func Select(ctx context.Context, c kubernetes.Interface, namespace, selector string) ([]Workload, error) {
 	opts := metav1.ListOptions{LabelSelector: selector}
 	var out []Workload
 	for _, k := range workload.Kinds() {
+		if k.RunsToCompletion() {
+			continue
+		}
 		ws, err := k.List(ctx, c, namespace, opts)
 		if err != nil {
 			gr := k.GroupResource()
@@ -42,7 +47,7 @@ func CheckExists(ctx context.Context, c kubernetes.Interface, ws []Workload) err
 		}
 		k, ok := workload.Lookup(w.Kind)
 		if !ok {
-			return fault.Invalidf("%s: the gate judges Deployments, StatefulSets and DaemonSets only", w.Ref())
+			return fault.Invalidf("%s: the gate judges %s only", w.Ref(), workload.KindList())
 		}
 		gr := k.GroupResource()
 		_, err := k.Get(ctx, c, w.Namespace, w.Name)

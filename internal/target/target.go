@@ -1,7 +1,8 @@
-// Package target decides which workloads the gate judges: the Deployments, StatefulSets and
-// DaemonSets of the applied manifests (-f), the ones named with --workload, and the ones matching
-// a label selector (-l). Kinds the gate cannot judge are returned as skipped, so the report can
-// say they were seen and not ignored silently.
+// Package target decides which workloads the gate judges: the Deployments, StatefulSets,
+// DaemonSets and Jobs of the applied manifests (-f), the ones named with --workload, and the
+// Deployments, StatefulSets and DaemonSets matching a label selector (-l). Kinds the gate cannot
+// judge (CronJobs among them) are returned as skipped, so the report can say they were seen and
+// not ignored silently.
 package target
 
 import (
@@ -20,11 +21,12 @@ const (
 	Deployment  = workload.Deployment
 	StatefulSet = workload.StatefulSet
 	DaemonSet   = workload.DaemonSet
+	Job         = workload.Job
 )
 
 // Workload is one workload to judge, or to report as skipped.
 type Workload struct {
-	Kind      string // Deployment, StatefulSet, DaemonSet; or any other kind when Skipped
+	Kind      string // Deployment, StatefulSet, DaemonSet, Job; or any other kind when Skipped
 	Namespace string
 	Name      string
 	// File and Line say where a manifest declared it (empty for --workload and -l).
@@ -44,11 +46,11 @@ func (w Workload) Key() string { return w.Kind + "/" + w.Namespace + "/" + w.Nam
 func ParseRef(s string) (kind, name string, err error) {
 	k, n, ok := strings.Cut(s, "/")
 	if !ok || n == "" || strings.Contains(n, "/") {
-		return "", "", fault.Invalidf("--workload %q: want KIND/NAME, e.g. deployment/api, statefulset/db or daemonset/agent", s)
+		return "", "", fault.Invalidf("--workload %q: want KIND/NAME, e.g. deployment/api, statefulset/db, daemonset/agent or job/migrate", s)
 	}
 	found, ok := workload.Lookup(k)
 	if !ok {
-		return "", "", fault.Invalidf("--workload %q: unknown kind %q; use deployment (deploy), statefulset (sts) or daemonset (ds)", s, k)
+		return "", "", fault.Invalidf("--workload %q: unknown kind %q; use deployment (deploy), statefulset (sts), daemonset (ds) or job", s, k)
 	}
 	if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
 		return "", "", fault.Invalidf("--workload %q: %q is not a valid name (%s)", s, n, errs[0])

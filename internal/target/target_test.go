@@ -52,6 +52,9 @@ func TestFromManifests(t *testing.T) {
 	bad := write("bad.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x\n")
 	noKind := write("nokind.yaml", "foo: bar\n")
 	oldAPI := write("old.yaml", "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: x}\n")
+	release := write("release.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\n---\n"+
+		"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n")
+	jobInApps := write("jobapps.yaml", "apiVersion: apps/v1\nkind: Job\nmetadata: {name: migrate}\n")
 
 	tests := []struct {
 		name    string
@@ -72,6 +75,9 @@ func TestFromManifests(t *testing.T) {
 		{name: "invalid yaml names file and line", paths: []string{bad}, wantErr: "bad.yaml:1: invalid YAML"},
 		{name: "no kind", paths: []string{noKind}, wantErr: "no kind or apiVersion"},
 		{name: "old api group", paths: []string{oldAPI}, wantErr: "use apps/v1"},
+		{name: "a Job is judged, a CronJob skipped", paths: []string{release},
+			want: []string{"Job/default/migrate@1", "!CronJob/default/nightly@5", "Deployment/default/api@9"}},
+		{name: "a Job in the wrong api group", paths: []string{jobInApps}, wantErr: "use batch/v1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +120,9 @@ func TestParseRef(t *testing.T) {
 		{in: "sts/db", kind: StatefulSet, name: "db"},
 		{in: "daemonset.apps/agent", kind: DaemonSet, name: "agent"},
 		{in: "api", err: "want KIND/NAME"},
-		{in: "job/x", err: `unknown kind "job"`},
+		{in: "job/migrate", kind: Job, name: "migrate"},
+		{in: "jobs.batch/migrate", kind: Job, name: "migrate"},
+		{in: "cronjob/x", err: `unknown kind "cronjob"`},
 		{in: "deploy/", err: "want KIND/NAME"},
 	}
 	for _, tt := range tests {

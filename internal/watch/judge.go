@@ -43,7 +43,8 @@ func DefaultPolicy() Policy {
 
 // Snapshot is what the judge sees of one workload at one moment.
 type Snapshot struct {
-	// Object is the workload as last seen: *appsv1.Deployment, *appsv1.StatefulSet or *appsv1.DaemonSet.
+	// Object is the workload as last seen: *appsv1.Deployment, *appsv1.StatefulSet,
+	// *appsv1.DaemonSet or *batchv1.Job.
 	Object runtime.Object
 	// Pods are the pods of the new revision only.
 	Pods []*corev1.Pod
@@ -84,6 +85,9 @@ type Judgement struct {
 
 // Evaluate judges one workload. It is pure: everything time-dependent is measured against now.
 func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
+	if wl, err := workload.For(s.Object); err == nil && wl.Kind().RunsToCompletion() {
+		return evaluateCompletion(wl, s, p, now)
+	}
 	j := Judgement{}
 	var recheck []time.Time
 

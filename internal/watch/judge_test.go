@@ -317,6 +317,7 @@ func TestCrashCount(t *testing.T) {
 		{"liveness kill that exited 0 is a restart", corev1.ContainerStatus{RestartCount: 1, State: running, LastTerminationState: terminated(0, "Completed")}, false, 1},
 		{"init container done", corev1.ContainerStatus{State: terminated(0, "Completed")}, true, 0},
 		{"init container failed", corev1.ContainerStatus{State: terminated(1, "Error")}, true, 1},
+		{"a Job's container done after one crash", corev1.ContainerStatus{RestartCount: 1, State: terminated(0, "Completed"), LastTerminationState: terminated(1, "Error")}, true, 1},
 		{"creating after a restart", corev1.ContainerStatus{RestartCount: 2, State: waiting("ContainerCreating", ""), LastTerminationState: terminated(1, "Error")}, false, 2},
 	}
 	for _, tt := range tests {

@@ -89,7 +89,7 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 				notes = append(notes, prefix+w.Reason)
 			}
 		}
-		crashes := crashCount(cs, init)
+		crashes := crashCount(cs, init || completes(pod))
 		if crashes > 0 {
 			last := lastTermination(cs)
 			desc := fmt.Sprintf("%s%s, restarts %d", prefix, stateReason(cs), cs.RestartCount)
@@ -232,15 +232,23 @@ func judgeScheduling(pod *corev1.Pod, p Policy, now time.Time) (podJudgement, bo
 	return podJudgement{}, false
 }
 
+// completes says whether the pod's containers are meant to exit (a Job's pods, restartPolicy
+// OnFailure or Never): for them, as for init containers, an exit 0 is the end of the work and not a
+// crash. The pods of Deployments, StatefulSets and DaemonSets always restart.
+func completes(pod *corev1.Pod) bool {
+	return pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure || pod.Spec.RestartPolicy == corev1.RestartPolicyNever
+}
+
 // crashCount counts the exits of a container that led, or will lead, to a restart. The kubelet's
 // restartCount is the attempt number of the newest container instance, so when that instance is
 // itself dead (state terminated, or waiting in back-off after it) it has not been counted yet.
 // CrashLoopBackOff lags the crash by a pod sync, so the terminated state counts as evidence too.
-func crashCount(cs corev1.ContainerStatus, init bool) int {
+// exitZeroEnds: an exit 0 is not a crash (init containers, and containers of pods that complete).
+func crashCount(cs corev1.ContainerStatus, exitZeroEnds bool) int {
 	n := int(cs.RestartCount)
 	switch {
 	case cs.State.Terminated != nil:
-		if !(init && cs.State.Terminated.ExitCode == 0) {
+		if !(exitZeroEnds && cs.State.Terminated.ExitCode == 0) {
 			n++
 		}
 	case cs.State.Waiting != nil && cs.LastTerminationState.Terminated != nil &&

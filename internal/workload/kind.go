@@ -16,7 +16,7 @@ import (
 )
 
 // typedKind is a Kind served by client-go's typed clients and shared informers: the apps/v1
-// workloads. Its fields are the few calls that differ between them.
+// workloads and batch/v1 Jobs. Its fields are the few calls that differ between them.
 type typedKind struct {
 	name            string
 	resource        schema.GroupResource
@@ -24,6 +24,8 @@ type typedKind struct {
 	historyResource schema.GroupResource
 	// watchHistory: the watch caches the history too (a Deployment's ReplicaSets say which pods are new).
 	watchHistory bool
+	// runsToCompletion: the kind's pods are meant to exit (a Job); it keeps no history.
+	runsToCompletion bool
 
 	api, historyAPI apiCalls
 	wrap            func(k *typedKind, obj runtime.Object) (Workload, bool)
@@ -68,6 +70,7 @@ func (k *typedKind) GroupResource() schema.GroupResource { return k.resource }
 func (k *typedKind) History() (string, schema.GroupResource) {
 	return k.historyKind, k.historyResource
 }
+func (k *typedKind) RunsToCompletion() bool                 { return k.runsToCompletion }
 func (k *typedKind) of(obj runtime.Object) (Workload, bool) { return k.wrap(k, obj) }
 
 // kubectlTemplate: kubectl's history of a Deployment is its ReplicaSets; of a StatefulSet or
@@ -119,6 +122,9 @@ func (k *typedKind) mustWrap(obj runtime.Object) (Workload, error) {
 
 // readHistory lists the kind's history objects (ReplicaSets or ControllerRevisions).
 func (k *typedKind) readHistory(ctx context.Context, c kubernetes.Interface, ns string, sel labels.Selector, limit int64) (History, error) {
+	if k.historyAPI.list == nil {
+		return History{}, nil // a kind without revisions (a Job)
+	}
 	list, err := k.historyAPI.list(ctx, c, ns, metav1.ListOptions{LabelSelector: sel.String(), Limit: limit})
 	if err != nil {
 		return History{}, err
@@ -196,6 +202,7 @@ func (b base) Meta() metav1.Object               { return b.obj }
 func (b base) Selector() labels.Selector         { return selectorOf(b.selector) }
 func (b base) Template() *corev1.PodTemplateSpec { return b.template }
 func (base) Paused() bool                        { return false }
+func (base) Outcome() Outcome                    { return Outcome{} }
 func (b base) ListHistory(ctx context.Context, c kubernetes.Interface, limit int64) (History, error) {
 	return b.kind.readHistory(ctx, c, b.obj.GetNamespace(), b.Selector(), limit)
 }

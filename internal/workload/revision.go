@@ -52,6 +52,9 @@ type Revision struct {
 	template *corev1.PodTemplateSpec
 	cr       *appsv1.ControllerRevision
 	match    map[string]string // a pod of the revision carries one of these labels
+	// ownerOnly: the controller reference alone says which pods are the revision's (a Job with a
+	// selector of its user's, whose pods carry no label of the Job's own).
+	ownerOnly bool
 }
 
 // Template is the revision's pod template: the ReplicaSet's, or the one a ControllerRevision stores.
@@ -70,6 +73,9 @@ func (r *Revision) Owns(p *corev1.Pod) bool {
 	ref := metav1.GetControllerOfNoCopy(p)
 	if ref == nil || ref.UID != r.Owner.UID {
 		return false
+	}
+	if r.ownerOnly {
+		return true
 	}
 	for k, v := range r.match {
 		if v != "" && p.Labels[k] == v {

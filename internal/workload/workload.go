@@ -4,8 +4,8 @@
 // rollbacker for it, the resource it is, and the counts of its progress line.
 //
 // It follows kubectl's polymorphichelpers: one small interface, one implementation per kind, chosen
-// by one switch (Lookup). The generic kinds still to come (Jobs, and custom resources judged by
-// kstatus) join by the same door: Lookup by name, or a REST mapper's answer, to a Kind.
+// by one switch (Lookup). Jobs joined by that door (job.go); the kinds still to come (custom
+// resources judged by kstatus) join by it too: Lookup by name, or a REST mapper's answer, to a Kind.
 package workload
 
 import (
@@ -30,6 +30,7 @@ const (
 	Deployment  = "Deployment"
 	StatefulSet = "StatefulSet"
 	DaemonSet   = "DaemonSet"
+	Job         = "Job"
 )
 
 // Kind is what the gate knows of one kind of workload, before any object of it is read.
@@ -38,8 +39,13 @@ type Kind interface {
 	Name() string
 	// GroupResource is the resource RBAC rules and API errors name: deployments.apps.
 	GroupResource() schema.GroupResource
-	// History names where the kind's revisions live: ReplicaSets or ControllerRevisions.
+	// History names where the kind's revisions live: ReplicaSets or ControllerRevisions; empty
+	// for a kind that keeps none (a Job).
 	History() (kind string, resource schema.GroupResource)
+	// RunsToCompletion says whether its pods are meant to exit (a Job) rather than to keep
+	// running: its Outcome is the verdict, a pod that ends is an attempt and not a crash, a
+	// finished workload has nothing left to soak, and there is no earlier revision to roll back to.
+	RunsToCompletion() bool
 	// Get reads one workload with a consistent read.
 	Get(ctx context.Context, c kubernetes.Interface, namespace, name string) (Workload, error)
 	// List lists the workloads of this kind in a namespace.
@@ -55,7 +61,8 @@ type Kind interface {
 // Workload is one object of a Kind, as last read.
 type Workload interface {
 	Kind() Kind
-	// Object is the typed object: *appsv1.Deployment, *appsv1.StatefulSet or *appsv1.DaemonSet.
+	// Object is the typed object: *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet or
+	// *batchv1.Job.
 	Object() runtime.Object
 	Meta() metav1.Object
 	// Selector selects its pods; an unusable selector selects everything (ownership still decides).
@@ -71,6 +78,16 @@ type Workload interface {
 	ListHistory(ctx context.Context, c kubernetes.Interface, limit int64) (History, error)
 	// Progress is the counts of its progress line: "1/3 updated, 0/3 available".
 	Progress() string
+	// Outcome is what the controller of a workload that runs to completion has concluded. A
+	// rollout has none: kubectl's status viewer says when it is complete (RolloutStatus).
+	Outcome() Outcome
+}
+
+// Outcome is a controller's own final word on a workload that runs to completion: done, failed
+// (Reason and Message are its condition's), or neither yet (the zero Outcome).
+type Outcome struct {
+	Done, Failed    bool
+	Reason, Message string
 }
 
 // Lookup finds a kind by any of the names kubectl accepts for it (deployment, deploy,
@@ -83,12 +100,25 @@ func Lookup(name string) (Kind, bool) {
 		return statefulSets, true
 	case "daemonset", "daemonsets", "ds", "daemonset.apps", "daemonsets.apps":
 		return daemonSets, true
+	case "job", "jobs", "job.batch", "jobs.batch":
+		return jobs, true
 	}
 	return nil, false
 }
 
 // Kinds are the kinds the gate judges, in the order it reads them.
-func Kinds() []Kind { return []Kind{deployments, statefulSets, daemonSets} }
+func Kinds() []Kind { return []Kind{deployments, statefulSets, daemonSets, jobs} }
+
+// KindList names the kinds the gate judges for messages: "Deployments, StatefulSets, DaemonSets
+// and Jobs".
+func KindList() string {
+	ks := Kinds()
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = k.Name() + "s"
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
 
 // For wraps a typed object of a kind the gate judges.
 func For(obj runtime.Object) (Workload, error) {
@@ -97,7 +127,7 @@ func For(obj runtime.Object) (Workload, error) {
 			return w, nil
 		}
 	}
-	return nil, fmt.Errorf("cannot judge workloads of type %T: only Deployments, StatefulSets and DaemonSets", obj)
+	return nil, fmt.Errorf("cannot judge workloads of type %T: only %s", obj, KindList())
 }
 
 // Ref is how kubectl spells a workload on the command line: "deployment/api".
@@ -115,7 +145,7 @@ type Cached struct {
 	// Get reads a workload from the cache; a missing one is an API NotFound error.
 	Get func(name string) (Workload, error)
 	// History is the part of a workload's history the watch keeps cached: a Deployment's
-	// ReplicaSets, which say which pods are new. StatefulSets and DaemonSets need none.
+	// ReplicaSets, which say which pods are new. StatefulSets, DaemonSets and Jobs need none.
 	History func(w Workload) History
 }
 

@@ -1,10 +1,12 @@
 package workload
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -34,7 +36,7 @@ func TestLookup(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"deploy", Deployment}, {"Deployment", Deployment}, {"deployments.apps", Deployment},
 		{"sts", StatefulSet}, {"StatefulSet", StatefulSet}, {"ds", DaemonSet}, {"daemonset.apps", DaemonSet},
-		{"job", ""}, {"service", ""},
+		{"job", Job}, {"jobs.batch", Job}, {"Job", Job}, {"cronjob", ""}, {"service", ""},
 	} {
 		got := ""
 		if k, ok := Lookup(tc.in); ok {
@@ -224,6 +226,9 @@ func TestProgressCounts(t *testing.T) {
 			Status: appsv1.DeploymentStatus{Replicas: 4, UpdatedReplicas: 1, AvailableReplicas: 3}}, "1/3 updated, 3 available of which 3 old pending termination"},
 		{&appsv1.StatefulSet{Status: appsv1.StatefulSetStatus{UpdatedReplicas: 1, ReadyReplicas: 0}}, "1/1 updated, 0/1 ready"},
 		{&appsv1.DaemonSet{Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberAvailable: 1}}, "2/2 updated, 1/2 available"},
+		{&batchv1.Job{Status: batchv1.JobStatus{Active: 1, Failed: 1}}, "0/1 succeeded, 1 active, 1 failed"},
+		{&batchv1.Job{Spec: batchv1.JobSpec{Completions: &three, BackoffLimit: &three, Suspend: ptrTo(true)}, Status: batchv1.JobStatus{Succeeded: 2}},
+			"2/3 succeeded, 0 active, 0 failed (backoff limit 3, suspended)"},
 	}
 	for _, tt := range tests {
 		wl, err := For(tt.obj)
@@ -250,3 +255,87 @@ func names(pods []*corev1.Pod) []string {
 	}
 	return out
 }
+
+// jobPod is a pod the Job controller made for the Job with uid: owned by it and labelled with uid.
+func jobPod(name string, uid types.UID, labelled bool) *corev1.Pod {
+	yes := true
+	owner := []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: Job, Name: "migrate", UID: uid, Controller: &yes}}
+	labels := map[string]string{"job-name": "migrate"}
+	if labelled {
+		labels[batchv1.ControllerUidLabel] = string(uid)
+	}
+	return pod(name, owner, labels)
+}
+
+// TestJobPodsAreItsUIDs: a Job re-created under the same name claims only the pods of its own uid,
+// through the controller-uid label and the owner reference; with a selector of the user's own
+// (manualSelector) the pods carry no such label and the owner reference decides.
+func TestJobPodsAreItsUIDs(t *testing.T) {
+	t.Parallel()
+	pods := []*corev1.Pod{
+		jobPod("new", "new-uid", true),
+		jobPod("old", "old-uid", true),
+		jobPod("new-unlabelled", "new-uid", false),
+		pod("same-label-not-owned", nil, map[string]string{batchv1.ControllerUidLabel: "new-uid", "job-name": "migrate"}),
+	}
+	tests := []struct {
+		name   string
+		manual bool
+		want   []string
+	}{
+		{"generated selector: owned and labelled", false, []string{"new"}},
+		{"manual selector: owned", true, []string{"new", "new-unlabelled"}},
+	}
+	for _, tt := range tests {
+		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "migrate", UID: "new-uid", CreationTimestamp: metav1.NewTime(t0)},
+			Spec: batchv1.JobSpec{ManualSelector: &tt.manual, Template: podTemplate("migrate:v2")}}
+		wl, err := For(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, prev := wl.Revisions(History{})
+		if cur == nil || prev != nil {
+			t.Fatalf("%s: revisions %v and %v, want the Job itself and none before it", tt.name, cur, prev)
+		}
+		if got := names(cur.Pods(pods)); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: pods %v, want %v", tt.name, got, tt.want)
+		}
+		if !cur.Since(nil).Equal(t0) || cur.Owner.UID != "new-uid" {
+			t.Errorf("%s: revision %+v, want it owned by new-uid and begun at the Job's creation", tt.name, cur)
+		}
+	}
+}
+
+func TestJobOutcome(t *testing.T) {
+	t.Parallel()
+	cond := func(typ batchv1.JobConditionType, status corev1.ConditionStatus, reason string) batchv1.JobCondition {
+		return batchv1.JobCondition{Type: typ, Status: status, Reason: reason, Message: reason + " message"}
+	}
+	tests := []struct {
+		name  string
+		conds []batchv1.JobCondition
+		want  Outcome
+	}{
+		{"running", nil, Outcome{}},
+		{"complete", []batchv1.JobCondition{cond(batchv1.JobSuccessCriteriaMet, corev1.ConditionTrue, "CompletionsReached"), cond(batchv1.JobComplete, corev1.ConditionTrue, "CompletionsReached")},
+			Outcome{Done: true, Reason: "Complete", Message: "CompletionsReached message"}},
+		{"failed", []batchv1.JobCondition{cond(batchv1.JobFailureTarget, corev1.ConditionTrue, "BackoffLimitExceeded"), cond(batchv1.JobFailed, corev1.ConditionTrue, "BackoffLimitExceeded")},
+			Outcome{Failed: true, Reason: "BackoffLimitExceeded", Message: "BackoffLimitExceeded message"}},
+		{"failure target before failed", []batchv1.JobCondition{cond(batchv1.JobFailureTarget, corev1.ConditionTrue, "DeadlineExceeded")},
+			Outcome{Failed: true, Reason: "DeadlineExceeded", Message: "DeadlineExceeded message"}},
+		{"a condition that is not true says nothing", []batchv1.JobCondition{cond(batchv1.JobFailed, corev1.ConditionFalse, "BackoffLimitExceeded")}, Outcome{}},
+		{"suspended", []batchv1.JobCondition{cond(batchv1.JobSuspended, corev1.ConditionTrue, "JobSuspended")}, Outcome{}},
+	}
+	for _, tt := range tests {
+		wl, _ := For(&batchv1.Job{Status: batchv1.JobStatus{Conditions: tt.conds}})
+		if got := wl.Outcome(); got != tt.want {
+			t.Errorf("%s: Outcome() = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+	d, _ := For(&appsv1.Deployment{})
+	if got := d.Outcome(); got != (Outcome{}) || d.Kind().RunsToCompletion() {
+		t.Errorf("a Deployment has outcome %+v (runs to completion: %v): a rollout has none", got, d.Kind().RunsToCompletion())
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
