@@ -242,8 +242,9 @@ func TestJobRollbackIsNotApplicable(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// --wait-all: both must fail; by default the first failure would interrupt the other.
 	run := runGate(t, "-n", ns, "--workload", "deployment/api", "--workload", "job/migrate",
-		"--rollback", "--rollback-timeout", "3m", "--soak", "3s")
+		"--rollback", "--rollback-timeout", "3m", "--soak", "3s", "--wait-all")
 	rolledBack(t, run, "deployment/api")
 	w := wantJobFailed(t, run, "job/migrate", "CrashLoopBackOff")
 	rb := w.Rollback
