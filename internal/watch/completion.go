@@ -22,8 +22,8 @@ import (
 // Job's Failed condition does. Its reason, or the state of its pods, says which pods failed.
 func evaluateCompletion(wl workload.Workload, s Snapshot, p Policy, now time.Time) Judgement {
 	j := Judgement{}
-	var recheck []time.Time
-	var notes, attempts, failedNotes []string
+	var attempts, failedNotes []string
+	var live []*corev1.Pod
 	for _, pod := range sortedPods(s.Pods) {
 		if ended, failed, why := attemptEnded(pod); ended {
 			if failed {
@@ -32,21 +32,9 @@ func evaluateCompletion(wl workload.Workload, s Snapshot, p Policy, now time.Tim
 			}
 			continue
 		}
-		pj := judgePod(pod, s, p, now)
-		if pj.note != "" {
-			notes = append(notes, pod.Name+" "+pj.note)
-		}
-		if !pj.recheck.IsZero() {
-			recheck = append(recheck, pj.recheck)
-		}
-		if pj.fatal && j.Verdict == "" {
-			j.Verdict, j.Reason = report.VerdictFailed, pj.reason
-			j.Message = fmt.Sprintf("pod %s: %s", pod.Name, pj.message)
-		}
-		if pj.fatal {
-			j.Failing = append(j.Failing, pod.Name)
-		}
+		live = append(live, pod)
 	}
+	notes, recheck := j.judgePods(live, s, p, now)
 	j.Progress = progressLine(wl, slices.Concat(failedNotes, notes))
 
 	switch out := wl.Outcome(); {

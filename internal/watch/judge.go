@@ -110,23 +110,8 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	}
 
 	// Pod-level failures of the new revision: found long before any deadline.
-	var podNotes []string
-	for _, pod := range sortedPods(s.Pods) {
-		pj := judgePod(pod, s, p, now)
-		if pj.note != "" {
-			podNotes = append(podNotes, pod.Name+" "+pj.note)
-		}
-		if !pj.recheck.IsZero() {
-			recheck = append(recheck, pj.recheck)
-		}
-		if pj.fatal && j.Verdict == "" {
-			j.Verdict, j.Reason = report.VerdictFailed, pj.reason
-			j.Message = fmt.Sprintf("pod %s: %s", pod.Name, pj.message)
-		}
-		if pj.fatal {
-			j.Failing = append(j.Failing, pod.Name)
-		}
-	}
+	podNotes, podRecheck := j.judgePods(s.Pods, s, p, now)
+	recheck = append(recheck, podRecheck...)
 
 	var msg string
 	var done bool
@@ -216,6 +201,29 @@ func notReady(pods []*corev1.Pod) []string {
 		}
 	}
 	return out
+}
+
+// judgePods applies the pod rules to pods (sorted by name): the first fatal pod gives j its
+// verdict, every fatal pod is named in j.Failing. It returns the pods' progress notes and the
+// moments their judgement may change.
+func (j *Judgement) judgePods(pods []*corev1.Pod, s Snapshot, p Policy, now time.Time) (notes []string, recheck []time.Time) {
+	for _, pod := range sortedPods(pods) {
+		pj := judgePod(pod, s, p, now)
+		if pj.note != "" {
+			notes = append(notes, pod.Name+" "+pj.note)
+		}
+		if !pj.recheck.IsZero() {
+			recheck = append(recheck, pj.recheck)
+		}
+		if pj.fatal && j.Verdict == "" {
+			j.Verdict, j.Reason = report.VerdictFailed, pj.reason
+			j.Message = fmt.Sprintf("pod %s: %s", pod.Name, pj.message)
+		}
+		if pj.fatal {
+			j.Failing = append(j.Failing, pod.Name)
+		}
+	}
+	return notes, recheck
 }
 
 // lastRestart is when a container of these pods last stopped (and was or will be restarted); init
