@@ -24,6 +24,13 @@ func crash(c *containerCtx) report.Finding {
 	if t != nil && t.Reason == "OOMKilled" {
 		return oomKilled(c)
 	}
+	// A SIGKILL right after an OOM kill of the same container: the runtime does not always flag
+	// the second one (seen on the local cluster as "Error", exit 137, with lastState OOMKilled).
+	if prev := c.st.LastTerminationState.Terminated; t != nil && t.ExitCode == 137 && prev != nil && prev != t && prev.Reason == "OOMKilled" {
+		f := oomKilled(c)
+		f.Evidence = append(f.Evidence, fmt.Sprintf("the run before was OOMKilled (exit %d); the latest exit 137 is not flagged as OOM by the runtime, but a SIGKILL right after one is the same kill", prev.ExitCode))
+		return f
+	}
 	if t != nil && (t.Reason == "StartError" || t.Reason == "ContainerCannotRun") {
 		return startFailure(c, t.Reason, t.Message)
 	}

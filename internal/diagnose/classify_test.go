@@ -283,6 +283,22 @@ func classifyCases() []classifyCase {
 			},
 		},
 		{
+			name: "OOMKilled, then a second kill the runtime did not flag", fixture: "oom-killed", reason: "OOMKilled",
+			editEvidence: func(ev *evidence) {
+				for i := range ev.Pods {
+					cs := &ev.Pods[i].Status.ContainerStatuses[0]
+					cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error"}}
+				}
+			},
+			want: want{
+				cause: report.CauseOOMKilled, container: "worker", confidence: report.ConfidenceHigh,
+				summary:  []string{"killed by the OOM killer", "256Mi memory limit"},
+				evidence: []string{"the run before was OOMKilled", "not flagged as OOM"},
+				change:   "memory limit of container worker changed from 1Gi to 256Mi in this rollout",
+				logs:     true,
+			},
+		},
+		{
 			name: "dependency crashing behind its Service", fixture: "dependency", reason: "CrashLoopBackOff",
 			want: want{
 				cause: report.CauseDependency, container: "api", confidence: report.ConfidenceHigh,

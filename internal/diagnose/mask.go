@@ -205,6 +205,17 @@ func assignmentPatternsWith(names []string, compile func(string) (*regexp.Regexp
 	return out
 }
 
+// startsWithMarker reports whether s begins with a marker this masker writes (quoted or not).
+func (m *masker) startsWithMarker(s string) bool {
+	s = strings.TrimLeft(s, `"'`)
+	for _, mk := range m.markers {
+		if strings.HasPrefix(s, mk) {
+			return true
+		}
+	}
+	return false
+}
+
 // isMarker reports whether v is exactly a marker this masker writes.
 func (m *masker) isMarker(v string) bool {
 	_, found := slices.BinarySearch(m.markers, v)
@@ -240,15 +251,21 @@ func (m *masker) Mask(s string) string {
 	// Assignments first (NAME=value, NAME: "value"), so short values are covered too; then every
 	// known value wherever it appears.
 	for _, re := range m.byName {
-		s = re.ReplaceAllStringFunc(s, func(match string) string {
-			sub := re.FindStringSubmatch(match)
-			v := strings.Trim(sub[3], `"'`)
-			if m.isMarker(v) || placeholders[v] {
-				// already masked, or a placeholder in a fix command
-				return match
+		var b strings.Builder
+		last := 0
+		for _, ix := range re.FindAllStringSubmatchIndex(s, -1) {
+			name, sep, v := s[ix[2]:ix[3]], s[ix[4]:ix[5]], strings.Trim(s[ix[6]:ix[7]], `"'`)
+			// Already masked (a bare value stops at the marker's first space, so look at what
+			// follows the separator, not only at the value), or a placeholder in a fix command.
+			if m.isMarker(v) || placeholders[v] || m.startsWithMarker(s[ix[6]:]) {
+				continue
 			}
-			return sub[1] + sub[2] + marker(sub[1])
-		})
+			b.WriteString(s[last:ix[0]])
+			b.WriteString(name + sep + marker(name))
+			last = ix[1]
+		}
+		b.WriteString(s[last:])
+		s = b.String()
 	}
 	return m.maskValues(s)
 }

@@ -53,10 +53,20 @@ func TestMasker(t *testing.T) {
 		{"LOG_LEVEL=debug", "LOG_LEVEL=debug"}, // literal config is not a secret
 		{"DB_PASSWORD is not set", "DB_PASSWORD is not set"},
 		{"already [secret DB_PASSWORD redacted]", "already [secret DB_PASSWORD redacted]"},
+		// A second pass over an assignment it masked leaves it whole (seen on the cluster as
+		// "UNREADABLE=[secret UNREADABLE redacted] UNREADABLE redacted]").
+		{"UNREADABLE=[secret UNREADABLE redacted]", "UNREADABLE=[secret UNREADABLE redacted]"},
+		{`UNREADABLE: "[secret UNREADABLE redacted]"`, `UNREADABLE: "[secret UNREADABLE redacted]"`},
+		{"UNREADABLE=[secret-ish hunter2", "UNREADABLE=[secret UNREADABLE redacted] hunter2"},
 	}
 	for _, tc := range tests {
 		if got := m.Mask(tc.in); got != tc.want {
 			t.Errorf("Mask(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+	for _, tc := range tests {
+		if once, twice := m.Mask(tc.in), m.Mask(m.Mask(tc.in)); once != twice {
+			t.Errorf("Mask is not idempotent on %q: %q then %q", tc.in, once, twice)
 		}
 	}
 	if got := m.Mask("not-referenced-by-key"); got != "not-referenced-by-key" {

@@ -155,6 +155,18 @@ func TestEvaluate(t *testing.T) {
 			now: t0, wantVerdict: report.VerdictFailed, wantReason: "OOMKilled",
 		},
 		{
+			name: "a SIGKILL right after an OOM kill is the OOM killer's", obj: deployment(1, 1, 0),
+			pods: []*corev1.Pod{pod("api-1", container(corev1.ContainerStatus{Name: "api", RestartCount: 1, State: terminated(137, "Error"),
+				LastTerminationState: terminated(137, "OOMKilled")}))},
+			now: t0, wantVerdict: report.VerdictFailed, wantReason: "OOMKilled",
+		},
+		{
+			name: "exit 137 after a plain crash is no OOM kill", obj: deployment(1, 1, 0),
+			pods: []*corev1.Pod{pod("api-1", container(corev1.ContainerStatus{Name: "api", RestartCount: 1, State: terminated(137, "Error"),
+				LastTerminationState: terminated(1, "Error")}))},
+			now: t0, wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff",
+		},
+		{
 			name: "missing secret fails at once", obj: deployment(1, 1, 0),
 			pods: []*corev1.Pod{pod("api-1", container(corev1.ContainerStatus{Name: "api",
 				State: waiting("CreateContainerConfigError", `secret "db" not found`)}))},

@@ -102,7 +102,7 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 			notes = append(notes, desc)
 			if crashes > p.CrashTolerance {
 				reason := prefix + "CrashLoopBackOff"
-				if last != nil && last.Reason == "OOMKilled" {
+				if oomKilled(cs) {
 					reason = prefix + "OOMKilled"
 				}
 				msg := fmt.Sprintf("%s crashed %d times", label, crashes)
@@ -256,6 +256,21 @@ func crashCount(cs corev1.ContainerStatus, exitZeroEnds bool) int {
 		n++
 	}
 	return n
+}
+
+// oomKilled: the latest kill was the OOM killer's, or the one before was and the latest is a
+// SIGKILL (exit 137) the runtime did not flag: on the local cluster the kubelet reported a second
+// OOM kill of the same container as plain "Error", exit 137.
+func oomKilled(cs corev1.ContainerStatus) bool {
+	last := lastTermination(cs)
+	if last == nil {
+		return false
+	}
+	if last.Reason == "OOMKilled" {
+		return true
+	}
+	prev := cs.LastTerminationState.Terminated
+	return cs.State.Terminated != nil && last.ExitCode == 137 && prev != nil && prev.Reason == "OOMKilled"
 }
 
 func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
