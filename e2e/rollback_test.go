@@ -41,6 +41,19 @@ func release(tpl *corev1.PodTemplateSpec, v int) {
 	c.ReadinessProbe = framework.HTTPProbe("/ready")
 }
 
+// brokenRelease deploys Deployment name at release v1, waits until it is available, then applies
+// the broken v2: the starting point of every rollback test of a Deployment.
+func brokenRelease(t *testing.T, c kubernetes.Interface, ns, name string) {
+	t.Helper()
+	d := framework.Deployment(ns, name)
+	release(&d.Spec.Template, 1)
+	apply(t, c, d)
+	framework.WaitForDeploymentAvailable(t, c, ns, name, 2*time.Minute)
+	d = framework.Deployment(ns, name)
+	release(&d.Spec.Template, 2)
+	apply(t, c, d)
+}
+
 // rollbackArgs runs the gate on one workload with the rollback on.
 func rollbackArgs(ns, ref string, extra ...string) []string {
 	return append([]string{"-n", ns, "--workload", ref, "--rollback", "--rollback-timeout", "3m", "--soak", "3s"}, extra...)
@@ -288,13 +301,7 @@ func TestRollbackDryRunChangesNothing(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	d := framework.Deployment(ns, "api")
-	release(&d.Spec.Template, 1)
-	apply(t, c, d)
-	framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute)
-	d = framework.Deployment(ns, "api")
-	release(&d.Spec.Template, 2)
-	apply(t, c, d)
+	brokenRelease(t, c, ns, "api")
 	v2, err := c.AppsV1().Deployments(ns).Get(ctx, "api", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get deployment: %v", err)
