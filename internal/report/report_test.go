@@ -46,7 +46,9 @@ func hostileReport(s string) *Report {
 			Change: s, Confidence: Confidence(s), Logs: &LogExcerpt{Container: s, Previous: true, Lines: lines}}},
 		Changes:  []Change{{Path: s, Before: s, After: s}},
 		Events:   []Event{{Type: s, Reason: s, Object: s, Message: s, Count: 2}},
-		Timeline: []Moment{{At: at(3), What: s}},
+		Timeline: []Moment{{At: at(1), What: s, Kind: MomentRollout}, {At: at(2), What: s, Kind: MomentPod}, {At: at(3), What: s},
+			{At: at(4), What: s, Kind: MomentCrash}, {At: at(5), What: s, Kind: MomentVerdict}, {At: at(6), What: s, Kind: MomentRollback},
+			{At: at(8), What: s, Kind: MomentRollbackEnd}, {At: at(9), What: s, Kind: MomentKind(s)}},
 		Rollback: &Rollback{Status: s, FromRevision: s, ToRevision: s, Message: s, DeletedPods: []string{s}},
 	}
 	return &Report{SchemaVersion: 1, Verdict: VerdictFailed, StartedAt: t0, FinishedAt: at(9), RolledBack: true,
