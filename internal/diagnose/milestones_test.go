@@ -23,7 +23,7 @@ func TestMilestones(t *testing.T) {
 		pods     []corev1.Pod
 		want     []string // kind:what, in order
 	}{
-		{"revision and pods, in time order", "5", t0, []corev1.Pod{pod("b", t0.Add(2 * time.Second)), pod("a", t0.Add(time.Second))},
+		{"revision and pods, in time order", "5", t0, []corev1.Pod{pod("b", t0.Add(2*time.Second)), pod("a", t0.Add(time.Second))},
 			[]string{"rollout:rollout of revision 5 began", "pod:pod a created", "pod:pod b created"}},
 		{"no revision", "", t0, nil, []string{"rollout:rollout began"}},
 		{"start unknown, pod without a creation time", "5", time.Time{}, []corev1.Pod{pod("a", time.Time{}), pod("b", t0)},
