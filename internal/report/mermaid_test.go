@@ -190,3 +190,20 @@ func TestMarkdownKeepsDiagramWhole(t *testing.T) {
 		t.Errorf("the limits tried did not both keep and leave out the diagram: %v", seen)
 	}
 }
+
+// FuzzMermaidText: whatever the cluster says, a label part is one line in the safe alphabet.
+func FuzzMermaidText(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Add("a\u2028b\u0085c%%{init}%%#35;")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := mermaidText(s, maxDiagramLabel)
+		if !mermaidLabel.MatchString(got) || strings.ContainsAny(got, "💥✅❌⏱⏹↩⚠❔\ufe0f") {
+			t.Errorf("mermaidText(%q) = %q, outside the safe alphabet", s, got)
+		}
+		if n := len([]rune(got)); n > maxDiagramLabel+2 {
+			t.Errorf("mermaidText(%q) has %d runes", s, n)
+		}
+	})
+}
