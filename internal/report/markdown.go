@@ -54,8 +54,8 @@ const (
 // Markdown renders the report for the job summary and the PR comment. It leads with one line
 // that says the verdict, the workload and the cause, then a table of workloads, then (for a
 // failed or rolled back rollout) a diagram of the rollout, then one section per workload that is
-// not healthy. Long parts are folded in <details>. All text from the cluster
-// is neutralised (see sanitize.go), and the result fits opts.Limit with the marker last.
+// not healthy. Long parts are folded in <details>. All text from the cluster is neutralised (see
+// sanitize.go and mermaid.go), and the result fits opts.Limit with the marker last.
 func Markdown(r *Report, opts MarkdownOptions) string {
 	full := mdWriter{logLines: maxLogLines, rows: maxTableRows}
 	renderMarkdown(&full, r, opts)
