@@ -93,7 +93,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "start-up on $context: $RUNS runs each, in ms; load average $load"
 for g in "${!gates[@]}"; do
   gate=${gates[$g]}
-  init=$(for _ in 1 2 3 4 5; do GODEBUG=inittrace=1 "$gate" --help 2>&1 >/dev/null | awk '/^init / {t += $5} END {print t}'; done | stats)
+  init=$(for _ in 1 2 3 4 5; do GODEBUG=inittrace=1 "$gate" --help 2>&1 >/dev/null | awk '/^init / {t += $5} END {print t}' || true; done | stats)
   printf '%s (%s bytes)\n' "$gate" "$(stat -c %s "$gate")"
   printf '  package init     %s\n' "$init"
   printf '  start→first line %s\n' "$(cut -d' ' -f1 "$tmp/times.$g" | stats)"
