@@ -68,7 +68,7 @@ test:
 SCENARIO ?= bad-env
 ACTIONLINT ?= go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: demo lint bench
+.PHONY: demo lint bench bench-startup
 
 # make demo [SCENARIO=bad-env|missing-secret|oom|liveness|dependency|init|image]: cluster-up, shop-api
 # v1, a broken v2, the gate with --rollback; writes report.md and report.json here.
@@ -90,3 +90,9 @@ test: lint
 bench:
 	@kubeconfig=$$($(MAKE) --no-print-directory -s cluster-up | tail -n1) && \
 	go run ./e2e/cmd/bench -kubeconfig "$$kubeconfig"
+
+# make bench-startup [RUNS=20]: process start → first progress line and → exit of the gate on a
+# healthy Deployment, min/median/p90 (hack/bench-startup.sh; pass binaries to compare builds).
+bench-startup:
+	@kubeconfig=$${KUBECONFIG:-$$($(MAKE) --no-print-directory -s cluster-up | tail -n1)} && \
+	KUBECONFIG=$$kubeconfig hack/bench-startup.sh

@@ -261,3 +261,40 @@ func TestGitHubTestKitOnlyInTests(t *testing.T) {
 		t.Errorf("internal/github and e2e should both test with %s; go list says:\n%s", kit, tests)
 	}
 }
+
+// TestGateLeavesKubectlsCommandsOut keeps the packages that made the gate's binary a third
+// bigger and its start slower out of ./cmd/gate: kubectl's command helpers, cli-runtime's resource
+// builder and the kustomize they bring, kubectl's describers and OpenAPI validation. The rollout
+// code the gate needs from kubectl is carried in internal/kubectlcopy; its README says why.
+func TestGateLeavesKubectlsCommandsOut(t *testing.T) {
+	t.Parallel()
+	forbidden := []struct{ prefix, why string }{
+		{"k8s.io/kubectl/pkg/cmd/", "kubectl's command helpers (use internal/kubectlcopy)"},
+		{"k8s.io/kubectl/pkg/polymorphichelpers", "it imports kubectl's command helpers (use internal/kubectlcopy)"},
+		{"k8s.io/kubectl/pkg/describe", "kubectl's describers"},
+		{"k8s.io/kubectl/pkg/util/deployment", "it imports cli-runtime's resource builder (use internal/kubectlcopy)"},
+		{"k8s.io/cli-runtime/", "cli-runtime brings kustomize and cobra"},
+		{"sigs.k8s.io/kustomize/", "kustomize"},
+		{"github.com/spf13/cobra", "cobra"},
+	}
+	// Each dependency with its direct imports, to name the package that brings a forbidden one in.
+	out := goList(t, "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./cmd/gate")
+	deps := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		deps++
+		for _, imp := range fields[1:] {
+			for _, f := range forbidden {
+				if strings.HasPrefix(imp, f.prefix) {
+					t.Errorf("%s imports %s into ./cmd/gate: %s", fields[0], imp, f.why)
+				}
+			}
+		}
+	}
+	if deps < 100 {
+		t.Fatalf("go list -deps ./cmd/gate listed %d packages: the listing is not what this test reads", deps)
+	}
+}

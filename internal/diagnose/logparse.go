@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -12,11 +13,14 @@ import (
 // and returns its index, so the finding can quote it as evidence.
 
 var (
-	configWords  = regexp.MustCompile(`(?i)\b(invalid|not set|unset|missing|required|must be|must set|expected|cannot parse|could not parse|failed to parse|unable to parse|parse error|not a valid|bad value|keyerror|undefined|is empty|no value|not defined|unsupported value|out of range)\b`)
-	snakeIdent   = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b`)
-	anyIdent     = regexp.MustCompile(`\b[A-Za-z_][A-Za-z0-9_]*\b`)
-	quotedString = regexp.MustCompile(`"([^"]{1,200})"|'([^']{1,200})'`)
+	configWords = regexp.MustCompile(`(?i)\b(invalid|not set|unset|missing|required|must be|must set|expected|cannot parse|could not parse|failed to parse|unable to parse|parse error|not a valid|bad value|keyerror|undefined|is empty|no value|not defined|unsupported value|out of range)\b`)
+	snakeIdent  = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b`)
+	anyIdent    = regexp.MustCompile(`\b[A-Za-z_][A-Za-z0-9_]*\b`)
 )
+
+// quotedString is compiled on first use: its bounded repetitions cost a millisecond, at every
+// start otherwise, and only a config error's logs need it.
+var quotedString = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"([^"]{1,200})"|'([^']{1,200})'`) })
 
 // configProblem finds a log line that rejects a configuration variable. env maps the container's
 // variable names to their literal template values ("" when they come from elsewhere).
@@ -36,7 +40,7 @@ func configProblem(lines []string, env map[string]string) (name string, idx int,
 			return id, i, true
 		}
 		// "strconv.Atoi: parsing "abc": invalid syntax": the value gives the variable away.
-		for _, m := range quotedString.FindAllStringSubmatch(l, -1) {
+		for _, m := range quotedString().FindAllStringSubmatch(l, -1) {
 			v := m[1] + m[2]
 			for n, val := range env {
 				if val != "" && len(val) >= 2 && v == val {

@@ -1,5 +1,6 @@
 // Package rollback rolls a failed workload back to its previous revision with kubectl's own
-// `rollout undo` code (k8s.io/kubectl/pkg/polymorphichelpers), then waits for it to be healthy again.
+// `rollout undo` code (k8s.io/kubectl's polymorphichelpers, carried in internal/kubectlcopy), then
+// waits for it to be healthy again.
 // kubectl's undo does not wait, and a StatefulSet stuck on a broken pod under OrderedReady never
 // recovers by itself (kubernetes#67250); this package does both.
 package rollback
@@ -13,9 +14,9 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
-	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
@@ -106,7 +107,7 @@ func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) rep
 		res.Status, res.Message = report.RollbackFailed, fmt.Sprintf("undo %s: %v", w, err)
 		return res
 	}
-	msg, err := rb.Rollback(p.obj, nil, p.to, cmdutil.DryRunNone)
+	msg, err := rb.Rollback(p.obj, nil, p.to, kubectlcopy.DryRunNone)
 	switch {
 	case err != nil && strings.Contains(err.Error(), "paused deployment"):
 		res.Status, res.Message = report.RollbackRefused, pausedMessage(w)

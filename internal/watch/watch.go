@@ -483,9 +483,16 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		}
 	}
 	// One small list per resource first, so that a missing RBAC rule is said plainly instead of
-	// retried forever by the informers.
-	for _, wi := range watched {
-		if err := wi.Probe(ctx); err != nil {
+	// retried forever by the informers. They go out together (start-up waits for one round trip,
+	// not one per resource); the first failing one in order is the one reported.
+	probeErrs := make([]error, len(watched))
+	var probes sync.WaitGroup
+	for i, wi := range watched {
+		probes.Go(func() { probeErrs[i] = wi.Probe(ctx) })
+	}
+	probes.Wait()
+	for i, wi := range watched {
+		if err := probeErrs[i]; err != nil {
 			return nil, kube.Explain(err, fmt.Sprintf("list %s -n %s", wi.Resource.Resource, ns), "list", wi.Resource)
 		}
 	}
@@ -529,12 +536,13 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	}
 	f.Start(ctx.Done())
 	ef.Start(ctx.Done())
+	// Wait on each informer's synced channel: cache.WaitForCacheSync polls every 100 ms, which
+	// was most of the gate's start-up.
 	for _, inf := range infs {
-		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("start watches in namespace %s: %w", ns, ctx.Err())
-			}
-			return nil, fault.CannotEvaluatef("start watches in namespace %s: caches did not sync", ns)
+		select {
+		case <-inf.HasSyncedChecker().Done():
+		case <-ctx.Done():
+			return nil, fmt.Errorf("start watches in namespace %s: %w", ns, ctx.Err())
 		}
 	}
 	return c, nil

@@ -139,7 +139,7 @@ func (k *typedKind) readHistory(ctx context.Context, c kubernetes.Interface, ns 
 func (k *typedKind) Cache(c kubernetes.Interface, f informers.SharedInformerFactory, ns string) (Cached, error) {
 	probe := metav1.ListOptions{Limit: 1}
 	informer := func(gr schema.GroupResource, list func(context.Context, kubernetes.Interface, string, metav1.ListOptions) (runtime.Object, error)) (Informer, informers.GenericInformer, error) {
-		gi, err := f.ForResource(gr.WithVersion("v1"))
+		gi, err := genericInformer(f, gr)
 		if err != nil {
 			return Informer{}, nil, fmt.Errorf("watch %s: %w", gr, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
@@ -92,7 +93,7 @@ func ParseSettings(ref, namespace string, annotations map[string]string) (Settin
 			}
 		default:
 			fix := "fix its name or remove it"
-			if safeKey.MatchString(k) {
+			if safeKey().MatchString(k) {
 				fix += fmt.Sprintf(" with `kubectl annotate %s -n %s %s-`", ref, namespace, k)
 			}
 			return Settings{}, fault.Invalidf("%s in namespace %s: unknown annotation %s; the gate reads %s, %s, %s, %s and %s: %s",
@@ -103,7 +104,8 @@ func ParseSettings(ref, namespace string, annotations map[string]string) (Settin
 }
 
 // safeKey is an annotation key as the API server accepts it: safe to show inside a command.
-var safeKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,316}$`)
+// Compiled on first use: its bounded repetition costs milliseconds, at every start otherwise.
+var safeKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,316}$`) })
 
 // quoted shows a value from the cluster as a short Go-quoted string: never a control character
 // or a line break, never a page of text.

@@ -22,7 +22,8 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/kubectl/pkg/polymorphichelpers"
+
+	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 )
 
 // Kinds the gate can judge, as the API spells them.
@@ -161,7 +162,7 @@ type Informer struct {
 // "complete" means exactly what `kubectl rollout status` means.
 func RolloutStatus(w Workload) (string, bool, error) {
 	gk := GroupKind(w.Kind())
-	viewer, err := polymorphichelpers.StatusViewerFor(gk)
+	viewer, err := kubectlcopy.StatusViewerFor(gk)
 	if err != nil {
 		return "", false, err
 	}
@@ -175,7 +176,7 @@ func RolloutStatus(w Workload) (string, bool, error) {
 // KubectlHistory reads a workload's rollout history with kubectl's HistoryViewer, the code behind
 // `kubectl rollout history` and `rollout undo`: the pod template of each revision number.
 func KubectlHistory(c kubernetes.Interface, k Kind, namespace, name string) (map[int64]*corev1.PodTemplateSpec, error) {
-	hv, err := polymorphichelpers.HistoryViewerFor(GroupKind(k), c)
+	hv, err := kubectlcopy.HistoryViewerFor(GroupKind(k), c)
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +196,8 @@ func KubectlHistory(c kubernetes.Interface, k Kind, namespace, name string) (map
 }
 
 // Rollbacker is kubectl's `rollout undo` for the kind.
-func Rollbacker(c kubernetes.Interface, k Kind) (polymorphichelpers.Rollbacker, error) {
-	return polymorphichelpers.RollbackerFor(GroupKind(k), c)
+func Rollbacker(c kubernetes.Interface, k Kind) (kubectlcopy.Rollbacker, error) {
+	return kubectlcopy.RollbackerFor(GroupKind(k), c)
 }
 
 // PodReady reports whether the pod's Ready condition is true.
