@@ -48,6 +48,9 @@ func hostileReport(s string) *Report {
 		Events:   []Event{{Type: s, Reason: s, Object: s, Message: s, Count: 2}},
 		Timeline: []Moment{{At: at(3), What: s}},
 		Rollback: &Rollback{Status: s, FromRevision: s, ToRevision: s, Message: s, DeletedPods: []string{s}},
+		// A custom resource's status is its controller's text, as hostile as a pod's log.
+		APIVersion: s,
+		Status:     &ResourceStatus{Status: s, Message: s, Conditions: []Condition{{Type: s, Status: s, Reason: s, Message: s}}},
 	}
 	return &Report{SchemaVersion: 1, Verdict: VerdictFailed, StartedAt: t0, FinishedAt: at(9), RolledBack: true,
 		Namespace: s, Context: s, Message: s, Workloads: []Workload{w}}
