@@ -3,20 +3,29 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/e2e/framework"
 	"github.com/rollout-gate/rollout-gate/internal/report"
@@ -140,6 +149,76 @@ func gateAsync(t *testing.T, args ...string) <-chan gateRun {
 	return out
 }
 
+// gateWatching runs the gate in the background and returns once its progress (stderr) shows
+// line: the gate is then watching, and what the test writes next reaches it through its watch.
+func gateWatching(t *testing.T, line string, args ...string) <-chan gateRun {
+	t.Helper()
+	bin := framework.GateBinary(t)
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	args = append([]string{"--kubeconfig", framework.Kubeconfig(t), "--report-json", reportPath}, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1")
+	var stdout bytes.Buffer
+	seen := &lineWaiter{want: line, seen: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &stdout, seen
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start gate: %v", err)
+	}
+	out := make(chan gateRun, 1)
+	go func() {
+		defer cancel()
+		err := cmd.Wait()
+		run := gateRun{Stdout: stdout.String(), Stderr: seen.String(), Duration: time.Since(start)}
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			run.Exit = exitErr.ExitCode()
+		}
+		if raw, err := os.ReadFile(reportPath); err == nil {
+			run.raw = raw
+			_ = json.Unmarshal(raw, &run.Report)
+		}
+		out <- run
+	}()
+	select {
+	case <-seen.seen:
+		return out
+	case run := <-out:
+		t.Fatalf("the gate ended (exit %d) before it printed %q\nstderr:\n%s", run.Exit, line, run.Stderr)
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the gate did not print %q within 2m", line)
+	}
+	return nil
+}
+
+// lineWaiter is a stderr that closes seen once a line containing want is written.
+type lineWaiter struct {
+	mu   sync.Mutex
+	buf  strings.Builder
+	want string
+	seen chan struct{}
+	done bool
+}
+
+func (w *lineWaiter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.done && strings.Contains(w.buf.String(), w.want) {
+		w.done = true
+		close(w.seen)
+	}
+	return len(p), nil
+}
+
+func (w *lineWaiter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
 func TestCustomResources(t *testing.T) {
 	t.Parallel()
 	crd := installWidgetCRD(t)
@@ -149,7 +228,10 @@ func TestCustomResources(t *testing.T) {
 		t.Parallel()
 		ns := framework.Namespace(t)
 		crd.create(t, ns, "web")
-		done := gateAsync(t, "-n", ns, "--workload", "widgets."+crd.group+"/web", "--timeout", "2m")
+		// The gate watches the Widget while it has no status yet, then its controller reports Ready.
+		done := gateWatching(t, "widget/web: waiting for its controller to write a status",
+			"-n", ns, "--workload", "widgets."+crd.group+"/web", "--timeout", "2m")
+		crd.writeStatus(t, ns, "web", condition{"Ready", "False", "Progressing", "1 of 3 replicas serve"})
 		crd.writeStatus(t, ns, "web", condition{"Ready", "True", "Reconciled", "all 3 replicas serve"})
 		run := <-done
 		if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
@@ -159,7 +241,7 @@ func TestCustomResources(t *testing.T) {
 		if w.Verdict != report.VerdictHealthy || w.Status == nil || w.Status.Status != "Current" || w.APIVersion != crd.apiVersion() {
 			t.Fatalf("widget/web: %+v (status %+v), want healthy, kstatus Current, apiVersion %s", w, w.Status, crd.apiVersion())
 		}
-		t.Logf("widget/web healthy: %s (%s), gate run %s", w.Message, w.Reason, run.Duration.Round(time.Millisecond))
+		t.Logf("widget/web healthy: %s (%s), gate run %s\nstderr:\n%s", w.Message, w.Reason, run.Duration.Round(time.Millisecond), run.Stderr)
 	})
 
 	// Stalled=True is kstatus's Failed: exit 1 at once, the condition's reason and message quoted.
@@ -167,7 +249,8 @@ func TestCustomResources(t *testing.T) {
 		t.Parallel()
 		ns := framework.Namespace(t)
 		crd.create(t, ns, "db")
-		done := gateAsync(t, "-n", ns, "--workload", "widget/db", "--timeout", "5m")
+		crd.writeStatus(t, ns, "db", condition{"Ready", "False", "Progressing", "creating the database"})
+		done := gateWatching(t, "widget/db: InProgress: creating the database", "-n", ns, "--workload", "widget/db", "--timeout", "5m")
 		const msg = "spec.size 3 exceeds the quota of 2"
 		crd.writeStatus(t, ns, "db", condition{"Ready", "False", "QuotaExceeded", msg}, condition{"Stalled", "True", "QuotaExceeded", msg})
 		run := <-done
@@ -206,6 +289,27 @@ func TestCustomResources(t *testing.T) {
 			t.Errorf("the text report does not list the condition:\n%s", run.Stdout)
 		}
 		t.Logf("widget/queue: %s", w.Message)
+	})
+
+	// A built-in kind judged by kstatus's own rule: a PVC no provisioner binds (the local cluster
+	// has no default StorageClass) times out, and the message says it is not Bound.
+	t.Run("UnboundPVCTimesOut", func(t *testing.T) {
+		t.Parallel()
+		ns := framework.Namespace(t)
+		c := framework.Client(t)
+		pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: ns},
+			Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: ptr.To("e2e-none"),
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Mi")}}}}
+		if _, err := c.CoreV1().PersistentVolumeClaims(ns).Create(context.Background(), pvc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		run := runGate(t, "-n", ns, "--workload", "pvc/data", "--timeout", "5s")
+		w := run.workload(t, "persistentvolumeclaim/data")
+		if run.Exit != 1 || w.Verdict != report.VerdictTimeout || !strings.Contains(w.Message, "PVC is not Bound. phase: Pending") {
+			t.Fatalf("exit %d, %s %q; want 1, a timeout saying the PVC is not Bound", run.Exit, w.Verdict, w.Message)
+		}
+		t.Logf("persistentvolumeclaim/data: %s", w.Message)
 	})
 
 	// A kind the API server does not serve (its CRD is not installed): exit 2, saying so.
@@ -277,6 +381,6 @@ func wantStatusFailed(t *testing.T, run gateRun, ref, reason, msg string) report
 	if !strings.Contains(run.Stdout, msg) {
 		t.Errorf("the text report does not quote %q:\n%s", msg, run.Stdout)
 	}
-	t.Logf("%s: %s %s after %.1fs (gate run %s): %s", ref, w.Verdict, w.Reason, float64(w.Duration), run.Duration.Round(time.Millisecond), w.Message)
+	t.Logf("%s: %s %s after %.1fs (gate run %s): %s\nstderr:\n%s", ref, w.Verdict, w.Reason, float64(w.Duration), run.Duration.Round(time.Millisecond), w.Message, run.Stderr)
 	return w
 }
