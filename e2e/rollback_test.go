@@ -5,8 +5,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +103,102 @@ func rolledBack(t *testing.T, run gateRun, ref string) report.Rollback {
 	return *rb
 }
 
+// The statements of the rollout diagram in the Markdown report, and the start of each label.
+var (
+	diagramParticipant = regexp.MustCompile(`^    participant (gate|w[0-9]+) as ([\p{L}\p{N} ._\-/+(),=]+)$`)
+	diagramStep        = regexp.MustCompile(`^    (?:Note over w[0-9]+|(?:gate|w[0-9]+)->>(?:gate|w[0-9]+)): \+(?:([0-9]+\.[0-9])s|([0-9]+)m([0-9]+)s)[ ,]`)
+)
+
+// wantRolloutDiagram checks the Mermaid diagram in the Markdown report of a failed and rolled
+// back workload: one well-formed block of our statements only, in which the workload's lane
+// shows, in this order, the rollout, its pods, a crash, the verdict, the rollback and healthy
+// again, at times that never go back. The JSON timeline holds the same milestones.
+func wantRolloutDiagram(t *testing.T, run gateRun, path, ref string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read the Markdown report: %v", err)
+	}
+	md := string(raw)
+	if n := strings.Count(md, "```mermaid\n"); n != 1 {
+		t.Fatalf("%d mermaid blocks in the Markdown report, want 1:\n%s", n, md)
+	}
+	block := md[strings.Index(md, "```mermaid\n")+len("```mermaid\n"):]
+	end := strings.Index(block, "\n```\n")
+	if end < 0 {
+		t.Fatalf("the mermaid block is not closed:\n%s", md)
+	}
+	lines := strings.Split(block[:end], "\n")
+	t.Logf("rollout diagram:\n%s", block[:end])
+	if lines[0] != "sequenceDiagram" {
+		t.Errorf("the diagram starts with %q, want sequenceDiagram", lines[0])
+	}
+	lane := ""
+	var last time.Duration
+	var story []string // which milestones the lane shows, in order
+	for _, l := range lines[1:] {
+		if m := diagramParticipant.FindStringSubmatch(l); m != nil {
+			if m[2] == ref {
+				lane = m[1]
+			}
+			continue
+		}
+		m := diagramStep.FindStringSubmatch(l)
+		ours := strings.NewReplacer("<br/>", "", "->>", "").Replace(l) // our line break and arrow
+		if m == nil || strings.ContainsAny(ours, "#;%`\"{}[]$&<>") {
+			t.Errorf("a diagram line that is not one of our statements: %q", l)
+			continue
+		}
+		var at time.Duration
+		if m[1] != "" {
+			f, _ := strconv.ParseFloat(m[1], 64)
+			at = time.Duration(f * float64(time.Second))
+		} else {
+			mins, _ := strconv.Atoi(m[2])
+			secs, _ := strconv.Atoi(m[3])
+			at = time.Duration(mins)*time.Minute + time.Duration(secs)*time.Second
+		}
+		if at+time.Second < last { // the labels round: +59.9s may come before +1m0s
+			t.Errorf("time goes back at %q", l)
+		}
+		last = max(last, at)
+		if lane == "" || !strings.Contains(l, " "+lane+":") && !strings.Contains(l, lane+"->>") && !strings.Contains(l, "->>"+lane+":") {
+			continue
+		}
+		for _, s := range []struct{ what, says string }{
+			{"rollout", "rollout of revision 2 began"}, {"pods", " created"}, {"crash", "💥"},
+			{"verdict", "❌ failed, CrashLoopBackOff"}, {"rollback", "↩️ roll back to revision 1"}, {"healthy again", "✅ healthy again"},
+		} {
+			if strings.Contains(l, s.says) {
+				story = append(story, s.what)
+			}
+		}
+	}
+	if lane == "" {
+		t.Fatalf("no lane for %s in the diagram", ref)
+	}
+	// A lane may show several runs of pods and crashes; the story is the first of each, in order.
+	var firsts []string
+	for _, s := range story {
+		if !slices.Contains(firsts, s) {
+			firsts = append(firsts, s)
+		}
+	}
+	if want := "rollout pods crash verdict rollback healthy again"; strings.Join(firsts, " ") != want {
+		t.Errorf("the lane of %s shows %q, want %q", ref, strings.Join(firsts, " "), want)
+	}
+	w := run.workload(t, ref)
+	kinds := map[report.MomentKind]bool{}
+	for _, m := range w.Timeline {
+		kinds[m.Kind] = true
+	}
+	for _, k := range []report.MomentKind{report.MomentRollout, report.MomentPod, report.MomentCrash, report.MomentVerdict, report.MomentRollback, report.MomentRollbackEnd} {
+		if !kinds[k] {
+			t.Errorf("the JSON timeline of %s has no %q moment: %+v", ref, k, w.Timeline)
+		}
+	}
+}
+
 func hasChange(cs []report.Change, pathSuffix, before, after string) bool {
 	return slices.ContainsFunc(cs, func(c report.Change) bool {
 		return strings.HasSuffix(c.Path, pathSuffix) && c.Before == before && c.After == after
@@ -135,8 +234,10 @@ func TestRollbackDeploymentRestoresV1(t *testing.T) {
 	release(&d.Spec.Template, 2)
 	apply(t, c, d)
 
-	run := runGate(t, rollbackArgs(ns, "deployment/api")...)
+	markdown := filepath.Join(t.TempDir(), "report.md")
+	run := runGate(t, rollbackArgs(ns, "deployment/api", "--report-markdown", markdown)...)
 	rolledBack(t, run, "deployment/api")
+	wantRolloutDiagram(t, run, markdown, "deployment/api")
 
 	live, err := c.AppsV1().Deployments(ns).Get(ctx, "api", metav1.GetOptions{})
 	if err != nil {

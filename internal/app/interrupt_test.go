@@ -74,6 +74,17 @@ func TestRunFirstFailureInterruptsAndRollbackCoversEveryFailed(t *testing.T) {
 					s += "+rb"
 				}
 				got = append(got, s)
+				// Every judged workload, diagnosed or not, has its verdict on its timeline (its
+				// lane in the diagram); a dry run tried no rollback, so has no rollback moments.
+				var kinds []string
+				for _, m := range w.Timeline {
+					if m.Kind == report.MomentVerdict || m.Kind == report.MomentRollback || m.Kind == report.MomentRollbackEnd {
+						kinds = append(kinds, string(m.Kind)+":"+m.What)
+					}
+				}
+				if want := "verdict:verdict: " + string(w.Verdict) + " (" + w.Reason + ")"; len(kinds) != 1 || kinds[0] != want {
+					t.Errorf("%s: timeline milestones %q, want only %q", w.Ref(), kinds, want)
+				}
 			}
 			if strings.Join(got, " ") != tt.want {
 				t.Errorf("workloads %v, want %s", got, tt.want)

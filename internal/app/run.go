@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,6 +106,9 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		// An object judged by its status has no pods to diagnose: its conditions are the evidence.
 		if res.Verdict == report.VerdictHealthy || res.Verdict == report.VerdictInterrupted || res.Verdict == report.VerdictSkipped ||
 			res.Status != nil {
+			if res.Verdict != report.VerdictSkipped && res.Status == nil {
+				judged[i].Timeline = diagnose.Milestones(res.Revision, res.Since, res.Pods)
+			}
 			continue
 		}
 		wg.Add(1)
@@ -121,6 +125,9 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		}(i, res)
 	}
 	wg.Wait()
+	for i, res := range results {
+		addVerdictMoment(&judged[i], res.DecidedAt)
+	}
 
 	cancelDiagnose()
 	if o.Rollback {
@@ -147,8 +154,10 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 			if rollback.Applies(judged[i].Kind) {
 				fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])
 			}
+			began := d.Now()
 			res := rb.Undo(ctx, judged[i].Kind, judged[i].Namespace, judged[i].Name)
 			judged[i].Rollback = &res
+			addRollbackMoments(&judged[i], began)
 			fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", judged[i].Ref(), res.Status, res.Message)
 			if res.Undone {
 				r.RolledBack = true
@@ -427,6 +436,49 @@ func workloadOf(res watch.Result) report.Workload {
 		Source: source(res.Workload), Pods: []report.Pod{}, Findings: []report.Finding{}, Changes: []report.Change{},
 		Duration: report.Seconds(res.DecidedAt.Sub(res.Since)),
 	}
+}
+
+// addVerdictMoment puts the verdict on the workload's timeline, at the moment it was reached.
+func addVerdictMoment(w *report.Workload, at time.Time) {
+	if at.IsZero() || w.Verdict == report.VerdictSkipped {
+		return
+	}
+	what := "verdict: " + string(w.Verdict)
+	if w.Reason != "" {
+		what += " (" + w.Reason + ")"
+	}
+	w.Timeline = append(w.Timeline, report.Moment{At: at.UTC(), What: what, Kind: report.MomentVerdict})
+	// The diagnosis, which came after the verdict, may have recorded later events.
+	slices.SortStableFunc(w.Timeline, func(a, b report.Moment) int { return a.At.Compare(b.At) })
+}
+
+// addRollbackMoments puts a rollback that was tried on the timeline: when it began, and when
+// it ended and how. One that was skipped, refused or only described (dry run) changed nothing
+// and has no moments.
+func addRollbackMoments(w *report.Workload, began time.Time) {
+	rb := w.Rollback
+	if rb == nil || (rb.Status != report.RollbackRolledBack && rb.Status != report.RollbackFailed && rb.Status != report.RollbackTimeout) {
+		return
+	}
+	what := "rollback began"
+	if rb.FromRevision != "" && rb.ToRevision != "" {
+		what = fmt.Sprintf("rollback from revision %s to revision %s began", rb.FromRevision, rb.ToRevision)
+	}
+	var ended string
+	switch {
+	case rb.Status == report.RollbackRolledBack:
+		ended = "rolled back, healthy again"
+	case rb.Status == report.RollbackTimeout:
+		ended = "rolled back, but not healthy within the rollback timeout"
+	case rb.Undone:
+		ended = "rolled back, but still failing"
+	default:
+		ended = "rollback failed; the undo was not applied"
+	}
+	end := began.Add(time.Duration(float64(rb.Duration) * float64(time.Second)))
+	w.Timeline = append(w.Timeline,
+		report.Moment{At: began.UTC(), What: what, Kind: report.MomentRollback},
+		report.Moment{At: end.UTC(), What: ended, Kind: report.MomentRollbackEnd})
 }
 
 func applyDiagnosis(w *report.Workload, out diagnose.Result) {

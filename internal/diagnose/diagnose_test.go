@@ -214,15 +214,23 @@ func TestDiagnoseEventsSinceRollout(t *testing.T) {
 		t.Errorf("revision %q changes %+v", res.Revision, res.Changes)
 	}
 	var whats []string
+	kinds := map[string]report.MomentKind{}
 	for _, m := range res.Timeline {
 		whats = append(whats, m.What)
+		kinds[m.What] = m.Kind
 		if m.At.Before(time.Date(2026, 4, 4, 8, 10, 0, 0, time.UTC)) {
 			t.Errorf("timeline has a moment before the rollout: %+v", m)
 		}
 	}
-	for _, want := range []string{"rollout of revision 2 began", "pod api-7d4b9c-xkp2z created", "container api of pod api-7d4b9c-xkp2z terminated: exit 1"} {
+	for want, kind := range map[string]report.MomentKind{
+		"rollout of revision 2 began":                              report.MomentRollout,
+		"pod api-7d4b9c-xkp2z created":                             report.MomentPod,
+		"container api of pod api-7d4b9c-xkp2z terminated: exit 1": report.MomentCrash,
+	} {
 		if !contains(whats, want) {
 			t.Errorf("timeline lacks %q: %v", want, whats)
+		} else if kinds[want] != kind {
+			t.Errorf("moment %q has kind %q, want %q", want, kinds[want], kind)
 		}
 	}
 	if p := res.Pods[0]; p.Reason != "CrashLoopBackOff" || p.Containers[0].LastState == nil || p.Containers[0].LastState.Meaning == "" {

@@ -97,22 +97,49 @@ func podReason(p *corev1.Pod) string {
 	return ""
 }
 
-// timeline puts the rollout's moments in order: rollout start, pod creation and scheduling,
-// container starts and exits, and the telling events.
-func timeline(ev *evidence) []report.Moment {
+// Milestones are the moments of a rollout that need no diagnosis: when it began and when each
+// of its pods was created. The gate records them for the workloads it does not diagnose
+// (healthy, interrupted) too, so that each has its lane in the report's diagram.
+func Milestones(revision string, since time.Time, pods []corev1.Pod) []report.Moment {
 	var ms []report.Moment
+	if !since.IsZero() {
+		what := "rollout began"
+		if revision != "" {
+			what = fmt.Sprintf("rollout of revision %s began", revision)
+		}
+		ms = append(ms, report.Moment{At: since, What: what, Kind: report.MomentRollout})
+	}
+	for _, p := range pods {
+		if !p.CreationTimestamp.IsZero() {
+			ms = append(ms, report.Moment{At: p.CreationTimestamp.Time, What: fmt.Sprintf("pod %s created", p.Name), Kind: report.MomentPod})
+		}
+	}
+	sortMoments(ms)
+	return ms
+}
+
+// timeline puts the rollout's moments in order: rollout start, pod creation and scheduling,
+// container starts and exits, and the telling events. The start, the pods' creation and the
+// containers' failed exits are marked as milestones.
+func timeline(ev *evidence) []report.Moment {
+	ms := Milestones(ev.Revision, ev.Since, ev.Pods)
 	add := func(at time.Time, format string, a ...any) {
 		if !at.IsZero() {
 			ms = append(ms, report.Moment{At: at, What: fmt.Sprintf(format, a...)})
 		}
 	}
-	if ev.Revision != "" {
-		add(ev.Since, "rollout of revision %s began", ev.Revision)
-	} else {
-		add(ev.Since, "rollout began")
+	// exited records a container's end, a crash unless it exited 0 of its own accord.
+	exited := func(t *corev1.ContainerStateTerminated, kind, container, pod string) {
+		if t.FinishedAt.IsZero() {
+			return
+		}
+		m := report.Moment{At: t.FinishedAt.Time, What: fmt.Sprintf("%s %s of pod %s terminated: exit %d%s", kind, container, pod, t.ExitCode, reasonSuffix(t.Reason))}
+		if t.ExitCode != 0 || t.Signal != 0 || t.Reason == "OOMKilled" {
+			m.Kind = report.MomentCrash
+		}
+		ms = append(ms, m)
 	}
 	for _, p := range ev.Pods {
-		add(p.CreationTimestamp.Time, "pod %s created", p.Name)
 		if c := podCondition(&p, corev1.PodScheduled); c != nil {
 			if c.Status == corev1.ConditionTrue {
 				add(c.LastTransitionTime.Time, "pod %s scheduled on node %s", p.Name, p.Spec.NodeName)
@@ -128,7 +155,7 @@ func timeline(ev *evidence) []report.Moment {
 			}
 			if t := st.LastTerminationState.Terminated; t != nil {
 				add(t.StartedAt.Time, "%s %s of pod %s started", kind, st.Name, p.Name)
-				add(t.FinishedAt.Time, "%s %s of pod %s terminated: exit %d%s", kind, st.Name, p.Name, t.ExitCode, reasonSuffix(t.Reason))
+				exited(t, kind, st.Name, p.Name)
 			}
 			if r := st.State.Running; r != nil {
 				restart := ""
@@ -139,7 +166,7 @@ func timeline(ev *evidence) []report.Moment {
 			}
 			if t := st.State.Terminated; t != nil {
 				add(t.StartedAt.Time, "%s %s of pod %s started", kind, st.Name, p.Name)
-				add(t.FinishedAt.Time, "%s %s of pod %s terminated: exit %d%s", kind, st.Name, p.Name, t.ExitCode, reasonSuffix(t.Reason))
+				exited(t, kind, st.Name, p.Name)
 			}
 		}
 	}
@@ -153,12 +180,16 @@ func timeline(ev *evidence) []report.Moment {
 		}
 		add(g.FirstSeen, "%s", what)
 	}
-	slices.SortStableFunc(ms, func(a, b report.Moment) int { return a.At.Compare(b.At) })
+	sortMoments(ms)
 	ms = slices.CompactFunc(ms, func(a, b report.Moment) bool { return a.At.Equal(b.At) && a.What == b.What })
 	if len(ms) > maxMoments {
 		ms = ms[:maxMoments]
 	}
 	return ms
+}
+
+func sortMoments(ms []report.Moment) {
+	slices.SortStableFunc(ms, func(a, b report.Moment) int { return a.At.Compare(b.At) })
 }
 
 func reasonSuffix(r string) string {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -12,6 +13,8 @@ import (
 var t0 = time.Date(2026, 4, 4, 8, 12, 0, 0, time.UTC)
 
 func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
+func atMs(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 
 type fixture struct {
 	name string
@@ -422,6 +425,55 @@ func fixtures() []fixture {
 	cm := Workload{Kind: "ConfigMap", APIVersion: "v1", Namespace: "production", Name: "api-config", Verdict: VerdictSkipped,
 		Message: "ConfigMap has no status to judge", Source: &Source{File: "k8s/release.yaml", Line: 40}}
 	customResource := failedReport(VerdictFailed, 31, cert, web, cm)
+	// Two workloads: api crash-loops, fails and is rolled back to health; worker rolls out healthy.
+	// Their timelines hold the milestones the diagram draws, among moments it leaves to the text.
+	diagramAPI := deployment("api", "5", "CrashLoopBackOff")
+	diagramAPI.Message = "2 of 2 new pods are crash-looping"
+	diagramAPI.Pods, diagramAPI.Findings, diagramAPI.Changes = crash.Pods, crash.Findings, crash.Changes
+	diagramAPI.Duration = 46
+	diagramAPI.Timeline = []Moment{
+		{At: atMs(0), What: "rollout of revision 5 began", Kind: MomentRollout},
+		{At: atMs(1200), What: "pod " + pod + " created", Kind: MomentPod},
+		{At: atMs(1300), What: "pod api-7d4b9c-q8m2v created", Kind: MomentPod},
+		{At: atMs(1400), What: "pod " + pod + " scheduled on node worker-1"},
+		{At: atMs(3100), What: "container api of pod " + pod + " started"},
+		{At: atMs(5400), What: "container api of pod " + pod + " terminated: exit 1", Kind: MomentCrash},
+		{At: atMs(5900), What: "container api of pod api-7d4b9c-q8m2v terminated: exit 1", Kind: MomentCrash},
+		{At: atMs(16000), What: "container api of pod " + pod + " started (restart 1)"},
+		{At: atMs(18200), What: "container api of pod " + pod + " terminated: exit 1", Kind: MomentCrash},
+		{At: atMs(20000), What: "Warning BackOff on pod/" + pod + ": Back-off restarting failed container api"},
+		{At: atMs(46000), What: "verdict: failed (CrashLoopBackOff)", Kind: MomentVerdict},
+		{At: atMs(46300), What: "rollback from revision 5 to revision 4 began", Kind: MomentRollback},
+		{At: atMs(67700), What: "rolled back from revision 5 to revision 4, healthy again", Kind: MomentRollbackEnd},
+	}
+	diagramAPI.Rollback = &Rollback{Status: RollbackRolledBack, FromRevision: "5", ToRevision: "4", Undone: true, Duration: 21.4,
+		Message: "rolled back deployment production/api from revision 5 to revision 4 and it is healthy again"}
+	diagramWorker := Workload{Kind: "Deployment", Namespace: "production", Name: "worker", Revision: "18", Verdict: VerdictHealthy,
+		Duration: 21.3, Pods: []Pod{{Name: "worker-6f7c8d-k2x9p", Phase: "Running", Ready: true}, {Name: "worker-6f7c8d-m4n7q", Phase: "Running", Ready: true}},
+		Timeline: []Moment{
+			{At: atMs(400), What: "rollout of revision 18 began", Kind: MomentRollout},
+			{At: atMs(1500), What: "pod worker-6f7c8d-k2x9p created", Kind: MomentPod},
+			{At: atMs(2000), What: "pod worker-6f7c8d-m4n7q created", Kind: MomentPod},
+			{At: atMs(21700), What: "verdict: healthy", Kind: MomentVerdict},
+		}}
+	diagramReport := failedReport(VerdictFailed, 68, diagramAPI, diagramWorker)
+	diagramReport.RolledBack = true
+
+	// A release of seven services that all read a Secret nobody created: more lanes than the
+	// diagram shows, so the Markdown keeps to the text timelines and says why.
+	var seven []Workload
+	for i, name := range []string{"api", "worker", "billing", "search", "mailer", "cart", "auth"} {
+		w := deployment(name, strconv.Itoa(30+i), "CreateContainerConfigError")
+		p := name + "-5c9d7f-x2k4q"
+		w.Message = "1 of 1 new pods cannot start: CreateContainerConfigError"
+		w.Timeline = []Moment{
+			{At: atMs(100 * i), What: "rollout of revision " + w.Revision + " began", Kind: MomentRollout},
+			{At: atMs(1000 + 100*i), What: "pod " + p + " created", Kind: MomentPod},
+			{At: atMs(2000 + 100*i), What: "Warning Failed on pod/" + p + `: Error: secret "shared-db" not found`},
+			{At: atMs(31000 + 100*i), What: "verdict: failed (CreateContainerConfigError)", Kind: MomentVerdict},
+		}
+		seven = append(seven, w)
+	}
 
 	return []fixture{
 		{"custom-resource", customResource},
@@ -448,5 +500,7 @@ func fixtures() []fixture {
 		{"truncated", failedReport(VerdictFailed, 45, long)},
 		{"interrupted", interrupted},
 		{"not-rolled-back", failedReport(VerdictFailed, 45, kept)},
+		{"rollout-diagram", diagramReport},
+		{"rollout-diagram-fallback", failedReport(VerdictFailed, 32, seven...)},
 	}
 }

@@ -192,33 +192,100 @@ func checkMarkdown(t *testing.T, md, marker string, limit int) {
 			t.Errorf("a line inside code starts a workflow command: %q", l)
 		}
 	}
+	for _, d := range blocks.diagrams {
+		if err := checkMermaid(d); err != nil {
+			t.Errorf("%v\n%s", err, strings.Join(d, "\n"))
+		}
+	}
 }
 
-type scanned struct{ prose, code []string }
+type scanned struct {
+	prose, code []string
+	diagrams    [][]string // the lines of each mermaid block, also in code
+}
+
+// The statements a rollout diagram may hold, and the text of their labels. A label is our own
+// words and emoji with <br/> line breaks, and cluster text in the safe alphabet of mermaidText:
+// nothing Mermaid reads as syntax (# ; % : " < > & { } [ ] $ ` newline) and no link or click.
+var (
+	mermaidHeader      = regexp.MustCompile(`^sequenceDiagram$`)
+	mermaidParticipant = regexp.MustCompile(`^    participant (gate|w[1-9][0-9]*) as (.+)$`)
+	mermaidStep        = regexp.MustCompile(`^    (?:Note over (w[1-9][0-9]*)|(gate|w[1-9][0-9]*)->>(gate|w[1-9][0-9]*)): (.+)$`)
+	mermaidLabel       = regexp.MustCompile(`^[\p{L}\p{N} ._\-/+(),=💥✅❌⏱⏹↩⚠❔\x{FE0F}]+$`)
+)
+
+// checkMermaid says what is wrong with a diagram: a line that is not one of our statements, a
+// lane used before it is declared, or a label with a character outside the safe alphabet.
+func checkMermaid(lines []string) error {
+	if len(lines) < 3 || !mermaidHeader.MatchString(lines[0]) {
+		return fmt.Errorf("a mermaid block that is not a sequence diagram with lanes")
+	}
+	declared := map[string]bool{}
+	for _, l := range lines[1:] {
+		var ids []string
+		var label string
+		if m := mermaidParticipant.FindStringSubmatch(l); m != nil {
+			if declared[m[1]] || len(declared) > 0 && !declared["gate"] {
+				return fmt.Errorf("participant %s declared twice or before the gate: %q", m[1], l)
+			}
+			declared[m[1]] = true
+			label = m[2]
+		} else if m := mermaidStep.FindStringSubmatch(l); m != nil {
+			ids, label = []string{m[1], m[2], m[3]}, m[4]
+		} else {
+			return fmt.Errorf("a line that is none of our statements: %q", l)
+		}
+		for _, id := range ids {
+			if id != "" && !declared[id] {
+				return fmt.Errorf("lane %s used but not declared: %q", id, l)
+			}
+		}
+		for _, part := range strings.Split(label, "<br/>") {
+			if !mermaidLabel.MatchString(part) {
+				return fmt.Errorf("a label with a character outside the safe alphabet: %q", l)
+			}
+		}
+	}
+	if len(declared) > maxDiagramLanes+1 {
+		return fmt.Errorf("%d lanes, more than %d", len(declared)-1, maxDiagramLanes)
+	}
+	return nil
+}
 
 // scanMarkdown splits Markdown into prose lines and code lines the way CommonMark fences work,
 // and fails if a fence is left open or opens with anything but our own languages.
 func scanMarkdown(md string) (scanned, error) {
 	var s scanned
 	fence := ""
+	var diagram []string
 	for _, l := range strings.Split(md, "\n") {
 		trimmed := strings.TrimLeft(l, " ")
 		indent := len(l) - len(trimmed)
 		if fence != "" {
 			if indent <= 3 && strings.HasPrefix(trimmed, fence) && strings.Trim(trimmed, "`") == "" && len(strings.TrimSpace(trimmed)) >= len(fence) {
 				fence = ""
+				if diagram != nil {
+					s.diagrams = append(s.diagrams, diagram)
+					diagram = nil
+				}
 				continue
 			}
 			s.code = append(s.code, l)
+			if diagram != nil {
+				diagram = append(diagram, l)
+			}
 			continue
 		}
 		if indent <= 3 && (strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~")) {
 			n := len(trimmed) - len(strings.TrimLeft(trimmed, trimmed[:1]))
 			info := trimmed[n:]
-			if trimmed[0] != '`' || (info != "sh" && info != "text") {
+			if trimmed[0] != '`' || (info != "sh" && info != "text" && info != "mermaid") {
 				return s, fmt.Errorf("a fence we did not open: %q", l)
 			}
 			fence = trimmed[:n]
+			if info == "mermaid" {
+				diagram = []string{}
+			}
 			continue
 		}
 		s.prose = append(s.prose, l)
@@ -287,7 +354,8 @@ func TestSchemaDocCoversModel(t *testing.T) {
 	}
 	for _, s := range []string{RollbackRolledBack, RollbackFailed, RollbackTimeout, RollbackSkipped, RollbackRefused, RollbackDryRun,
 		string(VerdictHealthy), string(VerdictFailed), string(VerdictTimeout), string(VerdictError), string(VerdictSkipped),
-		string(VerdictInterrupted)} {
+		string(VerdictInterrupted), string(MomentRollout), string(MomentPod), string(MomentCrash), string(MomentVerdict),
+		string(MomentRollback), string(MomentRollbackEnd)} {
 		if !documented(s) {
 			t.Errorf("value %q is not in docs/report-schema.md", s)
 		}

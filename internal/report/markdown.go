@@ -52,9 +52,10 @@ const (
 )
 
 // Markdown renders the report for the job summary and the PR comment. It leads with one line
-// that says the verdict, the workload and the cause, then a table of workloads, then one section
-// per workload that is not healthy. Long parts are folded in <details>. All text from the cluster
-// is neutralised (see sanitize.go), and the result fits opts.Limit with the marker last.
+// that says the verdict, the workload and the cause, then a table of workloads, then (for a
+// failed or rolled back rollout) a diagram of the rollout, then one section per workload that is
+// not healthy. Long parts are folded in <details>. All text from the cluster is neutralised (see
+// sanitize.go and mermaid.go), and the result fits opts.Limit with the marker last.
 func Markdown(r *Report, opts MarkdownOptions) string {
 	full := mdWriter{logLines: maxLogLines, rows: maxTableRows}
 	renderMarkdown(&full, r, opts)
@@ -97,6 +98,7 @@ func renderMarkdown(m *mdWriter, r *Report, opts MarkdownOptions) {
 		workloadTable(m, r)
 		m.blank()
 	}
+	rolloutPicture(m, r, opts.Limit)
 	for i := range r.Workloads {
 		w := &r.Workloads[i]
 		if w.Verdict == VerdictHealthy {
@@ -179,6 +181,23 @@ func workloadTable(m *mdWriter, r *Report) {
 			}
 		}
 		m.line("| " + strings.Join(cells, " | ") + " |")
+	}
+}
+
+// rolloutPicture draws the rollout as a Mermaid diagram (see mermaid.go), or says in one line
+// why it does not; the text timelines in the workload sections stay either way.
+func rolloutPicture(m *mdWriter, r *Report, limit int) {
+	d := rolloutDiagram(r, limit/diagramShare)
+	switch {
+	case d.lines != nil:
+		m.line("**Rollout timeline** <sub>(times since the rollout began)</sub>")
+		m.blank()
+		fence := fenceFor(d.lines)
+		m.atomic(append(append([]string{fence + "mermaid"}, d.lines...), fence))
+		m.blank()
+	case d.why != "":
+		m.line("<sub>No timeline diagram: " + d.why + ". Each failing workload's timeline is in its section below.</sub>")
+		m.blank()
 	}
 }
 
@@ -541,6 +560,16 @@ func (m *mdWriter) close() {
 	c := m.closers[len(m.closers)-1]
 	m.closers = m.closers[:len(m.closers)-1]
 	m.line(strings.TrimPrefix(strings.TrimSuffix(c, "\n"), "\n"))
+}
+
+// atomic writes lines that must stay whole, such as a diagram, which does not render when cut:
+// the body may be cut before them or after them, never inside.
+func (m *mdWriter) atomic(lines []string) {
+	for _, l := range lines {
+		m.b.WriteString(l)
+		m.b.WriteByte('\n')
+	}
+	m.cuts = append(m.cuts, cutPoint{at: m.b.Len(), closer: m.closerNow()})
 }
 
 // code writes a fenced code block of untrusted lines.

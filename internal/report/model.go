@@ -213,7 +213,25 @@ type Event struct {
 type Moment struct {
 	At   time.Time `json:"at"`
 	What string    `json:"what"`
+	// Kind marks the milestones the Markdown report draws in its diagram; the other moments
+	// (scheduling, starts, warning events) have none.
+	Kind MomentKind `json:"kind,omitempty"`
 }
+
+// MomentKind names a milestone of a rollout. The diagram chooses what to draw by kind, never by
+// reading What.
+type MomentKind string
+
+const (
+	MomentRollout  MomentKind = "rollout"  // the rollout of the new revision began (the apply)
+	MomentPod      MomentKind = "pod"      // a pod of the new revision was created
+	MomentCrash    MomentKind = "crash"    // a container exited with an error or was killed
+	MomentVerdict  MomentKind = "verdict"  // the gate's verdict on the workload
+	MomentRollback MomentKind = "rollback" // the gate began to roll the workload back
+	// MomentRollbackEnd is the end of the rollback: healthy again, still failing, or not in time
+	// (Rollback.Status says which).
+	MomentRollbackEnd MomentKind = "rollback-end"
+)
 
 // Rollback says what the gate rolled back and whether the rollback became healthy.
 type Rollback struct {
