@@ -23,7 +23,7 @@ func TestParseAndValidate(t *testing.T) {
 		{name: "zero timeout", args: []string{"--workload", "deploy/api", "--timeout", "0s"}, wantErr: "--timeout 0s: must be positive"},
 		{name: "negative tolerance", args: []string{"--workload", "deploy/api", "--crash-tolerance", "-1"}, wantErr: "--crash-tolerance -1"},
 		{name: "bad output", args: []string{"--workload", "deploy/api", "-o", "yaml"}, wantErr: `--output "yaml": use text or json`},
-		{name: "bad workload kind", args: []string{"--workload", "cronjob/x"}, wantErr: `unknown kind "cronjob"`},
+		{name: "bad workload kind", args: []string{"--workload", "cron_job/x"}, wantErr: `"cron_job" is not a kind`},
 		{name: "dry run needs rollback", args: []string{"--workload", "deploy/api", "--dry-run"}, wantErr: "--dry-run only applies to --rollback"},
 		{name: "bad comment mode", args: []string{"--workload", "deploy/api", "--comment", "sometimes"}, wantErr: `--comment "sometimes"`},
 		{name: "stray argument", args: []string{"deploy/api"}, wantErr: `unexpected argument "deploy/api"`},

@@ -8,9 +8,11 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -65,9 +67,12 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	}
 	for _, t := range targets {
 		if t.Skipped {
-			r.Workloads = append(r.Workloads, report.Workload{Kind: t.Kind, Namespace: t.Namespace, Name: t.Name,
-				Verdict: report.VerdictSkipped, Message: "the gate judges " + workload.KindList() + " only",
-				Source: source(t)})
+			why := t.Why
+			if why == "" {
+				why = "the gate judges " + workload.KindList() + " only"
+			}
+			r.Workloads = append(r.Workloads, report.Workload{Kind: t.Kind, APIVersion: apiVersion(t), Namespace: t.Namespace, Name: t.Name,
+				Verdict: report.VerdictSkipped, Message: why, Source: source(t)})
 		}
 	}
 	r.Namespace = commonNamespace(targets, ns)
@@ -98,8 +103,10 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		judged[i] = workloadOf(res)
 		// An interrupted rollout was cut short, not found wanting: its message is its state. An
 		// ignored one (rollout-gate.io/ignore) was not watched at all.
-		if res.Verdict == report.VerdictHealthy || res.Verdict == report.VerdictInterrupted || res.Verdict == report.VerdictSkipped {
-			if res.Verdict != report.VerdictSkipped {
+		// An object judged by its status has no pods to diagnose: its conditions are the evidence.
+		if res.Verdict == report.VerdictHealthy || res.Verdict == report.VerdictInterrupted || res.Verdict == report.VerdictSkipped ||
+			res.Status != nil {
+			if res.Verdict != report.VerdictSkipped && res.Status == nil {
 				judged[i].Timeline = diagnose.Milestones(res.Revision, res.Since, res.Pods)
 			}
 			continue
@@ -131,6 +138,11 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		rb := &rollback.Rollbacker{Client: client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify}
 		for i := range judged {
 			if judged[i].Verdict != report.VerdictFailed && judged[i].Verdict != report.VerdictTimeout {
+				continue
+			}
+			if results[i].Status != nil {
+				judged[i].Rollback = &report.Rollback{Status: report.RollbackSkipped,
+					Message: fmt.Sprintf("rollback does not apply to a %s: it is judged by its status and has no revision history the gate could go back to; it was not touched", judged[i].Kind)}
 				continue
 			}
 			if results[i].Settings.NoRollback {
@@ -217,15 +229,27 @@ func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns 
 		}
 		ts = append(ts, sel...)
 	}
+	var resolver target.Resolver
+	if rc, ok := c.(resolverClient); ok {
+		resolver = rc.Resolver()
+	}
+	ts, err := target.Resolve(ctx, resolver, ts)
+	if err != nil {
+		return nil, err
+	}
 	ts = target.Dedupe(ts)
 	judgeable := 0
+	var why []string
 	for _, t := range ts {
 		if !t.Skipped {
 			judgeable++
+		} else if t.Why != "" {
+			why = append(why, t.Ref()+": "+t.Why)
 		}
 	}
 	if judgeable == 0 {
-		return nil, fault.Invalidf("the manifests hold none of the %s the gate watches (found: %s)", workload.KindList(), target.String(ts))
+		return nil, fault.Invalidf("the manifests hold none of the %s the gate watches, nor any other kind with a status to judge (found: %s%s)",
+			workload.KindList(), target.String(ts), whyText(why))
 	}
 	return ts, nil
 }
@@ -239,18 +263,33 @@ const (
 	apiTimeout = 30 * time.Second
 )
 
+func whyText(why []string) string {
+	if len(why) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(why, "; ")
+}
+
+// resolverClient is a client that can resolve kinds outside the switch (see Connect).
+type resolverClient interface {
+	Resolver() target.Resolver
+}
+
 // watchClienter is a client that carries a second client for watches (see Connect).
 type watchClienter interface {
 	WatchClient() kubernetes.Interface
 }
 
-// clients is the API client, whose every request has a timeout, with the watch client beside it.
+// clients is the API client, whose every request has a timeout, with the watch client beside it,
+// and the resolver of the other kinds, over discovery and the dynamic clients (the same pair).
 type clients struct {
 	kubernetes.Interface
-	watch kubernetes.Interface
+	watch    kubernetes.Interface
+	resolver *workload.Resolver
 }
 
 func (c clients) WatchClient() kubernetes.Interface { return c.watch }
+func (c clients) Resolver() target.Resolver         { return c.resolver }
 
 // Connect loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else
 // ~/.kube/config) and returns a client and the namespace to use.
@@ -290,7 +329,16 @@ func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, stri
 	if err != nil {
 		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
 	}
-	return clients{Interface: client, watch: watchClient}, ns, nil
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
+	}
+	watchDyn, err := dynamic.NewForConfig(watchCfg)
+	if err != nil {
+		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
+	}
+	return clients{Interface: client, watch: watchClient,
+		resolver: workload.NewResolver(client.Discovery(), dyn, watchDyn)}, ns, nil
 }
 
 // checkReachableFromContainer catches the classic kind-on-a-runner mistake: inside a container
@@ -371,8 +419,18 @@ func source(t target.Workload) *report.Source {
 	return &report.Source{File: t.File, Line: t.Line}
 }
 
+// apiVersion is reported for the kinds judged by their status (and skipped ones), where the
+// kind alone may not say which API it is.
+func apiVersion(t target.Workload) string {
+	if _, ok := workload.Lookup(t.Kind); ok && t.Resolved == nil {
+		return ""
+	}
+	return t.APIVersion
+}
+
 func workloadOf(res watch.Result) report.Workload {
 	return report.Workload{
+		APIVersion: apiVersion(res.Workload), Status: res.Status,
 		Kind: res.Workload.Kind, Namespace: res.Workload.Namespace, Name: res.Workload.Name,
 		Revision: res.Revision, Verdict: res.Verdict, Reason: res.Reason, Message: res.Message,
 		Source: source(res.Workload), Pods: []report.Pod{}, Findings: []report.Finding{}, Changes: []report.Change{},

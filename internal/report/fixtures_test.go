@@ -405,6 +405,26 @@ func fixtures() []fixture {
 	kept.Rollback = &Rollback{Status: RollbackSkipped,
 		Message: `its annotation rollout-gate.io/rollback is "false": not rolled back, the failed revision stays in place`}
 
+	// A release with a custom resource judged by its status (kstatus): its conditions are the
+	// evidence, and it has no pods and nothing to roll back. A ConfigMap next to it is skipped.
+	og := int64(3)
+	cert := Workload{Kind: "Certificate", APIVersion: "cert-manager.io/v1", Namespace: "production", Name: "api-tls",
+		Verdict: VerdictFailed, Reason: "Failed", Source: &Source{File: "k8s/release.yaml", Line: 24}, Duration: 12,
+		Message: "The certificate request has failed to complete and will be retried: acme: authorization error for api.example.com: 403 urn:ietf:params:acme:error:unauthorized",
+		Status: &ResourceStatus{Status: "Failed", Generation: 3, ObservedGeneration: &og,
+			Message: "The certificate request has failed to complete and will be retried: acme: authorization error for api.example.com: 403 urn:ietf:params:acme:error:unauthorized",
+			Conditions: []Condition{
+				{Type: "Issuing", Status: "False", Reason: "Failed", Message: "The certificate request has failed to complete and will be retried"},
+				{Type: "Ready", Status: "False", Reason: "DoesNotExist", Message: "Issuing certificate as Secret does not exist"},
+				{Type: "Stalled", Status: "True", Reason: "Failed", Message: "acme: authorization error for api.example.com: 403 urn:ietf:params:acme:error:unauthorized"},
+			}},
+		Rollback: &Rollback{Status: RollbackSkipped, Message: "rollback does not apply to a Certificate: it is judged by its status and has no revision history the gate could go back to; it was not touched"},
+	}
+	web := Workload{Kind: "Deployment", Namespace: "production", Name: "api", Revision: "8", Verdict: VerdictHealthy, Reason: "Complete",
+		Message: "deployment \"api\" successfully rolled out", Duration: 31, Source: &Source{File: "k8s/release.yaml", Line: 1}}
+	cm := Workload{Kind: "ConfigMap", APIVersion: "v1", Namespace: "production", Name: "api-config", Verdict: VerdictSkipped,
+		Message: "ConfigMap has no status to judge", Source: &Source{File: "k8s/release.yaml", Line: 40}}
+	customResource := failedReport(VerdictFailed, 31, cert, web, cm)
 	// Two workloads: api crash-loops, fails and is rolled back to health; worker rolls out healthy.
 	// Their timelines hold the milestones the diagram draws, among moments it leaves to the text.
 	diagramAPI := deployment("api", "5", "CrashLoopBackOff")
@@ -456,6 +476,7 @@ func fixtures() []fixture {
 	}
 
 	return []fixture{
+		{"custom-resource", customResource},
 		{"missing-secret-key", failedReport(VerdictFailed, 46, missingKey)},
 		{"oom-killed", failedReport(VerdictFailed, 95, oom)},
 		{"liveness-probe", failedReport(VerdictFailed, 60, liveness)},

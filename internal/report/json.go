@@ -51,6 +51,11 @@ func normalised(r *Report) *Report {
 			w.Findings[j] = f
 		}
 		w.Changes = nonNil(w.Changes)
+		if w.Status != nil {
+			st := *w.Status
+			st.Conditions = nonNil(st.Conditions)
+			w.Status = &st
+		}
 		c.Workloads[i] = w
 	}
 	return &c

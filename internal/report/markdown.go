@@ -228,6 +228,7 @@ func workloadSection(m *mdWriter, r *Report, w *Workload) {
 		}
 		changeTable(m, fmt.Sprintf("What the rollback changed (%d)", len(rb.Changes)), "Failed revision", "Rolled back to", rb.Changes, true)
 	}
+	resourceStatus(m, w.Status)
 	for i := range w.Findings {
 		finding(m, &w.Findings[i], i+1, len(w.Findings))
 	}
@@ -344,6 +345,34 @@ func orUnset(s string) string {
 		return "*(unset)*"
 	}
 	return mdText(s, maxCell)
+}
+
+// resourceStatus shows the kstatus status of an object judged by its status, and its conditions
+// (the controller's words: escaped, never live Markdown).
+func resourceStatus(m *mdWriter, st *ResourceStatus) {
+	if st == nil {
+		return
+	}
+	line := "**Status (kstatus):** " + mdText(st.Status, maxCell)
+	if st.Message != "" {
+		line += " — " + mdText(st.Message, maxProse)
+	}
+	m.line(line)
+	m.blank()
+	if len(st.Conditions) == 0 {
+		return
+	}
+	m.line("| Condition | Status | Reason | Message |")
+	m.line("| --- | --- | --- | --- |")
+	for i, c := range st.Conditions {
+		if i == m.rows {
+			m.line(fmt.Sprintf("| … %d more | | | |", len(st.Conditions)-i))
+			break
+		}
+		m.line("| " + strings.Join([]string{mdText(c.Type, maxCell), mdText(c.Status, maxCell),
+			mdText(c.Reason, maxCell), mdText(c.Message, maxCell)}, " | ") + " |")
+	}
+	m.blank()
 }
 
 func pods(m *mdWriter, ps []Pod) {

@@ -60,6 +60,32 @@ type Workload struct {
 	Timeline []Moment  `json:"timeline,omitempty"`
 	Rollback *Rollback `json:"rollback,omitempty"`
 	Duration Duration  `json:"durationSeconds"`
+	// APIVersion is set for kinds judged by their status (custom resources, PVCs, bare Pods):
+	// "cert-manager.io/v1".
+	APIVersion string `json:"apiVersion,omitempty"`
+	// Status is the object's status as the kstatus conventions read it, for kinds judged by
+	// their status alone; its conditions are the evidence of the verdict.
+	Status *ResourceStatus `json:"status,omitempty"`
+}
+
+// ResourceStatus is an object's status as kstatus reads it.
+type ResourceStatus struct {
+	// Status is kstatus's: Current, InProgress, Failed, Terminating or Unknown.
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+	// Generation is metadata.generation; ObservedGeneration is status.observedGeneration when
+	// the status has one.
+	Generation         int64       `json:"generation,omitempty"`
+	ObservedGeneration *int64      `json:"observedGeneration,omitempty"`
+	Conditions         []Condition `json:"conditions"`
+}
+
+// Condition is one of an object's status.conditions, as its controller wrote it.
+type Condition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // Ref returns "deployment/api" as kubectl spells it.

@@ -50,6 +50,9 @@ func hostileReport(s string) *Report {
 			{At: at(4), What: s, Kind: MomentCrash}, {At: at(5), What: s, Kind: MomentVerdict}, {At: at(6), What: s, Kind: MomentRollback},
 			{At: at(8), What: s, Kind: MomentRollbackEnd}, {At: at(9), What: s, Kind: MomentKind(s)}},
 		Rollback: &Rollback{Status: s, FromRevision: s, ToRevision: s, Message: s, DeletedPods: []string{s}},
+		// A custom resource's status is its controller's text, as hostile as a pod's log.
+		APIVersion: s,
+		Status:     &ResourceStatus{Status: s, Message: s, Conditions: []Condition{{Type: s, Status: s, Reason: s, Message: s}}},
 	}
 	return &Report{SchemaVersion: 1, Verdict: VerdictFailed, StartedAt: t0, FinishedAt: at(9), RolledBack: true,
 		Namespace: s, Context: s, Message: s, Workloads: []Workload{w}}

@@ -121,6 +121,16 @@ func (t *textWriter) workload(r *Report, w *Workload) {
 			t.printf("    %s: %s → %s\n", oneLine(c.Path, maxCell), unset(c.Before), unset(c.After))
 		}
 	}
+	if st := w.Status; st != nil && w.Verdict != VerdictHealthy {
+		line := "status " + oneLine(st.Status, maxCell)
+		if st.Message != "" {
+			line += ": " + oneLine(st.Message, maxTextLine)
+		}
+		t.printf("  %s\n", line)
+		for _, c := range st.Conditions {
+			t.printf("    %s\n", oneLine(conditionLine(c), maxTextLine))
+		}
+	}
 	if w.Verdict == VerdictHealthy {
 		return
 	}
@@ -243,4 +253,16 @@ func (t *textWriter) finding(f *Finding, n int) {
 			}
 		}
 	}
+}
+
+// conditionLine is one condition in words: "Ready=False Provisioning: disk not attached".
+func conditionLine(c Condition) string {
+	line := c.Type + "=" + c.Status
+	if c.Reason != "" {
+		line += " " + c.Reason
+	}
+	if c.Message != "" {
+		line += ": " + c.Message
+	}
+	return line
 }

@@ -238,14 +238,15 @@ func fromObject(file string, line int, o object, defaultNamespace string) ([]Wor
 	if errs := validation.IsDNS1123Label(ns); ns != "" && len(errs) > 0 {
 		return nil, fault.Invalidf("%s:%d: %s %s: namespace %q is not a valid name (%s)", file, line, o.Kind, o.Metadata.Name, ns, errs[0])
 	}
-	w := Workload{Kind: o.Kind, Namespace: ns, Name: o.Metadata.Name, File: file, Line: line}
+	w := Workload{Kind: o.Kind, APIVersion: o.APIVersion, Namespace: ns, Name: o.Metadata.Name, File: file, Line: line}
 	group, _, _ := strings.Cut(o.APIVersion, "/")
 	if !strings.Contains(o.APIVersion, "/") {
 		group = ""
 	}
 	k, _ := workload.Lookup(o.Kind)
 	switch {
-	case !Judgeable(o.Kind):
+	case !Judgeable(o.Kind) || (group != k.GroupResource().Group && strings.Contains(group, ".")):
+		// Another kind (or a custom resource that shares the name): Resolve decides.
 		w.Skipped = true
 	case group != k.GroupResource().Group:
 		return nil, fault.Invalidf("%s:%d: %s %s has apiVersion %q; use %s/v1", file, line, o.Kind, o.Metadata.Name, o.APIVersion, k.GroupResource().Group)

@@ -3,8 +3,10 @@ package target
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -45,22 +47,94 @@ func CheckExists(ctx context.Context, c kubernetes.Interface, ws []Workload) err
 		if w.Skipped {
 			continue
 		}
-		k, ok := workload.Lookup(w.Kind)
+		k, ok := w.KindOf()
 		if !ok {
 			return fault.Invalidf("%s: the gate judges %s only", w.Ref(), workload.KindList())
 		}
 		gr := k.GroupResource()
 		_, err := k.Get(ctx, c, w.Namespace, w.Name)
+		where, nsFlag := "in namespace "+w.Namespace, " -n "+w.Namespace
+		if w.Namespace == "" {
+			where, nsFlag = "(cluster-scoped)", ""
+		}
 		if apierrors.IsNotFound(err) {
 			hint := "check the name and namespace, or apply the manifest first"
 			if w.File != "" {
 				hint = "was `kubectl apply` run on " + w.File + " in this namespace before the gate?"
 			}
-			return fault.CannotEvaluatef("%s not found in namespace %s; %s (kubectl get %s -n %s)", w.Ref(), w.Namespace, hint, gr.Resource, w.Namespace)
+			return fault.CannotEvaluatef("%s not found %s; %s (kubectl get %s%s)", w.Ref(), where, hint, gr.String(), nsFlag)
 		}
 		if err != nil {
-			return kube.Explain(err, fmt.Sprintf("get %s -n %s", w.Ref(), w.Namespace), "get", gr)
+			return kube.Explain(err, fmt.Sprintf("get %s%s", w.Ref(), nsFlag), "get", gr)
 		}
 	}
 	return nil
+}
+
+// Resolver finds the Kind of a type outside the switch (workload.Resolver, over the API server's
+// discovery).
+type Resolver interface {
+	ForObject(ctx context.Context, apiVersion, kind string) (workload.Resolution, error)
+	ForResource(ctx context.Context, arg string) (workload.Resolution, error)
+}
+
+// Resolve finds the kind of every workload the switch does not know, through r: judged by its
+// status (through kstatus), skipped with the reason (a ConfigMap has no status to judge), or an
+// invalid-input error for a type the API server does not serve (a CRD not installed, a typo).
+// Without a resolver such workloads stay skipped (manifests) or are an error (--workload).
+func Resolve(ctx context.Context, r Resolver, ws []Workload) ([]Workload, error) {
+	out := make([]Workload, 0, len(ws))
+	for _, w := range ws {
+		if _, ok := workload.Lookup(w.Kind); ok && !w.Skipped {
+			out = append(out, w)
+			continue
+		}
+		if r == nil {
+			if w.APIVersion == "" {
+				return nil, fault.Invalidf("--workload %s: unknown kind %q; use deployment (deploy), statefulset (sts), daemonset (ds) or job", w.Ref(), w.Kind)
+			}
+			w.Why = "the gate judges " + workload.KindList() + " only"
+			out = append(out, w)
+			continue
+		}
+		var res workload.Resolution
+		var err error
+		if w.APIVersion != "" {
+			res, err = r.ForObject(ctx, w.APIVersion, w.Kind)
+		} else {
+			res, err = r.ForResource(ctx, w.Kind)
+		}
+		if meta.IsNoMatchError(err) {
+			return nil, unknownType(w)
+		}
+		if err != nil {
+			return nil, kube.Classify(fmt.Errorf("find the kind of %s through the API server's discovery: %w", w, err))
+		}
+		w.Kind, w.APIVersion = res.Kind.Name(), res.APIVersion
+		if res.Kind.StatusOnly() {
+			w.Resolved = res.Kind
+		}
+		if !res.Kind.Namespaced() {
+			w.Namespace = ""
+		}
+		w.Skipped, w.Why = res.Skip != "", res.Skip
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// unknownType says that the API server serves no such type, and how to fix it.
+func unknownType(w Workload) error {
+	if w.APIVersion == "" {
+		return fault.Invalidf("--workload %s: the API server serves no type %q; check the spelling with `kubectl api-resources`, "+
+			"or install the CustomResourceDefinition that defines it before the gate runs", w.Ref(), w.Kind)
+	}
+	group, _, found := strings.Cut(w.APIVersion, "/")
+	hint := "kubectl api-resources"
+	if found {
+		hint += " --api-group=" + group
+	}
+	return fault.Invalidf("%s: the API server does not serve kind %s in apiVersion %s; is its CustomResourceDefinition installed "+
+		"(and at that version)? Apply the CRD before the resources that use it, then run the gate again; `%s` lists what the server serves",
+		w, w.Kind, w.APIVersion, hint)
 }

@@ -1,12 +1,14 @@
-// Package target decides which workloads the gate judges: the Deployments, StatefulSets,
-// DaemonSets and Jobs of the applied manifests (-f), the ones named with --workload, and the
-// Deployments, StatefulSets and DaemonSets matching a label selector (-l). Kinds the gate cannot
-// judge (CronJobs among them) are returned as skipped, so the report can say they were seen and
-// not ignored silently.
+// Package target decides which workloads the gate judges: the objects of the applied manifests
+// (-f), the ones named with --workload, and the Deployments, StatefulSets and DaemonSets matching
+// a label selector (-l). The rollout kinds are known without the cluster; every other kind is
+// resolved through the API server's discovery (Resolve): judged by its status when it has one,
+// else returned as skipped with the reason, so the report can say it was seen and not ignored
+// silently.
 package target
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -26,21 +28,48 @@ const (
 
 // Workload is one workload to judge, or to report as skipped.
 type Workload struct {
-	Kind      string // Deployment, StatefulSet, DaemonSet, Job; or any other kind when Skipped
-	Namespace string
-	Name      string
+	// Kind is the kind as the API spells it (Deployment, Certificate); before Resolve, for a
+	// --workload of a kind outside the switch, the type as the user typed it (certificates.cert-manager.io).
+	Kind string
+	// APIVersion is the group/version a manifest declared, or Resolve found ("" until then for
+	// --workload).
+	APIVersion string
+	Namespace  string // "" for a cluster-scoped kind
+	Name       string
 	// File and Line say where a manifest declared it (empty for --workload and -l).
 	File string
 	Line int
-	// Skipped is set for kinds the gate cannot judge.
+	// Skipped is set for kinds the gate cannot judge; Why says why, for the report.
 	Skipped bool
+	Why     string
+	// Resolved is the Kind Resolve found through the REST mapper (nil for the rollout kinds,
+	// which Lookup knows).
+	Resolved workload.Kind
 }
 
 // Ref is "deployment/api", as kubectl spells it.
 func (w Workload) Ref() string { return strings.ToLower(w.Kind) + "/" + w.Name }
 
-// Key identifies a workload across sources.
-func (w Workload) Key() string { return w.Kind + "/" + w.Namespace + "/" + w.Name }
+// Key identifies a workload across sources; a kind found through the REST mapper is told apart
+// by its group too.
+func (w Workload) Key() string {
+	if w.Resolved != nil {
+		return workload.Key(w.Resolved) + "/" + w.Namespace + "/" + w.Name
+	}
+	return w.Kind + "/" + w.Namespace + "/" + w.Name
+}
+
+// KindOf is the workload's Kind: the one Resolve found, or the rollout kind Lookup knows.
+func (w Workload) KindOf() (workload.Kind, bool) {
+	if w.Resolved != nil {
+		return w.Resolved, true
+	}
+	return workload.Lookup(w.Kind)
+}
+
+// resourceArg is a type as kubectl takes it: pvc, pods, certificates.cert-manager.io,
+// certificate.v1.cert-manager.io, Rollout.
+var resourceArg = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 
 // ParseRef parses a --workload value such as "deploy/api" or "statefulset/db".
 func ParseRef(s string) (kind, name string, err error) {
@@ -48,14 +77,17 @@ func ParseRef(s string) (kind, name string, err error) {
 	if !ok || n == "" || strings.Contains(n, "/") {
 		return "", "", fault.Invalidf("--workload %q: want KIND/NAME, e.g. deployment/api, statefulset/db, daemonset/agent or job/migrate", s)
 	}
-	found, ok := workload.Lookup(k)
-	if !ok {
-		return "", "", fault.Invalidf("--workload %q: unknown kind %q; use deployment (deploy), statefulset (sts), daemonset (ds) or job", s, k)
-	}
 	if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
 		return "", "", fault.Invalidf("--workload %q: %q is not a valid name (%s)", s, n, errs[0])
 	}
-	return found.Name(), n, nil
+	if found, ok := workload.Lookup(k); ok {
+		return found.Name(), n, nil
+	}
+	// Any other type is resolved through the cluster's discovery (Resolve).
+	if !resourceArg.MatchString(k) || len(k) > 253 {
+		return "", "", fault.Invalidf("--workload %q: %q is not a kind; use deployment (deploy), statefulset (sts), daemonset (ds), job, or any type as kubectl spells it (pvc, certificates.cert-manager.io)", s, k)
+	}
+	return k, n, nil
 }
 
 // Judgeable reports whether the gate can judge a kind (as a manifest spells it).

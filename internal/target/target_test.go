@@ -122,7 +122,11 @@ func TestParseRef(t *testing.T) {
 		{in: "api", err: "want KIND/NAME"},
 		{in: "job/migrate", kind: Job, name: "migrate"},
 		{in: "jobs.batch/migrate", kind: Job, name: "migrate"},
-		{in: "cronjob/x", err: `unknown kind "cronjob"`},
+		{in: "cronjob/x", kind: "cronjob", name: "x"}, // resolved through discovery (Resolve)
+		{in: "certificates.cert-manager.io/web", kind: "certificates.cert-manager.io", name: "web"},
+		{in: "pvc/data", kind: "pvc", name: "data"},
+		{in: "a_b/x", err: `"a_b" is not a kind`},
+		{in: "$(id)/x", err: "is not a kind"},
 		{in: "deploy/", err: "want KIND/NAME"},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // firstFailed is the workload whose failure ends the watch (unless --wait-all): the first, in the
@@ -39,7 +40,9 @@ func (w *Watcher) interrupt(caches map[string]*nsCache, ts []*tracked, failed *t
 		}
 		res.Message = fmt.Sprintf("not judged to the end: the run stopped when %s %s (--wait-all judges every workload); state then: %s",
 			failed.w.Ref(), how, state)
-		if wl, err := caches[t.w.Namespace].get(t.w); err == nil {
+		if wl, err := caches[t.w.Namespace].get(t.w); err == nil && wl.Kind().StatusOnly() {
+			res.Object, res.Status = wl.Object(), resourceStatus(workload.StatusOf(wl))
+		} else if err == nil {
 			pods, revision, since, _ := caches[t.w.Namespace].revisionPods(wl)
 			res.Object, res.Pods, res.Revision, res.Since = wl.Object(), copyPods(pods), revision, since
 		}

@@ -69,6 +69,9 @@ type Result struct {
 	DecidedAt time.Time
 	// Settings are the workload's own settings, from its annotations (settings.go).
 	Settings workload.Settings
+	// Status is set for a kind judged by its status alone (status.go): its kstatus status and
+	// conditions, the evidence of its verdict.
+	Status *report.ResourceStatus
 }
 
 // tracked is the watch's memory of one workload between judgements.
@@ -208,6 +211,9 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 	if err != nil {
 		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictError, Reason: "CacheError", Message: err.Error(), DecidedAt: now}
 	}
+	if wl.Kind().StatusOnly() {
+		return w.judgeStatus(t, wl, now)
+	}
 	obj := wl.Object()
 	pods, revision, since, ok := c.revisionPods(wl)
 	t.observe(pods, now)
@@ -226,17 +232,34 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 	} else if !j.Complete {
 		t.completedAt = time.Time{}
 	}
+	w.progress(t, j)
+	if j.Verdict == "" {
+		return j, nil
+	}
+	return j, &Result{Workload: t.w, Verdict: j.Verdict, Reason: j.Reason, Message: j.Message, Revision: revision,
+		Object: obj, Pods: copyPods(pods), Failing: j.Failing, Since: since, DecidedAt: now}
+}
+
+// progress remembers a judgement and writes its line when the state changed.
+func (w *Watcher) progress(t *tracked, j Judgement) {
 	t.last = j
 	line := t.w.Ref() + ": " + j.Progress
 	if line != t.lastLine && w.Progress != nil {
 		fmt.Fprintln(w.Progress, line)
 	}
 	t.lastLine = line
+}
+
+// judgeStatus judges an object of a kind judged by its status alone (EvaluateStatus).
+func (w *Watcher) judgeStatus(t *tracked, wl workload.Workload, now time.Time) (Judgement, *Result) {
+	s := workload.StatusOf(wl)
+	j := EvaluateStatus(s)
+	w.progress(t, j)
 	if j.Verdict == "" {
 		return j, nil
 	}
-	return j, &Result{Workload: t.w, Verdict: j.Verdict, Reason: j.Reason, Message: j.Message, Revision: revision,
-		Object: obj, Pods: copyPods(pods), Failing: j.Failing, Since: since, DecidedAt: now}
+	return j, &Result{Workload: t.w, Verdict: j.Verdict, Reason: j.Reason, Message: j.Message,
+		Object: wl.Object(), Status: resourceStatus(s), DecidedAt: now}
 }
 
 // observe records what the judge cannot read from one snapshot: when each container run was first
@@ -277,6 +300,12 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 		return res
 	}
 	obj := wl.Object()
+	if wl.Kind().StatusOnly() {
+		s := workload.StatusOf(wl)
+		res.Object, res.Status = obj, resourceStatus(s)
+		res.Reason, res.Message = statusTimedOut(s, waited)
+		return res
+	}
 	pods, revision, since, _ := c.revisionPods(wl)
 	res.Object, res.Pods, res.Revision, res.Since = obj, copyPods(pods), revision, since
 	if t.last.Soaking && t.last.Held == "" && !t.completedAt.IsZero() {
@@ -401,7 +430,11 @@ type nsCache struct {
 }
 
 func (c *nsCache) get(w target.Workload) (workload.Workload, error) {
-	k, ok := c.kinds[w.Kind]
+	kind, ok := w.KindOf()
+	if !ok {
+		return nil, fmt.Errorf("cannot judge kind %s", w.Kind)
+	}
+	k, ok := c.kinds[workload.Key(kind)]
 	if !ok {
 		return nil, fmt.Errorf("cannot judge kind %s", w.Kind)
 	}
@@ -413,8 +446,8 @@ func (c *nsCache) get(w target.Workload) (workload.Workload, error) {
 // revision's name and when its rollout began; ok is false while the new revision cannot be told
 // yet (the controller has not acted).
 func (c *nsCache) revisionPods(wl workload.Workload) (pods []*corev1.Pod, revision string, since time.Time, ok bool) {
-	cur, _ := wl.Revisions(c.kinds[wl.Kind().Name()].History(wl))
-	if cur == nil {
+	cur, _ := wl.Revisions(c.kinds[workload.Key(wl.Kind())].History(wl))
+	if cur == nil || c.pods == nil {
 		return nil, "", time.Time{}, false
 	}
 	all, _ := c.pods.List(wl.Selector())
@@ -460,27 +493,40 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		informers.WithTransform(stripManagedFields),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podWarnings }))
 	probe := metav1.ListOptions{Limit: 1}
-	podInf, evInf := f.Core().V1().Pods(), ef.Core().V1().Events().Informer()
-	watched := []workload.Informer{
-		{Resource: corev1.Resource("pods"), Informer: podInf.Informer(), Probe: func(ctx context.Context) error {
-			_, err := w.Client.CoreV1().Pods(ns).List(ctx, probe)
-			return err
-		}},
-		{Resource: corev1.Resource("events"), Informer: evInf, Probe: func(ctx context.Context) error {
-			_, err := w.Client.CoreV1().Events(ns).List(ctx, probe)
-			return err
-		}},
+	c := &nsCache{kinds: map[string]workload.Cached{}}
+	var watched []workload.Informer
+	var evInf cache.SharedIndexInformer
+	// Pods and their events only for the kinds judged by their pods: an object judged by its
+	// status alone needs neither (and a cluster-scoped one has no namespace to watch them in).
+	if slices.ContainsFunc(group, func(t *tracked) bool { k, ok := t.w.KindOf(); return ok && !k.StatusOnly() }) {
+		podInf := f.Core().V1().Pods()
+		evInf = ef.Core().V1().Events().Informer()
+		watched = append(watched,
+			workload.Informer{Resource: corev1.Resource("pods"), Informer: podInf.Informer(), Probe: func(ctx context.Context) error {
+				_, err := w.Client.CoreV1().Pods(ns).List(ctx, probe)
+				return err
+			}},
+			workload.Informer{Resource: corev1.Resource("events"), Informer: evInf, Probe: func(ctx context.Context) error {
+				_, err := w.Client.CoreV1().Events(ns).List(ctx, probe)
+				return err
+			}})
+		c.pods, c.events = podInf.Lister().Pods(ns), evInf.GetIndexer()
 	}
-	c := &nsCache{pods: podInf.Lister().Pods(ns), events: evInf.GetIndexer(), kinds: map[string]workload.Cached{}}
-	for _, k := range workload.Kinds() {
-		if slices.ContainsFunc(group, func(t *tracked) bool { return t.w.Kind == k.Name() }) {
-			kc, err := k.Cache(w.Client, f, ns)
-			if err != nil {
-				return nil, err
-			}
-			c.kinds[k.Name()] = kc
-			watched = append(watched, kc.Informers...)
+	// One cache per kind in the namespace, whichever way the kind was found.
+	for _, t := range group {
+		k, ok := t.w.KindOf()
+		if !ok {
+			return nil, fmt.Errorf("cannot judge kind %s", t.w.Kind)
 		}
+		if _, done := c.kinds[workload.Key(k)]; done {
+			continue
+		}
+		kc, err := k.Cache(w.Client, f, ns)
+		if err != nil {
+			return nil, err
+		}
+		c.kinds[workload.Key(k)] = kc
+		watched = append(watched, kc.Informers...)
 	}
 	// One small list per resource first, so that a missing RBAC rule is said plainly instead of
 	// retried forever by the informers. They go out together (start-up waits for one round trip,
@@ -493,11 +539,13 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	probes.Wait()
 	for i, wi := range watched {
 		if err := probeErrs[i]; err != nil {
-			return nil, kube.Explain(err, fmt.Sprintf("list %s -n %s", wi.Resource.Resource, ns), "list", wi.Resource)
+			return nil, kube.Explain(err, fmt.Sprintf("list %s%s", wi.Resource.Resource, nsFlag(ns)), "list", wi.Resource)
 		}
 	}
-	if err := evInf.AddIndexers(cache.Indexers{byInvolvedUID: involvedUID}); err != nil {
-		return nil, fmt.Errorf("index events in namespace %s: %w", ns, err)
+	if evInf != nil {
+		if err := evInf.AddIndexers(cache.Indexers{byInvolvedUID: involvedUID}); err != nil {
+			return nil, fmt.Errorf("index events in namespace %s: %w", ns, err)
+		}
 	}
 
 	notify := cache.ResourceEventHandlerFuncs{
@@ -533,6 +581,9 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	}
 	for _, wi := range watched {
 		add(wi.Informer, wi.Resource)
+		if wi.Run != nil {
+			go wi.Run(ctx.Done())
+		}
 	}
 	f.Start(ctx.Done())
 	ef.Start(ctx.Done())
@@ -546,6 +597,14 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		}
 	}
 	return c, nil
+}
+
+// nsFlag is " -n NS" for messages, "" for cluster-scoped objects.
+func nsFlag(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return " -n " + ns
 }
 
 // podWarnings selects the events the judge reads.

@@ -71,6 +71,8 @@ func (k *typedKind) History() (string, schema.GroupResource) {
 	return k.historyKind, k.historyResource
 }
 func (k *typedKind) RunsToCompletion() bool                 { return k.runsToCompletion }
+func (k *typedKind) StatusOnly() bool                       { return false }
+func (k *typedKind) Namespaced() bool                       { return true }
 func (k *typedKind) of(obj runtime.Object) (Workload, bool) { return k.wrap(k, obj) }
 
 // kubectlTemplate: kubectl's history of a Deployment is its ReplicaSets; of a StatefulSet or

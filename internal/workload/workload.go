@@ -4,8 +4,9 @@
 // rollbacker for it, the resource it is, and the counts of its progress line.
 //
 // It follows kubectl's polymorphichelpers: one small interface, one implementation per kind, chosen
-// by one switch (Lookup). Jobs joined by that door (job.go); the kinds still to come (custom
-// resources judged by kstatus) join by it too: Lookup by name, or a REST mapper's answer, to a Kind.
+// by one switch (Lookup). Jobs joined by that door (job.go); every other kind (custom resources,
+// PVCs, bare Pods) is found by the REST mapper (Resolver) and judged by its status through the
+// kstatus conventions (generic.go).
 package workload
 
 import (
@@ -47,6 +48,12 @@ type Kind interface {
 	// running: its Outcome is the verdict, a pod that ends is an attempt and not a crash, a
 	// finished workload has nothing left to soak, and there is no earlier revision to roll back to.
 	RunsToCompletion() bool
+	// StatusOnly says the kind is judged by its own status alone, through the kstatus conventions
+	// (StatusOf), and has no pods, revisions or rollback of its own: every kind the REST mapper
+	// finds (generic.go), as opposed to the rollout kinds of the switch in Lookup.
+	StatusOnly() bool
+	// Namespaced says whether its objects live in a namespace.
+	Namespaced() bool
 	// Get reads one workload with a consistent read.
 	Get(ctx context.Context, c kubernetes.Interface, namespace, name string) (Workload, error)
 	// List lists the workloads of this kind in a namespace.
@@ -156,6 +163,9 @@ type Informer struct {
 	Resource schema.GroupResource
 	Informer cache.SharedIndexInformer
 	Probe    func(ctx context.Context) error
+	// Run, when set, runs an informer that is not from the shared factory (a dynamic one); the
+	// watch calls it in a goroutine, until stop is closed.
+	Run func(stop <-chan struct{})
 }
 
 // RolloutStatus asks kubectl's own status viewer whether the rollout is complete, so that
