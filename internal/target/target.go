@@ -34,6 +34,9 @@ type Workload struct {
 	Line int
 	// Skipped is set for kinds the gate cannot judge.
 	Skipped bool
+	// Helm is set for the resources of a Helm release (--helm-release); File is then the chart
+	// template that rendered it and Line is 0.
+	Helm *HelmSource
 }
 
 // Ref is "deployment/api", as kubectl spells it.
