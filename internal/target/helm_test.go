@@ -124,3 +124,21 @@ func TestDropDeletedHooks(t *testing.T) {
 		t.Errorf("gone %v, want job/cleanup", gone)
 	}
 }
+
+// A rendered resource that is not in the cluster (Helm pending or interrupted) gets a Helm hint,
+// not the kubectl apply one.
+func TestCheckExistsHelmHint(t *testing.T) {
+	ws := []Workload{{Kind: Deployment, Namespace: "shop", Name: "api", File: "shop/templates/deployment.yaml", Helm: &HelmSource{Release: "shop", Revision: 3}}}
+	err := CheckExists(context.Background(), fake.NewClientset(), ws)
+	if err == nil || fault.Code(err) != fault.ExitCannotEvaluate {
+		t.Fatalf("err %v, want exit 3", err)
+	}
+	for _, want := range []string{"deployment/api not found in namespace shop", "helm release shop revision 3 renders it (shop/templates/deployment.yaml)", "helm status shop -n shop"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: want %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "kubectl apply") {
+		t.Errorf("%v: the kubectl apply hint is wrong for a Helm release", err)
+	}
+}
