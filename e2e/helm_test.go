@@ -120,7 +120,7 @@ func TestHelmReleaseGood(t *testing.T) {
 			}
 			for _, want := range []struct {
 				ref, template, hook string
-				verdict            report.Verdict
+				verdict             report.Verdict
 			}{
 				{"deployment/api", "shop/templates/deployment.yaml", "", report.VerdictHealthy},
 				{"job/migrate-r1", "shop/templates/migrate-job.yaml", "", report.VerdictHealthy},
