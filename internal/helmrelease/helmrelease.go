@@ -1,12 +1,15 @@
 // Package helmrelease reads a Helm release's current revision from where Helm stores it in the
 // cluster, so that --helm-release NAME can gate every resource the release rendered.
 //
-// Why not the Helm SDK (helm.sh/helm/v4): the gate needs one thing from Helm, the rendered
-// manifest of the newest revision, and Helm's storage format for it is small, stable and
-// versioned in the object itself (type helm.sh/release.v1, unchanged since Helm 3). The SDK's
-// storage driver pulls in Helm's chart, engine, registry and kube packages (and their
-// dependencies) for that one read; the measured cost is in the commit that added this package.
-// Reading storage directly also lets the gate bound what it decompresses, which the SDK does not.
+// Why not the Helm SDK (helm.sh/helm/v4 v4.3.1): the gate needs one thing from Helm, the
+// rendered manifest of the newest revision, and Helm's storage format for it is small, stable and
+// versioned in the object itself (type helm.sh/release.v1, unchanged since Helm 3). Measured with
+// `go build -ldflags='-s -w' ./cmd/gate`, reading through the SDK's pkg/storage and
+// pkg/storage/driver took the binary from 83.8 MB to 86.5 MB (+2.7 MB) and linked 37 more
+// packages, among them the SQL driver's Postgres client, sqlx, gorp, sql-migrate and the
+// standard "testing" package; go.mod gained Helm and 13 upgraded dependencies (logr, x/text,
+// protobuf, kyaml, ...), which would then move whenever Helm moves. The SDK's decodeRelease also
+// reads the gzip stream without a bound; here the decompressed size is capped (MaxReleaseJSON).
 //
 // The format, as Helm 4's pkg/storage/driver (util.go, secrets.go, cfgmaps.go) writes it: each
 // revision is one object named sh.helm.release.v1.NAME.vN in the release's namespace, labelled
