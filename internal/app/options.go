@@ -29,6 +29,8 @@ type Options struct {
 	Filenames  []string
 	Workloads  []string
 	Selector   string
+	// HelmRelease names a Helm release whose current revision's resources are gated.
+	HelmRelease string
 
 	Timeout        time.Duration
 	CrashTolerance int
@@ -68,6 +70,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "applied manifests: file, folder, glob, or - for stdin (repeatable); their Deployments, StatefulSets, DaemonSets and Jobs are watched, and any other kind with a status is judged by its conditions")
 	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds, job, or any kind with a status as kubectl spells it, e.g. pvc/data or certificates.cert-manager.io/web (repeatable)")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "watch the deployments, statefulsets and daemonsets matching this label selector (not jobs: name them with -f or --workload)")
+	fs.StringVar(&o.HelmRelease, "helm-release", "", "gate every resource of this Helm release's current revision (in the namespace of -n), as Helm stored it in the cluster; sources are the chart templates")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a rollout that is still incomplete after this long (verdict timeout)")
 	fs.IntVar(&o.CrashTolerance, "crash-tolerance", p.CrashTolerance, "crashes of one container of the new revision tolerated before the gate fails (0: fail on the first)")
 	fs.DurationVar(&o.PendingGrace, "pending-grace", p.PendingGrace, "how long a pod may stay unschedulable or retry a transient start-up error before the gate fails")
@@ -108,8 +111,11 @@ func Parse(args []string, errOut io.Writer) (*Options, error) {
 
 // Validate checks the options without touching the cluster; each error names the bad value and the fix.
 func (o *Options) Validate() error {
-	if len(o.Filenames) == 0 && len(o.Workloads) == 0 && o.Selector == "" {
-		return fault.Invalidf("nothing to watch: give the applied manifests with -f, workloads with --workload deployment/NAME, or a label selector with -l")
+	if len(o.Filenames) == 0 && len(o.Workloads) == 0 && o.Selector == "" && o.HelmRelease == "" {
+		return fault.Invalidf("nothing to watch: give the applied manifests with -f, workloads with --workload deployment/NAME, a label selector with -l, or a Helm release with --helm-release")
+	}
+	if errs := validation.IsDNS1123Subdomain(o.HelmRelease); o.HelmRelease != "" && len(errs) > 0 {
+		return fault.Invalidf("--helm-release %q: not a valid Helm release name (%s); give the name `helm list -n NAMESPACE` shows", o.HelmRelease, errs[0])
 	}
 	for _, w := range o.Workloads {
 		if _, _, err := target.ParseRef(w); err != nil {

@@ -61,7 +61,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	}
 	r.Namespace = ns
 
-	targets, err := resolveTargets(ctx, client, o, ns, d.Stdin)
+	targets, err := resolveTargets(ctx, client, o, ns, d)
 	if err != nil {
 		return fail(err)
 	}
@@ -202,11 +202,11 @@ func (d Deps) withDefaults() Deps {
 	return d
 }
 
-// resolveTargets gathers the workloads from -f, --workload and -l.
-func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns string, stdin io.Reader) ([]target.Workload, error) {
+// resolveTargets gathers the workloads from -f, --workload, -l and --helm-release.
+func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns string, d Deps) ([]target.Workload, error) {
 	var ts []target.Workload
 	if len(o.Filenames) > 0 {
-		fromFiles, err := target.FromManifests(o.Filenames, ns, stdin)
+		fromFiles, err := target.FromManifests(o.Filenames, ns, d.Stdin)
 		if err != nil {
 			return nil, err
 		}
@@ -228,6 +228,13 @@ func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns 
 			return nil, err
 		}
 		ts = append(ts, sel...)
+	}
+	if o.HelmRelease != "" {
+		rel, err := helmTargets(ctx, c, o.HelmRelease, ns, d)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, rel...)
 	}
 	var resolver target.Resolver
 	if rc, ok := c.(resolverClient); ok {
@@ -416,7 +423,11 @@ func source(t target.Workload) *report.Source {
 	if t.File == "" {
 		return nil
 	}
-	return &report.Source{File: t.File, Line: t.Line}
+	s := &report.Source{File: t.File, Line: t.Line}
+	if t.Helm != nil {
+		s.Helm = &report.HelmSource{Release: t.Helm.Release, Revision: t.Helm.Revision, Hook: t.Helm.Hook}
+	}
+	return s
 }
 
 // apiVersion is reported for the kinds judged by their status (and skipped ones), where the

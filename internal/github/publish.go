@@ -186,7 +186,7 @@ func pickAnnotations(r *report.Report) (picked []annotation, rest []string) {
 			continue
 		}
 		if len(picked) == maxAnnotations {
-			rest = append(rest, fmt.Sprintf("%s (%s:%d)", w.Ref(), w.Source.File, w.Source.Line))
+			rest = append(rest, fmt.Sprintf("%s (%s)", w.Ref(), w.Source))
 			continue
 		}
 		title := "rollout-gate: " + w.Ref() + " " + string(w.Verdict)

@@ -158,7 +158,7 @@ func workloadTable(m *mdWriter, r *Report) {
 			if w.Source == nil {
 				return ""
 			}
-			return mdName(w.Source.File + ":" + strconv.Itoa(w.Source.Line))
+			return mdName(w.Source.String())
 		}},
 	}
 	var titles []string

@@ -3,7 +3,10 @@
 // the watch, diagnose and rollback packages translate Kubernetes objects into these types.
 package report
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // SchemaVersion is the version of the JSON contract documented in docs/report-schema.md.
 const SchemaVersion = 1
@@ -91,10 +94,28 @@ type Condition struct {
 // Ref returns "deployment/api" as kubectl spells it.
 func (w Workload) Ref() string { return lower(w.Kind) + "/" + w.Name }
 
-// Source points at the manifest document that declared a workload.
+// Source points at the manifest document that declared a workload. For a Helm release's
+// resource, File is the chart template that rendered it, Line is 0 and Helm names the release.
 type Source struct {
-	File string `json:"file"`
-	Line int    `json:"line"`
+	File string      `json:"file"`
+	Line int         `json:"line"`
+	Helm *HelmSource `json:"helm,omitempty"`
+}
+
+// HelmSource is the Helm release (and revision) that rendered a resource; Hook lists the hook
+// events of a hook Job, empty for the release's manifest.
+type HelmSource struct {
+	Release  string `json:"release"`
+	Revision int    `json:"revision"`
+	Hook     string `json:"hook,omitempty"`
+}
+
+// String is "file:line", or the template alone when there is no line (a Helm chart template).
+func (s Source) String() string {
+	if s.Line <= 0 {
+		return s.File
+	}
+	return s.File + ":" + strconv.Itoa(s.Line)
 }
 
 // Pod is the state of one pod of the new revision.

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 )
 
@@ -93,7 +92,7 @@ func (t *textWriter) workload(r *Report, w *Workload) {
 		meta = append(meta, "revision "+oneLine(w.Revision, maxCell))
 	}
 	if w.Source != nil {
-		meta = append(meta, oneLine(w.Source.File, maxCell)+":"+strconv.Itoa(w.Source.Line))
+		meta = append(meta, oneLine(w.Source.String(), maxCell))
 	}
 	if w.Duration > 0 {
 		meta = append(meta, human(w.Duration))

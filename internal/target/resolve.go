@@ -59,7 +59,10 @@ func CheckExists(ctx context.Context, c kubernetes.Interface, ws []Workload) err
 		}
 		if apierrors.IsNotFound(err) {
 			hint := "check the name and namespace, or apply the manifest first"
-			if w.File != "" {
+			switch {
+			case w.Helm != nil:
+				hint = fmt.Sprintf("helm release %s revision %d renders it (%s), but it is not there: has Helm finished? (helm status %s -n %s)", w.Helm.Release, w.Helm.Revision, w.File, w.Helm.Release, w.Namespace)
+			case w.File != "":
 				hint = "was `kubectl apply` run on " + w.File + " in this namespace before the gate?"
 			}
 			return fault.CannotEvaluatef("%s not found %s; %s (kubectl get %s%s)", w.Ref(), where, hint, gr.String(), nsFlag)

@@ -45,6 +45,9 @@ type Workload struct {
 	// Resolved is the Kind Resolve found through the REST mapper (nil for the rollout kinds,
 	// which Lookup knows).
 	Resolved workload.Kind
+	// Helm is set for the resources of a Helm release (--helm-release); File is then the chart
+	// template that rendered it and Line is 0.
+	Helm *HelmSource
 }
 
 // Ref is "deployment/api", as kubectl spells it.

@@ -1,0 +1,117 @@
+package app
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/ptr"
+
+	"github.com/rollout-gate/rollout-gate/internal/fault"
+)
+
+// helmSecret is revision version of release name as Helm's Secrets driver stores it.
+func helmSecret(t *testing.T, ns, name string, version int, status, manifest string) *corev1.Secret {
+	t.Helper()
+	js, _ := json.Marshal(map[string]any{"name": name, "namespace": ns, "version": version,
+		"info": map[string]any{"status": status}, "manifest": manifest})
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(js)
+	_ = zw.Close()
+	v := string(rune('0' + version))
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1." + name + ".v" + v, Namespace: ns,
+			Labels: map[string]string{"owner": "helm", "name": name, "status": status, "version": v}},
+		Type: "helm.sh/release.v1",
+		Data: map[string][]byte{"release": []byte(base64.StdEncoding.EncodeToString(buf.Bytes()))},
+	}
+}
+
+const shopManifest = "---\n# Source: shop/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\n" +
+	"---\n# Source: shop/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n"
+
+func TestRunHelmRelease(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name         string
+		args         []string
+		status       string
+		wantCode     int
+		wantErr      string
+		wantProgress string
+	}{
+		{name: "deployed release", args: []string{"--helm-release", "shop"}, status: "deployed", wantCode: fault.ExitHealthy,
+			wantProgress: "helm release shop -n prod: revision 2 (deployed, stored in secrets)"},
+		{name: "pending upgrade is gated, and said", args: []string{"--helm-release", "shop"}, status: "pending-upgrade", wantCode: fault.ExitHealthy,
+			wantProgress: "revision 2 is still pending-upgrade: Helm has not finished it"},
+		{name: "unknown release", args: []string{"--helm-release", "nope"}, status: "deployed", wantCode: fault.ExitInvalid,
+			wantErr: "helm release nope not found in namespace prod"},
+		{name: "invalid release name", args: []string{"--helm-release", "Shop_1"}, status: "deployed", wantCode: fault.ExitInvalid,
+			wantErr: `--helm-release "Shop_1": not a valid Helm release name`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := completeDeployment("prod", "api")
+			rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-1", Namespace: "prod",
+				Annotations:     map[string]string{"deployment.kubernetes.io/revision": "1"},
+				OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "api", UID: d.UID, Controller: ptr.To(true)}}},
+				Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}}
+			client := fake.NewSimpleClientset(d, rs,
+				helmSecret(t, "prod", "shop", 1, "superseded", "# Source: shop/templates/old.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: old\n"),
+				helmSecret(t, "prod", "shop", 2, tc.status, shopManifest))
+			o, err := Parse(append(tc.args, "--timeout", "10s", "--soak", "0s"), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var progress bytes.Buffer
+			r, err := Run(context.Background(), o, Deps{Progress: &progress, Getenv: func(string) string { return "" }, Now: time.Now,
+				Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil }})
+			if fault.Code(err) != tc.wantCode {
+				t.Fatalf("exit %d (%v), want %d", fault.Code(err), err, tc.wantCode)
+			}
+			if tc.wantErr != "" {
+				if !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if !strings.Contains(progress.String(), tc.wantProgress) {
+				t.Errorf("progress %q, want %q", progress.String(), tc.wantProgress)
+			}
+			var got []string
+			for _, w := range r.Workloads {
+				src := ""
+				if w.Source != nil && w.Source.Helm != nil {
+					src = w.Source.String() + "@" + w.Source.Helm.Release
+				}
+				got = append(got, w.Ref()+"="+string(w.Verdict)+" "+src)
+			}
+			want := "deployment/api=healthy shop/templates/deployment.yaml@shop, service/api=skipped shop/templates/service.yaml@shop"
+			if strings.Join(got, ", ") != want {
+				t.Errorf("workloads %q, want %q", strings.Join(got, ", "), want)
+			}
+		})
+	}
+}
+
+func TestValidateNothingToWatchNamesHelm(t *testing.T) {
+	err := (&Options{Timeout: time.Minute, Output: "text", RollbackTimeout: time.Minute, Comment: "never"}).Validate()
+	if err == nil || !strings.Contains(err.Error(), "--helm-release") {
+		t.Fatalf("err %v, want the hint to name --helm-release", err)
+	}
+	if err := (&Options{HelmRelease: "shop", Timeout: time.Minute, Output: "text", RollbackTimeout: time.Minute, Comment: "never"}).Validate(); err != nil {
+		t.Fatalf("--helm-release alone: %v", err)
+	}
+}
