@@ -13,7 +13,7 @@ for name in "$@"; do
   dir=tools/$name
   [ -f "$dir/go.mod" ] || { echo "tools: no module for '$name' (have: $(ls tools | tr '\n' ' '))" >&2; exit 2; }
   pkg=$(awk '$1 == "tool" { print $2; exit }' "$dir/go.mod")
-  mod=$(cd "$dir" && go list -m -f '{{.Path}}@{{.Version}}' "$(cd "$dir" && go list -f '{{.Module.Path}}' "$pkg")")
+  mod=$(cd "$dir" && go list -f '{{.Module.Path}}@{{.Module.Version}}' "$pkg")
   version=${mod##*@}
   out="$cache/tools/$name-$version/$name"
   if [ ! -x "$out" ]; then
