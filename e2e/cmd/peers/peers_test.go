@@ -18,18 +18,21 @@ func TestPeerVerdict(t *testing.T) {
 		out       string
 		atTimeout bool
 		want      string
+		stderr    string
 	}{
-		{"exit 0 is ready whatever it printed", 0, "CrashLoopBackOff", false, "ready"},
-		{"killed by the bench", -1, "", true, "no exit"},
-		{"non-zero at the timeout", 1, "error: timed out waiting for the condition", true, "timeout"},
-		{"a probe message saying timeout is not a timeout", 1, "Readiness probe failed: Client.Timeout exceeded", false, "failed: Readiness-probe-failed"},
-		{"first known reason in the output wins", 1, "po/api-1 ErrImagePull ... ImagePullBackOff", false, "failed: ErrImagePull"},
-		{"init crash loop is not read as a plain crash loop", 1, "Init:CrashLoopBackOff", false, "failed: Init:CrashLoopBackOff"},
-		{"unknown words stay out of the table", 1, "| [click](https://example.com) |", false, "failed"},
+		{"exit 0 is ready whatever it printed", 0, "CrashLoopBackOff", false, "ready", ""},
+		{"killed by the bench", -1, "", true, "no exit", ""},
+		{"non-zero at the timeout", 1, "error: timed out waiting for the condition", true, "timeout", ""},
+		{"a probe message saying timeout is not a timeout", 1, "Readiness probe failed: Client.Timeout exceeded", false, "failed: Readiness-probe-failed", ""},
+		{"first known reason in the output wins", 1, "po/api-1 ErrImagePull ... ImagePullBackOff", false, "failed: ErrImagePull", ""},
+		{"init crash loop is not read as a plain crash loop", 1, "Init:CrashLoopBackOff", false, "failed: Init:CrashLoopBackOff", ""},
+		{"unknown words stay out of the table", 1, "| [click](https://example.com) |", false, "failed", ""},
+		{"the error on stderr wins over events on stdout", 1, "event: FailedMount: timed out", false, "failed: CrashLoopBackOff", "app failed: CrashLoopBackOff: back-off"},
+		{"stdout when stderr names nothing known", 1, "ErrImageNeverPull", false, "failed: ErrImageNeverPull", "Error: exit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := peerVerdict(tt.exit, []byte(tt.out), tt.atTimeout); got != tt.want {
+			if got := peerVerdict(tt.exit, tt.atTimeout, []byte(tt.stderr), []byte(tt.out)); got != tt.want {
 				t.Errorf("peerVerdict(%d, %q, %v) = %q, want %q", tt.exit, tt.out, tt.atTimeout, got, tt.want)
 			}
 		})

@@ -124,6 +124,13 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// A warm-up: the readiness probe fails for 20 s, then passes. No startupProbe.
+		name: "slow-ready", title: "healthy, readiness probe fails for the first 20 s", healthy: true,
+		build: func(ns string) *appsv1.Deployment {
+			return withReadiness(framework.Deployment(ns, deploymentName, "--ready-after", "20s"))
+		},
+	},
+	{
 		name: "healthy-no-probes", title: "healthy, no probes", healthy: true,
 		build: func(ns string) *appsv1.Deployment { return framework.Deployment(ns, deploymentName) },
 	},

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,7 +53,7 @@ func kubedogTool(bin, version string) tool {
 			return []string{"--kube-config", kubeconfig, "-n", ns, "-t", strconv.Itoa(int(timeout.Seconds())), "rollout", "track", "deployment", deploymentName}
 		},
 		verdict: func(exit int, stdout, stderr []byte, atTimeout bool) string {
-			return peerVerdict(exit, slices.Concat(stdout, stderr), atTimeout)
+			return peerVerdict(exit, atTimeout, stderr, stdout)
 		},
 	}
 }
@@ -65,7 +64,7 @@ func helmTool(bin, version string) tool {
 			return []string{"upgrade", "--install", deploymentName, chart, "--kubeconfig", kubeconfig, "-n", ns, "--wait", "--timeout", timeout.String()}
 		},
 		verdict: func(exit int, stdout, stderr []byte, atTimeout bool) string {
-			return peerVerdict(exit, slices.Concat(stdout, stderr), atTimeout)
+			return peerVerdict(exit, atTimeout, stderr, stdout)
 		},
 	}
 }
@@ -76,7 +75,7 @@ func kubectlTool(bin, version string) tool {
 			return []string{"--kubeconfig", kubeconfig, "-n", ns, "rollout", "status", "deployment/" + deploymentName, "--timeout", timeout.String()}
 		},
 		verdict: func(exit int, stdout, stderr []byte, atTimeout bool) string {
-			return peerVerdict(exit, slices.Concat(stdout, stderr), atTimeout)
+			return peerVerdict(exit, atTimeout, stderr, stdout)
 		},
 	}
 }
@@ -89,7 +88,7 @@ var token = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:._-]{0,39}$`)
 func gateVerdict(exit int, stdout, _ []byte, atTimeout bool) string {
 	var r report.Report
 	if err := json.Unmarshal(stdout, &r); err != nil || r.Verdict == "" {
-		return peerVerdict(exit, nil, atTimeout)
+		return peerVerdict(exit, atTimeout)
 	}
 	v := string(r.Verdict)
 	if r.Verdict == report.VerdictHealthy {
@@ -121,8 +120,10 @@ var knownReasons = []string{
 
 // peerVerdict classifies a peer's exit: ready on 0; timeout when it exited non-zero at the
 // timeout (its own words for that differ, and probe messages say "timeout" too, so the clock
-// decides); failed otherwise, with the first known reason in its output.
-func peerVerdict(exit int, out []byte, atTimeout bool) string {
+// decides); failed otherwise, with the first known reason in the first of its outputs that has
+// one: stderr before stdout, since the peers end with their error there and stream events, such
+// as a passing FailedMount of a busy node, on stdout.
+func peerVerdict(exit int, atTimeout bool, out ...[]byte) string {
 	switch {
 	case exit < 0:
 		return verdictNoExit
@@ -131,13 +132,18 @@ func peerVerdict(exit int, out []byte, atTimeout bool) string {
 	case atTimeout:
 		return verdictTimeout
 	}
-	v, at := verdictFailed, -1
-	for _, r := range knownReasons {
-		if i := strings.Index(string(out), r); i >= 0 && (at < 0 || i < at) {
-			v, at = verdictFailed+": "+strings.ReplaceAll(r, " ", "-"), i
+	for _, text := range out {
+		v, at := verdictFailed, -1
+		for _, r := range knownReasons {
+			if i := strings.Index(string(text), r); i >= 0 && (at < 0 || i < at) {
+				v, at = verdictFailed+": "+strings.ReplaceAll(r, " ", "-"), i
+			}
+		}
+		if at >= 0 {
+			return v
 		}
 	}
-	return v
+	return verdictFailed
 }
 
 // outcome is one tool's run on one scenario.
@@ -194,6 +200,11 @@ func gateVersion(bin string) string {
 		}
 	}
 	if rev == "" {
+		// Built without VCS stamps (GOFLAGS=-buildvcs=false): the bench built it from this tree.
+		out, err := exec.Command("git", "describe", "--always", "--dirty", "--abbrev=12").Output()
+		if d := strings.TrimSpace(string(out)); err == nil && token.MatchString(d) {
+			return "commit " + d
+		}
 		return "unknown"
 	}
 	if len(rev) > 12 {
