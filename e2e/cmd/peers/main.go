@@ -165,7 +165,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Fprintf(os.Stderr, "bench-peers: %d scenarios, %d at a time, timeout %s; tools: %s; logs in %s\n",
 		len(scs), o.parallel, o.timeout, joinTools(tools), o.logs)
 
-	started := time.Now().UTC()
+	started, load := time.Now().UTC(), loadAverage()
 	rows := make([]row, len(scs))
 	sem := make(chan struct{}, o.parallel)
 	var wg sync.WaitGroup
@@ -189,7 +189,7 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("interrupted: %w", err)
 	}
 
-	m := machine{date: started, cores: runtime.NumCPU(), cpu: cpuModel(), memory: memTotal(),
+	m := machine{date: started, cores: runtime.NumCPU(), cpu: cpuModel(), memory: memTotal(), load: load,
 		server: server.GitVersion, timeout: o.timeout, parallel: o.parallel}
 	table := markdown(m, tools, rows)
 	fmt.Println(table)
@@ -401,6 +401,17 @@ func memTotal() string {
 		if _, err := fmt.Sscanf(l, "MemTotal: %d kB", &kb); err == nil {
 			return fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
 		}
+	}
+	return ""
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
 	}
 	return ""
 }

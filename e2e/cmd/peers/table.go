@@ -15,6 +15,7 @@ type machine struct {
 	cores    int
 	cpu      string
 	memory   string
+	load     string // 1-minute load average when the run started: the node is shared
 	server   string // Kubernetes version of the cluster
 	timeout  time.Duration
 	parallel int
@@ -38,6 +39,9 @@ func markdown(m machine, tools []tool, rows []row) string {
 	}
 	if m.memory != "" {
 		host += ", " + m.memory + " RAM"
+	}
+	if m.load != "" {
+		host += ", load average " + m.load + " at the start"
 	}
 	fmt.Fprintf(&b, "Run on %s UTC, on %s, against a one-node local cluster (Kubernetes %s); timeout %s for every tool, %d scenarios at a time, the four tools of a scenario at the same moment.\n\n",
 		m.date.Format("2006-01-02 15:04"), host, m.server, m.timeout, m.parallel)
