@@ -20,6 +20,8 @@ help:
 	@echo "make fuzz          run each fuzz target for FUZZTIME (5s) on top of its checked-in corpus"
 	@echo "make test-e2e      cluster-up, then go test -tags e2e ./e2e/... with KUBECONFIG set"
 	@echo "make test          test-unit, test-e2e, then cluster-down whatever happened; keeps the tests' exit status"
+	@echo "make bench-peers   rollout-gate, kubedog, helm --wait and kubectl rollout status side by side on the same"
+	@echo "                   rollouts (PEERS_SCENARIOS=a,b PEERS_TIMEOUT=180s); writes the table to docs/benchmarks.md"
 
 cluster-up:
 	@hack/cluster-up.sh
@@ -71,7 +73,7 @@ test:
 SCENARIO ?= bad-env
 ACTIONLINT ?= go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: demo lint bench bench-startup
+.PHONY: demo lint bench bench-startup bench-peers
 
 # make demo [SCENARIO=bad-env|missing-secret|oom|liveness|dependency|init|image]: cluster-up, shop-api
 # v1, a broken v2, the gate with --rollback; writes report.md and report.json here.
@@ -99,3 +101,15 @@ bench:
 bench-startup:
 	@kubeconfig=$${KUBECONFIG:-$$($(MAKE) --no-print-directory -s cluster-up | tail -n1)} && \
 	KUBECONFIG=$$kubeconfig hack/bench-startup.sh
+
+# make bench-peers: rollout-gate, `kubedog rollout track`, `helm upgrade --install --wait` and
+# `kubectl rollout status`, each with its defaults and the same timeout, at the same time on the
+# same rollouts (e2e/cmd/peers); kubedog and Helm are built once into the cache by hack/tools.sh.
+# Prints the table and writes it to docs/benchmarks.md. Not part of make test.
+PEERS_TIMEOUT ?= 180s
+PEERS_SCENARIOS ?=
+bench-peers:
+	@kubeconfig=$$($(MAKE) --no-print-directory -s cluster-up | tail -n1) && \
+	kubedog=$$(hack/tools.sh kubedog) && helm=$$(hack/tools.sh helm) && \
+	go run ./e2e/cmd/peers -kubeconfig "$$kubeconfig" -kubedog "$$kubedog" -helm "$$helm" \
+		-timeout $(PEERS_TIMEOUT) -scenarios "$(PEERS_SCENARIOS)" -out docs/benchmarks.md

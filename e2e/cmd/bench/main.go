@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -188,6 +189,19 @@ func gateRun(ctx context.Context, c kubernetes.Interface, kubeconfig, gate strin
 	if _, err := pods.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: see, UpdateFunc: func(_, obj any) { see(obj) }}); err != nil {
 		return 0, 0, fmt.Errorf("watch pods: %w", err)
 	}
+	// The informer lists and watches again after an error; say so, so that a run whose watch
+	// dropped is not silently taken for one that saw everything.
+	var watchErrs atomic.Int32
+	if err := pods.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+		if ctx.Err() != nil {
+			return // the run is over
+		}
+		watchErrs.Add(1)
+		fmt.Fprintf(os.Stderr, "run %2d: the pod watch in %s failed (%v); listing and watching again\n", i+1, ns, err)
+		cache.DefaultWatchErrorHandler(ctx, r, err)
+	}); err != nil {
+		return 0, 0, fmt.Errorf("watch pods: %w", err)
+	}
 	f.Start(ctx.Done())
 	defer func() { cancel(); f.Shutdown() }() // Shutdown waits for the informer, which stops with ctx
 	if !cache.WaitForCacheSync(ctx.Done(), pods.HasSynced) {
@@ -222,7 +236,8 @@ func gateRun(ctx context.Context, c kubernetes.Interface, kubeconfig, gate strin
 	case q := <-qualified:
 		return verdictAt.Sub(q), verdictAt.Sub(applied), nil
 	case <-time.After(5 * time.Second):
-		return 0, 0, fmt.Errorf("the independent watch never saw a second crash, yet the gate failed at %s", verdictAt.Sub(applied))
+		return 0, 0, fmt.Errorf("the independent watch (%d watch errors, each followed by a new list and watch) never saw a second crash, yet the gate failed at %s",
+			watchErrs.Load(), verdictAt.Sub(applied))
 	}
 }
 
