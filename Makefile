@@ -20,6 +20,9 @@ help:
 	@echo "make fuzz          run each fuzz target for FUZZTIME (5s) on top of its checked-in corpus"
 	@echo "make test-e2e      cluster-up, then go test -tags e2e ./e2e/... with KUBECONFIG set"
 	@echo "make test          test-unit, test-e2e, then cluster-down whatever happened; keeps the tests' exit status"
+	@echo "make demo        SCENARIO=bad-env|missing-secret|oom|liveness|dependency|init|image: a broken v2 and the gate"
+	@echo "make bench        gate latency and apply → verdict over 10 crash loops, against kubectl rollout status"
+	@echo "make bench-startup process start → first progress line and → exit (RUNS=20)"
 	@echo "make bench-peers   rollout-gate, kubedog, helm --wait and kubectl rollout status side by side on the same"
 	@echo "                   rollouts (PEERS_SCENARIOS=a,b PEERS_TIMEOUT=180s); writes the table to docs/benchmarks.md"
 
