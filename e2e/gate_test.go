@@ -185,7 +185,8 @@ func TestGateInputErrors(t *testing.T) {
 	}{
 		{"nonexistent workload", []string{"-n", ns, "--workload", "deploy/ghost"}, 3, "deployment/ghost not found in namespace " + ns},
 		{"bad timeout", []string{"-n", ns, "--workload", "deploy/x", "--timeout", "soon"}, 2, "--timeout"},
-		{"unknown kind", []string{"-n", ns, "--workload", "cronjob/x"}, 2, `unknown kind "cronjob"`},
+		{"unknown kind", []string{"-n", ns, "--workload", "frobnicator/x"}, 2, `the API server serves no type "frobnicator"`},
+		{"cronjob only", []string{"-n", ns, "--workload", "cronjob/x"}, 2, "a CronJob only starts Jobs later"},
 		{"missing manifest", []string{"-f", "/nonexistent/app.yaml"}, 2, "-f"},
 		{"nothing to watch", []string{"-n", ns}, 2, "nothing to watch"},
 	}
