@@ -16,76 +16,21 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
-// crash explains a container that ran and exited (CrashLoopBackOff, or restarts with a last
-// termination). Order matters: OOM is certain from the kubelet; a probe kill explains exits
-// 0/137/143; then what the log says (config, dependency, crash signature); then the exit code.
-func crash(c *containerCtx) report.Finding {
-	t := c.term
-	if t != nil && t.Reason == "OOMKilled" {
-		return oomKilled(c)
-	}
-	// A SIGKILL right after an OOM kill of the same container: the runtime does not always flag
-	// the second one (seen on the local cluster as "Error", exit 137, with lastState OOMKilled).
-	if prev := c.st.LastTerminationState.Terminated; t != nil && t.ExitCode == 137 && prev != nil && prev != t && prev.Reason == "OOMKilled" {
-		f := oomKilled(c)
-		f.Evidence = append(f.Evidence, fmt.Sprintf("the run before was OOMKilled (exit %d); the latest exit 137 is not flagged as OOM by the runtime, but a SIGKILL right after one is the same kill", prev.ExitCode))
-		return f
-	}
-	if t != nil && (t.Reason == "StartError" || t.Reason == "ContainerCannotRun") {
-		return startFailure(c, t.Reason, t.Message)
-	}
-	if c.init && !c.sidecar() {
-		return initFailure(c)
-	}
-	lines := c.logs.Lines
-	cfgName, cfgIdx, cfgOK := configProblem(lines, c.envValues())
-	sig, sigOK := crashSignatureOf(lines)
-	dials := dialErrors(lines)
-	kills := c.probeKills()
-	if len(kills) > 0 && (t == nil || t.ExitCode == 0 || t.ExitCode == 137 || t.ExitCode == 143 || !cfgOK && !sigOK && len(dials) == 0) {
-		return probeKill(c, kills)
-	}
-	// The Killing event may have expired or not be written yet; failing liveness checks and an
-	// exit that a kill explains are enough.
-	if len(kills) == 0 && t != nil && (t.ExitCode == 0 || t.ExitCode == 137 || t.ExitCode == 143) && t.Reason != "OOMKilled" &&
-		(len(c.probeFailures("Liveness")) > 0 || len(c.probeFailures("Startup")) > 0) {
-		f := probeKill(c, nil)
-		f.Confidence = report.ConfidenceMedium
-		return f
-	}
-	if cfgOK {
-		return configError(c, cfgName, cfgIdx)
-	}
-	if len(dials) > 0 {
-		return dependency(c, dials)
-	}
-	if sigOK {
-		return appCrash(c, sig.Kind, sig.Line)
-	}
-	if t == nil {
-		f := c.base(report.CauseUnknown, report.ConfidenceLow)
-		f.Summary = c.label() + " is in CrashLoopBackOff but no termination was recorded and its log does not say why"
-		f.Evidence = appendNonEmpty(f.Evidence, c.restartLine())
-		f.Fix = []string{c.cmdLogs(), c.ev.cmdDescribePod(c.pod.Name)}
-		return f
-	}
-	switch t.ExitCode {
-	case 137, 143:
-		return killedFromOutside(c)
-	case 0:
-		return exitsZero(c)
-	}
-	if i, level := selfReportedError(lines); i >= 0 {
-		return selfReportedCrash(c, i, level)
-	}
-	switch t.ExitCode {
-	case 2, 126, 127, 132, 134, 135, 136, 139:
-		return appCrash(c, "", -1)
-	}
+// noTermination: CrashLoopBackOff with no termination on record and nothing in the log.
+func noTermination(c *containerCtx) report.Finding {
 	f := c.base(report.CauseUnknown, report.ConfidenceLow)
-	f.Summary = fmt.Sprintf("%s keeps exiting with code %d and its log does not say why", c.label(), t.ExitCode)
+	f.Summary = c.label() + " is in CrashLoopBackOff but no termination was recorded and its log does not say why"
+	f.Evidence = appendNonEmpty(f.Evidence, c.restartLine())
+	f.Fix = []string{c.cmdLogs(), c.ev.cmdDescribePod(c.pod.Name)}
+	return f
+}
+
+// unexplainedExit: the container keeps exiting and no rule before this one explains it.
+func unexplainedExit(c *containerCtx) report.Finding {
+	f := c.base(report.CauseUnknown, report.ConfidenceLow)
+	f.Summary = fmt.Sprintf("%s keeps exiting with code %d and its log does not say why", c.label(), c.term.ExitCode)
 	f.Detail = "no configuration error, dependency failure, crash signature, OOM kill or probe kill was found; the log tail and exit code are below"
-	if len(lines) == 0 {
+	if len(c.logs.Lines) == 0 {
 		f.Detail = "its log is empty: the process exits before writing anything (check command, args and the image's entrypoint)"
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, c.exitLine(), c.restartLine())

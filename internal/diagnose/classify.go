@@ -41,65 +41,6 @@ func classify(ev *evidence) []report.Finding {
 	return out
 }
 
-// classifyPod looks at one pod: eviction and scheduling first, then init containers in order
-// (the first failing one blocks the rest), then the app containers.
-func classifyPod(ev *evidence, pod *corev1.Pod) []report.Finding {
-	if pod.Status.Reason == "Evicted" {
-		return []report.Finding{evicted(ev, pod)}
-	}
-	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse &&
-		(c.Reason == corev1.PodReasonUnschedulable || c.Reason == corev1.PodReasonSchedulingGated) {
-		return []report.Finding{unschedulable(ev, pod, c)}
-	}
-	if pod.Spec.NodeName == "" && len(pod.Status.ContainerStatuses) == 0 {
-		for _, e := range ev.podEvents(pod.Name, "") {
-			if e.Reason == "FailedScheduling" {
-				return []report.Finding{unschedulable(ev, pod, &corev1.PodCondition{Message: e.Message, Reason: corev1.PodReasonUnschedulable})}
-			}
-		}
-	}
-	var out []report.Finding
-	initDone := true
-	for _, st := range pod.Status.InitContainerStatuses {
-		c := newContainerCtx(ev, pod, st, true)
-		if f, ok := classifyContainer(c); ok {
-			return []report.Finding{f}
-		}
-		if c.sidecar() {
-			continue
-		}
-		if t := st.State.Terminated; t != nil && t.ExitCode == 0 {
-			continue
-		}
-		initDone = false
-		if f, ok := stuckInit(c); ok {
-			return []report.Finding{f}
-		}
-		break
-	}
-	if initDone {
-		for _, st := range pod.Status.ContainerStatuses {
-			if f, ok := classifyContainer(newContainerCtx(ev, pod, st, false)); ok {
-				out = append(out, f)
-			}
-		}
-	}
-	if len(out) == 0 {
-		if f, ok := podLevel(ev, pod); ok {
-			out = append(out, f)
-		}
-	}
-	if len(out) == 0 || allUnknown(out) {
-		if f, ok := nodePressure(ev, pod); ok {
-			return []report.Finding{f}
-		}
-	}
-	if len(out) == 0 && pod.Status.Phase == corev1.PodFailed {
-		out = append(out, failedPod(ev, pod))
-	}
-	return out
-}
-
 // failedPod: the kubelet failed the whole pod (admission OutOfcpu, NodeLost, Shutdown, ...).
 func failedPod(ev *evidence, pod *corev1.Pod) report.Finding {
 	f := report.Finding{Cause: report.CauseUnknown, Pod: pod.Name, Confidence: report.ConfidenceMedium}
@@ -118,15 +59,6 @@ func failedPod(ev *evidence, pod *corev1.Pod) report.Finding {
 		f.Fix = append(f.Fix, command("kubectl", "describe", "node", pod.Spec.NodeName))
 	}
 	return f
-}
-
-func allUnknown(fs []report.Finding) bool {
-	for _, f := range fs {
-		if f.Cause != report.CauseUnknown {
-			return false
-		}
-	}
-	return true
 }
 
 func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
@@ -149,6 +81,7 @@ type containerCtx struct {
 	logs    logTail
 	hasLogs bool
 	events  []corev1.Event
+	facts   *logFacts // what the log says, read on first use
 }
 
 func newContainerCtx(ev *evidence, pod *corev1.Pod, st corev1.ContainerStatus, init bool) *containerCtx {
@@ -300,39 +233,6 @@ func (c *containerCtx) eventsWith(reason, substr string) []corev1.Event {
 		}
 	}
 	return out
-}
-
-// classifyContainer names the cause for one container, if it is failing.
-func classifyContainer(c *containerCtx) (report.Finding, bool) {
-	st := c.st
-	if w := st.State.Waiting; w != nil {
-		switch {
-		case w.Reason == "CreateContainerConfigError":
-			return configRefProblem(c, w.Message), true
-		case pullReasons[w.Reason]:
-			return imagePull(c, w), true
-		case startErrorReasons[w.Reason]:
-			if f, ok := missingFromMessage(c, w.Message); ok {
-				return f, true
-			}
-			return startFailure(c, w.Reason, w.Message), true
-		case w.Reason == "ContainerCreating" || w.Reason == "PodInitializing" || w.Reason == "":
-			return report.Finding{}, false
-		}
-	}
-	crashed := st.State.Terminated != nil && !(c.init && st.State.Terminated.ExitCode == 0) ||
-		st.RestartCount > 0 && st.LastTerminationState.Terminated != nil ||
-		st.State.Waiting != nil && st.State.Waiting.Reason == "CrashLoopBackOff"
-	if st.State.Terminated != nil && (st.State.Terminated.Reason == "ContainerCannotRun" || st.State.Terminated.Reason == "StartError") {
-		return startFailure(c, st.State.Terminated.Reason, st.State.Terminated.Message), true
-	}
-	if crashed {
-		return crash(c), true
-	}
-	if st.State.Running != nil && !c.init && (!st.Ready || c.ev.Reason == watchReadinessFlapping && len(c.probeFailures("Readiness")) > 0) {
-		return notReady(c)
-	}
-	return report.Finding{}, false
 }
 
 var pullReasons = map[string]bool{

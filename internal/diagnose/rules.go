@@ -1,0 +1,381 @@
+package diagnose
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// Which cause wins is decided here and nowhere else: by the order of the three tables below.
+// The walk is the same for each table: the first rule whose match holds writes the finding. A
+// writer may still find nothing to say (a volume problem the events do not name, a readiness
+// failure during a normal start); then the walk goes on to the next rule.
+//
+// For every pod of the revision:
+//
+//	pod: the kubelet or the scheduler speaks for the whole pod (podRules)
+//	  1. evicted
+//	  2. unschedulable
+//	  3. failed-scheduling
+//	containers: the init containers in order (the first failing one blocks the rest, so an init
+//	failure wins over anything an app container shows), then every app container (containerRules)
+//	  waiting reasons
+//	    4. config-ref
+//	    5. image-pull
+//	    6. start-error-missing-ref
+//	    7. still-creating
+//	    8. start-error
+//	  termination: OOM before probe kill before what the log says before the exit code
+//	    9. oom-killed
+//	   10. oom-then-sigkill
+//	   11. init-failure
+//	   12. probe-kill
+//	   13. probe-failing-then-exit
+//	   14. config-error
+//	   15. dependency
+//	   16. crash-signature
+//	   17. no-termination
+//	   18. killed-from-outside
+//	   19. exits-zero
+//	   20. self-reported-error
+//	   21. exit-code
+//	   22. unexplained-exit
+//	  running
+//	   23. not-ready
+//	   24. init-stuck
+//	fallbacks: only when no container named a cause (or only unknown ones); each sees what the
+//	one before it wrote and may replace it (podFallbacks)
+//	   25. pod-volume
+//	   26. node-pressure
+//	   27. pod-failed
+//
+// Around the pods: a workload whose pods cannot be created (create-denied) is reported next to
+// the pods' findings, and a workload with no finding at all gets one of cause unknown.
+
+// A rule names one cause from the gathered evidence of a pod (T = *podCtx) or of a container
+// (T = *containerCtx).
+type rule[T any] struct {
+	name string
+	// causes are what the finding can name, the usual one first; a rule of the config or volume
+	// family tells the missing object from the missing key only when it writes.
+	causes []report.Cause
+	match  func(T) bool
+	// write makes the finding; false: nothing to say after all, the walk goes on. A nil write
+	// means the rule settles that there is nothing wrong yet, and the walk stops.
+	write func(T) (report.Finding, bool)
+}
+
+// fired is a finding with the name of the rule that wrote it.
+type fired struct {
+	rule    string
+	finding report.Finding
+}
+
+// walk runs the table on x: the first rule that matches and writes decides. ok is false when no
+// rule wrote; name is the rule that stopped the walk, if any.
+func walk[T any](rules []rule[T], x T) (name string, f report.Finding, ok bool) {
+	for _, r := range rules {
+		if !r.match(x) {
+			continue
+		}
+		if r.write == nil {
+			return r.name, report.Finding{}, false
+		}
+		if f, ok := r.write(x); ok {
+			return r.name, f, true
+		}
+	}
+	return "", report.Finding{}, false
+}
+
+// podCtx is one pod, with what was gathered, and the findings of its containers once known.
+type podCtx struct {
+	ev    *evidence
+	pod   *corev1.Pod
+	found []fired
+}
+
+func (p *podCtx) noCause() bool { return len(p.found) == 0 }
+
+// only wraps a writer that cannot decline.
+func only[T any](w func(T) report.Finding) func(T) (report.Finding, bool) {
+	return func(x T) (report.Finding, bool) { return w(x), true }
+}
+
+var podRules = []rule[*podCtx]{
+	{name: "evicted", causes: causes(report.CauseNodePressure),
+		match: func(p *podCtx) bool { return p.pod.Status.Reason == "Evicted" },
+		write: only(func(p *podCtx) report.Finding { return evicted(p.ev, p.pod) })},
+	{name: "unschedulable", causes: causes(report.CauseUnschedulable),
+		match: func(p *podCtx) bool { return unschedulableCondition(p.pod) != nil },
+		write: only(func(p *podCtx) report.Finding { return unschedulable(p.ev, p.pod, unschedulableCondition(p.pod)) })},
+	{name: "failed-scheduling", causes: causes(report.CauseUnschedulable),
+		match: func(p *podCtx) bool { return failedScheduling(p) != nil },
+		write: only(func(p *podCtx) report.Finding {
+			e := failedScheduling(p)
+			return unschedulable(p.ev, p.pod, &corev1.PodCondition{Message: e.Message, Reason: corev1.PodReasonUnschedulable})
+		})},
+}
+
+var containerRules = []rule[*containerCtx]{
+	// Waiting reasons: the kubelet says why the container does not run.
+	{name: "config-ref", causes: configCauses,
+		match: waitingIn("CreateContainerConfigError"),
+		write: only(func(c *containerCtx) report.Finding { return configRefProblem(c, c.st.State.Waiting.Message) })},
+	{name: "image-pull", causes: causes(report.CauseImagePull),
+		match: func(c *containerCtx) bool { return c.st.State.Waiting != nil && pullReasons[c.st.State.Waiting.Reason] },
+		write: only(func(c *containerCtx) report.Finding { return imagePull(c, c.st.State.Waiting) })},
+	{name: "start-error-missing-ref", causes: configCauses,
+		match: func(c *containerCtx) bool {
+			return c.st.State.Waiting != nil && startErrorReasons[c.st.State.Waiting.Reason]
+		},
+		write: func(c *containerCtx) (report.Finding, bool) { return missingFromMessage(c, c.st.State.Waiting.Message) }},
+	{name: "still-creating",
+		match: waitingIn("ContainerCreating", "PodInitializing", "")},
+	{name: "start-error", causes: causes(report.CauseAppCrash),
+		match: func(c *containerCtx) bool {
+			if w := c.st.State.Waiting; w != nil && startErrorReasons[w.Reason] {
+				return true
+			}
+			return startErrorTerm(c.term) && (c.st.State.Terminated != nil || c.crashed())
+		},
+		write: only(func(c *containerCtx) report.Finding {
+			if w := c.st.State.Waiting; w != nil && startErrorReasons[w.Reason] {
+				return startFailure(c, w.Reason, w.Message)
+			}
+			return startFailure(c, c.term.Reason, c.term.Message)
+		})},
+
+	// Termination: the container ran and exited. OOM is certain from the kubelet; a probe kill
+	// explains exits 0/137/143; then what the log says; then the exit code.
+	{name: "oom-killed", causes: causes(report.CauseOOMKilled),
+		match: crashedAnd(func(c *containerCtx) bool { return c.term != nil && c.term.Reason == "OOMKilled" }),
+		write: only(oomKilled)},
+	// A SIGKILL right after an OOM kill of the same container: the runtime does not always flag
+	// the second one (seen on the local cluster as "Error", exit 137, with lastState OOMKilled).
+	{name: "oom-then-sigkill", causes: causes(report.CauseOOMKilled),
+		match: crashedAnd(func(c *containerCtx) bool {
+			prev := c.st.LastTerminationState.Terminated
+			return c.term != nil && c.term.ExitCode == 137 && prev != nil && prev != c.term && prev.Reason == "OOMKilled"
+		}),
+		write: only(func(c *containerCtx) report.Finding {
+			f := oomKilled(c)
+			f.Evidence = append(f.Evidence, fmt.Sprintf("the run before was OOMKilled (exit %d); the latest exit 137 is not flagged as OOM by the runtime, but a SIGKILL right after one is the same kill", c.st.LastTerminationState.Terminated.ExitCode))
+			return f
+		})},
+	{name: "init-failure", causes: causes(report.CauseInitContainer),
+		match: crashedAnd(func(c *containerCtx) bool { return c.init && !c.sidecar() }),
+		write: only(initFailure)},
+	{name: "probe-kill", causes: causes(report.CauseLivenessProbe),
+		match: crashedAnd(func(c *containerCtx) bool {
+			lf := c.logFacts()
+			return len(c.probeKills()) > 0 && (c.term == nil || killExit(c.term) || !lf.cfgOK && !lf.sigOK && len(lf.dials) == 0)
+		}),
+		write: only(func(c *containerCtx) report.Finding { return probeKill(c, c.probeKills()) })},
+	// The Killing event may have expired or not be written yet; failing liveness checks and an
+	// exit that a kill explains are enough.
+	{name: "probe-failing-then-exit", causes: causes(report.CauseLivenessProbe),
+		match: crashedAnd(func(c *containerCtx) bool {
+			return len(c.probeKills()) == 0 && c.term != nil && killExit(c.term) &&
+				(len(c.probeFailures("Liveness")) > 0 || len(c.probeFailures("Startup")) > 0)
+		}),
+		write: only(func(c *containerCtx) report.Finding {
+			f := probeKill(c, nil)
+			f.Confidence = report.ConfidenceMedium
+			return f
+		})},
+	{name: "config-error", causes: causes(report.CauseConfigError),
+		match: crashedAnd(func(c *containerCtx) bool { return c.logFacts().cfgOK }),
+		write: only(func(c *containerCtx) report.Finding { return configError(c, c.logFacts().cfgName, c.logFacts().cfgIdx) })},
+	{name: "dependency", causes: causes(report.CauseDependency),
+		match: crashedAnd(func(c *containerCtx) bool { return len(c.logFacts().dials) > 0 }),
+		write: only(func(c *containerCtx) report.Finding { return dependency(c, c.logFacts().dials) })},
+	{name: "crash-signature", causes: causes(report.CauseAppCrash),
+		match: crashedAnd(func(c *containerCtx) bool { return c.logFacts().sigOK }),
+		write: only(func(c *containerCtx) report.Finding {
+			return appCrash(c, c.logFacts().sig.Kind, c.logFacts().sig.Line)
+		})},
+	{name: "no-termination", causes: causes(report.CauseUnknown),
+		match: crashedAnd(func(c *containerCtx) bool { return c.term == nil }),
+		write: only(noTermination)},
+	{name: "killed-from-outside", causes: causes(report.CauseUnknown),
+		match: crashedAnd(func(c *containerCtx) bool { return c.term.ExitCode == 137 || c.term.ExitCode == 143 }),
+		write: only(killedFromOutside)},
+	{name: "exits-zero", causes: causes(report.CauseAppCrash),
+		match: crashedAnd(func(c *containerCtx) bool { return c.term.ExitCode == 0 }),
+		write: only(exitsZero)},
+	{name: "self-reported-error", causes: causes(report.CauseAppCrash),
+		match: crashedAnd(func(c *containerCtx) bool { i, _ := selfReportedError(c.logs.Lines); return i >= 0 }),
+		write: only(func(c *containerCtx) report.Finding {
+			i, level := selfReportedError(c.logs.Lines)
+			return selfReportedCrash(c, i, level)
+		})},
+	{name: "exit-code", causes: causes(report.CauseAppCrash),
+		match: crashedAnd(func(c *containerCtx) bool { return appExitCodes[c.term.ExitCode] }),
+		write: only(func(c *containerCtx) report.Finding { return appCrash(c, "", -1) })},
+	{name: "unexplained-exit", causes: causes(report.CauseUnknown),
+		match: crashedAnd(func(*containerCtx) bool { return true }),
+		write: only(unexplainedExit)},
+
+	// Running: not a crash loop, but not ready, or an init container that never finishes.
+	{name: "not-ready", causes: causes(report.CauseReadinessProbe, report.CauseLivenessProbe, report.CauseDependency, report.CauseUnknown),
+		match: func(c *containerCtx) bool {
+			st := c.st
+			return st.State.Running != nil && !c.init &&
+				(!st.Ready || c.ev.Reason == watchReadinessFlapping && len(c.probeFailures("Readiness")) > 0)
+		},
+		write: notReady},
+	{name: "init-stuck", causes: causes(report.CauseInitContainer, report.CauseDependency),
+		match: func(c *containerCtx) bool { return c.init && !c.sidecar() },
+		write: stuckInit},
+}
+
+var podFallbacks = []rule[*podCtx]{
+	{name: "pod-volume", causes: append(configCauses[:4:4], report.CauseUnknown),
+		match: (*podCtx).noCause,
+		write: func(p *podCtx) (report.Finding, bool) { return podLevel(p.ev, p.pod) }},
+	{name: "node-pressure", causes: causes(report.CauseNodePressure),
+		match: func(p *podCtx) bool {
+			return !slices.ContainsFunc(p.found, func(f fired) bool { return f.finding.Cause != report.CauseUnknown })
+		},
+		write: func(p *podCtx) (report.Finding, bool) { return nodePressure(p.ev, p.pod) }},
+	{name: "pod-failed", causes: causes(report.CauseUnknown),
+		match: func(p *podCtx) bool { return p.noCause() && p.pod.Status.Phase == corev1.PodFailed },
+		write: only(func(p *podCtx) report.Finding { return failedPod(p.ev, p.pod) })},
+}
+
+func causes(cs ...report.Cause) []report.Cause { return cs }
+
+// configCauses: a reference to a Secret or ConfigMap, or its key, that the kubelet cannot
+// resolve; or a security setting the image does not meet.
+var configCauses = causes(report.CauseMissingSecret, report.CauseMissingSecretKey, report.CauseMissingConfigMap,
+	report.CauseMissingConfigMapKey, report.CauseConfigError, report.CauseUnknown)
+
+// appExitCodes are exits only the app or its image explains (usage error, not executable, not
+// found, illegal instruction, abort, bus error, floating point, segfault).
+var appExitCodes = map[int32]bool{2: true, 126: true, 127: true, 132: true, 134: true, 135: true, 136: true, 139: true}
+
+// classifyPod walks the tables for one pod.
+func classifyPod(ev *evidence, pod *corev1.Pod) []report.Finding {
+	var out []report.Finding
+	for _, fd := range firePod(ev, pod) {
+		out = append(out, fd.finding)
+	}
+	return out
+}
+
+// firePod is classifyPod with the names of the rules that wrote.
+func firePod(ev *evidence, pod *corev1.Pod) []fired {
+	p := &podCtx{ev: ev, pod: pod}
+	if name, f, ok := walk(podRules, p); ok {
+		return []fired{{name, f}}
+	}
+	p.found = fireContainers(ev, pod)
+	for _, r := range podFallbacks {
+		if !r.match(p) {
+			continue
+		}
+		if f, ok := r.write(p); ok {
+			p.found = []fired{{r.name, f}}
+		}
+	}
+	return p.found
+}
+
+// fireContainers runs containerRules on the init containers in order, stopping at the first
+// that has not completed, then, once all have, on every app container.
+func fireContainers(ev *evidence, pod *corev1.Pod) []fired {
+	for _, st := range pod.Status.InitContainerStatuses {
+		c := newContainerCtx(ev, pod, st, true)
+		if name, f, ok := walk(containerRules, c); ok {
+			return []fired{{name, f}}
+		}
+		if c.sidecar() {
+			continue
+		}
+		if t := st.State.Terminated; t != nil && t.ExitCode == 0 {
+			continue
+		}
+		return nil
+	}
+	var out []fired
+	for _, st := range pod.Status.ContainerStatuses {
+		if name, f, ok := walk(containerRules, newContainerCtx(ev, pod, st, false)); ok {
+			out = append(out, fired{name, f})
+		}
+	}
+	return out
+}
+
+func unschedulableCondition(pod *corev1.Pod) *corev1.PodCondition {
+	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse &&
+		(c.Reason == corev1.PodReasonUnschedulable || c.Reason == corev1.PodReasonSchedulingGated) {
+		return c
+	}
+	return nil
+}
+
+// failedScheduling is the scheduler's event for a pod that has no node and no container yet.
+func failedScheduling(p *podCtx) *corev1.Event {
+	if p.pod.Spec.NodeName != "" || len(p.pod.Status.ContainerStatuses) > 0 {
+		return nil
+	}
+	for _, e := range p.ev.podEvents(p.pod.Name, "") {
+		if e.Reason == "FailedScheduling" {
+			return &e
+		}
+	}
+	return nil
+}
+
+func waitingIn(reasons ...string) func(*containerCtx) bool {
+	return func(c *containerCtx) bool {
+		return c.st.State.Waiting != nil && slices.Contains(reasons, c.st.State.Waiting.Reason)
+	}
+}
+
+func crashedAnd(m func(*containerCtx) bool) func(*containerCtx) bool {
+	return func(c *containerCtx) bool { return c.crashed() && m(c) }
+}
+
+// crashed: the container ran and exited (CrashLoopBackOff, or restarts with a last termination);
+// an init container that exited 0 has done its job.
+func (c *containerCtx) crashed() bool {
+	st := c.st
+	return st.State.Terminated != nil && !(c.init && st.State.Terminated.ExitCode == 0) ||
+		st.RestartCount > 0 && st.LastTerminationState.Terminated != nil ||
+		st.State.Waiting != nil && st.State.Waiting.Reason == "CrashLoopBackOff"
+}
+
+func startErrorTerm(t *corev1.ContainerStateTerminated) bool {
+	return t != nil && (t.Reason == "StartError" || t.Reason == "ContainerCannotRun")
+}
+
+// killExit: exits a kill explains (0 after a clean SIGTERM shutdown, 137 SIGKILL, 143 SIGTERM).
+func killExit(t *corev1.ContainerStateTerminated) bool {
+	return t.ExitCode == 0 || t.ExitCode == 137 || t.ExitCode == 143
+}
+
+// logFacts is what the log says, read once per container and shared by the rules that ask.
+type logFacts struct {
+	cfgName string
+	cfgIdx  int
+	cfgOK   bool
+	sig     crashSignature
+	sigOK   bool
+	dials   []dialError
+}
+
+func (c *containerCtx) logFacts() *logFacts {
+	if c.facts == nil {
+		lf := &logFacts{}
+		lf.cfgName, lf.cfgIdx, lf.cfgOK = configProblem(c.logs.Lines, c.envValues())
+		lf.sig, lf.sigOK = crashSignatureOf(c.logs.Lines)
+		lf.dials = dialErrors(c.logs.Lines)
+		c.facts = lf
+	}
+	return c.facts
+}
