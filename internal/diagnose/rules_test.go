@@ -1,0 +1,349 @@
+package diagnose
+
+import (
+	"context"
+	"go/parser"
+	"go/token"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+// ruleCase is a named fixture, possibly edited, on which one rule fires.
+type ruleCase struct {
+	fixture string
+	reason  string            // the watch's verdict reason; CrashLoopBackOff if empty
+	logs    map[string]string // overrides of the fixture's logs
+	edit    func(*evidence)
+}
+
+// lastTerm edits the first container's last termination.
+func lastTerm(edit func(*corev1.ContainerStateTerminated)) func(*evidence) {
+	return func(ev *evidence) { edit(ev.Pods[0].Status.ContainerStatuses[0].LastTerminationState.Terminated) }
+}
+
+// exitCode sets the first container's last exit code.
+func exitCode(code int32) func(*evidence) {
+	return lastTerm(func(t *corev1.ContainerStateTerminated) { t.ExitCode = code })
+}
+
+// pressured puts the pods' node under memory pressure.
+func pressured(ev *evidence) {
+	name := ev.Pods[0].Spec.NodeName
+	ev.Nodes[name] = &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{
+		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionTrue, Message: "kubelet has insufficient memory available"},
+	}}}
+}
+
+// probeKilled adds the kubelet's liveness kill of the first container.
+func probeKilled(ev *evidence) {
+	p := ev.Pods[0]
+	ev.Events = append(ev.Events, corev1.Event{
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: ev.Namespace,
+			FieldPath: "spec.containers{" + p.Status.ContainerStatuses[0].Name + "}"},
+		Type: corev1.EventTypeNormal, Reason: "Killing", Count: 3,
+		Message:        "Container " + p.Status.ContainerStatuses[0].Name + " failed liveness probe, will be restarted",
+		FirstTimestamp: metav1.NewTime(fixtureNow.Add(-5 * time.Minute)), LastTimestamp: metav1.NewTime(fixtureNow.Add(-time.Minute)),
+	})
+}
+
+// crashedBefore gives the first container a crash on record (exit 1, restarted).
+func crashedBefore(ev *evidence) {
+	cs := &ev.Pods[0].Status.ContainerStatuses[0]
+	cs.RestartCount = 2
+	cs.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}
+}
+
+// ruleCases names, for every rule, the fixture it fires on.
+var ruleCases = map[string]ruleCase{
+	"evicted":       {fixture: "evicted"},
+	"unschedulable": {fixture: "unschedulable"},
+	"failed-scheduling": {fixture: "unschedulable", edit: func(ev *evidence) {
+		ev.Pods[0].Status.Conditions = nil // only the scheduler's event says so
+	}},
+	"config-ref": {fixture: "missing-secret"},
+	"image-pull": {fixture: "image-pull"},
+	"start-error-missing-ref": {fixture: "missing-secret", edit: func(ev *evidence) {
+		ev.Pods[0].Status.ContainerStatuses[0].State.Waiting.Reason = "CreateContainerError"
+	}},
+	"still-creating": {fixture: "unknown", edit: func(ev *evidence) {
+		ev.Pods[0].Status.ContainerStatuses[0].State.Waiting.Reason = "ContainerCreating"
+	}},
+	"start-error": {fixture: "unknown", edit: lastTerm(func(t *corev1.ContainerStateTerminated) {
+		t.ExitCode, t.Reason, t.Message = 128, "StartError", `exec: "/app/serve": stat /app/serve: no such file or directory`
+	})},
+	"oom-killed": {fixture: "oom-killed"},
+	"oom-then-sigkill": {fixture: "oom-killed", edit: func(ev *evidence) {
+		ev.Pods[0].Status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error"}}
+	}},
+	"init-failure": {fixture: "init-container"},
+	"probe-kill":   {fixture: "liveness-probe"},
+	"probe-failing-then-exit": {fixture: "liveness-slow", edit: func(ev *evidence) {
+		ev.Events = slices.DeleteFunc(ev.Events, func(e corev1.Event) bool { return e.Reason == "Killing" })
+	}},
+	"config-error":    {fixture: "config-error"},
+	"dependency":      {fixture: "dependency"},
+	"crash-signature": {fixture: "app-crash"},
+	"no-termination": {fixture: "unknown", edit: func(ev *evidence) {
+		ev.Pods[0].Status.ContainerStatuses[0].LastTerminationState.Terminated = nil
+	}},
+	"killed-from-outside": {fixture: "unknown", edit: exitCode(143)},
+	"exits-zero":          {fixture: "unknown", edit: exitCode(0)},
+	"self-reported-error": {fixture: "unknown", logs: map[string]string{
+		"api-7d4b9c-xkp2z/api": "2026-04-04T08:15:00Z INFO starting worker pool size=4\n2026-04-04T08:15:00Z worker pool exhausted, exiting\n",
+	}},
+	"exit-code":        {fixture: "unknown", edit: exitCode(127)},
+	"unexplained-exit": {fixture: "unknown"},
+	"not-ready":        {fixture: "readiness-probe", reason: watchReadinessStalled},
+	"init-stuck": {fixture: "init-container", edit: func(ev *evidence) {
+		st := &ev.Pods[0].Status.InitContainerStatuses[0]
+		st.RestartCount, st.LastTerminationState = 0, corev1.ContainerState{}
+		st.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(fixtureNow.Add(-5 * time.Minute))}}
+	}},
+	"pod-volume":    {fixture: "missing-volume"},
+	"node-pressure": {fixture: "unknown", edit: pressured},
+	"pod-failed": {fixture: "unknown", edit: func(ev *evidence) {
+		p := &ev.Pods[0]
+		p.Status.ContainerStatuses = nil
+		p.Status.Phase, p.Status.Reason, p.Status.Message = corev1.PodFailed, "NodeLost", "node node-1 which was running the pod is unresponsive"
+	}},
+}
+
+// gatherCase gathers the evidence of a rule case's fixture and applies its edit.
+func gatherCase(t *testing.T, rc ruleCase) *evidence {
+	t.Helper()
+	fx := loadFixture(t, rc.fixture)
+	d, _, _ := fx.diagnoser(rc.logs)
+	reason := rc.reason
+	if reason == "" {
+		reason = "CrashLoopBackOff"
+	}
+	ev, err := d.gather(context.Background(), fx.input(reason))
+	if err != nil {
+		t.Fatalf("gather %s: %v", rc.fixture, err)
+	}
+	if rc.edit != nil {
+		rc.edit(ev)
+	}
+	return ev
+}
+
+// stopped lists, for every pod, the rules that decided: the pod's findings, and for containers
+// the rule that stopped each container's walk (which may write nothing).
+func stopped(ev *evidence) map[string]fired {
+	out := map[string]fired{}
+	for i := range ev.Pods {
+		pod := &ev.Pods[i]
+		for _, fd := range firePod(ev, pod) {
+			out[fd.rule] = fd
+		}
+		for j, sts := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+			for _, st := range sts {
+				if name, f, _ := walk(containerRules, newContainerCtx(ev, pod, st, j == 0)); name != "" {
+					if _, seen := out[name]; !seen {
+						out[name] = fired{name, f}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+type ruleInfo struct {
+	name   string
+	causes []report.Cause
+	writes bool
+}
+
+// allRules is every rule of the three tables, in the order they are walked.
+func allRules() []ruleInfo {
+	var out []ruleInfo
+	for _, r := range podRules {
+		out = append(out, ruleInfo{r.name, r.causes, r.write != nil})
+	}
+	for _, r := range containerRules {
+		out = append(out, ruleInfo{r.name, r.causes, r.write != nil})
+	}
+	for _, r := range podFallbacks {
+		out = append(out, ruleInfo{r.name, r.causes, r.write != nil})
+	}
+	return out
+}
+
+func TestRules(t *testing.T) {
+	t.Parallel()
+	for _, r := range allRules() {
+		rc, ok := ruleCases[r.name]
+		if !ok {
+			continue // TestEveryRuleHasAFixture says so
+		}
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			got := stopped(gatherCase(t, rc))
+			fd, ok := got[r.name]
+			if !ok {
+				t.Fatalf("rule %s does not fire on fixture %s; the rules that decided: %v", r.name, rc.fixture, slices.Sorted(maps.Keys(got)))
+			}
+			if !r.writes {
+				if fd.finding.Cause != "" {
+					t.Errorf("rule %s writes nothing, got a finding %+v", r.name, fd.finding)
+				}
+				return
+			}
+			if !slices.Contains(r.causes, fd.finding.Cause) {
+				t.Errorf("rule %s wrote cause %q, not one it names %v", r.name, fd.finding.Cause, r.causes)
+			}
+			if fd.finding.Summary == "" {
+				t.Errorf("rule %s wrote no summary", r.name)
+			}
+		})
+	}
+}
+
+func TestEveryRuleHasAFixture(t *testing.T) {
+	t.Parallel()
+	names := map[string]bool{}
+	for _, r := range allRules() {
+		if names[r.name] {
+			t.Errorf("rule %s is in the tables twice", r.name)
+		}
+		names[r.name] = true
+		rc, ok := ruleCases[r.name]
+		if !ok {
+			t.Errorf("rule %s has no fixture in ruleCases", r.name)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("testdata", rc.fixture, "objects.yaml")); err != nil {
+			t.Errorf("rule %s: fixture %s: %v", r.name, rc.fixture, err)
+		}
+	}
+	for name := range ruleCases {
+		if !names[name] {
+			t.Errorf("ruleCases names %s, which is no rule", name)
+		}
+	}
+}
+
+// The doc comment of rules.go lists the rules in the order the tables hold them.
+func TestRuleOrderIsDocumented(t *testing.T) {
+	t.Parallel()
+	f, err := parser.ParseFile(token.NewFileSet(), "rules.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := regexp.MustCompile(`^\s*(\d+)\. ([a-z-]+)$`)
+	var doc []string
+	for _, cg := range f.Comments {
+		for _, l := range strings.Split(cg.Text(), "\n") {
+			if m := item.FindStringSubmatch(l); m != nil {
+				if n, _ := strconv.Atoi(m[1]); n != len(doc)+1 {
+					t.Errorf("doc item %q is numbered %d, want %d", m[2], n, len(doc)+1)
+				}
+				doc = append(doc, m[2])
+			}
+		}
+	}
+	var tables []string
+	for _, r := range allRules() {
+		tables = append(tables, r.name)
+	}
+	if !slices.Equal(doc, tables) {
+		t.Errorf("rules.go documents the order\n%v\nbut the tables hold\n%v", doc, tables)
+	}
+}
+
+// Where several rules match, the earlier one in the table wins.
+func TestRuleOrderDecidesOverlaps(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		rc      ruleCase
+		matches []string // rules whose match holds, table order; the first must win
+		cause   report.Cause
+	}{
+		{"OOM with a liveness-probe kill", ruleCase{fixture: "oom-killed", edit: probeKilled},
+			[]string{"oom-killed", "probe-kill"}, report.CauseOOMKilled},
+		{"a missing Secret with a crash on record", ruleCase{fixture: "missing-secret", edit: crashedBefore},
+			[]string{"config-ref", "unexplained-exit"}, report.CauseMissingSecret},
+		{"image pull on an unschedulable pod", ruleCase{fixture: "image-pull", edit: func(ev *evidence) {
+			ev.Pods[0].Status.Conditions = append(ev.Pods[0].Status.Conditions, corev1.PodCondition{
+				Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
+				Message: "0/1 nodes are available: 1 Insufficient memory."})
+		}}, []string{"unschedulable", "image-pull"}, report.CauseUnschedulable},
+		{"a probe kill (exit 137) with a config error in the log", ruleCase{fixture: "config-error", edit: func(ev *evidence) {
+			probeKilled(ev)
+			exitCode(137)(ev)
+		}}, []string{"probe-kill", "config-error"}, report.CauseLivenessProbe},
+		{"a dependency failure with a crash signature", ruleCase{fixture: "dependency", logs: map[string]string{
+			"api-7d4b9c-xkp2z/api": "dial tcp 10.96.0.45:5432: connect: connection refused\npanic: no database\n\ngoroutine 1 [running]:\nmain.main()\n",
+		}}, []string{"dependency", "crash-signature"}, report.CauseDependency},
+		{"an evicted pod whose container was OOM killed", ruleCase{fixture: "oom-killed", edit: func(ev *evidence) {
+			ev.Pods[0].Status.Reason, ev.Pods[0].Status.Message = "Evicted", "The node was low on resource: memory."
+		}}, []string{"evicted", "oom-killed"}, report.CauseNodePressure},
+		{"node pressure over an exit nothing explains", ruleCase{fixture: "unknown", edit: pressured},
+			[]string{"unexplained-exit", "node-pressure"}, report.CauseNodePressure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ev := gatherCase(t, tc.rc)
+			pod := &ev.Pods[0]
+			p := &podCtx{ev: ev, pod: pod, found: []fired{{finding: report.Finding{Cause: report.CauseUnknown}}}}
+			c := newContainerCtx(ev, pod, pod.Status.ContainerStatuses[0], false)
+			var matched []string
+			for _, r := range podRules {
+				if r.match(p) {
+					matched = append(matched, r.name)
+				}
+			}
+			for _, r := range containerRules {
+				if r.match(c) {
+					matched = append(matched, r.name)
+				}
+			}
+			for _, r := range podFallbacks {
+				if r.match(p) {
+					matched = append(matched, r.name)
+				}
+			}
+			for _, m := range tc.matches {
+				if !slices.Contains(matched, m) {
+					t.Errorf("rule %s does not match, so the case shows no overlap; matched: %v", m, matched)
+				}
+			}
+			fs := classifyPod(ev, pod)
+			if len(fs) != 1 || fs[0].Cause != tc.cause {
+				t.Fatalf("got %s, want one finding of cause %s", dump(fs), tc.cause)
+			}
+		})
+	}
+}
+
+// An init container that fails blocks the pod: its failure is the finding, whatever the app
+// containers show.
+func TestInitFailureWinsOverAppCrash(t *testing.T) {
+	t.Parallel()
+	ev := gatherCase(t, ruleCase{fixture: "init-container", edit: func(ev *evidence) {
+		crashedBefore(ev)
+		ev.Pods[0].Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+	}})
+	pod := &ev.Pods[0]
+	if name, _, ok := walk(containerRules, newContainerCtx(ev, pod, pod.Status.ContainerStatuses[0], false)); !ok {
+		t.Fatalf("the app container alone names no cause (rule %q): the case shows no overlap", name)
+	}
+	got := firePod(ev, pod)
+	if len(got) != 1 || got[0].rule != "init-failure" || got[0].finding.Container != "init-migrate" {
+		t.Errorf("got %+v, want only init-failure on init-migrate", got)
+	}
+}
