@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -395,7 +396,7 @@ func configError(c *containerCtx, name string, idx int) report.Finding {
 		} else {
 			f.Detail = fmt.Sprintf("%s declares no env %s and no envFrom source provides it", c.label(), name)
 			f.Confidence = report.ConfidenceMedium
-			if !notSet && !snakeIdent.MatchString(name) {
+			if !notSet && !logparse.HasSnakeCase(name) {
 				f.Confidence = report.ConfidenceLow
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -32,7 +33,7 @@ func resolveHost(host, podNS string, hostIPs map[string]string) (where, ns, name
 	if h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" || h == "0.0.0.0" {
 		return hostLocal, "", ""
 	}
-	if isIP(h) {
+	if logparse.IsIP(h) {
 		if key, ok := hostIPs[h]; ok {
 			ns, name, _ = strings.Cut(key, "/")
 			return hostService, ns, name
@@ -55,11 +56,11 @@ func resolveHost(host, podNS string, hostIPs map[string]string) (where, ns, name
 func serviceKey(ns, name string) string { return ns + "/" + name }
 
 // dependency: the app cannot reach a service it needs (runbook root cause 4).
-func dependency(c *containerCtx, ds []dialError) report.Finding {
+func dependency(c *containerCtx, ds []logparse.DialError) report.Finding {
 	ev := c.ev
 	d := ds[0]
 	for _, x := range ds { // prefer a named host over a bare address
-		if !isIP(x.Host) {
+		if !logparse.IsIP(x.Host) {
 			d = x
 			break
 		}
@@ -181,7 +182,7 @@ func (ev *evidence) hostIPs() map[string]string {
 }
 
 // dependencyClause says in a few words why the dependency is unreachable, for the summary.
-func dependencyClause(c *containerCtx, d dialError) string {
+func dependencyClause(c *containerCtx, d logparse.DialError) string {
 	where, ns, name := resolveHost(d.Host, c.ev.Namespace, c.ev.hostIPs())
 	switch where {
 	case hostLocal:
@@ -207,14 +208,14 @@ func dependencyClause(c *containerCtx, d dialError) string {
 }
 
 // serviceEvidence lists what is known about the dependency behind d.
-func (c *containerCtx) serviceEvidence(d dialError) []string {
+func (c *containerCtx) serviceEvidence(d logparse.DialError) []string {
 	ev := c.ev
 	where, ns, name := resolveHost(d.Host, ev.Namespace, ev.hostIPs())
 	switch where {
 	case hostLocal:
 		return []string{fmt.Sprintf("%s is local to the pod: no other container in it listens there", hostPortOf(d))}
 	case hostExternal:
-		if isIP(d.Host) {
+		if logparse.IsIP(d.Host) {
 			return []string{fmt.Sprintf("%s is not the ClusterIP of any Service in namespace %s", d.Host, ev.Namespace)}
 		}
 		return []string{fmt.Sprintf("%s is not a Service name of this cluster (external host)", d.Host)}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -197,7 +198,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		f.Evidence = append(f.Evidence, obsText)
 	}
 	killAfter, budgetText := c.probeBudget(kind)
-	listenIdx, listenPort := listenLine(c.logs.Lines)
+	listenIdx, listenPort := logparse.ListenLine(c.logs.Lines)
 
 	status := ""
 	if m := reStatusCode.FindStringSubmatch(allAnswers); m != nil {
@@ -264,7 +265,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		if status != "" && status[0] == '5' {
 			f.Detail += fmt.Sprintf("; HTTP %s means the app itself reports unhealthy: its log says why", status)
 		}
-		if ds := dialErrors(c.logs.Lines); len(ds) > 0 {
+		if ds := logparse.DialErrors(c.logs.Lines); len(ds) > 0 {
 			f.Detail += fmt.Sprintf("; its log shows it cannot reach %s (%s)", hostPortOf(ds[0]), ds[0].Kind)
 		}
 		f.Confidence = report.ConfidenceMedium
@@ -354,10 +355,10 @@ func (c *containerCtx) previousProbe(kind string) *corev1.Probe {
 // the container's start to its "listening" line (when the log has timestamps).
 func (c *containerCtx) observedStartup() (time.Duration, string) {
 	lines := c.logs.Lines
-	if d, i, ok := startupTime(lines); ok {
+	if d, i, ok := logparse.StartupTime(lines); ok {
 		return d, fmt.Sprintf("observed start-up: %s (%s)", roundDur(d), strings.TrimSpace(lines[i]))
 	}
-	idx, _ := listenLine(lines)
+	idx, _ := logparse.ListenLine(lines)
 	if idx >= 0 && idx < len(c.logs.Times) && !c.logs.Times[idx].IsZero() {
 		var started time.Time
 		if c.logs.Previous && c.st.LastTerminationState.Terminated != nil {
@@ -444,7 +445,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 	judged := ev.Reason == watchReadinessStalled || ev.Reason == watchReadinessFlapping
 	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() && !judged {
 		age := ev.Now.Sub(r.StartedAt.Time)
-		failing := len(c.probeFailures("Readiness")) > 0 || len(c.probeFailures("Startup")) > 0 || len(dialErrors(c.logs.Lines)) > 0
+		failing := len(c.probeFailures("Readiness")) > 0 || len(c.probeFailures("Startup")) > 0 || len(logparse.DialErrors(c.logs.Lines)) > 0
 		if age < minNotReadyAge || !failing && age < 4*minNotReadyAge {
 			return report.Finding{}, false
 		}
@@ -462,7 +463,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 		return f, true
 	}
 	fails := c.probeFailures("Readiness")
-	if ds := dialErrors(c.logs.Lines); len(ds) > 0 {
+	if ds := logparse.DialErrors(c.logs.Lines); len(ds) > 0 {
 		f := dependency(c, ds)
 		f.Evidence = append(f.Evidence, c.label()+" keeps running (it is not restarted) but is not ready")
 		for _, e := range fails {
@@ -533,7 +534,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 	return f, true
 }
 
-func hostPortOf(d dialError) string {
+func hostPortOf(d logparse.DialError) string {
 	if d.Port == "" {
 		return d.Host
 	}
@@ -586,7 +587,7 @@ func appCrash(c *containerCtx, kind string, line int) report.Finding {
 // ("worker pool exhausted, exiting"); that line is the summary, quoted as logged.
 func selfReportedCrash(c *containerCtx, line, level int) report.Finding {
 	f := appCrash(c, "", line)
-	if level >= exitsItself {
+	if level >= logparse.ExitsItself {
 		f.Confidence = report.ConfidenceHigh
 	}
 	f.Detail += "; the app says why in its last log lines before it exited"
@@ -693,14 +694,14 @@ func initFailure(c *containerCtx) report.Finding {
 	lines := c.logs.Lines
 	line := -1
 	why := ""
-	if name, i, ok := configProblem(lines, c.envValues()); ok {
+	if name, i, ok := logparse.ConfigProblem(lines, c.envValues()); ok {
 		line, why = i, "it rejects env "+name
-	} else if ds := dialErrors(lines); len(ds) > 0 {
+	} else if ds := logparse.DialErrors(lines); len(ds) > 0 {
 		line, why = ds[0].Line, fmt.Sprintf("it cannot reach %s (%s)", hostPortOf(ds[0]), ds[0].Kind)
 		f.Evidence = append(f.Evidence, c.serviceEvidence(ds[0])...)
-	} else if sig, ok := crashSignatureOf(lines); ok {
+	} else if sig, ok := logparse.SignatureOf(lines); ok {
 		line, why = sig.Line, sig.Kind
-	} else if i := keyErrorLine(lines); i >= 0 {
+	} else if i := logparse.KeyErrorLine(lines); i >= 0 {
 		line = i
 	}
 	f.Summary = fmt.Sprintf("%s fails (exit %d), so the pod never starts its app containers", c.label(), code)
@@ -739,7 +740,7 @@ func stuckInit(c *containerCtx) (report.Finding, bool) {
 		return report.Finding{}, false
 	}
 	ran := roundDur(c.ev.Now.Sub(r.StartedAt.Time))
-	if ds := dialErrors(c.logs.Lines); len(ds) > 0 {
+	if ds := logparse.DialErrors(c.logs.Lines); len(ds) > 0 {
 		f := dependency(c, ds)
 		f.Summary = fmt.Sprintf("%s has waited %s for %s (%s), so the pod never starts", c.label(), ran, hostPortOf(ds[0]), ds[0].Kind) + dependencyClause(c, ds[0])
 		return f, true

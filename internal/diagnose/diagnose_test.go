@@ -470,3 +470,21 @@ func TestDiagnoseMasksEverySecret(t *testing.T) {
 		}
 	}
 }
+
+// The quoted line is the summary, so it is masked and trimmed like every other string.
+func TestSelfReportedLineIsMaskedAndTrimmed(t *testing.T) {
+	t.Parallel()
+	fx := loadFixture(t, "masking")
+	d, _, _ := fx.diagnoser(map[string]string{
+		"api-7d4b9c-xkp2z/api": "2026-04-04T08:15:01.000000000Z   token tok_live_9f8e7d6c5b rejected by the auth service, exiting  \n",
+	})
+	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Findings[0]
+	want := "container api exits with code 1: token [secret TOKEN redacted] rejected by the auth service, exiting"
+	if f.Cause != report.CauseAppCrash || f.Summary != want {
+		t.Errorf("got %s %q, want app-crash %q", f.Cause, f.Summary, want)
+	}
+}

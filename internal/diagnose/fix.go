@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/rollout-gate/rollout-gate/internal/logparse"
 )
 
 // Fix commands are the runbook's, with the real names filled in. Placeholders in angle brackets
@@ -67,7 +69,7 @@ func nameOr(s, placeholder string) string {
 
 // hostOr is h when it is a DNS name or an IP address, else placeholder.
 func hostOr(h, placeholder string) string {
-	if !validHost(h) {
+	if !logparse.ValidHost(h) {
 		return placeholder
 	}
 	return h

@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/rollout-gate/rollout-gate/internal/logparse"
 )
 
 // checkFixLine fails unless line is safe to paste into a shell: either one simple command whose
@@ -136,9 +138,9 @@ func TestHostileHostNeverRuns(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			for _, d := range dialErrors([]string{tc.log}) {
-				if !validHost(d.Host) || d.Port != "" && !validPort(d.Port) {
-					t.Errorf("dialErrors kept %q:%q", d.Host, d.Port)
+			for _, d := range logparse.DialErrors([]string{tc.log}) {
+				if !logparse.ValidHost(d.Host) || d.Port != "" && !logparse.ValidPort(d.Port) {
+					t.Errorf("logparse.DialErrors kept %q:%q", d.Host, d.Port)
 				}
 				if tc.host != "" && d.Host != tc.host {
 					t.Errorf("host = %q, want %q", d.Host, tc.host)

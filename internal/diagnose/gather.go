@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
@@ -384,12 +385,12 @@ func (d *Diagnoser) dependencies(ctx context.Context, ev *evidence, gap func(str
 	var keys []string
 	needIPs := map[string]bool{}
 	for _, lt := range ev.Logs {
-		for _, de := range dialErrors(lt.Lines) {
+		for _, de := range logparse.DialErrors(lt.Lines) {
 			where, ns, name := resolveHost(de.Host, ev.Namespace, nil)
 			switch {
 			case where == hostService && !slices.Contains(keys, serviceKey(ns, name)):
 				keys = append(keys, serviceKey(ns, name))
-			case where == hostExternal && isIP(de.Host):
+			case where == hostExternal && logparse.IsIP(de.Host):
 				needIPs[de.Host] = true
 			}
 			if de.IP != "" && de.IP != de.Host {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -182,5 +183,25 @@ func TestLogOfTheLatestCrash(t *testing.T) {
 				t.Errorf("read the previous instance: %t, want %t (%q)", tried, tt.wantPrevious, rl.calls)
 			}
 		})
+	}
+}
+
+func TestParseLog(t *testing.T) {
+	t.Parallel()
+	raw := "2026-04-04T08:15:01.123456789Z first\nno timestamp here\n2026-04-04T08:15:02Z third\n"
+	lt := parseLog([]byte(raw), true, 2)
+	if !lt.Truncated || len(lt.Lines) != 2 || lt.Lines[0] != "no timestamp here" || lt.Lines[1] != "third" {
+		t.Errorf("parseLog = %+v", lt)
+	}
+	if !lt.Times[0].IsZero() || lt.Times[1] != time.Date(2026, 4, 4, 8, 15, 2, 0, time.UTC) {
+		t.Errorf("times = %v", lt.Times)
+	}
+	// Lines are kept whole until they are masked; the cut comes after (redact).
+	long := strings.Repeat("x", maxLineLen+10)
+	if got := parseLog([]byte(long), false, 50).Lines[0]; got != long {
+		t.Errorf("line cut before masking: %d bytes", len(got))
+	}
+	if got := cutLine(long); len(got) > maxLineLen+len("…") || !strings.HasSuffix(got, "…") {
+		t.Errorf("cutLine: %d bytes", len(got))
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -208,9 +209,9 @@ var containerRules = []rule[*containerCtx]{
 		match: crashedAnd(func(c *containerCtx) bool { return c.term.ExitCode == 0 }),
 		write: only(exitsZero)},
 	{name: "self-reported-error", causes: causes(report.CauseAppCrash),
-		match: crashedAnd(func(c *containerCtx) bool { i, _ := selfReportedError(c.logs.Lines); return i >= 0 }),
+		match: crashedAnd(func(c *containerCtx) bool { i, _ := logparse.SelfReportedError(c.logs.Lines); return i >= 0 }),
 		write: only(func(c *containerCtx) report.Finding {
-			i, level := selfReportedError(c.logs.Lines)
+			i, level := logparse.SelfReportedError(c.logs.Lines)
 			return selfReportedCrash(c, i, level)
 		})},
 	{name: "exit-code", causes: causes(report.CauseAppCrash),
@@ -364,17 +365,17 @@ type logFacts struct {
 	cfgName string
 	cfgIdx  int
 	cfgOK   bool
-	sig     crashSignature
+	sig     logparse.Signature
 	sigOK   bool
-	dials   []dialError
+	dials   []logparse.DialError
 }
 
 func (c *containerCtx) logFacts() *logFacts {
 	if c.facts == nil {
 		lf := &logFacts{}
-		lf.cfgName, lf.cfgIdx, lf.cfgOK = configProblem(c.logs.Lines, c.envValues())
-		lf.sig, lf.sigOK = crashSignatureOf(c.logs.Lines)
-		lf.dials = dialErrors(c.logs.Lines)
+		lf.cfgName, lf.cfgIdx, lf.cfgOK = logparse.ConfigProblem(c.logs.Lines, c.envValues())
+		lf.sig, lf.sigOK = logparse.SignatureOf(c.logs.Lines)
+		lf.dials = logparse.DialErrors(c.logs.Lines)
 		c.facts = lf
 	}
 	return c.facts

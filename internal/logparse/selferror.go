@@ -1,4 +1,4 @@
-package diagnose
+package logparse
 
 import (
 	"regexp"
@@ -21,7 +21,7 @@ const (
 const (
 	notAnError    = iota
 	errorWords    // "cannot open /data/db", a bare "exiting"
-	exitsItself   // "worker pool exhausted, exiting"
+	ExitsItself   // "worker pool exhausted, exiting"
 	explicitError // ERROR/FATAL level, "error:" prefix, an exception
 )
 
@@ -41,11 +41,11 @@ var (
 	zeroCount = regexp.MustCompile(`(?i)\b(?:0|no|zero|without(?: any)?)\s+(?:errors?|failures?|failed|exceptions?|problems?)\b|\b(?:errors?|failures?|failed|exceptions?)\s*[:=]\s*(?:0|none|nil|null)\b|\berror[_ ]?(?:count|rate)\s*[:=]\s*0\b`)
 )
 
-// selfReportedError returns the index of the line among the last lines of a log that states
+// SelfReportedError returns the index of the line among the last lines of a log that states
 // why the app stopped, and how plainly it does (one of the levels above); -1 when none does.
 // The most explicit line wins; among equals the earliest, which names the cause rather than
 // its consequences.
-func selfReportedError(lines []string) (idx, level int) {
+func SelfReportedError(lines []string) (idx, level int) {
 	idx = -1
 	seen := 0
 	for i := len(lines) - 1; i >= 0 && seen < selfReportWindow; i-- {
@@ -75,7 +75,7 @@ func errorLevel(line string) int {
 	if loc := exitPhrase.FindStringIndex(l); loc != nil {
 		rest := l[:loc[0]] + l[loc[1]:]
 		if len(strings.FieldsFunc(rest, func(r rune) bool { return !isWordRune(r) })) >= 2 {
-			return exitsItself
+			return ExitsItself
 		}
 		return errorWords
 	}

@@ -1,11 +1,8 @@
-package diagnose
+package logparse
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
 func TestSelfReportedError(t *testing.T) {
@@ -16,7 +13,7 @@ func TestSelfReportedError(t *testing.T) {
 		line  string // the line found; "" for none
 		level int
 	}{
-		{"exits itself", "starting worker pool size=4\nworker pool exhausted, exiting", "worker pool exhausted, exiting", exitsItself},
+		{"exits itself", "starting worker pool size=4\nworker pool exhausted, exiting", "worker pool exhausted, exiting", ExitsItself},
 		{"FATAL level", "loading config\nFATAL cannot open /data/db: read-only file system", "FATAL cannot open /data/db: read-only file system", explicitError},
 		{"ERROR level after a timestamp", "2026-04-04T08:15:33Z INFO starting\n2026-04-04T08:15:34Z ERROR license expired", "2026-04-04T08:15:34Z ERROR license expired", explicitError},
 		{"error: prefix", "error: unknown shorthand flag: 'x' in -x", "error: unknown shorthand flag: 'x' in -x", explicitError},
@@ -41,39 +38,21 @@ func TestSelfReportedError(t *testing.T) {
 		{"an explicit line within the window counts", "ERROR disk full\nok 1\nok 2\nok 3\nok 4", "ERROR disk full", explicitError},
 		{"Go panic frames are skipped", "FATAL lost lease\ngoroutine 1 [running]:\nmain.run(0xc000010000)\n\t/app/main.go:22 +0x5a\ncreated by main.main\n\t/app/main.go:9 +0x1d", "FATAL lost lease", explicitError},
 		{"Python traceback lines are skipped", "Traceback (most recent call last):\n  File \"/app/w.py\", line 3, in <module>\n    run()\nRuntimeError: pool exhausted", "RuntimeError: pool exhausted", explicitError},
-		{"an indented message is not a frame", "  token rejected, exiting  ", "  token rejected, exiting  ", exitsItself},
+		{"an indented message is not a frame", "  token rejected, exiting  ", "  token rejected, exiting  ", ExitsItself},
 		{"empty", "", "", notAnError},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			lines := strings.Split(tc.log, "\n")
-			i, level := selfReportedError(lines)
+			i, level := SelfReportedError(lines)
 			got := ""
 			if i >= 0 {
 				got = lines[i]
 			}
 			if got != tc.line || level != tc.level {
-				t.Errorf("selfReportedError(%q) = %q level %d, want %q level %d", tc.log, got, level, tc.line, tc.level)
+				t.Errorf("SelfReportedError(%q) = %q level %d, want %q level %d", tc.log, got, level, tc.line, tc.level)
 			}
 		})
-	}
-}
-
-// The quoted line is the summary, so it is masked and trimmed like every other string.
-func TestSelfReportedLineIsMaskedAndTrimmed(t *testing.T) {
-	t.Parallel()
-	fx := loadFixture(t, "masking")
-	d, _, _ := fx.diagnoser(map[string]string{
-		"api-7d4b9c-xkp2z/api": "2026-04-04T08:15:01.000000000Z   token tok_live_9f8e7d6c5b rejected by the auth service, exiting  \n",
-	})
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := res.Findings[0]
-	want := "container api exits with code 1: token [secret TOKEN redacted] rejected by the auth service, exiting"
-	if f.Cause != report.CauseAppCrash || f.Summary != want {
-		t.Errorf("got %s %q, want app-crash %q", f.Cause, f.Summary, want)
 	}
 }

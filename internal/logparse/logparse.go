@@ -1,4 +1,7 @@
-package diagnose
+// Package logparse reads application logs the way an engineer would: the line that rejects a
+// variable, the dependency a connection failed to, the crash signature, what the app says before it
+// exits, when it started listening. It is pure: lines in, indexes and names out, no Kubernetes.
+package logparse
 
 import (
 	"net"
@@ -22,9 +25,9 @@ var (
 // start otherwise, and only a config error's logs need it.
 var quotedString = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"([^"]{1,200})"|'([^']{1,200})'`) })
 
-// configProblem finds a log line that rejects a configuration variable. env maps the container's
+// ConfigProblem finds a log line that rejects a configuration variable. env maps the container's
 // variable names to their literal template values ("" when they come from elsewhere).
-func configProblem(lines []string, env map[string]string) (name string, idx int, ok bool) {
+func ConfigProblem(lines []string, env map[string]string) (name string, idx int, ok bool) {
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := lines[i]
 		if !configWords.MatchString(l) {
@@ -67,8 +70,8 @@ var notVarNames = map[string]bool{
 	"UTC": true, "CRITICAL": true,
 }
 
-// dialError is a failed connection to a dependency found in a log.
-type dialError struct {
+// DialError is a failed connection to a dependency found in a log.
+type DialError struct {
 	Host string // DNS name or IP as logged
 	Port string
 	IP   string // an address logged next to the name, if any
@@ -106,14 +109,14 @@ var (
 )
 
 // dnsNameRE is a host name as the patterns capture it: letters, digits, hyphens and dots. Every
-// captured host is checked again by validHost before it is used.
+// captured host is checked again by ValidHost before it is used.
 const dnsNameRE = `[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.?`
 
-// validHost reports whether h is an IP address or a DNS name (RFC 1123 labels of at most 63
+// ValidHost reports whether h is an IP address or a DNS name (RFC 1123 labels of at most 63
 // characters, at most 253 in all). Hosts come from logs a pull request controls and end up in
 // fix commands, so anything else is left out.
-func validHost(h string) bool {
-	if isIP(h) {
+func ValidHost(h string) bool {
+	if IsIP(h) {
 		return true
 	}
 	n := strings.TrimSuffix(h, ".")
@@ -133,16 +136,16 @@ func validHost(h string) bool {
 	return true
 }
 
-// validPort reports whether p is a TCP port number.
-func validPort(p string) bool {
+// ValidPort reports whether p is a TCP port number.
+func ValidPort(p string) bool {
 	n, err := strconv.Atoi(p)
 	return err == nil && n > 0 && n <= 65535 && strconv.Itoa(n) == p
 }
 
-// dialErrors finds failed connections in a log, naming host and port from the error line or its
+// DialErrors finds failed connections in a log, naming host and port from the error line or its
 // neighbours (applications often log "connecting to postgres:5432" before the errno line).
-func dialErrors(lines []string) []dialError {
-	var out []dialError
+func DialErrors(lines []string) []DialError {
+	var out []DialError
 	seen := map[string]bool{}
 	for i, l := range lines {
 		kind := ""
@@ -155,7 +158,7 @@ func dialErrors(lines []string) []dialError {
 		if kind == "" {
 			continue
 		}
-		d := dialError{Kind: kind, Line: i, HostLine: -1}
+		d := DialError{Kind: kind, Line: i, HostLine: -1}
 		lo, hi := max(0, i-2), min(len(lines)-1, i+2)
 		// Named hosts from explicit patterns, nearest line first.
 		for _, j := range nearest(i, lo, hi) {
@@ -175,7 +178,7 @@ func dialErrors(lines []string) []dialError {
 				if timeClock.MatchString(h) || strings.EqualFold(h, "tcp") || strings.EqualFold(h, "udp") {
 					continue
 				}
-				if isIP(h) {
+				if IsIP(h) {
 					if d.IP == "" {
 						d.IP = h
 					}
@@ -203,13 +206,13 @@ func dialErrors(lines []string) []dialError {
 				}
 			}
 		}
-		if d.IP != "" && !isIP(d.IP) {
+		if d.IP != "" && !IsIP(d.IP) {
 			d.IP = ""
 		}
-		if d.Host != "" && !validHost(d.Host) {
+		if d.Host != "" && !ValidHost(d.Host) {
 			d.Host, d.HostLine = "", -1
 		}
-		if d.Port != "" && !validPort(d.Port) {
+		if d.Port != "" && !ValidPort(d.Port) {
 			d.Port = ""
 		}
 		if d.Host == "" {
@@ -242,7 +245,7 @@ func nearest(i, lo, hi int) []int {
 	return out
 }
 
-func isIP(s string) bool {
+func IsIP(s string) bool {
 	if ipv4Strict.MatchString(s) {
 		return net.ParseIP(s) != nil
 	}
@@ -250,7 +253,7 @@ func isIP(s string) bool {
 }
 
 // crash signatures: the line that tells why an application died.
-type crashSignature struct {
+type Signature struct {
 	Kind string // short name: "Python exception", "missing shared library", "Go panic", ...
 	Line int
 }
@@ -278,8 +281,8 @@ var (
 	errorish = regexp.MustCompile(`(?i)\b(error|fatal|exception|failed|failure|panic|critical|cannot|could not|unable to)\b`)
 )
 
-// crashSignatureOf finds why an application crashed, preferring the most specific signature.
-func crashSignatureOf(lines []string) (crashSignature, bool) {
+// SignatureOf finds why an application crashed, preferring the most specific signature.
+func SignatureOf(lines []string) (Signature, bool) {
 	for i, l := range lines {
 		if strings.Contains(l, "Traceback (most recent call last)") {
 			// The exception line ends the traceback.
@@ -289,10 +292,10 @@ func crashSignatureOf(lines []string) (crashSignature, bool) {
 					if strings.Contains(lines[j], "ModuleNotFoundError") || strings.Contains(lines[j], "ImportError") {
 						kind = "missing Python module"
 					}
-					return crashSignature{Kind: kind, Line: j}, true
+					return Signature{Kind: kind, Line: j}, true
 				}
 			}
-			return crashSignature{Kind: "Python exception", Line: i}, true
+			return Signature{Kind: "Python exception", Line: i}, true
 		}
 	}
 	for _, m := range crashMarkers {
@@ -302,23 +305,23 @@ func crashSignatureOf(lines []string) (crashSignature, bool) {
 					// the first panic line names it; later ones are goroutine dumps
 					for j := 0; j <= i; j++ {
 						if m.re.MatchString(lines[j]) {
-							return crashSignature{Kind: m.kind, Line: j}, true
+							return Signature{Kind: m.kind, Line: j}, true
 						}
 					}
 				}
-				return crashSignature{Kind: m.kind, Line: i}, true
+				return Signature{Kind: m.kind, Line: i}, true
 			}
 		}
 	}
-	return crashSignature{}, false
+	return Signature{}, false
 }
 
 var strongError = regexp.MustCompile(`(?i)^\W*(error|fatal|panic|exception|critical)\b|\b(ERROR|FATAL|PANIC|CRITICAL)\b`)
 
-// keyErrorLine returns the first line that is plainly an error (ERROR:, FATAL, ...), else the
+// KeyErrorLine returns the first line that is plainly an error (ERROR:, FATAL, ...), else the
 // last line that reads like one, else -1: the first error usually names the cause, later lines
 // tend to say "exiting".
-func keyErrorLine(lines []string) int {
+func KeyErrorLine(lines []string) int {
 	for i, l := range lines {
 		if strongError.MatchString(l) {
 			return i
@@ -343,8 +346,8 @@ var (
 	listenPort   = regexp.MustCompile(`(?i)\b(?:listening|serving|bound|binding|started server|server started|accepting connections)\b[^\n]*?(?:\bport\s+|:)(\d{2,5})\b`)
 )
 
-// startupTime finds a log line that states how long start-up took ("listening on :8080 after 22s").
-func startupTime(lines []string) (time.Duration, int, bool) {
+// StartupTime finds a log line that states how long start-up took ("listening on :8080 after 22s").
+func StartupTime(lines []string) (time.Duration, int, bool) {
 	for i, l := range lines {
 		m := startupAfter.FindStringSubmatch(l)
 		if m == nil {
@@ -366,8 +369,8 @@ func startupTime(lines []string) (time.Duration, int, bool) {
 	return 0, -1, false
 }
 
-// listenLine finds the line where the app says it is listening, and the port if named.
-func listenLine(lines []string) (idx int, port string) {
+// ListenLine finds the line where the app says it is listening, and the port if named.
+func ListenLine(lines []string) (idx int, port string) {
 	for i, l := range lines {
 		if listening.MatchString(l) {
 			if m := listenPort.FindStringSubmatch(l); m != nil {
@@ -378,3 +381,6 @@ func listenLine(lines []string) (idx int, port string) {
 	}
 	return -1, ""
 }
+
+// HasSnakeCase reports whether s holds a SNAKE_CASE name, the usual shape of a variable.
+func HasSnakeCase(s string) bool { return snakeIdent.MatchString(s) }

@@ -1,4 +1,4 @@
-package diagnose
+package logparse
 
 import (
 	"strings"
@@ -34,7 +34,7 @@ func TestDialErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ds := dialErrors(strings.Split(tc.log, "\n"))
+			ds := DialErrors(strings.Split(tc.log, "\n"))
 			if len(ds) == 0 {
 				t.Fatalf("no dial error found in %q", tc.log)
 			}
@@ -44,33 +44,8 @@ func TestDialErrors(t *testing.T) {
 			}
 		})
 	}
-	if ds := dialErrors([]string{"request timed out after 30s", "INFO connected to postgres:5432"}); len(ds) != 0 {
+	if ds := DialErrors([]string{"request timed out after 30s", "INFO connected to postgres:5432"}); len(ds) != 0 {
 		t.Errorf("no connection failure in these lines, got %+v", ds)
-	}
-}
-
-func TestResolveHost(t *testing.T) {
-	t.Parallel()
-	ips := map[string]string{"10.96.0.45": "production/postgres"}
-	tests := []struct{ host, where, ns, name string }{
-		{"postgres", hostService, "production", "postgres"},
-		{"postgres.data", hostService, "data", "postgres"},
-		{"postgres.data.svc", hostService, "data", "postgres"},
-		{"postgres.data.svc.cluster.local", hostService, "data", "postgres"},
-		{"postgres.data.svc.corp.internal.", hostService, "data", "postgres"},
-		{"10.96.0.45", hostService, "production", "postgres"},
-		{"10.1.2.3", hostExternal, "", ""},
-		{"db.example.com", hostExternal, "", ""},
-		{"api.github.com", hostExternal, "", ""},
-		{"example.com", hostExternal, "", ""},
-		{"localhost", hostLocal, "", ""},
-		{"127.0.0.1", hostLocal, "", ""},
-	}
-	for _, tc := range tests {
-		where, ns, name := resolveHost(tc.host, "production", ips)
-		if where != tc.where || ns != tc.ns || name != tc.name {
-			t.Errorf("resolveHost(%q) = %s %s/%s, want %s %s/%s", tc.host, where, ns, name, tc.where, tc.ns, tc.name)
-		}
 	}
 }
 
@@ -92,9 +67,9 @@ func TestConfigProblem(t *testing.T) {
 		{"FATAL ERROR: out of memory", ""},
 	}
 	for _, tc := range tests {
-		name, _, ok := configProblem([]string{"starting", tc.line}, env)
+		name, _, ok := ConfigProblem([]string{"starting", tc.line}, env)
 		if name != tc.want || ok != (tc.want != "") {
-			t.Errorf("configProblem(%q) = %q, %t; want %q", tc.line, name, ok, tc.want)
+			t.Errorf("ConfigProblem(%q) = %q, %t; want %q", tc.line, name, ok, tc.want)
 		}
 	}
 }
@@ -115,12 +90,12 @@ func TestCrashSignature(t *testing.T) {
 	}
 	for _, tc := range tests {
 		lines := strings.Split(tc.log, "\n")
-		sig, ok := crashSignatureOf(lines)
+		sig, ok := SignatureOf(lines)
 		if !ok || sig.Kind != tc.kind || lines[sig.Line] != tc.line {
-			t.Errorf("crashSignatureOf(%q) = %+v %t, want %q at %q", tc.log, sig, ok, tc.kind, tc.line)
+			t.Errorf("SignatureOf(%q) = %+v %t, want %q at %q", tc.log, sig, ok, tc.kind, tc.line)
 		}
 	}
-	if _, ok := crashSignatureOf([]string{"INFO all good", "INFO shutting down"}); ok {
+	if _, ok := SignatureOf([]string{"INFO all good", "INFO shutting down"}); ok {
 		t.Error("no signature in a clean log")
 	}
 }
@@ -137,12 +112,12 @@ func TestStartupAndListen(t *testing.T) {
 		{"server started, startup took 2m", 2 * time.Minute},
 	}
 	for _, tc := range tests {
-		got, _, ok := startupTime([]string{tc.line})
+		got, _, ok := StartupTime([]string{tc.line})
 		if !ok || got != tc.want {
-			t.Errorf("startupTime(%q) = %v %t, want %v", tc.line, got, ok, tc.want)
+			t.Errorf("StartupTime(%q) = %v %t, want %v", tc.line, got, ok, tc.want)
 		}
 	}
-	if _, _, ok := startupTime([]string{"loading"}); ok {
+	if _, _, ok := StartupTime([]string{"loading"}); ok {
 		t.Error("no start-up time in 'loading'")
 	}
 	for line, port := range map[string]string{
@@ -152,32 +127,12 @@ func TestStartupAndListen(t *testing.T) {
 		"accepting connections":              "",
 		"Tomcat started on port 8081 (http)": "",
 	} {
-		idx, p := listenLine([]string{"x", line})
+		idx, p := ListenLine([]string{"x", line})
 		if port == "" && idx < 0 && !strings.Contains(line, "accepting") {
 			continue
 		}
 		if idx != 1 || p != port {
-			t.Errorf("listenLine(%q) = %d %q, want 1 %q", line, idx, p, port)
+			t.Errorf("ListenLine(%q) = %d %q, want 1 %q", line, idx, p, port)
 		}
-	}
-}
-
-func TestParseLog(t *testing.T) {
-	t.Parallel()
-	raw := "2026-04-04T08:15:01.123456789Z first\nno timestamp here\n2026-04-04T08:15:02Z third\n"
-	lt := parseLog([]byte(raw), true, 2)
-	if !lt.Truncated || len(lt.Lines) != 2 || lt.Lines[0] != "no timestamp here" || lt.Lines[1] != "third" {
-		t.Errorf("parseLog = %+v", lt)
-	}
-	if !lt.Times[0].IsZero() || lt.Times[1] != time.Date(2026, 4, 4, 8, 15, 2, 0, time.UTC) {
-		t.Errorf("times = %v", lt.Times)
-	}
-	// Lines are kept whole until they are masked; the cut comes after (redact).
-	long := strings.Repeat("x", maxLineLen+10)
-	if got := parseLog([]byte(long), false, 50).Lines[0]; got != long {
-		t.Errorf("line cut before masking: %d bytes", len(got))
-	}
-	if got := cutLine(long); len(got) > maxLineLen+len("…") || !strings.HasSuffix(got, "…") {
-		t.Errorf("cutLine: %d bytes", len(got))
 	}
 }
