@@ -45,7 +45,7 @@ test-unit:
 FUZZTIME ?= 5s
 FUZZ_TARGETS := \
 	./internal/diagnose:FuzzFixCommands \
-	./internal/diagnose:FuzzMasker \
+	./internal/mask:FuzzMasker \
 	./internal/report:FuzzMarkdown \
 	./internal/report:FuzzText \
 	./internal/target:FuzzManifest

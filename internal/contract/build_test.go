@@ -200,7 +200,7 @@ func goList(t *testing.T, args ...string) string {
 }
 
 // TestImportsFlowOneWay holds the layering the house style draws: rendering, GitHub I/O and the
-// exit codes know nothing of Kubernetes, and the Kubernetes side (the run included) knows nothing
+// exit codes, log parsing and masking know nothing of Kubernetes, and the Kubernetes side (the run included) knows nothing
 // of GitHub.
 func TestImportsFlowOneWay(t *testing.T) {
 	t.Parallel()
@@ -213,7 +213,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		forbidden func(string) bool
 		what      string
 	}{
-		{[]string{"internal/report", "internal/github", "internal/githubtest", "internal/fault"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
+		{[]string{"internal/report", "internal/github", "internal/githubtest", "internal/fault", "internal/logparse", "internal/mask"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
 		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/podtemplate", "internal/app"},
 			github, "GitHub packages"},
 	}

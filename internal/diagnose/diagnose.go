@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/rollout-gate/rollout-gate/internal/mask"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
@@ -121,7 +122,7 @@ func workloadInfo(ev *evidence, wl workload.Workload) {
 
 // redact masks every string of the result, then cuts long log lines: a value is masked whole
 // before any cut could leave half of it showing.
-func redact(r *Result, m *masker) {
+func redact(r *Result, m *mask.Masker) {
 	if m != nil {
 		report.RedactStrings(r, m.Mask)
 		r.Mask = m.Mask

@@ -10,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/rollout-gate/rollout-gate/internal/mask"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -53,7 +54,7 @@ type evidence struct {
 	// Gaps are things that could not be read; they are reported as evidence, never as errors.
 	Gaps []string
 
-	mask *masker
+	mask *mask.Masker
 }
 
 // logKey names a container's log in evidence.Logs.

@@ -1,4 +1,7 @@
-package diagnose
+// Package mask replaces secret values in text by markers that name them. It is pure: the caller
+// says which values and which variable names are secret; package diagnose reads them from the
+// pods' Secrets.
+package mask
 
 import (
 	"encoding/base64"
@@ -10,18 +13,11 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-
-	corev1 "k8s.io/api/core/v1"
-
-	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
-// The masking policy, applied at the report boundary to every string of a workload's report:
+// The masking policy, applied at the report boundary to every string of a workload's report
+// (which values are secret is the caller's part of it: see package diagnose's newMasker):
 //
-//   - What: every value the pods can receive from a Secret they reference (env, envFrom, volumes,
-//     projected volumes, imagePullSecrets), read from the live pods' specs as well as the
-//     template, so that Secrets a webhook injected are covered; and literal env values whose
-//     names say they are credentials (report.SensitiveEnvName), as the template diffs mask them.
 //   - Forms: the value as stored and with trailing white space trimmed (kubectl create secret
 //     --from-file keeps the file's final newline, and a log prints the value without it); and
 //     each of those base64-encoded (standard and URL-safe, padded and not), URL-encoded (query
@@ -47,11 +43,11 @@ var commonValues = map[string]bool{
 	"local": true, "prod": true, "dev": true, "staging": true, "enabled": true, "disabled": true, "http": true, "https": true,
 }
 
-// masker replaces every value a pod receives from a Secret by a marker naming the variable or key.
-type masker struct {
+// Masker replaces every secret value by a marker naming the variable or key that holds it.
+type Masker struct {
 	values  []maskValue      // every form of every value, longest first
 	byName  []*regexp.Regexp // NAME= / NAME: assignments of secret-fed variables
-	labels  map[string]bool  // names in byName
+	labels  map[string]bool  // the variable names masked in assignments
 	markers []string         // every marker the masker writes
 }
 
@@ -62,7 +58,8 @@ type maskValue struct {
 // placeholders are what fix commands put where only the user knows the value.
 var placeholders = map[string]bool{"<value>": true, "<valid value>": true, "<host>": true, "<KEY>": true}
 
-func marker(label string) string { return "[secret " + label + " redacted]" }
+// Marker is what a value of label becomes.
+func Marker(label string) string { return "[secret " + label + " redacted]" }
 
 // forms lists the ways a value can appear in text (see the policy above).
 func forms(value []byte) []string {
@@ -92,87 +89,51 @@ func forms(value []byte) []string {
 	return slices.Compact(out)
 }
 
-// newMasker collects the values of every Secret the pod specs reference, labelled by the env var
-// that receives them (env valueFrom, envFrom with prefix) or by the key (volumes). secrets holds the
-// Secrets that could be read; a Secret that could not be read still has its variable names masked.
-func newMasker(specs []*corev1.PodSpec, secrets map[string]*corev1.Secret) *masker {
-	m := &masker{labels: map[string]bool{}}
-	seen := map[string]bool{}
-	add := func(label string, value []byte) {
-		for _, v := range forms(value) {
-			if !seen[v+"\x00"+label] {
-				seen[v+"\x00"+label] = true
-				m.values = append(m.values, maskValue{v, label})
-			}
+// Builder collects what a Masker masks.
+type Builder struct {
+	m    Masker
+	seen map[string]bool
+}
+
+// Value masks every form of value (see the policy above) as label.
+func (b *Builder) Value(label string, value []byte) {
+	if b.seen == nil {
+		b.seen = map[string]bool{}
+	}
+	for _, v := range forms(value) {
+		if !b.seen[v+"\x00"+label] {
+			b.seen[v+"\x00"+label] = true
+			b.m.values = append(b.m.values, maskValue{v, label})
 		}
 	}
-	for _, spec := range specs {
-		if spec == nil {
-			continue
-		}
-		for _, r := range podRefs(spec) {
-			if r.Kind != kindSecret || r.Field == "imagePullSecrets" {
-				continue
-			}
-			s := secrets[r.Name]
-			switch {
-			case r.EnvVar != "":
-				m.labels[r.EnvVar] = true
-				if s != nil {
-					add(r.EnvVar, secretValue(s, r.Key))
-				}
-			case r.Field == "envFrom":
-				if s == nil {
-					continue
-				}
-				for k := range secretKeys(s) {
-					m.labels[r.Prefix+k] = true
-					add(r.Prefix+k, secretValue(s, k))
-				}
-			default: // volumes: every key, or the listed ones
-				if s == nil {
-					continue
-				}
-				for k := range secretKeys(s) {
-					if r.Key == "" || r.Key == k {
-						add(k, secretValue(s, k))
-					}
-				}
-			}
-		}
-		// Literal values of credential-named variables: masked as the template diffs mask them.
-		for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-			for _, c := range cs {
-				for _, e := range c.Env {
-					if e.ValueFrom == nil && e.Value != "" && report.SensitiveEnvName(e.Name) {
-						add(e.Name, []byte(e.Value))
-					}
-				}
-			}
-		}
-		// Image pull secrets carry registry credentials: mask them too, by key.
-		for _, ps := range spec.ImagePullSecrets {
-			if s := secrets[ps.Name]; s != nil {
-				for k := range secretKeys(s) {
-					add(k, secretValue(s, k))
-				}
-			}
-		}
+}
+
+// Name masks the value of every NAME= or NAME: assignment of the variable name, whatever the value.
+func (b *Builder) Name(name string) {
+	if b.m.labels == nil {
+		b.m.labels = map[string]bool{}
 	}
+	b.m.labels[name] = true
+}
+
+// Masker returns the masker of what was collected.
+func (b *Builder) Masker() *Masker {
+	m := b.m
+	m.values = slices.Clone(m.values)
 	slices.SortStableFunc(m.values, func(a, b maskValue) int { return len(b.value) - len(a.value) })
 	markers := map[string]bool{}
 	for _, v := range m.values {
-		markers[marker(v.label)] = true
+		markers[Marker(v.label)] = true
 	}
 	names := make([]string, 0, len(m.labels))
 	for n := range m.labels {
 		names = append(names, n)
-		markers[marker(n)] = true
+		markers[Marker(n)] = true
 	}
 	m.markers = slices.Sorted(maps.Keys(markers))
 	slices.Sort(names)
 	m.byName = assignmentPatterns(names)
-	return m
+	return &m
 }
 
 // assignmentPattern matches NAME followed by = or : and a value (quoted or bare).
@@ -206,7 +167,7 @@ func assignmentPatternsWith(names []string, compile func(string) (*regexp.Regexp
 }
 
 // startsWithMarker reports whether s begins with a marker this masker writes (quoted or not).
-func (m *masker) startsWithMarker(s string) bool {
+func (m *Masker) startsWithMarker(s string) bool {
 	s = strings.TrimLeft(s, `"'`)
 	for _, mk := range m.markers {
 		if strings.HasPrefix(s, mk) {
@@ -217,34 +178,13 @@ func (m *masker) startsWithMarker(s string) bool {
 }
 
 // isMarker reports whether v is exactly a marker this masker writes.
-func (m *masker) isMarker(v string) bool {
+func (m *Masker) isMarker(v string) bool {
 	_, found := slices.BinarySearch(m.markers, v)
 	return found
 }
 
-func secretKeys(s *corev1.Secret) map[string]bool {
-	keys := map[string]bool{}
-	for k := range s.Data {
-		keys[k] = true
-	}
-	for k := range s.StringData {
-		keys[k] = true
-	}
-	return keys
-}
-
-func secretValue(s *corev1.Secret, key string) []byte {
-	if v, ok := s.Data[key]; ok {
-		return v
-	}
-	if v, ok := s.StringData[key]; ok {
-		return []byte(v)
-	}
-	return nil
-}
-
 // Mask returns s with every secret value replaced by its marker.
-func (m *masker) Mask(s string) string {
+func (m *Masker) Mask(s string) string {
 	if m == nil || s == "" {
 		return s
 	}
@@ -261,7 +201,7 @@ func (m *masker) Mask(s string) string {
 				continue
 			}
 			b.WriteString(s[last:ix[0]])
-			b.WriteString(name + sep + marker(name))
+			b.WriteString(name + sep + Marker(name))
 			last = ix[1]
 		}
 		b.WriteString(s[last:])
@@ -272,7 +212,7 @@ func (m *masker) Mask(s string) string {
 
 // maskValues replaces known values in one left-to-right pass, longest value first at each
 // position, never touching a marker this masker wrote (a value may be a substring of a marker).
-func (m *masker) maskValues(s string) string {
+func (m *Masker) maskValues(s string) string {
 	var hit bool
 	for _, v := range m.values {
 		if strings.Contains(s, v.value) {
@@ -297,7 +237,7 @@ func (m *masker) maskValues(s string) string {
 		matched := false
 		for _, v := range m.values { // longest first
 			if strings.HasPrefix(s[i:], v.value) {
-				b.WriteString(marker(v.label))
+				b.WriteString(Marker(v.label))
 				i += len(v.value)
 				matched = true
 				break
@@ -312,7 +252,7 @@ func (m *masker) maskValues(s string) string {
 }
 
 // MaskAll masks each string of ss in place and returns it.
-func (m *masker) MaskAll(ss []string) []string {
+func (m *Masker) MaskAll(ss []string) []string {
 	for i := range ss {
 		ss[i] = m.Mask(ss[i])
 	}

@@ -1,14 +1,13 @@
 package diagnose
 
 import (
-	"errors"
-	"regexp"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/rollout-gate/rollout-gate/internal/mask"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -72,65 +71,16 @@ func TestMasker(t *testing.T) {
 	if got := m.Mask("not-referenced-by-key"); got != "not-referenced-by-key" {
 		t.Errorf("a key no env var reads is not received by the pod through env: got %q", got)
 	}
-	var nilMasker *masker
+	var nilMasker *mask.Masker
 	if nilMasker.Mask("x") != "x" {
 		t.Error("nil masker must pass text through")
 	}
 }
 
-func TestMaskerLongestFirst(t *testing.T) {
-	t.Parallel()
-	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Env: []corev1.EnvVar{
-		{Name: "SHORT", ValueFrom: secretRef("s", "a")},
-		{Name: "LONG", ValueFrom: secretRef("s", "b")},
-	}}}}
-	m := newMasker([]*corev1.PodSpec{spec}, map[string]*corev1.Secret{"s": {Data: map[string][]byte{"a": []byte("secret"), "b": []byte("secret-extended")}}})
-	if got := m.Mask("x secret-extended y"); got != "x [secret LONG redacted] y" {
-		t.Errorf("got %q: the longer value must be masked whole", got)
-	}
-	if strings.Contains(m.Mask("secret"), "secret ") && !strings.Contains(m.Mask("secret"), "[secret SHORT redacted]") {
-		t.Errorf("short value not masked: %q", m.Mask("secret"))
-	}
-}
-
 // tokenMasker masks one Secret value, received by env TOKEN.
-func tokenMasker(value []byte) *masker {
+func tokenMasker(value []byte) *mask.Masker {
 	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Env: []corev1.EnvVar{{Name: "TOKEN", ValueFrom: secretRef("s", "k")}}}}}
 	return newMasker([]*corev1.PodSpec{spec}, map[string]*corev1.Secret{"s": {Data: map[string][]byte{"k": value}}})
-}
-
-func TestMaskerForms(t *testing.T) {
-	t.Parallel()
-	const want = "[secret TOKEN redacted]"
-	tests := []struct {
-		name, value, text string
-		masked            bool
-	}{
-		{"plain", "s3cr3t-value", "x s3cr3t-value y", true},
-		{"base64 padded", "s3cr3t-value!", "x czNjcjN0LXZhbHVlIQ== y", true},
-		{"base64 unpadded", "s3cr3t-value!", "x czNjcjN0LXZhbHVlIQ y", true},
-		{"base64 URL-safe", "s3cr3t?>value", "x czNjcjN0Pz52YWx1ZQ== y", true},
-		{"URL-encoded", "p@ss word/1", "GET /?p=p%40ss+word%2F1 y", true},
-		{"path-escaped", "p@ss word/1", "GET /p@ss%20word%2F1 y", true},
-		{"hex", "s3cr3t", "x 733363723374 y", true},
-		{"hex upper", "zzzz", "x 7A7A7A7A y", true},
-		{"7 chars with the --from-file newline", "hunter2\n", "password is hunter2", true},
-		{"its base64 without the newline", "hunter2\n", "x aHVudGVyMg== y", true},
-		{"its base64 with the newline", "hunter2\n", "x aHVudGVyMgo= y", true},
-		{"a common short word is left alone", "true\n", "feature true, ready", false},
-		{"under 4 characters", "ab\n", "about ab", false},
-		{"a forged marker does not hide the value", "s3cr3t-value", "[secret s3cr3t-value redacted]", true},
-	}
-	for _, tc := range tests {
-		m := tokenMasker([]byte(tc.value))
-		got := m.Mask(tc.text)
-		if tc.masked && (!strings.Contains(got, want) || strings.Contains(got, strings.TrimSpace(tc.value))) {
-			t.Errorf("%s: Mask(%q) = %q, want the value masked", tc.name, tc.text, got)
-		}
-		if !tc.masked && got != tc.text {
-			t.Errorf("%s: Mask(%q) = %q, want it unchanged", tc.name, tc.text, got)
-		}
-	}
 }
 
 // A Secret only the live pod names (injected by a webhook) is masked too.
@@ -152,51 +102,6 @@ func TestMaskerSensitiveLiteral(t *testing.T) {
 	if got := m.Mask("pw literal-pw-1 mode literal-mode"); got != "pw [secret DB_PASSWORD redacted] mode literal-mode" {
 		t.Errorf("got %q", got)
 	}
-}
-
-// The fallback when the names cannot be compiled into one pattern still masks assignments.
-func TestAssignmentPatternsFallback(t *testing.T) {
-	t.Parallel()
-	res := assignmentPatterns([]string{"A_TOKEN", "B_TOKEN"})
-	if len(res) != 1 || !res[0].MatchString("B_TOKEN=x") {
-		t.Errorf("patterns %v", res)
-	}
-	// The joined pattern fails, and so does the one for Z3: X1 and Y2 keep their patterns.
-	compile := func(p string) (*regexp.Regexp, error) {
-		if strings.Contains(p, "X1|Y2") || strings.Contains(p, "Z3") {
-			return nil, errors.New("cannot compile")
-		}
-		return regexp.Compile(p)
-	}
-	res = assignmentPatternsWith([]string{"X1", "Y2", "Z3"}, compile)
-	if len(res) != 2 || !res[1].MatchString("Y2: v") || res[0].MatchString("Y2: v") {
-		t.Errorf("fallback patterns %v", res)
-	}
-}
-
-// FuzzMasker: a Secret value, embedded in any text in any of its forms, never survives masking.
-func FuzzMasker(f *testing.F) {
-	f.Add([]byte("s3cr3t-value"), "before ", " after", uint8(0))
-	f.Add([]byte("hunter2\n"), "password=", "", uint8(1))
-	f.Add([]byte("p@ss word/1"), "GET /?p=", "&x=1", uint8(5))
-	f.Add([]byte("abcdefgh"), "[secret ", " redacted]", uint8(7))
-	f.Fuzz(func(t *testing.T, value []byte, before, after string, which uint8) {
-		fs := forms(value)
-		if len(fs) == 0 {
-			return // too short or too common to mask by value (the policy)
-		}
-		m := tokenMasker(value)
-		text := before + fs[int(which)%len(fs)] + after
-		got := m.Mask(text)
-		for _, form := range fs {
-			if strings.ContainsAny(form, "[]") || strings.Contains(marker("TOKEN"), form) {
-				continue // could be made of a marker's own text
-			}
-			if strings.Contains(got, form) {
-				t.Fatalf("form %q of the value survives: Mask(%q) = %q", form, text, got)
-			}
-		}
-	})
 }
 
 // A value that a line cut would split is masked whole first, then the line is cut.
