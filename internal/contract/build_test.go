@@ -199,9 +199,9 @@ func goList(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// TestImportsFlowOneWay holds the layering the house style draws: rendering, GitHub I/O and the
-// exit codes, log parsing and masking know nothing of Kubernetes, and the Kubernetes side (the run included) knows nothing
-// of GitHub.
+// TestImportsFlowOneWay holds the layering the house style draws: rendering, GitHub I/O, the
+// exit codes, log parsing and masking know nothing of Kubernetes, and the Kubernetes side (the run
+// included) knows nothing of GitHub.
 func TestImportsFlowOneWay(t *testing.T) {
 	t.Parallel()
 	github := func(p string) bool {
