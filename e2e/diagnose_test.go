@@ -574,6 +574,10 @@ func checkFinding(t *testing.T, sc diagScenario, run gateRun, ns, ref string, se
 	if sc.printed && !strings.Contains(string(run.raw), "[secret "+tokenEnv+" redacted]") {
 		t.Errorf("the app printed %s but the report shows no masked value: was the log read at all?\n%s", tokenEnv, run.raw)
 	}
+	if framework.Recording() && !t.Failed() {
+		framework.RecordFixture(t, framework.Client(t), ns, framework.Expect{
+			Scenario: sc.name, Workload: ref, Reason: w.Reason, Cause: string(sc.cause), Container: sc.container})
+	}
 }
 
 // checkNoSecret fails if any Secret value, plain or base64, shows anywhere the gate wrote.

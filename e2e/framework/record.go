@@ -1,0 +1,232 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
+)
+
+// recordFixtures makes the diagnosis scenarios write what the cluster holds into the unit tests'
+// fixtures, so that the diagnosis is tested on what a kubelet really wrote.
+var recordFixtures = flag.Bool("record-fixtures", false, "write each diagnosis scenario's objects and logs to internal/diagnose/testdata/recorded/")
+
+// Recording says whether -record-fixtures is set.
+func Recording() bool { return *recordFixtures }
+
+// RecordedDir is where recorded fixtures live, from the module root.
+const RecordedDir = "internal/diagnose/testdata/recorded"
+
+// Expect is what the scenario's e2e test asserts, kept next to its recorded fixture.
+type Expect struct {
+	Scenario  string    `json:"scenario"`
+	Workload  string    `json:"workload"`  // kind/name
+	Reason    string    `json:"reason"`    // the watch's verdict reason in the recorded run
+	Cause     string    `json:"cause"`     // the cause the e2e test expects
+	Container string    `json:"container"` // the container the finding names, when the test says
+	Since     time.Time `json:"since"`     // when the rollout began: the new revision's creation
+	Now       time.Time `json:"now"`       // when it was recorded
+}
+
+// RecordFixture writes the objects of namespace ns and the logs of its containers into
+// <module>/internal/diagnose/testdata/recorded/<scenario>/ in the format of the diagnose fixture
+// loader: objects.yaml and <pod>.<container>.log. Secret values are never written: each becomes
+// "recorded-<secret>-<key>", in the Secret and wherever a log printed it.
+func RecordFixture(t testing.TB, c kubernetes.Interface, ns string, exp Expect) {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatalf("record fixture: %v", err)
+	}
+	dir := filepath.Join(root, RecordedDir, FixtureName(exp.Scenario))
+	if err := recordFixture(context.Background(), c, ns, dir, exp); err != nil {
+		t.Fatalf("record fixture %s: %v", exp.Scenario, err)
+	}
+	t.Logf("recorded fixture %s", dir)
+}
+
+// FixtureName is the folder of a scenario: its name with "/" as "--".
+func FixtureName(scenario string) string { return strings.ReplaceAll(scenario, "/", "--") }
+
+func recordFixture(ctx context.Context, c kubernetes.Interface, ns, dir string, exp Expect) error {
+	var objs []runtime.Object
+	add := func(what string, list runtime.Object, err error) error {
+		if err != nil {
+			return fmt.Errorf("list %s in %s: %w", what, ns, err)
+		}
+		items, err := itemsOf(list)
+		if err != nil {
+			return err
+		}
+		objs = append(objs, items...)
+		return nil
+	}
+	deps, err := c.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err := add("deployments", deps, err); err != nil {
+		return err
+	}
+	rss, err := c.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err := add("replicasets", rss, err); err != nil {
+		return err
+	}
+	pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err := add("pods", pods, err); err != nil {
+		return err
+	}
+	evs, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+	if err := add("events", evs, err); err != nil {
+		return err
+	}
+	secrets, err := c.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list secrets in %s: %w", ns, err)
+	}
+	scrub := scrubSecrets(secrets.Items)
+	if err := add("secrets", secrets, nil); err != nil {
+		return err
+	}
+	cms, err := c.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+	if err := add("configmaps", cms, err); err != nil {
+		return err
+	}
+	svcs, err := c.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	if err := add("services", svcs, err); err != nil {
+		return err
+	}
+	eps, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
+	if err := add("endpointslices", eps, err); err != nil {
+		return err
+	}
+	nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err := add("nodes", nodes, err); err != nil {
+		return err
+	}
+	for i := range rss.Items {
+		if t := rss.Items[i].CreationTimestamp.Time; t.After(exp.Since) {
+			exp.Since = t
+		}
+	}
+	if exp.Since.IsZero() && len(deps.Items) > 0 {
+		exp.Since = deps.Items[0].CreationTimestamp.Time
+	}
+	exp.Now = time.Now().UTC().Truncate(time.Second)
+
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var docs [][]byte
+	for _, o := range objs {
+		b, err := yaml.Marshal(o)
+		if err != nil {
+			return err
+		}
+		docs = append(docs, scrub(b))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "objects.yaml"), bytes.Join(docs, []byte("---\n")), 0o644); err != nil {
+		return err
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		for _, cs := range slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses) {
+			log, ok := containerLog(ctx, c, ns, p.Name, cs)
+			if !ok {
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(dir, p.Name+"."+cs.Name+".log"), scrub(log), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	b, err := yaml.Marshal(exp)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "expect.yaml"), b, 0o644)
+}
+
+// containerLog reads the log the diagnosis would: the previous instance's for a container that
+// restarted, else the current one; with the timestamps the API adds.
+func containerLog(ctx context.Context, c kubernetes.Interface, ns, pod string, cs corev1.ContainerStatus) ([]byte, bool) {
+	tail := int64(200)
+	for _, previous := range []bool{cs.RestartCount > 0 || cs.LastTerminationState.Terminated != nil, false} {
+		b, err := c.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: cs.Name, Previous: previous, TailLines: &tail, Timestamps: true}).DoRaw(ctx)
+		if err == nil && len(b) > 0 && !bytes.Contains(b, []byte("unable to retrieve container logs")) {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// itemsOf returns the items of a typed list, each with its kind set and its managed fields gone.
+func itemsOf(list runtime.Object) ([]runtime.Object, error) {
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range items {
+		gvks, _, err := scheme.Scheme.ObjectKinds(o)
+		if err != nil || len(gvks) == 0 {
+			return nil, fmt.Errorf("kind of %T: %v", o, err)
+		}
+		o.GetObjectKind().SetGroupVersionKind(gvks[0])
+		if m, ok := o.(metav1.Object); ok {
+			m.SetManagedFields(nil)
+		}
+		if n, ok := o.(*corev1.Node); ok {
+			n.Status.Images = nil // megabytes of no interest to the diagnosis
+		}
+	}
+	return items, nil
+}
+
+// scrubSecrets replaces every Secret value by "recorded-<secret>-<key>" in the Secrets and
+// returns the function that does the same, in the value's plain and base64 forms, to any text.
+func scrubSecrets(secrets []corev1.Secret) func([]byte) []byte {
+	type pair struct{ from, to string }
+	var pairs []pair
+	for i := range secrets {
+		s := &secrets[i]
+		keys := make([]string, 0, len(s.Data))
+		for k := range s.Data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			to := "recorded-" + s.Name + "-" + k
+			// Shorter values would match ordinary text; the e2e stages write long ones.
+			if v := string(s.Data[k]); len(strings.TrimSpace(v)) >= 4 {
+				pairs = append(pairs, pair{v, to}, pair{strings.TrimSpace(v), to},
+					pair{base64.StdEncoding.EncodeToString([]byte(v)), base64.StdEncoding.EncodeToString([]byte(to))})
+			}
+			s.Data[k] = []byte(to)
+		}
+		s.StringData = nil
+		delete(s.Annotations, "kubectl.kubernetes.io/last-applied-configuration") // holds the values too
+	}
+	slices.SortStableFunc(pairs, func(a, b pair) int { return len(b.from) - len(a.from) })
+	return func(b []byte) []byte {
+		for _, p := range pairs {
+			b = bytes.ReplaceAll(b, []byte(p.from), []byte(p.to))
+		}
+		return b
+	}
+}
