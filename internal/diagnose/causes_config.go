@@ -183,14 +183,23 @@ func joinAnd(ss []string) string {
 	return strings.Join(ss[:len(ss)-1], ", ") + " and " + ss[len(ss)-1]
 }
 
+// missingCause names what is missing: a Secret or ConfigMap, or (key != "") a key of one.
+func missingCause(kind, key string) report.Cause {
+	switch {
+	case kind == kindConfigMap && key != "":
+		return report.CauseMissingConfigMapKey
+	case kind == kindConfigMap:
+		return report.CauseMissingConfigMap
+	case key != "":
+		return report.CauseMissingSecretKey
+	}
+	return report.CauseMissingSecret
+}
+
 // missingObject: the container references a Secret or ConfigMap that does not exist.
 func missingObject(c *containerCtx, kind, name, msg string) report.Finding {
 	ev := c.ev
-	cause := report.CauseMissingSecret
-	if kind == kindConfigMap {
-		cause = report.CauseMissingConfigMap
-	}
-	f := c.base(cause, report.ConfidenceHigh)
+	f := c.base(missingCause(kind, ""), report.ConfidenceHigh)
 	full := ev.Namespace + "/" + name
 	f.Summary = fmt.Sprintf("%s %s does not exist, so %s cannot start", kind, full, c.label())
 	fields := c.fieldsFor(kind, name, "")
@@ -257,11 +266,7 @@ func (c *containerCtx) waitingReason() string {
 // missingKey: the Secret or ConfigMap exists but lacks the referenced key.
 func missingKey(c *containerCtx, kind, name, key, msg string) report.Finding {
 	ev := c.ev
-	cause := report.CauseMissingSecretKey
-	if kind == kindConfigMap {
-		cause = report.CauseMissingConfigMapKey
-	}
-	f := c.base(cause, report.ConfidenceHigh)
+	f := c.base(missingCause(kind, key), report.ConfidenceHigh)
 	full := ev.Namespace + "/" + name
 	f.Summary = fmt.Sprintf("key %s missing from %s %s", key, kind, full)
 	fields := c.fieldsFor(kind, name, key)

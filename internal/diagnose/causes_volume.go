@@ -321,18 +321,7 @@ func missingVolumeSource(ev *evidence, pod *corev1.Pod, spec *corev1.PodSpec, p 
 	}
 	c := newContainerCtx(ev, pod, st, init)
 
-	var cause report.Cause
-	switch {
-	case s.Kind == kindSecret && p.Key == "":
-		cause = report.CauseMissingSecret
-	case s.Kind == kindSecret:
-		cause = report.CauseMissingSecretKey
-	case p.Key == "":
-		cause = report.CauseMissingConfigMap
-	default:
-		cause = report.CauseMissingConfigMapKey
-	}
-	f := c.base(cause, report.ConfidenceHigh)
+	f := c.base(missingCause(s.Kind, p.Key), report.ConfidenceHigh)
 	full := ev.Namespace + "/" + s.Name
 	info := ev.object(s.Kind, s.Name)
 

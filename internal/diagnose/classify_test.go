@@ -17,7 +17,7 @@ import (
 type classifyCase struct {
 	name    string
 	fixture string
-	reason  string            // the watch's verdict reason
+	reason  string            // the watch's verdict reason; CrashLoopBackOff if empty
 	logs    map[string]string // overrides of the fixture's recorded logs
 	// editInput changes the fixture's input before gathering; editEvidence changes what was
 	// gathered (such cases only run through classify, not the whole Diagnose).
@@ -593,23 +593,40 @@ func TestClassify(t *testing.T) {
 	for _, tc := range classifyCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fx := loadFixture(t, tc.fixture)
-			d, _, _ := fx.diagnoser(tc.logs)
-			in := fx.input(tc.reason)
-			if tc.editInput != nil {
-				tc.editInput(&in)
-			}
-			ev, err := d.gather(context.Background(), in)
-			if err != nil {
-				t.Fatalf("gather: %v", err)
-			}
-			if tc.editEvidence != nil {
-				tc.editEvidence(ev)
-			}
-			got := classify(ev)
+			got := classify(tc.gather(t))
 			checkFindings(t, got, tc.want)
 		})
 	}
+}
+
+// setup returns a Diagnoser over the case's fixture and its input, edited.
+func (tc classifyCase) setup(t *testing.T) (*Diagnoser, Input) {
+	t.Helper()
+	fx := loadFixture(t, tc.fixture)
+	d, _, _ := fx.diagnoser(tc.logs)
+	reason := tc.reason
+	if reason == "" {
+		reason = "CrashLoopBackOff"
+	}
+	in := fx.input(reason)
+	if tc.editInput != nil {
+		tc.editInput(&in)
+	}
+	return d, in
+}
+
+// gather returns the evidence gathered for the case, edited.
+func (tc classifyCase) gather(t *testing.T) *evidence {
+	t.Helper()
+	d, in := tc.setup(t)
+	ev, err := d.gather(context.Background(), in)
+	if err != nil {
+		t.Fatalf("gather %s: %v", tc.fixture, err)
+	}
+	if tc.editEvidence != nil {
+		tc.editEvidence(ev)
+	}
+	return ev
 }
 
 func checkFindings(t *testing.T, got []report.Finding, w want) {

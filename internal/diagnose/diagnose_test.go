@@ -32,12 +32,7 @@ func TestDiagnoseFixtures(t *testing.T) {
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fx := loadFixture(t, tc.fixture)
-			d, _, _ := fx.diagnoser(tc.logs)
-			in := fx.input(tc.reason)
-			if tc.editInput != nil {
-				tc.editInput(&in)
-			}
+			d, in := tc.setup(t)
 			res, err := d.Diagnose(context.Background(), in)
 			if err != nil {
 				t.Fatalf("Diagnose: %v", err)

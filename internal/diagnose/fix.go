@@ -151,24 +151,18 @@ func (ev *evidence) cmdUndo() []string {
 	return []string{note("or roll back to the previous revision:"), command("kubectl", "rollout", "undo", ev.workloadRef(), ev.ns())}
 }
 
-func (ev *evidence) cmdStatus() []string {
-	if ev.workloadRef() == "" {
-		return nil
-	}
-	if ev.completes() {
-		return ev.jobWait()
-	}
-	return []string{command("kubectl", "rollout", "status", ev.workloadRef(), ev.ns())}
-}
+func (ev *evidence) cmdStatus() []string  { return ev.cmdRollout("status", ev.jobWait) }
+func (ev *evidence) cmdRestart() []string { return ev.cmdRollout("restart", ev.jobRerun) }
 
-func (ev *evidence) cmdRestart() []string {
+// cmdRollout is `kubectl rollout verb` of the workload, or what stands for it for a Job.
+func (ev *evidence) cmdRollout(verb string, job func() []string) []string {
 	if ev.workloadRef() == "" {
 		return nil
 	}
 	if ev.completes() {
-		return ev.jobRerun()
+		return job()
 	}
-	return []string{command("kubectl", "rollout", "restart", ev.workloadRef(), ev.ns())}
+	return []string{command("kubectl", "rollout", verb, ev.workloadRef(), ev.ns())}
 }
 
 // cmdSetEnv sets one env var of one container of the workload.

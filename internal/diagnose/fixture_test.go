@@ -12,9 +12,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
 
@@ -117,3 +119,35 @@ func (fx fixture) input(reason string) Input {
 
 func metav1GetOptions() metav1.GetOptions       { return metav1.GetOptions{} }
 func metav1UpdateOptions() metav1.UpdateOptions { return metav1.UpdateOptions{} }
+
+// Fixtures are as read from a cluster: every owner reference carries the uid of its owner, as
+// the diagnosis matches owners by uid only.
+func TestFixtureOwnersCarryUIDs(t *testing.T) {
+	t.Parallel()
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "*", "objects.yaml"))
+	recorded, _ := filepath.Glob(filepath.Join("testdata", "recorded", "*", "objects.yaml"))
+	for _, path := range append(dirs, recorded...) {
+		dir, _ := filepath.Rel("testdata", filepath.Dir(path))
+		fx := loadFixture(t, dir)
+		uids := map[string]types.UID{}
+		for _, o := range fx.objs {
+			m, err := meta.Accessor(o)
+			if err != nil {
+				continue
+			}
+			uids[o.GetObjectKind().GroupVersionKind().Kind+"/"+m.GetName()] = m.GetUID()
+		}
+		for _, o := range fx.objs {
+			m, err := meta.Accessor(o)
+			if err != nil {
+				continue
+			}
+			for _, ref := range m.GetOwnerReferences() {
+				want, known := uids[ref.Kind+"/"+ref.Name]
+				if ref.UID == "" || known && ref.UID != want {
+					t.Errorf("%s: %s owner reference to %s/%s has uid %q, want that of the owner (%q)", dir, m.GetName(), ref.Kind, ref.Name, ref.UID, want)
+				}
+			}
+		}
+	}
+}

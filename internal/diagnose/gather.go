@@ -160,14 +160,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 			if !inTemplate {
 				return // read for masking alone
 			}
-			switch {
-			case err == nil:
-				ev.Secrets[name] = secretInfo(s)
-			case apierrors.IsNotFound(err):
-				ev.Secrets[name] = &objectInfo{Name: name}
-			default:
-				ev.Secrets[name] = &objectInfo{Name: name, Err: oneLineErr(err)}
-			}
+			ev.Secrets[name] = readInfo(name, s, err, secretInfo)
 		})
 	}
 	for i, name := range refNames(refs, kindConfigMap) {
@@ -179,14 +172,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 			cm, err := d.Client.CoreV1().ConfigMaps(ev.Namespace).Get(ctx, name, metav1.GetOptions{})
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ev.ConfigMaps[name] = configMapInfo(cm)
-			case apierrors.IsNotFound(err):
-				ev.ConfigMaps[name] = &objectInfo{Name: name}
-			default:
-				ev.ConfigMaps[name] = &objectInfo{Name: name, Err: oneLineErr(err)}
-			}
+			ev.ConfigMaps[name] = readInfo(name, cm, err, configMapInfo)
 		})
 	}
 	// Nodes of the pods, for pressure conditions and taints. Reading nodes needs cluster-wide
@@ -486,4 +472,17 @@ func cutKey(key string) (ns, name string, ok bool) {
 		}
 	}
 	return "", key, false
+}
+
+// readInfo is what a read of a Secret or ConfigMap tells: its keys, that it does not exist, or
+// why it could not be read.
+func readInfo[T any](name string, obj T, err error, info func(T) *objectInfo) *objectInfo {
+	switch {
+	case err == nil:
+		return info(obj)
+	case apierrors.IsNotFound(err):
+		return &objectInfo{Name: name}
+	default:
+		return &objectInfo{Name: name, Err: oneLineErr(err)}
+	}
 }

@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"context"
 	"go/parser"
 	"go/token"
 	"maps"
@@ -19,14 +18,6 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
-
-// ruleCase is a named fixture, possibly edited, on which one rule fires.
-type ruleCase struct {
-	fixture string
-	reason  string            // the watch's verdict reason; CrashLoopBackOff if empty
-	logs    map[string]string // overrides of the fixture's logs
-	edit    func(*evidence)
-}
 
 // lastTerm edits the first container's last termination.
 func lastTerm(edit func(*corev1.ContainerStateTerminated)) func(*evidence) {
@@ -66,77 +57,63 @@ func crashedBefore(ev *evidence) {
 }
 
 // ruleCases names, for every rule, the fixture it fires on.
-var ruleCases = map[string]ruleCase{
-	"evicted":       {fixture: "evicted"},
-	"unschedulable": {fixture: "unschedulable"},
-	"failed-scheduling": {fixture: "unschedulable", edit: func(ev *evidence) {
+var ruleCases = map[string]classifyCase{
+	"evicted":       rc("evicted", nil),
+	"unschedulable": rc("unschedulable", nil),
+	"failed-scheduling": rc("unschedulable", func(ev *evidence) {
 		ev.Pods[0].Status.Conditions = nil // only the scheduler's event says so
-	}},
-	"config-ref": {fixture: "missing-secret"},
-	"image-pull": {fixture: "image-pull"},
-	"start-error-missing-ref": {fixture: "missing-secret", edit: func(ev *evidence) {
+	}),
+	"config-ref": rc("missing-secret", nil),
+	"image-pull": rc("image-pull", nil),
+	"start-error-missing-ref": rc("missing-secret", func(ev *evidence) {
 		ev.Pods[0].Status.ContainerStatuses[0].State.Waiting.Reason = "CreateContainerError"
-	}},
-	"still-creating": {fixture: "unknown", edit: func(ev *evidence) {
+	}),
+	"still-creating": rc("unknown", func(ev *evidence) {
 		ev.Pods[0].Status.ContainerStatuses[0].State.Waiting.Reason = "ContainerCreating"
-	}},
-	"start-error": {fixture: "unknown", edit: lastTerm(func(t *corev1.ContainerStateTerminated) {
+	}),
+	"start-error": rc("unknown", lastTerm(func(t *corev1.ContainerStateTerminated) {
 		t.ExitCode, t.Reason, t.Message = 128, "StartError", `exec: "/app/serve": stat /app/serve: no such file or directory`
-	})},
-	"oom-killed": {fixture: "oom-killed"},
-	"oom-then-sigkill": {fixture: "oom-killed", edit: func(ev *evidence) {
+	})),
+	"oom-killed": rc("oom-killed", nil),
+	"oom-then-sigkill": rc("oom-killed", func(ev *evidence) {
 		ev.Pods[0].Status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error"}}
-	}},
-	"init-failure": {fixture: "init-container"},
-	"probe-kill":   {fixture: "liveness-probe"},
-	"probe-failing-then-exit": {fixture: "liveness-slow", edit: func(ev *evidence) {
+	}),
+	"init-failure": rc("init-container", nil),
+	"probe-kill":   rc("liveness-probe", nil),
+	"probe-failing-then-exit": rc("liveness-slow", func(ev *evidence) {
 		ev.Events = slices.DeleteFunc(ev.Events, func(e corev1.Event) bool { return e.Reason == "Killing" })
-	}},
-	"config-error":    {fixture: "config-error"},
-	"dependency":      {fixture: "dependency"},
-	"crash-signature": {fixture: "app-crash"},
-	"no-termination": {fixture: "unknown", edit: func(ev *evidence) {
+	}),
+	"config-error":    rc("config-error", nil),
+	"dependency":      rc("dependency", nil),
+	"crash-signature": rc("app-crash", nil),
+	"no-termination": rc("unknown", func(ev *evidence) {
 		ev.Pods[0].Status.ContainerStatuses[0].LastTerminationState.Terminated = nil
-	}},
-	"killed-from-outside": {fixture: "unknown", edit: exitCode(143)},
-	"exits-zero":          {fixture: "unknown", edit: exitCode(0)},
-	"self-reported-error": {fixture: "unknown", logs: map[string]string{
+	}),
+	"killed-from-outside": rc("unknown", exitCode(143)),
+	"exits-zero":          rc("unknown", exitCode(0)),
+	"self-reported-error": classifyCase{fixture: "unknown", logs: map[string]string{
 		"api-7d4b9c-xkp2z/api": "2026-04-04T08:15:00Z INFO starting worker pool size=4\n2026-04-04T08:15:00Z worker pool exhausted, exiting\n",
 	}},
-	"exit-code":        {fixture: "unknown", edit: exitCode(127)},
-	"unexplained-exit": {fixture: "unknown"},
-	"not-ready":        {fixture: "readiness-probe", reason: watchReadinessStalled},
-	"init-stuck": {fixture: "init-container", edit: func(ev *evidence) {
+	"exit-code":        rc("unknown", exitCode(127)),
+	"unexplained-exit": rc("unknown", nil),
+	"not-ready":        classifyCase{fixture: "readiness-probe", reason: watchReadinessStalled},
+	"init-stuck": rc("init-container", func(ev *evidence) {
 		st := &ev.Pods[0].Status.InitContainerStatuses[0]
 		st.RestartCount, st.LastTerminationState = 0, corev1.ContainerState{}
 		st.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(fixtureNow.Add(-5 * time.Minute))}}
-	}},
-	"pod-volume":    {fixture: "missing-volume"},
-	"node-pressure": {fixture: "unknown", edit: pressured},
-	"pod-failed": {fixture: "unknown", edit: func(ev *evidence) {
+	}),
+	"pod-volume":    rc("missing-volume", nil),
+	"node-pressure": rc("unknown", pressured),
+	"pod-failed": rc("unknown", func(ev *evidence) {
 		p := &ev.Pods[0]
 		p.Status.ContainerStatuses = nil
 		p.Status.Phase, p.Status.Reason, p.Status.Message = corev1.PodFailed, "NodeLost", "node node-1 which was running the pod is unresponsive"
-	}},
+	}),
 }
 
-// gatherCase gathers the evidence of a rule case's fixture and applies its edit.
-func gatherCase(t *testing.T, rc ruleCase) *evidence {
-	t.Helper()
-	fx := loadFixture(t, rc.fixture)
-	d, _, _ := fx.diagnoser(rc.logs)
-	reason := rc.reason
-	if reason == "" {
-		reason = "CrashLoopBackOff"
-	}
-	ev, err := d.gather(context.Background(), fx.input(reason))
-	if err != nil {
-		t.Fatalf("gather %s: %v", rc.fixture, err)
-	}
-	if rc.edit != nil {
-		rc.edit(ev)
-	}
-	return ev
+// rc is a rule case: a fixture, possibly edited.
+func rc(fixture string, edit func(*evidence)) classifyCase {
+	return classifyCase{fixture: fixture, editEvidence: edit}
 }
 
 // stopped lists, for every pod, the rules that decided: the pod's findings, and for containers
@@ -191,7 +168,7 @@ func TestRules(t *testing.T) {
 		}
 		t.Run(r.name, func(t *testing.T) {
 			t.Parallel()
-			got := stopped(gatherCase(t, rc))
+			got := stopped(rc.gather(t))
 			fd, ok := got[r.name]
 			if !ok {
 				t.Fatalf("rule %s does not fire on fixture %s; the rules that decided: %v", r.name, rc.fixture, slices.Sorted(maps.Keys(got)))
@@ -269,35 +246,35 @@ func TestRuleOrderDecidesOverlaps(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
-		rc      ruleCase
+		rc      classifyCase
 		matches []string // rules whose match holds, table order; the first must win
 		cause   report.Cause
 	}{
-		{"OOM with a liveness-probe kill", ruleCase{fixture: "oom-killed", edit: probeKilled},
+		{"OOM with a liveness-probe kill", rc("oom-killed", probeKilled),
 			[]string{"oom-killed", "probe-kill"}, report.CauseOOMKilled},
-		{"a missing Secret with a crash on record", ruleCase{fixture: "missing-secret", edit: crashedBefore},
+		{"a missing Secret with a crash on record", rc("missing-secret", crashedBefore),
 			[]string{"config-ref", "unexplained-exit"}, report.CauseMissingSecret},
-		{"image pull on an unschedulable pod", ruleCase{fixture: "image-pull", edit: func(ev *evidence) {
+		{"image pull on an unschedulable pod", rc("image-pull", func(ev *evidence) {
 			ev.Pods[0].Status.Conditions = append(ev.Pods[0].Status.Conditions, corev1.PodCondition{
 				Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
 				Message: "0/1 nodes are available: 1 Insufficient memory."})
-		}}, []string{"unschedulable", "image-pull"}, report.CauseUnschedulable},
-		{"a probe kill (exit 137) with a config error in the log", ruleCase{fixture: "config-error", edit: func(ev *evidence) {
+		}), []string{"unschedulable", "image-pull"}, report.CauseUnschedulable},
+		{"a probe kill (exit 137) with a config error in the log", rc("config-error", func(ev *evidence) {
 			probeKilled(ev)
 			exitCode(137)(ev)
-		}}, []string{"probe-kill", "config-error"}, report.CauseLivenessProbe},
-		{"a dependency failure with a crash signature", ruleCase{fixture: "dependency", logs: map[string]string{
+		}), []string{"probe-kill", "config-error"}, report.CauseLivenessProbe},
+		{"a dependency failure with a crash signature", classifyCase{fixture: "dependency", logs: map[string]string{
 			"api-7d4b9c-xkp2z/api": "dial tcp 10.96.0.45:5432: connect: connection refused\npanic: no database\n\ngoroutine 1 [running]:\nmain.main()\n",
 		}}, []string{"dependency", "crash-signature"}, report.CauseDependency},
-		{"an evicted pod whose container was OOM killed", ruleCase{fixture: "oom-killed", edit: func(ev *evidence) {
+		{"an evicted pod whose container was OOM killed", rc("oom-killed", func(ev *evidence) {
 			ev.Pods[0].Status.Reason, ev.Pods[0].Status.Message = "Evicted", "The node was low on resource: memory."
-		}}, []string{"evicted", "oom-killed"}, report.CauseNodePressure},
-		{"node pressure over an exit nothing explains", ruleCase{fixture: "unknown", edit: pressured},
+		}), []string{"evicted", "oom-killed"}, report.CauseNodePressure},
+		{"node pressure over an exit nothing explains", rc("unknown", pressured),
 			[]string{"unexplained-exit", "node-pressure"}, report.CauseNodePressure},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ev := gatherCase(t, tc.rc)
+			ev := tc.rc.gather(t)
 			pod := &ev.Pods[0]
 			p := &podCtx{ev: ev, pod: pod, found: []fired{{finding: report.Finding{Cause: report.CauseUnknown}}}}
 			c := newContainerCtx(ev, pod, pod.Status.ContainerStatuses[0], false)
@@ -334,10 +311,10 @@ func TestRuleOrderDecidesOverlaps(t *testing.T) {
 // containers show.
 func TestInitFailureWinsOverAppCrash(t *testing.T) {
 	t.Parallel()
-	ev := gatherCase(t, ruleCase{fixture: "init-container", edit: func(ev *evidence) {
+	ev := rc("init-container", func(ev *evidence) {
 		crashedBefore(ev)
 		ev.Pods[0].Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
-	}})
+	}).gather(t)
 	pod := &ev.Pods[0]
 	if name, _, ok := walk(containerRules, newContainerCtx(ev, pod, pod.Status.ContainerStatuses[0], false)); !ok {
 		t.Fatalf("the app container alone names no cause (rule %q): the case shows no overlap", name)
