@@ -114,7 +114,11 @@ func recordFixture(ctx context.Context, c kubernetes.Interface, ns, dir string, 
 		return err
 	}
 	nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err := add("nodes", nodes, err); err != nil {
+	if err != nil {
+		return fmt.Errorf("list nodes: %w", err)
+	}
+	nodes.Items = slices.DeleteFunc(nodes.Items, func(n corev1.Node) bool { return !nodeMatters(&n, pods.Items) })
+	if err := add("nodes", nodes, nil); err != nil {
 		return err
 	}
 	for i := range rss.Items {
@@ -176,6 +180,20 @@ func containerLog(ctx context.Context, c kubernetes.Interface, ns, pod string, c
 	return nil, false
 }
 
+// nodeMatters: the nodes of the pods; and, when a pod has none, every node but those other tests
+// fake with kwok (they come and go with those tests).
+func nodeMatters(n *corev1.Node, pods []corev1.Pod) bool {
+	unscheduled := false
+	for i := range pods {
+		if pods[i].Spec.NodeName == n.Name {
+			return true
+		}
+		unscheduled = unscheduled || pods[i].Spec.NodeName == ""
+	}
+	_, fake := n.Annotations["kwok.x-k8s.io/node"]
+	return unscheduled && !fake
+}
+
 // itemsOf returns the items of a typed list, each with its kind set and its managed fields gone.
 func itemsOf(list runtime.Object) ([]runtime.Object, error) {
 	items, err := meta.ExtractList(list)
@@ -190,6 +208,9 @@ func itemsOf(list runtime.Object) ([]runtime.Object, error) {
 		o.GetObjectKind().SetGroupVersionKind(gvks[0])
 		if m, ok := o.(metav1.Object); ok {
 			m.SetManagedFields(nil)
+			if a := m.GetAnnotations(); a != nil {
+				delete(a, "kubectl.kubernetes.io/last-applied-configuration") // the object again, Secrets' values included
+			}
 		}
 		if n, ok := o.(*corev1.Node); ok {
 			n.Status.Images = nil // megabytes of no interest to the diagnosis
@@ -220,7 +241,6 @@ func scrubSecrets(secrets []corev1.Secret) func([]byte) []byte {
 			s.Data[k] = []byte(to)
 		}
 		s.StringData = nil
-		delete(s.Annotations, "kubectl.kubernetes.io/last-applied-configuration") // holds the values too
 	}
 	slices.SortStableFunc(pairs, func(a, b pair) int { return len(b.from) - len(a.from) })
 	return func(b []byte) []byte {

@@ -37,3 +37,30 @@ func TestFixtureName(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestNodeMatters(t *testing.T) {
+	t.Parallel()
+	node := func(name string, kwok bool) *corev1.Node {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if kwok {
+			n.Annotations = map[string]string{"kwok.x-k8s.io/node": "fake"}
+		}
+		return n
+	}
+	onNode := []corev1.Pod{{Spec: corev1.PodSpec{NodeName: "a"}}}
+	pending := append(onNode, corev1.Pod{})
+	for _, tc := range []struct {
+		node *corev1.Node
+		pods []corev1.Pod
+		want bool
+	}{
+		{node("a", false), onNode, true},
+		{node("b", false), onNode, false}, // no pod runs there, none waits for a node
+		{node("b", false), pending, true},
+		{node("k", true), pending, false},
+	} {
+		if got := nodeMatters(tc.node, tc.pods); got != tc.want {
+			t.Errorf("node %s, %d pods: %t, want %t", tc.node.Name, len(tc.pods), got, tc.want)
+		}
+	}
+}

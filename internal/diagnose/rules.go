@@ -235,7 +235,8 @@ var containerRules = []rule[*containerCtx]{
 }
 
 var podFallbacks = []rule[*podCtx]{
-	{name: "pod-volume", causes: append(configCauses[:4:4], report.CauseUnknown),
+	{name: "pod-volume", causes: causes(report.CauseMissingSecret, report.CauseMissingSecretKey,
+		report.CauseMissingConfigMap, report.CauseMissingConfigMapKey, report.CauseUnknown),
 		match: (*podCtx).noCause,
 		write: func(p *podCtx) (report.Finding, bool) { return podLevel(p.ev, p.pod) }},
 	{name: "node-pressure", causes: causes(report.CauseNodePressure),
