@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,6 +23,37 @@ type recordedExpect struct {
 	Container string       `json:"container"`
 	Since     time.Time    `json:"since"`
 	Now       time.Time    `json:"now"`
+}
+
+// recordedRules is the rule that decides each recorded scenario: the rule table on what a real
+// kubelet wrote.
+var recordedRules = map[string]string{
+	"app-crash--go-panic":                               "crash-signature",
+	"app-crash--python-traceback":                       "crash-signature",
+	"app-crash--self-reported":                          "self-reported-error",
+	"app-crash--self-reported-first-crash":              "self-reported-error",
+	"config-error":                                      "config-error",
+	"create-denied":                                     "", // the workload's finding, no pod's
+	"dependency-unavailable--no-such-service":           "dependency",
+	"dependency-unavailable--service-without-endpoints": "dependency",
+	"exit-143":                                "killed-from-outside",
+	"image-pull--never-pull":                  "image-pull",
+	"image-pull--unreachable-registry":        "image-pull",
+	"init-container":                          "init-failure",
+	"liveness-probe--slow-start":              "probe-kill",
+	"liveness-probe--wrong-path":              "probe-kill",
+	"missing-configmap":                       "config-ref",
+	"missing-configmap-key":                   "config-ref",
+	"missing-configmap-volume":                "pod-volume",
+	"missing-secret":                          "config-ref",
+	"missing-secret-key":                      "config-ref",
+	"missing-secret-key-volume":               "pod-volume",
+	"missing-secret-volume":                   "pod-volume",
+	"missing-secret-volume--projected-source": "pod-volume",
+	"node-pressure":                           "unschedulable",
+	"oom-killed":                              "oom-killed",
+	"readiness-probe":                         "not-ready",
+	"unschedulable":                           "unschedulable",
 }
 
 // TestRecordedFixtures runs the diagnosis on what the real cluster held in each e2e scenario and
@@ -47,10 +79,9 @@ func TestRecordedFixtures(t *testing.T) {
 			if err := yaml.UnmarshalStrict(b, &exp); err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
-			fx := loadFixture(t, filepath.Join("recorded", filepath.Base(dir)))
-			d, _, _ := fx.diagnoser(nil)
+			tc := classifyCase{fixture: filepath.Join("recorded", filepath.Base(dir)), reason: exp.Reason}
+			d, in := tc.setup(t)
 			d.Now = func() time.Time { return exp.Now }
-			in := fx.input(exp.Reason)
 			in.Since = exp.Since
 			res, err := d.Diagnose(context.Background(), in)
 			if err != nil {
@@ -65,6 +96,25 @@ func TestRecordedFixtures(t *testing.T) {
 			}
 			if exp.Container != "" && f.Container != exp.Container {
 				t.Errorf("scenario %s: the finding names container %q, want %q", exp.Scenario, f.Container, exp.Container)
+			}
+			rule, ok := recordedRules[filepath.Base(dir)]
+			if !ok {
+				t.Fatalf("recorded scenario %s: name the rule that decides it in recordedRules", filepath.Base(dir))
+			}
+			ev, err := d.gather(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rules []string
+			for i := range ev.Pods {
+				for _, fd := range firePod(ev, &ev.Pods[i]) {
+					if fd.finding.Cause == f.Cause && fd.finding.Container == f.Container {
+						rules = append(rules, fd.rule)
+					}
+				}
+			}
+			if rule == "" && len(rules) > 0 || rule != "" && !slices.Contains(rules, rule) {
+				t.Errorf("scenario %s: decided by rules %v, want %q", exp.Scenario, rules, rule)
 			}
 		})
 	}
