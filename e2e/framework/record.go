@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -65,60 +66,23 @@ func RecordFixture(t testing.TB, c kubernetes.Interface, ns string, exp Expect) 
 func FixtureName(scenario string) string { return strings.ReplaceAll(scenario, "/", "--") }
 
 func recordFixture(ctx context.Context, c kubernetes.Interface, ns, dir string, exp Expect) error {
-	var objs []runtime.Object
-	add := func(what string, list runtime.Object, err error) error {
-		if err != nil {
-			return fmt.Errorf("list %s in %s: %w", what, ns, err)
-		}
-		items, err := itemsOf(list)
-		if err != nil {
-			return err
-		}
-		objs = append(objs, items...)
-		return nil
-	}
-	deps, err := c.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-	if err := add("deployments", deps, err); err != nil {
-		return err
-	}
-	rss, err := c.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
-	if err := add("replicasets", rss, err); err != nil {
-		return err
-	}
-	pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-	if err := add("pods", pods, err); err != nil {
-		return err
-	}
-	evs, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
-	if err := add("events", evs, err); err != nil {
-		return err
-	}
-	secrets, err := c.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return fmt.Errorf("list secrets in %s: %w", ns, err)
+	all := metav1.ListOptions{}
+	deps, errD := c.AppsV1().Deployments(ns).List(ctx, all)
+	rss, errR := c.AppsV1().ReplicaSets(ns).List(ctx, all)
+	pods, errP := c.CoreV1().Pods(ns).List(ctx, all)
+	evs, errE := c.CoreV1().Events(ns).List(ctx, all)
+	secrets, errS := c.CoreV1().Secrets(ns).List(ctx, all)
+	cms, errC := c.CoreV1().ConfigMaps(ns).List(ctx, all)
+	svcs, errV := c.CoreV1().Services(ns).List(ctx, all)
+	eps, errX := c.DiscoveryV1().EndpointSlices(ns).List(ctx, all)
+	nodes, errN := c.CoreV1().Nodes().List(ctx, all)
+	if err := errors.Join(errD, errR, errP, errE, errS, errC, errV, errX, errN); err != nil {
+		return fmt.Errorf("list the objects of namespace %s: %w", ns, err)
 	}
 	scrub := scrubSecrets(secrets.Items)
-	if err := add("secrets", secrets, nil); err != nil {
-		return err
-	}
-	cms, err := c.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
-	if err := add("configmaps", cms, err); err != nil {
-		return err
-	}
-	svcs, err := c.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
-	if err := add("services", svcs, err); err != nil {
-		return err
-	}
-	eps, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
-	if err := add("endpointslices", eps, err); err != nil {
-		return err
-	}
-	nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return fmt.Errorf("list nodes: %w", err)
-	}
 	nodes.Items = slices.DeleteFunc(nodes.Items, func(n corev1.Node) bool { return !nodeMatters(&n, pods.Items) })
-	if err := add("nodes", nodes, nil); err != nil {
+	objs, err := itemsOf(deps, rss, pods, evs, secrets, cms, svcs, eps, nodes)
+	if err != nil {
 		return err
 	}
 	for i := range rss.Items {
@@ -194,29 +158,33 @@ func nodeMatters(n *corev1.Node, pods []corev1.Pod) bool {
 	return unscheduled && !fake
 }
 
-// itemsOf returns the items of a typed list, each with its kind set and its managed fields gone.
-func itemsOf(list runtime.Object) ([]runtime.Object, error) {
-	items, err := meta.ExtractList(list)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range items {
-		gvks, _, err := scheme.Scheme.ObjectKinds(o)
-		if err != nil || len(gvks) == 0 {
-			return nil, fmt.Errorf("kind of %T: %v", o, err)
+// itemsOf returns the items of typed lists, each with its kind set and its managed fields gone.
+func itemsOf(lists ...runtime.Object) ([]runtime.Object, error) {
+	var out []runtime.Object
+	for _, list := range lists {
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
 		}
-		o.GetObjectKind().SetGroupVersionKind(gvks[0])
-		if m, ok := o.(metav1.Object); ok {
-			m.SetManagedFields(nil)
-			if a := m.GetAnnotations(); a != nil {
-				delete(a, "kubectl.kubernetes.io/last-applied-configuration") // the object again, Secrets' values included
+		for _, o := range items {
+			gvks, _, err := scheme.Scheme.ObjectKinds(o)
+			if err != nil || len(gvks) == 0 {
+				return nil, fmt.Errorf("kind of %T: %v", o, err)
+			}
+			o.GetObjectKind().SetGroupVersionKind(gvks[0])
+			if m, ok := o.(metav1.Object); ok {
+				m.SetManagedFields(nil)
+				if a := m.GetAnnotations(); a != nil {
+					delete(a, "kubectl.kubernetes.io/last-applied-configuration") // the object again, Secrets' values included
+				}
+			}
+			if n, ok := o.(*corev1.Node); ok {
+				n.Status.Images = nil // megabytes of no interest to the diagnosis
 			}
 		}
-		if n, ok := o.(*corev1.Node); ok {
-			n.Status.Images = nil // megabytes of no interest to the diagnosis
-		}
+		out = append(out, items...)
 	}
-	return items, nil
+	return out, nil
 }
 
 // scrubSecrets replaces every Secret value by "recorded-<secret>-<key>" in the Secrets and
