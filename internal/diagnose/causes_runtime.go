@@ -265,7 +265,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		if status != "" && status[0] == '5' {
 			f.Detail += fmt.Sprintf("; HTTP %s means the app itself reports unhealthy: its log says why", status)
 		}
-		if ds := logparse.DialErrors(c.logs.Lines); len(ds) > 0 {
+		if ds := c.logFacts().dials; len(ds) > 0 {
 			f.Detail += fmt.Sprintf("; its log shows it cannot reach %s (%s)", hostPortOf(ds[0]), ds[0].Kind)
 		}
 		f.Confidence = report.ConfidenceMedium
@@ -445,7 +445,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 	judged := ev.Reason == watchReadinessStalled || ev.Reason == watchReadinessFlapping
 	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() && !judged {
 		age := ev.Now.Sub(r.StartedAt.Time)
-		failing := len(c.probeFailures("Readiness")) > 0 || len(c.probeFailures("Startup")) > 0 || len(logparse.DialErrors(c.logs.Lines)) > 0
+		failing := len(c.probeFailures("Readiness")) > 0 || len(c.probeFailures("Startup")) > 0 || len(c.logFacts().dials) > 0
 		if age < minNotReadyAge || !failing && age < 4*minNotReadyAge {
 			return report.Finding{}, false
 		}
@@ -463,7 +463,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 		return f, true
 	}
 	fails := c.probeFailures("Readiness")
-	if ds := logparse.DialErrors(c.logs.Lines); len(ds) > 0 {
+	if ds := c.logFacts().dials; len(ds) > 0 {
 		f := dependency(c, ds)
 		f.Evidence = append(f.Evidence, c.label()+" keeps running (it is not restarted) but is not ready")
 		for _, e := range fails {
@@ -692,15 +692,16 @@ func initFailure(c *containerCtx) report.Finding {
 		code = c.term.ExitCode
 	}
 	lines := c.logs.Lines
+	lf := c.logFacts()
 	line := -1
 	why := ""
-	if name, i, ok := logparse.ConfigProblem(lines, c.envValues()); ok {
-		line, why = i, "it rejects env "+name
-	} else if ds := logparse.DialErrors(lines); len(ds) > 0 {
+	if lf.cfgOK {
+		line, why = lf.cfgIdx, "it rejects env "+lf.cfgName
+	} else if ds := lf.dials; len(ds) > 0 {
 		line, why = ds[0].Line, fmt.Sprintf("it cannot reach %s (%s)", hostPortOf(ds[0]), ds[0].Kind)
 		f.Evidence = append(f.Evidence, c.serviceEvidence(ds[0])...)
-	} else if sig, ok := logparse.SignatureOf(lines); ok {
-		line, why = sig.Line, sig.Kind
+	} else if lf.sigOK {
+		line, why = lf.sig.Line, lf.sig.Kind
 	} else if i := logparse.KeyErrorLine(lines); i >= 0 {
 		line = i
 	}
@@ -740,7 +741,7 @@ func stuckInit(c *containerCtx) (report.Finding, bool) {
 		return report.Finding{}, false
 	}
 	ran := roundDur(c.ev.Now.Sub(r.StartedAt.Time))
-	if ds := logparse.DialErrors(c.logs.Lines); len(ds) > 0 {
+	if ds := c.logFacts().dials; len(ds) > 0 {
 		f := dependency(c, ds)
 		f.Summary = fmt.Sprintf("%s has waited %s for %s (%s), so the pod never starts", c.label(), ran, hostPortOf(ds[0]), ds[0].Kind) + dependencyClause(c, ds[0])
 		return f, true
