@@ -528,123 +528,113 @@ func TestGetHistory(t *testing.T) {
 	}
 }
 
-func TestApplyDaemonSetHistory(t *testing.T) {
+func TestApplyHistory(t *testing.T) {
 	tests := []struct {
 		name     string
-		source   *appsv1.DaemonSet
-		expected *appsv1.DaemonSet
+		source   corev1.PodTemplateSpec
+		expected corev1.PodTemplateSpec
 	}{
 		{
 			"test_less",
-			&appsv1.DaemonSet{
-				Spec: appsv1.DaemonSetSpec{
-					Template: corev1.PodTemplateSpec{
-						ObjectMeta: metav1.ObjectMeta{
-							Annotations: map[string]string{"version": "v3"},
-						},
-						Spec: corev1.PodSpec{
-							InitContainers:   []corev1.Container{{Name: "i0"}},
-							Containers:       []corev1.Container{{Name: "c0"}},
-							Volumes:          []corev1.Volume{{Name: "v0"}},
-							NodeSelector:     map[string]string{"1dsa": "n0"},
-							ImagePullSecrets: []corev1.LocalObjectReference{{Name: "ips0"}},
-							Tolerations:      []corev1.Toleration{{Key: "t0"}},
-							HostAliases:      []corev1.HostAlias{{IP: "h0"}},
-							ReadinessGates:   []corev1.PodReadinessGate{{ConditionType: corev1.PodScheduled}},
-						},
-					},
+			corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Annotations: map[string]string{"version": "v3"},
+				},
+				Spec: corev1.PodSpec{
+					InitContainers:   []corev1.Container{{Name: "i0"}},
+					Containers:       []corev1.Container{{Name: "c0"}},
+					Volumes:          []corev1.Volume{{Name: "v0"}},
+					NodeSelector:     map[string]string{"1dsa": "n0"},
+					ImagePullSecrets: []corev1.LocalObjectReference{{Name: "ips0"}},
+					Tolerations:      []corev1.Toleration{{Key: "t0"}},
+					HostAliases:      []corev1.HostAlias{{IP: "h0"}},
+					ReadinessGates:   []corev1.PodReadinessGate{{ConditionType: corev1.PodScheduled}},
 				},
 			},
-			&appsv1.DaemonSet{
-				Spec: appsv1.DaemonSetSpec{
-					Template: corev1.PodTemplateSpec{
-						Spec: corev1.PodSpec{
-							Containers: []corev1.Container{{Name: "c1"}},
-							// keep diversity field, eg: nil or empty slice
-							InitContainers: []corev1.Container{},
-						},
-					},
+			corev1.PodTemplateSpec{
+				Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "c1"}},
+					// keep diversity field, eg: nil or empty slice
+					InitContainers: []corev1.Container{},
 				},
 			},
 		},
 		{
 			"test_more",
-			&appsv1.DaemonSet{
-				Spec: appsv1.DaemonSetSpec{
-					Template: corev1.PodTemplateSpec{
-						Spec: corev1.PodSpec{
-							InitContainers: []corev1.Container{{Name: "i0"}},
-						},
-					},
+			corev1.PodTemplateSpec{
+				Spec: corev1.PodSpec{
+					InitContainers: []corev1.Container{{Name: "i0"}},
 				},
 			},
-			&appsv1.DaemonSet{
-				Spec: appsv1.DaemonSetSpec{
-					Template: corev1.PodTemplateSpec{
-						ObjectMeta: metav1.ObjectMeta{
-							Annotations: map[string]string{"version": "v3"},
-						},
-						Spec: corev1.PodSpec{
-							InitContainers: []corev1.Container{{Name: "i1"}},
-							Containers:     []corev1.Container{{Name: "c1"}},
-							Volumes:        []corev1.Volume{{Name: "v1"}},
-						},
-					},
+			corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Annotations: map[string]string{"version": "v3"},
+				},
+				Spec: corev1.PodSpec{
+					InitContainers: []corev1.Container{{Name: "i1"}},
+					Containers:     []corev1.Container{{Name: "c1"}},
+					Volumes:        []corev1.Volume{{Name: "v1"}},
 				},
 			},
 		},
 		{
 			"test_equal",
-			&appsv1.DaemonSet{
-				Spec: appsv1.DaemonSetSpec{
-					Template: corev1.PodTemplateSpec{
-						ObjectMeta: metav1.ObjectMeta{
-							Annotations: map[string]string{"version": "v0"},
-						},
-						Spec: corev1.PodSpec{
-							Containers:     []corev1.Container{{Name: "c1"}},
-							InitContainers: []corev1.Container{{Name: "i0"}},
-							Volumes:        []corev1.Volume{{Name: "v0"}},
-						},
-					},
+			corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Annotations: map[string]string{"version": "v0"},
+				},
+				Spec: corev1.PodSpec{
+					Containers:     []corev1.Container{{Name: "c1"}},
+					InitContainers: []corev1.Container{{Name: "i0"}},
+					Volumes:        []corev1.Volume{{Name: "v0"}},
 				},
 			},
-			&appsv1.DaemonSet{
-				Spec: appsv1.DaemonSetSpec{
-					Template: corev1.PodTemplateSpec{
-						ObjectMeta: metav1.ObjectMeta{
-							Annotations: map[string]string{"version": "v1"},
-						},
-						Spec: corev1.PodSpec{
-							InitContainers: []corev1.Container{{Name: "i1"}},
-							Containers:     []corev1.Container{{Name: "c1"}},
-							Volumes:        []corev1.Volume{{Name: "v1"}},
-						},
-					},
+			corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Annotations: map[string]string{"version": "v1"},
+				},
+				Spec: corev1.PodSpec{
+					InitContainers: []corev1.Container{{Name: "i1"}},
+					Containers:     []corev1.Container{{Name: "c1"}},
+					Volumes:        []corev1.Volume{{Name: "v1"}},
 				},
 			},
 		},
 	}
 
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			patch, err := daemonSets.patch(tt.expected)
-			if err != nil {
-				t.Errorf("patch failed : %v", err)
-			}
-			cr := &appsv1.ControllerRevision{
-				Data: runtime.RawExtension{
-					Raw: patch,
-				},
-			}
-			tt.source, err = applyHistory(tt.source, cr)
-			if err != nil {
-				t.Errorf("applyHistory failed : %v", err)
-			}
-			if !apiequality.Semantic.DeepEqual(tt.source, tt.expected) {
-				t.Errorf("expected out [%v]  but get [%v]", tt.expected, tt.source)
-			}
+		t.Run(tt.name+"/DaemonSet", func(t *testing.T) {
+			checkApplyHistory(t, daemonSets,
+				&appsv1.DaemonSet{Spec: appsv1.DaemonSetSpec{Template: tt.source}},
+				&appsv1.DaemonSet{Spec: appsv1.DaemonSetSpec{Template: tt.expected}})
 		})
+		t.Run(tt.name+"/StatefulSet", func(t *testing.T) {
+			checkApplyHistory(t, statefulSets,
+				&appsv1.StatefulSet{Spec: appsv1.StatefulSetSpec{Template: tt.source}},
+				&appsv1.StatefulSet{Spec: appsv1.StatefulSetSpec{Template: tt.expected}})
+		})
+	}
+}
+
+// checkApplyHistory records expected's template as its kind's controller would, applies that
+// revision to source, and wants expected back.
+func checkApplyHistory[T runtime.Object](t *testing.T, kind *revisionKind[T], source, expected T) {
+	t.Helper()
+	patch, err := kind.patch(expected)
+	if err != nil {
+		t.Errorf("patch failed : %v", err)
+	}
+	cr := &appsv1.ControllerRevision{
+		Data: runtime.RawExtension{
+			Raw: patch,
+		},
+	}
+	source, err = applyHistory(source, cr)
+	if err != nil {
+		t.Errorf("applyHistory failed : %v", err)
+	}
+	if !apiequality.Semantic.DeepEqual(source, expected) {
+		t.Errorf("expected out [%v]  but get [%v]", expected, source)
 	}
 }
 
