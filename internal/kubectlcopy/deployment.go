@@ -141,7 +141,7 @@ func (r *DeploymentHistory) Rollback(obj runtime.Object, updatedAnnotations map[
 	}
 
 	// Skip if the revision already matches current Deployment
-	if equalIgnoreHash(&rsForRevision.Spec.Template, &deployment.Spec.Template) {
+	if EqualIgnoreHash(&rsForRevision.Spec.Template, &deployment.Spec.Template) {
 		return rollbackSkippedMsg(toRevision), nil
 	}
 
@@ -174,12 +174,12 @@ func (r *DeploymentHistory) Rollback(obj runtime.Object, updatedAnnotations map[
 	return rollbackSuccess, nil
 }
 
-// equalIgnoreHash returns true if two given podTemplateSpec are equal, ignoring the diff in value of Labels[pod-template-hash]
+// EqualIgnoreHash returns true if two given podTemplateSpec are equal, ignoring the diff in value of Labels[pod-template-hash]
 // We ignore pod-template-hash because:
 //  1. The hash result would be different upon podTemplateSpec API changes
 //     (e.g. the addition of a new field will cause the hash code to change)
 //  2. The deployment template won't have hash labels
-func equalIgnoreHash(template1, template2 *corev1.PodTemplateSpec) bool {
+func EqualIgnoreHash(template1, template2 *corev1.PodTemplateSpec) bool {
 	t1Copy := template1.DeepCopy()
 	t2Copy := template2.DeepCopy()
 	// Remove hash labels from template.Labels before comparing
@@ -375,7 +375,7 @@ func listReplicaSets(deployment *appsv1.Deployment, getRSList rsListFunc) ([]*ap
 func findNewReplicaSet(deployment *appsv1.Deployment, rsList []*appsv1.ReplicaSet) *appsv1.ReplicaSet {
 	sort.Sort(replicaSetsByCreationTimestamp(rsList))
 	for i := range rsList {
-		if equalIgnoreHash(&rsList[i].Spec.Template, &deployment.Spec.Template) {
+		if EqualIgnoreHash(&rsList[i].Spec.Template, &deployment.Spec.Template) {
 			// In rare cases, such as after cluster upgrades, Deployment may end up with
 			// having more than one new ReplicaSets that have the same template as its template,
 			// see https://github.com/kubernetes/kubernetes/issues/40415

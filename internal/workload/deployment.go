@@ -6,6 +6,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 )
 
 var deployments = &typedKind{
@@ -40,7 +42,7 @@ func (w deployment) Revisions(h History) (cur, prev *Revision) {
 			continue
 		}
 		owned = append(owned, replicaSetRevision(rs))
-		if equalIgnoreHash(&rs.Spec.Template, &w.d.Spec.Template) &&
+		if kubectlcopy.EqualIgnoreHash(&rs.Spec.Template, &w.d.Spec.Template) &&
 			(newRS == nil || rs.CreationTimestamp.Before(&newRS.CreationTimestamp)) {
 			newRS = rs
 		}

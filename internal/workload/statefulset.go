@@ -33,20 +33,14 @@ func (w statefulSet) Revisions(h History) (cur, prev *Revision) {
 	if rev == "" || s.Status.ObservedGeneration < s.Generation {
 		return nil, nil
 	}
-	owner := Owner{Kind: StatefulSet, Name: s.Name, UID: s.UID}
 	match := map[string]string{appsv1.ControllerRevisionHashLabelKey: rev}
-	var owned []*Revision
-	for _, cr := range ownedRevisions(s, h.ControllerRevisions) {
-		r := controllerRevision(cr, owner, cr.Name)
-		r.match = match
-		owned = append(owned, r)
-		if cr.Name == rev {
-			cur = r
-		}
+	cur, owned := revisionsOwnedBy(s, StatefulSet, h.ControllerRevisions, func(cr *appsv1.ControllerRevision) bool { return cr.Name == rev })
+	for _, r := range owned {
+		r.ID, r.match = r.Name, match
 	}
 	if cur == nil {
 		// Read without its history (the watch): known by name only.
-		return &Revision{Name: rev, ID: rev, Owner: owner, match: match}, nil
+		return &Revision{Name: rev, ID: rev, Owner: ownerOf(s, StatefulSet), match: match}, nil
 	}
 	return cur, previous(cur, owned)
 }

@@ -207,7 +207,7 @@ func TestDaemonSetRevisionsFollowTheTemplate(t *testing.T) {
 
 func TestRevisionTemplateNeedsData(t *testing.T) {
 	t.Parallel()
-	r := controllerRevision(&appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}, Owner{}, "x")
+	r := &Revision{ID: "x", cr: &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}}
 	if _, err := r.Template(); err == nil {
 		t.Error("a revision without data must be an error")
 	}
