@@ -10,11 +10,10 @@ import (
 
 var daemonSets = &typedKind{
 	name: DaemonSet, resource: appsv1.Resource("daemonsets"),
-	historyKind: "ControllerRevision", historyResource: appsv1.Resource("controllerrevisions"),
+	history: controllerRevisions,
 	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.DaemonSet, *appsv1.DaemonSetList] {
 		return c.AppsV1().DaemonSets(ns)
 	}),
-	historyAPI: controllerRevisions,
 	wrap: wrapAs(func(k *typedKind, d *appsv1.DaemonSet) Workload {
 		return daemonSet{base{k, d, d.Spec.Selector, &d.Spec.Template}, d}
 	}),

@@ -12,12 +12,9 @@ import (
 
 var deployments = &typedKind{
 	name: Deployment, resource: appsv1.Resource("deployments"),
-	historyKind: "ReplicaSet", historyResource: appsv1.Resource("replicasets"), watchHistory: true,
+	history: replicaSets, watchHistory: true,
 	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.Deployment, *appsv1.DeploymentList] {
 		return c.AppsV1().Deployments(ns)
-	}),
-	historyAPI: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ReplicaSet, *appsv1.ReplicaSetList] {
-		return c.AppsV1().ReplicaSets(ns)
 	}),
 	wrap: wrapAs(func(k *typedKind, d *appsv1.Deployment) Workload {
 		return deployment{base{k, d, d.Spec.Selector, &d.Spec.Template}, d}

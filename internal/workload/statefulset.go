@@ -9,11 +9,10 @@ import (
 
 var statefulSets = &typedKind{
 	name: StatefulSet, resource: appsv1.Resource("statefulsets"),
-	historyKind: "ControllerRevision", historyResource: appsv1.Resource("controllerrevisions"),
+	history: controllerRevisions,
 	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.StatefulSet, *appsv1.StatefulSetList] {
 		return c.AppsV1().StatefulSets(ns)
 	}),
-	historyAPI: controllerRevisions,
 	wrap: wrapAs(func(k *typedKind, s *appsv1.StatefulSet) Workload {
 		return statefulSet{base{k, s, s.Spec.Selector, &s.Spec.Template}, s}
 	}),
@@ -50,7 +49,3 @@ func (w statefulSet) Progress() string {
 	want := replicas(s.Spec.Replicas)
 	return fmt.Sprintf("%d/%d updated, %d/%d ready", s.Status.UpdatedReplicas, want, s.Status.ReadyReplicas, want)
 }
-
-var controllerRevisions = callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ControllerRevision, *appsv1.ControllerRevisionList] {
-	return c.AppsV1().ControllerRevisions(ns)
-})
