@@ -309,7 +309,7 @@ func allReplicaSets(deployment *appsv1.Deployment, c appsclient.AppsV1Interface)
 	if err != nil {
 		return nil, fmt.Errorf("failed to retrieve replica sets from deployment %s: %v", deployment.Name, err)
 	}
-	newRS := findNewReplicaSet(deployment, rsList)
+	newRS := FindNewReplicaSet(deployment, rsList)
 	allRSs := findOldReplicaSets(rsList, newRS)
 	if newRS != nil {
 		allRSs = append(allRSs, newRS)
@@ -372,7 +372,7 @@ func listReplicaSets(deployment *appsv1.Deployment, getRSList rsListFunc) ([]*ap
 }
 
 // FindNewReplicaSet returns the new RS this given deployment targets (the one with the same pod template).
-func findNewReplicaSet(deployment *appsv1.Deployment, rsList []*appsv1.ReplicaSet) *appsv1.ReplicaSet {
+func FindNewReplicaSet(deployment *appsv1.Deployment, rsList []*appsv1.ReplicaSet) *appsv1.ReplicaSet {
 	sort.Sort(replicaSetsByCreationTimestamp(rsList))
 	for i := range rsList {
 		if EqualIgnoreHash(&rsList[i].Spec.Template, &deployment.Spec.Template) {

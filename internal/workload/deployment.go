@@ -28,22 +28,20 @@ type deployment struct {
 
 func (w deployment) Paused() bool { return w.d.Spec.Paused }
 
-// Revisions: the new revision is the ReplicaSet the deployment controller rolls out, the one it
-// controls whose template equals the Deployment's once the hash label is ignored (the oldest if a
-// hash collision made two); the previous one is the highest-numbered ReplicaSet below it.
+// Revisions: the new revision is the ReplicaSet the deployment controller rolls out, found as
+// kubectl finds it (FindNewReplicaSet): of the ReplicaSets the Deployment controls, the oldest
+// whose template equals the Deployment's once the hash label is ignored. The previous one is the
+// highest-numbered ReplicaSet below it.
 func (w deployment) Revisions(h History) (cur, prev *Revision) {
+	var controlled []*appsv1.ReplicaSet
 	var owned []*Revision
-	var newRS *appsv1.ReplicaSet
 	for _, rs := range h.ReplicaSets {
-		if !metav1.IsControlledBy(rs, w.d) {
-			continue
-		}
-		owned = append(owned, replicaSetRevision(rs))
-		if kubectlcopy.EqualIgnoreHash(&rs.Spec.Template, &w.d.Spec.Template) &&
-			(newRS == nil || rs.CreationTimestamp.Before(&newRS.CreationTimestamp)) {
-			newRS = rs
+		if metav1.IsControlledBy(rs, w.d) {
+			controlled = append(controlled, rs)
+			owned = append(owned, replicaSetRevision(rs))
 		}
 	}
+	newRS := kubectlcopy.FindNewReplicaSet(w.d, controlled) // sorts controlled, not h
 	if newRS == nil {
 		return nil, nil
 	}

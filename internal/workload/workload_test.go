@@ -82,6 +82,8 @@ func TestDeploymentRevisionsAreTheControllers(t *testing.T) {
 		{"the controller has not made the ReplicaSet yet", "v12", rss, "", ""},
 		{"after a hash collision the oldest equal template wins", "v2",
 			append([]*appsv1.ReplicaSet{replicaSet("a2", "12", "v2", "dep", t0.Add(time.Minute))}, rss...), "api-a", ""},
+		{"created in the same second, the first by name wins, as kubectl sorts them", "v2",
+			append([]*appsv1.ReplicaSet{replicaSet("z", "12", "v2", "dep", t0)}, rss...), "api-a", ""},
 	}
 	for _, tt := range tests {
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api", UID: "dep"},
