@@ -159,12 +159,12 @@ func (h *revisionHistory[T]) GetHistory(namespace, name string) (map[int64]runti
 	}
 
 	result := make(map[int64]runtime.Object)
-	for _, h := range history {
-		applied, err := applyHistory(obj, h)
+	for _, cr := range history {
+		applied, err := applyHistory(obj, cr)
 		if err != nil {
 			return nil, err
 		}
-		result[h.Revision] = applied
+		result[cr.Revision] = applied
 	}
 
 	return result, nil

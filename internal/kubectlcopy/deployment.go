@@ -112,7 +112,7 @@ func getDeploymentReplicaSets(apps appsclient.AppsV1Interface, namespace, name s
 	return allReplicaSets(deployment, apps)
 }
 
-func (r *DeploymentHistory) Rollback(obj runtime.Object, updatedAnnotations map[string]string, toRevision int64, dryRunStrategy DryRunStrategy) (string, error) {
+func (h *DeploymentHistory) Rollback(obj runtime.Object, updatedAnnotations map[string]string, toRevision int64, dryRunStrategy DryRunStrategy) (string, error) {
 	if toRevision < 0 {
 		return "", revisionNotFoundErr(toRevision)
 	}
@@ -127,12 +127,12 @@ func (r *DeploymentHistory) Rollback(obj runtime.Object, updatedAnnotations map[
 	// to the external appsv1 Deployment without round-tripping through an internal version of Deployment. We're
 	// currently getting rid of all internal versions of resources. So we specifically request the appsv1 version
 	// here. This follows the same pattern as for DaemonSet and StatefulSet.
-	deployment, err := r.c.AppsV1().Deployments(namespace).Get(context.TODO(), name, metav1.GetOptions{})
+	deployment, err := h.c.AppsV1().Deployments(namespace).Get(context.TODO(), name, metav1.GetOptions{})
 	if err != nil {
 		return "", fmt.Errorf("failed to retrieve Deployment %s: %v", name, err)
 	}
 
-	rsForRevision, err := deploymentRevision(deployment, r.c, toRevision)
+	rsForRevision, err := deploymentRevision(deployment, h.c, toRevision)
 	if err != nil {
 		return "", err
 	}
@@ -168,7 +168,7 @@ func (r *DeploymentHistory) Rollback(obj runtime.Object, updatedAnnotations map[
 	}
 
 	// Restore revision
-	if _, err = r.c.AppsV1().Deployments(namespace).Patch(context.TODO(), name, patchType, patch, patchOptions(dryRunStrategy)); err != nil {
+	if _, err = h.c.AppsV1().Deployments(namespace).Patch(context.TODO(), name, patchType, patch, patchOptions(dryRunStrategy)); err != nil {
 		return "", fmt.Errorf("failed restoring revision %d: %v", toRevision, err)
 	}
 	return rollbackSuccess, nil
