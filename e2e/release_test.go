@@ -39,14 +39,21 @@ func available(t *testing.T, c kubernetes.Interface, ns, name string) bool {
 	return framework.DeploymentAvailable(d)
 }
 
-func TestReleaseFirstFailureEndsTheRun(t *testing.T) {
-	t.Parallel()
-	c, ns := framework.Client(t), framework.Namespace(t)
+// runCrashAndSlow applies a Deployment that crash-loops and one that is slow to start (60 s) and
+// runs the gate on both, with extra flags.
+func runCrashAndSlow(t *testing.T, extra ...string) (run gateRun, c kubernetes.Interface, ns string) {
+	t.Helper()
+	c, ns = framework.Client(t), framework.Namespace(t)
 	framework.GateBinary(t) // built before the apply, so that the gate starts with the rollouts
 	apply(t, c, slowStart(ns, "slow", 60*time.Second))
 	apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
+	args := []string{"-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "3s"}
+	return runGate(t, append(args, extra...)...), c, ns
+}
 
-	run := runGate(t, "-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "3s")
+func TestReleaseFirstFailureEndsTheRun(t *testing.T) {
+	t.Parallel()
+	run, c, ns := runCrashAndSlow(t)
 	// Read at once: the slow Deployment cannot be available before its app listens (60 s).
 	slowAvailable := available(t, c, ns, "slow")
 	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
@@ -70,12 +77,7 @@ func TestReleaseFirstFailureEndsTheRun(t *testing.T) {
 
 func TestReleaseWaitAllJudgesTheSlowestToo(t *testing.T) {
 	t.Parallel()
-	c, ns := framework.Client(t), framework.Namespace(t)
-	framework.GateBinary(t) // built before the apply, so that the gate starts with the rollouts
-	apply(t, c, slowStart(ns, "slow", 60*time.Second))
-	apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
-
-	run := runGate(t, "-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "3s", "--wait-all")
+	run, _, _ := runCrashAndSlow(t, "--wait-all")
 	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
 		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
 	}

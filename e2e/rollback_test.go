@@ -24,6 +24,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/e2e/framework"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Issue 6: after a failed rollout the gate rolls back with `kubectl rollout undo` semantics,
@@ -67,16 +68,10 @@ func rollbackArgs(ns, ref string, extra ...string) []string {
 // revisions. It returns the workload's rollback.
 func rolledBack(t *testing.T, run gateRun, ref string) report.Rollback {
 	t.Helper()
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed: a rollback does not make the deploy pass\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	rb := failedWithRollback(t, run, ref)
 	w := run.workload(t, ref)
 	if w.Reason != "CrashLoopBackOff" {
 		t.Errorf("%s reason %q, want CrashLoopBackOff", ref, w.Reason)
-	}
-	rb := w.Rollback
-	if rb == nil {
-		t.Fatalf("%s has no rollback in the report\n%s", ref, run.raw)
 	}
 	if !run.Report.RolledBack || !rb.Undone {
 		t.Errorf("report.rolledBack %v, rollback.undone %v, want both true", run.Report.RolledBack, rb.Undone)
@@ -101,6 +96,20 @@ func rolledBack(t *testing.T, run gateRun, ref string) report.Rollback {
 	t.Logf("%s rolled back in %.1fs (verdict %s after %.1fs; whole gate run %s): %s",
 		ref, float64(rb.Duration), w.Verdict, float64(w.Duration), run.Duration.Round(time.Millisecond), rb.Message)
 	return *rb
+}
+
+// failedWithRollback checks that the gate failed (a rollback, done or not, does not make the
+// deploy pass) and returns the rollback the report holds for the workload.
+func failedWithRollback(t *testing.T, run gateRun, ref string) *report.Rollback {
+	t.Helper()
+	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
+		t.Fatalf("exit %d verdict %s, want 1 failed: a rollback does not make the deploy pass\n%s", run.Exit, run.Report.Verdict, run.Stdout)
+	}
+	rb := run.workload(t, ref).Rollback
+	if rb == nil {
+		t.Fatalf("%s has no rollback in the report\n%s", ref, run.raw)
+	}
+	return rb
 }
 
 // The statements of the rollout diagram in the Markdown report, and the start of each label.
@@ -252,18 +261,11 @@ func TestRollbackDeploymentRestoresV1(t *testing.T) {
 	if rs.UID != v1RS.UID {
 		t.Errorf("revision 3 is ReplicaSet %s, want v1's %s brought back", rs.Name, v1RS.Name)
 	}
-	if got := live.Annotations["deployment.kubernetes.io/revision"]; got != "3" {
+	if got := live.Annotations[workload.RevisionAnnotation]; got != "3" {
 		t.Errorf("deployment revision %q after the undo, want 3", got)
 	}
-	hash := v1RS.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
-	pods := activePods(t, c, ns, "api")
-	if len(pods) != 2 {
+	if pods := readyPodsOf(t, c, ns, "api", appsv1.DefaultDeploymentUniqueLabelKey, v1RS.Labels[appsv1.DefaultDeploymentUniqueLabelKey]); len(pods) != 2 {
 		t.Errorf("%d live pods, want 2", len(pods))
-	}
-	for _, p := range pods {
-		if p.Labels[appsv1.DefaultDeploymentUniqueLabelKey] != hash || !podReady(&p) {
-			t.Errorf("pod %s (hash %s, ready %v) is not a ready v1 pod (hash %s)", p.Name, p.Labels[appsv1.DefaultDeploymentUniqueLabelKey], podReady(&p), hash)
-		}
 	}
 }
 
@@ -310,14 +312,11 @@ func TestRollbackStatefulSetReleasesStuckPod(t *testing.T) {
 		t.Errorf("statefulset status current %s update %s ready %d updated %d, want both revisions %s and 2/2",
 			st.CurrentRevision, st.UpdateRevision, st.ReadyReplicas, st.UpdatedReplicas, v1Hash)
 	}
-	pods := activePods(t, c, ns, "db")
+	pods := readyPodsOf(t, c, ns, "db", appsv1.ControllerRevisionHashLabelKey, v1Hash)
 	if len(pods) != 2 {
 		t.Errorf("%d live pods, want 2", len(pods))
 	}
 	for _, p := range pods {
-		if h := p.Labels[appsv1.ControllerRevisionHashLabelKey]; h != v1Hash || !podReady(&p) {
-			t.Errorf("pod %s (revision %s, ready %v) is not a ready v1 pod (%s)", p.Name, h, podReady(&p), v1Hash)
-		}
 		if p.Name == "db-0" && p.UID != db0 {
 			t.Errorf("db-0 was replaced although it stayed healthy on v1")
 		}
@@ -354,11 +353,7 @@ func TestRollbackDaemonSetRestoresV1(t *testing.T) {
 		st.UpdatedNumberScheduled != 1 || st.NumberAvailable != 1 {
 		t.Errorf("daemonset status %+v, want its one pod updated and available", st)
 	}
-	for _, p := range activePods(t, c, ns, "agent") {
-		if h := p.Labels[appsv1.ControllerRevisionHashLabelKey]; h != v1Hash || !podReady(&p) {
-			t.Errorf("pod %s (revision %s, ready %v) is not a ready v1 pod (%s)", p.Name, h, podReady(&p), v1Hash)
-		}
-	}
+	readyPodsOf(t, c, ns, "agent", appsv1.ControllerRevisionHashLabelKey, v1Hash)
 }
 
 func TestRollbackFirstDeployHasNothingToRollBackTo(t *testing.T) {
@@ -371,13 +366,7 @@ func TestRollbackFirstDeployHasNothingToRollBackTo(t *testing.T) {
 	before := replicaSetWithRevision(t, c, ns, "fresh", "1")
 
 	run := runGate(t, rollbackArgs(ns, "deployment/fresh")...)
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
-	rb := run.workload(t, "deployment/fresh").Rollback
-	if rb == nil {
-		t.Fatalf("no rollback in the report\n%s", run.raw)
-	}
+	rb := failedWithRollback(t, run, "deployment/fresh")
 	if rb.Status != report.RollbackSkipped || rb.Undone || run.Report.RolledBack || rb.ToRevision != "" {
 		t.Errorf("rollback %s undone %v (report.rolledBack %v) to %q, want skipped, nothing undone, no target revision",
 			rb.Status, rb.Undone, run.Report.RolledBack, rb.ToRevision)
@@ -409,13 +398,7 @@ func TestRollbackDryRunChangesNothing(t *testing.T) {
 	}
 
 	run := runGate(t, rollbackArgs(ns, "deployment/api", "--dry-run")...)
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
-	rb := run.workload(t, "deployment/api").Rollback
-	if rb == nil {
-		t.Fatalf("no rollback in the report\n%s", run.raw)
-	}
+	rb := failedWithRollback(t, run, "deployment/api")
 	if rb.Status != report.RollbackDryRun || rb.Undone || run.Report.RolledBack || rb.FromRevision != "2" || rb.ToRevision != "1" {
 		t.Errorf("rollback %s undone %v (report.rolledBack %v) from %q to %q, want dry-run from 2 to 1 with nothing undone",
 			rb.Status, rb.Undone, run.Report.RolledBack, rb.FromRevision, rb.ToRevision)
@@ -432,9 +415,9 @@ func TestRollbackDryRunChangesNothing(t *testing.T) {
 		t.Fatalf("get deployment: %v", err)
 	}
 	sameTemplate(t, "deployment/api after a dry run", live.Spec.Template, v2.Spec.Template)
-	if live.Generation != v2.Generation || live.Annotations["deployment.kubernetes.io/revision"] != "2" {
+	if live.Generation != v2.Generation || live.Annotations[workload.RevisionAnnotation] != "2" {
 		t.Errorf("generation %d revision %q after a dry run, want %d and 2 unchanged",
-			live.Generation, live.Annotations["deployment.kubernetes.io/revision"], v2.Generation)
+			live.Generation, live.Annotations[workload.RevisionAnnotation], v2.Generation)
 	}
 }
 
@@ -445,7 +428,7 @@ func replicaSetWithRevision(t *testing.T, c kubernetes.Interface, ns, deploy, re
 	var found appsv1.ReplicaSet
 	framework.WaitFor(t, time.Minute, fmt.Sprintf("ReplicaSet of deployment %s/%s at revision %s", ns, deploy, rev), func(ctx context.Context) (bool, error) {
 		for _, rs := range ownedReplicaSets(t, c, ns, deploy) {
-			if rs.Annotations["deployment.kubernetes.io/revision"] == rev {
+			if rs.Annotations[workload.RevisionAnnotation] == rev {
 				found = rs
 				return true, nil
 			}
@@ -461,13 +444,10 @@ func ownedReplicaSets(t *testing.T, c kubernetes.Interface, ns, deploy string) [
 	if err != nil {
 		t.Fatalf("list ReplicaSets: %v", err)
 	}
-	var out []appsv1.ReplicaSet
-	for _, rs := range list.Items {
-		if ref := metav1.GetControllerOf(&rs); ref != nil && ref.Kind == "Deployment" && ref.Name == deploy {
-			out = append(out, rs)
-		}
-	}
-	return out
+	return slices.DeleteFunc(list.Items, func(rs appsv1.ReplicaSet) bool {
+		ref := metav1.GetControllerOf(&rs)
+		return ref == nil || ref.Kind != "Deployment" || ref.Name != deploy
+	})
 }
 
 // activePods lists the workload's pods that are not being deleted.
@@ -477,13 +457,20 @@ func activePods(t *testing.T, c kubernetes.Interface, ns, name string) []corev1.
 	if err != nil {
 		t.Fatalf("list pods: %v", err)
 	}
-	var out []corev1.Pod
-	for _, p := range list.Items {
-		if p.DeletionTimestamp == nil {
-			out = append(out, p)
+	return slices.DeleteFunc(list.Items, func(p corev1.Pod) bool { return p.DeletionTimestamp != nil })
+}
+
+// readyPodsOf returns the workload's live pods, and fails the test unless each is ready and
+// carries label key=value, the revision it must run after the rollback.
+func readyPodsOf(t *testing.T, c kubernetes.Interface, ns, name, key, value string) []corev1.Pod {
+	t.Helper()
+	pods := activePods(t, c, ns, name)
+	for _, p := range pods {
+		if got, ready := p.Labels[key], workload.PodReady(&p); got != value || !ready {
+			t.Errorf("pod %s (%s %s, ready %v) is not a ready v1 pod (%s)", p.Name, key, got, ready, value)
 		}
 	}
-	return out
+	return pods
 }
 
 func podUID(t *testing.T, c kubernetes.Interface, ns, name string) types.UID {
@@ -493,13 +480,4 @@ func podUID(t *testing.T, c kubernetes.Interface, ns, name string) types.UID {
 		t.Fatalf("get pod %s: %v", name, err)
 	}
 	return p.UID
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/e2e/framework"
@@ -25,9 +24,7 @@ func TestSmokeHealthyDeploymentBecomesAvailable(t *testing.T) {
 	d := framework.Deployment(ns, "web", "--ready-after", "1s")
 	d.Spec.Replicas = ptr.To[int32](2)
 	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	if _, err := c.AppsV1().Deployments(ns).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create deployment: %v", err)
-	}
+	apply(t, c, d)
 	got := framework.WaitForDeploymentAvailable(t, c, ns, "web", slow)
 	if got.Status.ReadyReplicas != 2 {
 		t.Errorf("ready replicas = %d, want 2", got.Status.ReadyReplicas)
@@ -39,12 +36,8 @@ func TestSmokeStatefulSetAndDaemonSetBecomeReady(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	s := framework.StatefulSet(ns, "db")
 	s.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	if _, err := c.AppsV1().StatefulSets(ns).Create(t.Context(), s, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create statefulset: %v", err)
-	}
-	if _, err := c.AppsV1().DaemonSets(ns).Create(t.Context(), framework.DaemonSet(ns, "agent"), metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create daemonset: %v", err)
-	}
+	apply(t, c, s)
+	apply(t, c, framework.DaemonSet(ns, "agent"))
 	framework.WaitForStatefulSetReady(t, c, ns, "db", slow)
 	framework.WaitForDaemonSetReady(t, c, ns, "agent", slow)
 }
@@ -54,9 +47,7 @@ func TestSmokeCrashLoopBackOff(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	const line = "FATAL: cannot load config /etc/app/config.yaml: no such file or directory"
 	d := framework.Deployment(ns, "crasher", "--print-stderr", line, "--exit-code", "1")
-	if _, err := c.AppsV1().Deployments(ns).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create deployment: %v", err)
-	}
+	apply(t, c, d)
 	pod := framework.WaitForPod(t, c, ns, framework.Selector("crasher"), slow, "waiting CrashLoopBackOff after exit 1", func(p *corev1.Pod) bool {
 		cs := framework.ContainerStatus(p, "app")
 		return framework.WaitingReason(cs) == "CrashLoopBackOff" &&
@@ -70,9 +61,7 @@ func TestSmokeOOMKilled(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "hog", "--alloc-mb", "200")
 	d.Spec.Template.Spec.Containers[0].Resources = framework.Resources("", "32Mi")
-	if _, err := c.AppsV1().Deployments(ns).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create deployment: %v", err)
-	}
+	apply(t, c, d)
 	framework.WaitForPod(t, c, ns, framework.Selector("hog"), slow, "container OOMKilled with exit code 137", func(p *corev1.Pod) bool {
 		term := framework.LastTermination(framework.ContainerStatus(p, "app"))
 		return term != nil && term.Reason == "OOMKilled" && term.ExitCode == 137
@@ -84,9 +73,7 @@ func TestSmokeMissingSecret(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "needs-secret", "--require-env", "DB_PASSWORD")
 	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{framework.EnvFromSecret("DB_PASSWORD", "db-credentials", "password")}
-	if _, err := c.AppsV1().Deployments(ns).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create deployment: %v", err)
-	}
+	apply(t, c, d)
 	framework.WaitForPod(t, c, ns, framework.Selector("needs-secret"), slow, "waiting CreateContainerConfigError", func(p *corev1.Pod) bool {
 		return framework.WaitingReason(framework.ContainerStatus(p, "app")) == "CreateContainerConfigError"
 	})
@@ -100,9 +87,7 @@ func TestSmokeLivenessProbeKillsAndRestarts(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "unhealthy")
 	d.Spec.Template.Spec.Containers[0].LivenessProbe = framework.HTTPProbe("/wrong-path")
-	if _, err := c.AppsV1().Deployments(ns).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create deployment: %v", err)
-	}
+	apply(t, c, d)
 	framework.WaitForPod(t, c, ns, framework.Selector("unhealthy"), slow, "restarted by the liveness probe", func(p *corev1.Pod) bool {
 		cs := framework.ContainerStatus(p, "app")
 		return cs != nil && cs.RestartCount >= 1
@@ -124,9 +109,7 @@ func TestSmokeInitContainerCrashLoop(t *testing.T) {
 	d.Spec.Template.Spec.InitContainers = []corev1.Container{
 		framework.Container("migrate", "--print-stderr", "migration 42 failed: relation \"users\" already exists", "--exit-code", "1"),
 	}
-	if _, err := c.AppsV1().Deployments(ns).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create deployment: %v", err)
-	}
+	apply(t, c, d)
 	// kubectl shows this pod as Init:CrashLoopBackOff.
 	pod := framework.WaitForPod(t, c, ns, framework.Selector("migrations"), slow, "init container in CrashLoopBackOff", func(p *corev1.Pod) bool {
 		cs := framework.ContainerStatus(p, "migrate")

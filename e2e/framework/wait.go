@@ -32,16 +32,7 @@ import (
 // returns that pod.
 func WaitForPod(t testing.TB, c kubernetes.Interface, namespace, selector string, timeout time.Duration, desc string, cond func(*corev1.Pod) bool) *corev1.Pod {
 	t.Helper()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = selector
-			return c.CoreV1().Pods(namespace).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = selector
-			return c.CoreV1().Pods(namespace).Watch(ctx, o)
-		},
-	}
+	lw := listWatch(c.CoreV1().Pods(namespace), func(o *metav1.ListOptions) { o.LabelSelector = selector })
 	return until(t, c, timeout, fmt.Sprintf("pod %s in %s: %s", selector, namespace, desc), lw, cond, func(ctx context.Context) string {
 		pods, err := c.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
@@ -61,14 +52,7 @@ func WaitForPod(t testing.TB, c kubernetes.Interface, namespace, selector string
 // WaitForEvent waits until an event in namespace satisfies cond and returns it.
 func WaitForEvent(t testing.TB, c kubernetes.Interface, namespace string, timeout time.Duration, desc string, cond func(*corev1.Event) bool) *corev1.Event {
 	t.Helper()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().Events(namespace).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return c.CoreV1().Events(namespace).Watch(ctx, o)
-		},
-	}
+	lw := listWatch(c.CoreV1().Events(namespace), func(*metav1.ListOptions) {})
 	return until(t, c, timeout, fmt.Sprintf("event in %s: %s", namespace, desc), lw, cond, func(ctx context.Context) string {
 		return eventsText(ctx, c, namespace)
 	})
@@ -78,13 +62,7 @@ func WaitForEvent(t testing.TB, c kubernetes.Interface, namespace string, timeou
 // all replicas updated and available, as `kubectl rollout status` requires.
 func WaitForDeploymentAvailable(t testing.TB, c kubernetes.Interface, namespace, name string, timeout time.Duration) *appsv1.Deployment {
 	t.Helper()
-	lw := nameListWatch(name,
-		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.AppsV1().Deployments(namespace).List(ctx, o)
-		},
-		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return c.AppsV1().Deployments(namespace).Watch(ctx, o)
-		})
+	lw := listWatch(c.AppsV1().Deployments(namespace), named(name))
 	return until(t, c, timeout, fmt.Sprintf("deployment %s/%s available", namespace, name), lw, DeploymentAvailable,
 		func(ctx context.Context) string { return Dump(ctx, c, namespace) })
 }
@@ -110,13 +88,7 @@ func DeploymentAvailable(d *appsv1.Deployment) bool {
 // WaitForStatefulSetReady waits until every replica of the StatefulSet's current revision is ready.
 func WaitForStatefulSetReady(t testing.TB, c kubernetes.Interface, namespace, name string, timeout time.Duration) *appsv1.StatefulSet {
 	t.Helper()
-	lw := nameListWatch(name,
-		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.AppsV1().StatefulSets(namespace).List(ctx, o)
-		},
-		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return c.AppsV1().StatefulSets(namespace).Watch(ctx, o)
-		})
+	lw := listWatch(c.AppsV1().StatefulSets(namespace), named(name))
 	return until(t, c, timeout, fmt.Sprintf("statefulset %s/%s ready", namespace, name), lw, func(s *appsv1.StatefulSet) bool {
 		want := int32(1)
 		if s.Spec.Replicas != nil {
@@ -130,13 +102,7 @@ func WaitForStatefulSetReady(t testing.TB, c kubernetes.Interface, namespace, na
 // WaitForDaemonSetReady waits until the DaemonSet's pods are updated and ready on every node.
 func WaitForDaemonSetReady(t testing.TB, c kubernetes.Interface, namespace, name string, timeout time.Duration) *appsv1.DaemonSet {
 	t.Helper()
-	lw := nameListWatch(name,
-		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.AppsV1().DaemonSets(namespace).List(ctx, o)
-		},
-		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return c.AppsV1().DaemonSets(namespace).Watch(ctx, o)
-		})
+	lw := listWatch(c.AppsV1().DaemonSets(namespace), named(name))
 	return until(t, c, timeout, fmt.Sprintf("daemonset %s/%s ready", namespace, name), lw, func(d *appsv1.DaemonSet) bool {
 		s := d.Status
 		return s.ObservedGeneration >= d.Generation && s.DesiredNumberScheduled > 0 &&
@@ -212,18 +178,30 @@ func WaitingReason(cs *corev1.ContainerStatus) string {
 	return cs.State.Waiting.Reason
 }
 
-func nameListWatch(name string, list cache.ListWithContextFunc, watchFn cache.WatchFuncWithContext) *cache.ListWatch {
-	sel := fields.OneTermEqualSelector("metadata.name", name).String()
+// listWatchClient is the part of a typed client the waits read through.
+type listWatchClient[L runtime.Object] interface {
+	List(ctx context.Context, opts metav1.ListOptions) (L, error)
+	Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
+}
+
+// listWatch lists and watches through a typed client, every call narrowed by narrow.
+func listWatch[L runtime.Object](client listWatchClient[L], narrow func(*metav1.ListOptions)) *cache.ListWatch {
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = sel
-			return list(ctx, o)
+			narrow(&o)
+			return client.List(ctx, o)
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = sel
-			return watchFn(ctx, o)
+			narrow(&o)
+			return client.Watch(ctx, o)
 		},
 	}
+}
+
+// named narrows a list or watch to the object called name.
+func named(name string) func(*metav1.ListOptions) {
+	sel := fields.OneTermEqualSelector("metadata.name", name).String()
+	return func(o *metav1.ListOptions) { o.FieldSelector = sel }
 }
 
 // until runs a list+watch until an added or modified object of type T satisfies cond.

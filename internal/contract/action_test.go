@@ -115,8 +115,11 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 	return keys
 }
 
-// diff names what is in want but not got, and in got but not want.
-func diff(want, got []string) (missing, extra []string) {
+// wantSameNames fails the test with missingMsg for each name of want not in got, and with
+// extraMsg for each name of got not in want.
+func wantSameNames(t *testing.T, want, got []string, missingMsg, extraMsg string) {
+	t.Helper()
+	var missing, extra []string
 	for _, w := range want {
 		if !slices.Contains(got, w) {
 			missing = append(missing, w)
@@ -127,7 +130,12 @@ func diff(want, got []string) (missing, extra []string) {
 			extra = append(extra, g)
 		}
 	}
-	return missing, extra
+	if len(missing) > 0 {
+		t.Errorf("%s: %v", missingMsg, missing)
+	}
+	if len(extra) > 0 {
+		t.Errorf("%s: %v", extraMsg, extra)
+	}
 }
 
 func TestActionMetadata(t *testing.T) {
@@ -162,13 +170,7 @@ func TestInputsAreTheFlags(t *testing.T) {
 	flags := app.FlagNames()
 	slices.Sort(flags)
 	inputs := sortedKeys(loadAction(t).Inputs)
-	missing, extra := diff(flags, inputs)
-	if len(missing) > 0 {
-		t.Errorf("flags without an input in action.yml: %v", missing)
-	}
-	if len(extra) > 0 {
-		t.Errorf("inputs in action.yml that are no flag of the gate: %v", extra)
-	}
+	wantSameNames(t, flags, inputs, "flags without an input in action.yml", "inputs in action.yml that are no flag of the gate")
 }
 
 // TestInputDefaultsAreFlagDefaults compares each input's default with its flag's default, as
@@ -327,13 +329,7 @@ func TestOutputsAreWhatThePublisherWrites(t *testing.T) {
 	}
 	written := outputNames(t, string(b))
 	declared := sortedKeys(loadAction(t).Outputs)
-	missing, extra := diff(declared, written)
-	if len(missing) > 0 {
-		t.Errorf("outputs in action.yml that the publisher never writes: %v", missing)
-	}
-	if len(extra) > 0 {
-		t.Errorf("outputs the publisher writes that action.yml does not declare: %v", extra)
-	}
+	wantSameNames(t, declared, written, "outputs in action.yml that the publisher never writes", "outputs the publisher writes that action.yml does not declare")
 }
 
 // outputNames parses GITHUB_OUTPUT's file-command format: NAME=VALUE lines, or NAME<<DELIM, the

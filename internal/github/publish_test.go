@@ -98,6 +98,13 @@ func (h *harness) stubUser() {
 	h.api.On("GET", "/user").Reply(403, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/users/users#get-the-authenticated-user"}`)
 }
 
+// stubNewComment stubs a run that finds no comment of its own on the pull request and writes one.
+func (h *harness) stubNewComment(number int) {
+	h.stubUser()
+	h.stubComments(number, "", nil)
+	h.api.On("POST", fmt.Sprintf("/repos/octo/shop/issues/%d/comments", number)).ReplyJSON(201, map[string]any{"id": 1})
+}
+
 func (h *harness) stubComments(number int, page string, comments []map[string]any, header ...string) {
 	q := "per_page=100"
 	if page != "" {
@@ -212,9 +219,7 @@ func TestFindsPullRequestByCommit(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, tc.event, tc.payload)
 			h.api.On("GET", "/repos/octo/shop/commits/"+tc.sha+"/pulls").WithQuery("per_page=100").ReplyJSON(200, open)
-			h.stubUser()
-			h.stubComments(5, "", nil)
-			h.api.On("POST", "/repos/octo/shop/issues/5/comments").ReplyJSON(201, map[string]any{"id": 1})
+			h.stubNewComment(5)
 			wantNoWarnings(t, h.publish(failing(), ""))
 		})
 	}
@@ -236,9 +241,7 @@ func TestIssueComment(t *testing.T) {
 	t.Run("on a pull request", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, "issue_comment", `{"issue":{"number":9,"pull_request":{"url":"x"}},"comment":{"body":"/deploy"}}`)
-		h.stubUser()
-		h.stubComments(9, "", nil)
-		h.api.On("POST", "/repos/octo/shop/issues/9/comments").ReplyJSON(201, map[string]any{"id": 1})
+		h.stubNewComment(9)
 		wantNoWarnings(t, h.publish(failing(), ""))
 	})
 	t.Run("on an issue", func(t *testing.T) {
@@ -252,9 +255,7 @@ func TestIssueComment(t *testing.T) {
 func TestExplicitPRNumber(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "workflow_dispatch", `{"inputs":{}}`)
-	h.stubUser()
-	h.stubComments(42, "", nil)
-	h.api.On("POST", "/repos/octo/shop/issues/42/comments").ReplyJSON(201, map[string]any{"id": 1})
+	h.stubNewComment(42)
 	p := h.publisher("")
 	p.PRNumber = 42
 	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
@@ -546,9 +547,7 @@ func TestEnterpriseAPIURL(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
 			h.env["GITHUB_API_URL"] = h.api.Host() + tc.url
-			h.stubUser()
-			h.stubComments(7, "", nil)
-			h.api.On("POST", "/repos/octo/shop/issues/7/comments").ReplyJSON(201, map[string]any{"id": 1})
+			h.stubNewComment(7)
 			wantNoWarnings(t, h.publish(failing(), ""))
 		})
 	}

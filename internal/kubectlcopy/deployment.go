@@ -14,8 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Copied from k8s.io/kubectl v0.37.2 pkg/util/deployment/deployment.go (and cli-runtime pkg/resource/helper.go) and changed for rollout-gate
-// as README.md says.
+// Copied from k8s.io/kubectl v0.37.2 pkg/polymorphichelpers/{rollout_status,history,rollback}.go
+// (the Deployment parts), pkg/util/deployment/deployment.go and cli-runtime pkg/resource/helper.go,
+// and changed for rollout-gate as README.md says.
 
 package kubectlcopy
 
@@ -26,12 +27,238 @@ import (
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/client-go/kubernetes"
 	appsclient "k8s.io/client-go/kubernetes/typed/apps/v1"
+	"k8s.io/klog/v2"
 )
+
+// DeploymentStatusViewer implements the StatusViewer interface.
+type DeploymentStatusViewer struct{}
+
+// Status returns a message describing deployment status, and a bool value indicating if the status is considered done.
+func (s *DeploymentStatusViewer) Status(obj runtime.Unstructured, revision int64) (string, bool, error) {
+	deployment, err := fromUnstructured[appsv1.Deployment](obj)
+	if err != nil {
+		return "", false, err
+	}
+
+	if revision > 0 {
+		deploymentRev, err := Revision(deployment)
+		if err != nil {
+			return "", false, fmt.Errorf("cannot get the revision of deployment %q: %v", deployment.Name, err)
+		}
+		if revision != deploymentRev {
+			return "", false, fmt.Errorf("desired revision (%d) is different from the running revision (%d)", revision, deploymentRev)
+		}
+	}
+	if deployment.Generation <= deployment.Status.ObservedGeneration {
+		cond := GetDeploymentCondition(deployment.Status, appsv1.DeploymentProgressing)
+		if cond != nil && cond.Reason == TimedOutReason {
+			return "", false, fmt.Errorf("deployment %q exceeded its progress deadline", deployment.Name)
+		}
+		if deployment.Spec.Replicas != nil && deployment.Status.UpdatedReplicas < *deployment.Spec.Replicas {
+			return fmt.Sprintf("Waiting for deployment %q rollout to finish: %d out of %d new replicas have been updated...\n", deployment.Name, deployment.Status.UpdatedReplicas, *deployment.Spec.Replicas), false, nil
+		}
+		if deployment.Status.Replicas > deployment.Status.UpdatedReplicas {
+			return fmt.Sprintf("Waiting for deployment %q rollout to finish: %d old replicas are pending termination...\n", deployment.Name, deployment.Status.Replicas-deployment.Status.UpdatedReplicas), false, nil
+		}
+		if deployment.Status.AvailableReplicas < deployment.Status.UpdatedReplicas {
+			return fmt.Sprintf("Waiting for deployment %q rollout to finish: %d of %d updated replicas are available...\n", deployment.Name, deployment.Status.AvailableReplicas, deployment.Status.UpdatedReplicas), false, nil
+		}
+		return fmt.Sprintf("deployment %q successfully rolled out\n", deployment.Name), true, nil
+	}
+	return fmt.Sprintf("Waiting for deployment spec update to be observed...\n"), false, nil
+}
+
+// DeploymentHistory is kubectl's DeploymentHistoryViewer and DeploymentRollbacker: a Deployment's
+// revisions are its ReplicaSets.
+type DeploymentHistory struct {
+	c kubernetes.Interface
+}
+
+// GetHistory returns the ReplicaSet revisions associated with a Deployment
+func (h *DeploymentHistory) GetHistory(namespace, name string) (map[int64]runtime.Object, error) {
+	allRSs, err := getDeploymentReplicaSets(h.c.AppsV1(), namespace, name)
+	if err != nil {
+		return nil, err
+	}
+
+	result := make(map[int64]runtime.Object)
+	for _, rs := range allRSs {
+		v, err := Revision(rs)
+		if err != nil {
+			klog.Warningf("unable to get revision from replicaset %s for deployment %s in namespace %s: %v", rs.Name, name, namespace, err)
+			continue
+		}
+		result[v] = rs
+	}
+
+	return result, nil
+}
+
+func getDeploymentReplicaSets(apps appsclient.AppsV1Interface, namespace, name string) ([]*appsv1.ReplicaSet, error) {
+	deployment, err := apps.Deployments(namespace).Get(context.TODO(), name, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("failed to retrieve deployment %s: %v", name, err)
+	}
+	return allReplicaSets(deployment, apps)
+}
+
+func (h *DeploymentHistory) Rollback(obj runtime.Object, updatedAnnotations map[string]string, toRevision int64, dryRunStrategy DryRunStrategy) (string, error) {
+	if toRevision < 0 {
+		return "", revisionNotFoundErr(toRevision)
+	}
+	accessor, err := meta.Accessor(obj)
+	if err != nil {
+		return "", fmt.Errorf("failed to create accessor for kind %v: %w", obj.GetObjectKind(), err)
+	}
+	name := accessor.GetName()
+	namespace := accessor.GetNamespace()
+
+	// TODO: Fix this after kubectl has been removed from core. It is not possible to convert the runtime.Object
+	// to the external appsv1 Deployment without round-tripping through an internal version of Deployment. We're
+	// currently getting rid of all internal versions of resources. So we specifically request the appsv1 version
+	// here. This follows the same pattern as for DaemonSet and StatefulSet.
+	deployment, err := h.c.AppsV1().Deployments(namespace).Get(context.TODO(), name, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("failed to retrieve Deployment %s: %v", name, err)
+	}
+
+	rsForRevision, err := deploymentRevision(deployment, h.c, toRevision)
+	if err != nil {
+		return "", err
+	}
+	if deployment.Spec.Paused {
+		return "", fmt.Errorf("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again")
+	}
+
+	// Skip if the revision already matches current Deployment
+	if EqualIgnoreHash(&rsForRevision.Spec.Template, &deployment.Spec.Template) {
+		return rollbackSkippedMsg(toRevision), nil
+	}
+
+	// remove hash label before patching back into the deployment
+	delete(rsForRevision.Spec.Template.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+
+	// compute deployment annotations
+	annotations := map[string]string{}
+	for k := range annotationsToSkip {
+		if v, ok := deployment.Annotations[k]; ok {
+			annotations[k] = v
+		}
+	}
+	for k, v := range rsForRevision.Annotations {
+		if !annotationsToSkip[k] {
+			annotations[k] = v
+		}
+	}
+
+	// make patch to restore
+	patchType, patch, err := getDeploymentPatch(&rsForRevision.Spec.Template, annotations)
+	if err != nil {
+		return "", fmt.Errorf("failed restoring revision %d: %v", toRevision, err)
+	}
+
+	// Restore revision
+	if _, err = h.c.AppsV1().Deployments(namespace).Patch(context.TODO(), name, patchType, patch, patchOptions(dryRunStrategy)); err != nil {
+		return "", fmt.Errorf("failed restoring revision %d: %v", toRevision, err)
+	}
+	return rollbackSuccess, nil
+}
+
+// EqualIgnoreHash returns true if two given podTemplateSpec are equal, ignoring the diff in value of Labels[pod-template-hash]
+// We ignore pod-template-hash because:
+//  1. The hash result would be different upon podTemplateSpec API changes
+//     (e.g. the addition of a new field will cause the hash code to change)
+//  2. The deployment template won't have hash labels
+func EqualIgnoreHash(template1, template2 *corev1.PodTemplateSpec) bool {
+	t1Copy := template1.DeepCopy()
+	t2Copy := template2.DeepCopy()
+	// Remove hash labels from template.Labels before comparing
+	delete(t1Copy.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+	delete(t2Copy.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+	return apiequality.Semantic.DeepEqual(t1Copy, t2Copy)
+}
+
+// annotationsToSkip lists the annotations that should be preserved from the deployment and not
+// copied from the replicaset when rolling a deployment back
+var annotationsToSkip = map[string]bool{
+	corev1.LastAppliedConfigAnnotation: true,
+	RevisionAnnotation:                 true,
+	RevisionHistoryAnnotation:          true,
+	DesiredReplicasAnnotation:          true,
+	MaxReplicasAnnotation:              true,
+	appsv1.DeprecatedRollbackTo:        true,
+}
+
+// getPatch returns a patch that can be applied to restore a Deployment to a
+// previous version. If the returned error is nil the patch is valid.
+func getDeploymentPatch(podTemplate *corev1.PodTemplateSpec, annotations map[string]string) (types.PatchType, []byte, error) {
+	// Create a patch of the Deployment that replaces spec.template
+	patch, err := json.Marshal([]interface{}{
+		map[string]interface{}{
+			"op":    "replace",
+			"path":  "/spec/template",
+			"value": podTemplate,
+		},
+		map[string]interface{}{
+			"op":    "replace",
+			"path":  "/metadata/annotations",
+			"value": annotations,
+		},
+	})
+	return types.JSONPatchType, patch, err
+}
+
+func deploymentRevision(deployment *appsv1.Deployment, c kubernetes.Interface, toRevision int64) (revision *appsv1.ReplicaSet, err error) {
+	allRSs, err := allReplicaSets(deployment, c.AppsV1())
+	if err != nil {
+		return nil, err
+	}
+
+	var (
+		latestReplicaSet   *appsv1.ReplicaSet
+		latestRevision     = int64(-1)
+		previousReplicaSet *appsv1.ReplicaSet
+		previousRevision   = int64(-1)
+	)
+	for _, rs := range allRSs {
+		if v, err := Revision(rs); err == nil {
+			if toRevision == 0 {
+				if latestRevision < v {
+					// newest one we've seen so far
+					previousRevision = latestRevision
+					previousReplicaSet = latestReplicaSet
+					latestRevision = v
+					latestReplicaSet = rs
+				} else if previousRevision < v {
+					// second newest one we've seen so far
+					previousRevision = v
+					previousReplicaSet = rs
+				}
+			} else if toRevision == v {
+				return rs, nil
+			}
+		}
+	}
+
+	if toRevision > 0 {
+		return nil, revisionNotFoundErr(toRevision)
+	}
+
+	if previousReplicaSet == nil {
+		return nil, fmt.Errorf("no rollout history found for deployment %q", deployment.Name)
+	}
+	return previousReplicaSet, nil
+}
 
 const (
 	// RevisionAnnotation is the revision annotation of a deployment's replica sets which records its rollout sequence
@@ -75,18 +302,19 @@ func Revision(obj runtime.Object) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
-// GetAllReplicaSets returns the old and new replica sets targeted by the given Deployment. It gets PodList and
-// ReplicaSetList from client interface. Note that the first set of old replica sets doesn't include the ones
-// with no pods, and the second set of old replica sets include all old replica sets. The third returned value
-// is the new replica set, and it may be nil if it doesn't exist yet.
-func GetAllReplicaSets(deployment *appsv1.Deployment, c appsclient.AppsV1Interface) ([]*appsv1.ReplicaSet, []*appsv1.ReplicaSet, *appsv1.ReplicaSet, error) {
+// allReplicaSets returns the replica sets of the given Deployment, old ones first and the new one
+// (if it exists yet) last: kubectl's GetAllReplicaSets, of which both callers used the same part.
+func allReplicaSets(deployment *appsv1.Deployment, c appsclient.AppsV1Interface) ([]*appsv1.ReplicaSet, error) {
 	rsList, err := listReplicaSets(deployment, rsListFromClient(c))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, fmt.Errorf("failed to retrieve replica sets from deployment %s: %v", deployment.Name, err)
 	}
-	newRS := findNewReplicaSet(deployment, rsList)
-	oldRSes, allOldRSes := findOldReplicaSets(deployment, rsList, newRS)
-	return oldRSes, allOldRSes, newRS, nil
+	newRS := FindNewReplicaSet(deployment, rsList)
+	allRSs := findOldReplicaSets(rsList, newRS)
+	if newRS != nil {
+		allRSs = append(allRSs, newRS)
+	}
+	return allRSs, nil
 }
 
 // RsListFromClient returns an rsListFunc that wraps the given client.
@@ -144,10 +372,10 @@ func listReplicaSets(deployment *appsv1.Deployment, getRSList rsListFunc) ([]*ap
 }
 
 // FindNewReplicaSet returns the new RS this given deployment targets (the one with the same pod template).
-func findNewReplicaSet(deployment *appsv1.Deployment, rsList []*appsv1.ReplicaSet) *appsv1.ReplicaSet {
+func FindNewReplicaSet(deployment *appsv1.Deployment, rsList []*appsv1.ReplicaSet) *appsv1.ReplicaSet {
 	sort.Sort(replicaSetsByCreationTimestamp(rsList))
 	for i := range rsList {
-		if equalIgnoreHash(&rsList[i].Spec.Template, &deployment.Spec.Template) {
+		if EqualIgnoreHash(&rsList[i].Spec.Template, &deployment.Spec.Template) {
 			// In rare cases, such as after cluster upgrades, Deployment may end up with
 			// having more than one new ReplicaSets that have the same template as its template,
 			// see https://github.com/kubernetes/kubernetes/issues/40415
@@ -171,10 +399,8 @@ func (o replicaSetsByCreationTimestamp) Less(i, j int) bool {
 	return o[i].CreationTimestamp.Before(&o[j].CreationTimestamp)
 }
 
-// // FindOldReplicaSets returns the old replica sets targeted by the given Deployment, with the given slice of RSes.
-// // Note that the first set of old replica sets doesn't include the ones with no pods, and the second set of old replica sets include all old replica sets.
-func findOldReplicaSets(deployment *appsv1.Deployment, rsList []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet) ([]*appsv1.ReplicaSet, []*appsv1.ReplicaSet) {
-	var requiredRSs []*appsv1.ReplicaSet
+// findOldReplicaSets returns the old replica sets targeted by the given Deployment, with the given slice of RSes.
+func findOldReplicaSets(rsList []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet) []*appsv1.ReplicaSet {
 	var allRSs []*appsv1.ReplicaSet
 	for _, rs := range rsList {
 		// Filter out new replica set
@@ -182,11 +408,8 @@ func findOldReplicaSets(deployment *appsv1.Deployment, rsList []*appsv1.ReplicaS
 			continue
 		}
 		allRSs = append(allRSs, rs)
-		if *(rs.Spec.Replicas) != 0 {
-			requiredRSs = append(requiredRSs, rs)
-		}
 	}
-	return requiredRSs, allRSs
+	return allRSs
 }
 
 // From k8s.io/cli-runtime v0.37.2 pkg/resource/helper.go, which would bring kustomize with it.

@@ -29,18 +29,9 @@ func normalised(r *Report) *Report {
 	if c.SchemaVersion == 0 {
 		c.SchemaVersion = SchemaVersion
 	}
-	c.Workloads = nonNil(c.Workloads)
-	for i := range c.Workloads {
-		w := c.Workloads[i]
-		w.Pods = nonNil(w.Pods)
-		for j := range w.Pods {
-			p := w.Pods[j]
-			p.Containers = nonNil(p.Containers)
-			w.Pods[j] = p
-		}
-		w.Findings = nonNil(w.Findings)
-		for j := range w.Findings {
-			f := w.Findings[j]
+	c.Workloads = nonNilEach(c.Workloads, func(w *Workload) {
+		w.Pods = nonNilEach(w.Pods, func(p *Pod) { p.Containers = nonNil(p.Containers) })
+		w.Findings = nonNilEach(w.Findings, func(f *Finding) {
 			f.Evidence = nonNil(f.Evidence)
 			f.Fix = nonNil(f.Fix)
 			if f.Logs != nil {
@@ -48,20 +39,27 @@ func normalised(r *Report) *Report {
 				l.Lines = nonNil(l.Lines)
 				f.Logs = &l
 			}
-			w.Findings[j] = f
-		}
+		})
 		w.Changes = nonNil(w.Changes)
 		if w.Status != nil {
 			st := *w.Status
 			st.Conditions = nonNil(st.Conditions)
 			w.Status = &st
 		}
-		c.Workloads[i] = w
-	}
+	})
 	return &c
 }
 
 // nonNil returns a copy of s that is never nil, so the caller's report is never modified.
 func nonNil[T any](s []T) []T {
 	return append(make([]T, 0, len(s)), s...)
+}
+
+// nonNilEach is nonNil(s) with fix applied to each element of the copy.
+func nonNilEach[T any](s []T, fix func(*T)) []T {
+	s = nonNil(s)
+	for i := range s {
+		fix(&s[i])
+	}
+	return s
 }

@@ -21,6 +21,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 const ns = "prod"
@@ -186,37 +187,26 @@ func mutating(actions []k8stesting.Action) []string {
 	return out
 }
 
+// nameOf is the name of the test workload of a kind: web, agent, or api.
+func nameOf(kind string) string {
+	if name := map[string]string{"statefulset": "web", "daemonset": "agent"}[strings.ToLower(kind)]; name != "" {
+		return name
+	}
+	return "api"
+}
+
 func TestUndo(t *testing.T) {
 	t.Parallel()
 	type check func(t *testing.T, cs *fake.Clientset, got report.Rollback)
 	liveImage := func(kind, want string) check {
 		return func(t *testing.T, cs *fake.Clientset, _ report.Rollback) {
 			t.Helper()
-			var tmpl corev1.PodTemplateSpec
-			var err error
-			switch kind {
-			case "Deployment":
-				var d *appsv1.Deployment
-				d, err = cs.AppsV1().Deployments(ns).Get(context.Background(), "api", metav1.GetOptions{})
-				if err == nil {
-					tmpl = d.Spec.Template
-				}
-			case "StatefulSet":
-				var s *appsv1.StatefulSet
-				s, err = cs.AppsV1().StatefulSets(ns).Get(context.Background(), "web", metav1.GetOptions{})
-				if err == nil {
-					tmpl = s.Spec.Template
-				}
-			case "DaemonSet":
-				var d *appsv1.DaemonSet
-				d, err = cs.AppsV1().DaemonSets(ns).Get(context.Background(), "agent", metav1.GetOptions{})
-				if err == nil {
-					tmpl = d.Spec.Template
-				}
-			}
+			k, _ := workload.Lookup(kind)
+			w, err := k.Get(context.Background(), cs, ns, nameOf(kind))
 			if err != nil {
 				t.Fatal(err)
 			}
+			tmpl := w.Template()
 			if got := tmpl.Spec.Containers[0].Image; got != want {
 				t.Errorf("live image = %q, want %q", got, want)
 			}
@@ -248,6 +238,17 @@ func TestUndo(t *testing.T) {
 			}
 		}
 	}
+	// deploymentWith is Deployment api at revision rev (image), with the ReplicaSets of revisions
+	// revs, each of image app:v<rev>.
+	deploymentWith := func(rev, image string, paused bool, revs ...string) func(*testing.T) []runtime.Object {
+		return func(*testing.T) []runtime.Object {
+			objs := []runtime.Object{deployment(rev, image, paused)}
+			for _, r := range revs {
+				objs = append(objs, replicaSet(r, "app:v"+r))
+			}
+			return objs
+		}
+	}
 	stsOwner := controller("StatefulSet", "web", "sts-uid")
 	stsPods := func() []runtime.Object {
 		return []runtime.Object{
@@ -256,6 +257,16 @@ func TestUndo(t *testing.T) {
 			pod("web-2", "web-v2", false, &stsOwner), // failed revision, crash-looping: blocks OrderedReady
 			pod("other-0", "web-v2", false, nil),     // same labels, not owned: never touched
 			pod("web-3", "web-v1", false, &stsOwner), // not ready but already on the good revision
+		}
+	}
+
+	// stsRolledOut is StatefulSet web rolled out from revision 1 (v1) to revision 2 (v2), with
+	// stsPods, under the given pod management policy and update strategy.
+	stsRolledOut := func(policy appsv1.PodManagementPolicyType, strategy appsv1.StatefulSetUpdateStrategyType) func(*testing.T) []runtime.Object {
+		return func(t *testing.T) []runtime.Object {
+			return append(stsPods(), statefulSet(policy, strategy, "v2", "web-v2"),
+				controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
+				controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
 		}
 	}
 
@@ -277,78 +288,63 @@ func TestUndo(t *testing.T) {
 		patchType types.PatchType
 	}{
 		{
-			name:   "deployment rolled back to the previous replicaset",
-			undone: true,
-			kind:   "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", false), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
-			status: report.RollbackRolledBack, from: "2", to: "1",
+			name:    "deployment rolled back to the previous replicaset",
+			undone:  true,
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v2", false, "1", "2"),
+			status:  report.RollbackRolledBack, from: "2", to: "1",
 			contains:  []string{"rolled back deployment prod/api from revision 2 to revision 1", "not verified"},
 			checks:    []check{liveImage("Deployment", "app:v1")},
 			patchType: types.JSONPatchType,
 		},
 		{
-			name:   "deployment picks the second-highest of three revisions",
-			undone: true,
-			kind:   "deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("7", "app:v7", false), replicaSet("3", "app:v3"),
-					replicaSet("7", "app:v7"), replicaSet("5", "app:v5")}
-			},
-			verify: verdict(report.VerdictHealthy, "3/3 pods ready"),
-			status: report.RollbackRolledBack, from: "7", to: "5",
+			name:    "deployment picks the second-highest of three revisions",
+			undone:  true,
+			kind:    "deployment",
+			objects: deploymentWith("7", "app:v7", false, "3", "7", "5"),
+			verify:  verdict(report.VerdictHealthy, "3/3 pods ready"),
+			status:  report.RollbackRolledBack, from: "7", to: "5",
 			contains: []string{"healthy again: 3/3 pods ready"},
 			checks:   []check{liveImage("Deployment", "app:v5")},
 		},
 		{
-			name: "first deploy has nothing to roll back to",
-			kind: "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("1", "app:v1", false), replicaSet("1", "app:v1")}
-			},
-			status: report.RollbackSkipped, from: "1",
+			name:    "first deploy has nothing to roll back to",
+			kind:    "Deployment",
+			objects: deploymentWith("1", "app:v1", false, "1"),
+			status:  report.RollbackSkipped, from: "1",
 			contains: []string{"first deploy", "no previous revision"},
 			checks:   []check{noMutation},
 		},
 		{
-			name: "paused deployment is refused with kubectl's hint",
-			kind: "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", true), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
-			status: report.RollbackRefused, from: "2", to: "1",
+			name:    "paused deployment is refused with kubectl's hint",
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v2", true, "1", "2"),
+			status:  report.RollbackRefused, from: "2", to: "1",
 			contains: []string{"is paused", "`kubectl rollout resume deployment/api -n prod`"},
 			checks:   []check{noMutation},
 		},
 		{
 			name: "paused deployment is refused in a dry run too",
 			kind: "Deployment", dryRun: true,
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", true), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
-			status: report.RollbackRefused, from: "2", to: "1",
+			objects: deploymentWith("2", "app:v2", true, "1", "2"),
+			status:  report.RollbackRefused, from: "2", to: "1",
 			contains: []string{"kubectl rollout resume deployment/api"},
 			checks:   []check{noMutation},
 		},
 		{
 			// The template was reverted by hand and the controller has not caught up yet.
-			name: "deployment template already equal to the previous revision is skipped by kubectl",
-			kind: "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v1", false), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
-			status: report.RollbackSkipped, from: "2", to: "1",
+			name:    "deployment template already equal to the previous revision is skipped by kubectl",
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v1", false, "1", "2"),
+			status:  report.RollbackSkipped, from: "2", to: "1",
 			contains: []string{"skipped rollback (current template already matches revision 1)"},
 			checks:   []check{noMutation},
 		},
 		{
 			name: "dry run says what would change and changes nothing",
 			kind: "Deployment", dryRun: true,
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", false), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
-			status: report.RollbackDryRun, from: "2", to: "1",
+			objects: deploymentWith("2", "app:v2", false, "1", "2"),
+			status:  report.RollbackDryRun, from: "2", to: "1",
 			contains: []string{"would roll back deployment prod/api from revision 2 to revision 1",
 				"containers[api].image: app:v2 -> app:v1", "containers[api].env[DB_PASSWORD]: (masked) -> (masked)",
 				"nothing was changed"},
@@ -356,34 +352,28 @@ func TestUndo(t *testing.T) {
 			checks:   []check{noMutation, liveImage("Deployment", "app:v2")},
 		},
 		{
-			name:   "verify still failing",
-			undone: true,
-			kind:   "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", false), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
-			verify: verdict(report.VerdictFailed, "pod api-1 CrashLoopBackOff"),
-			status: report.RollbackFailed, from: "2", to: "1",
+			name:    "verify still failing",
+			undone:  true,
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v2", false, "1", "2"),
+			verify:  verdict(report.VerdictFailed, "pod api-1 CrashLoopBackOff"),
+			status:  report.RollbackFailed, from: "2", to: "1",
 			contains: []string{"still failing: pod api-1 CrashLoopBackOff"},
 		},
 		{
-			name:   "verify timeout verdict",
-			undone: true,
-			kind:   "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", false), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
-			verify: verdict(report.VerdictTimeout, "1/3 ready"), timeout: time.Minute,
+			name:    "verify timeout verdict",
+			undone:  true,
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v2", false, "1", "2"),
+			verify:  verdict(report.VerdictTimeout, "1/3 ready"), timeout: time.Minute,
 			status: report.RollbackTimeout, from: "2", to: "1",
 			contains: []string{"did not become healthy within 1m0s: 1/3 ready"},
 		},
 		{
-			name:   "verify runs past --rollback-timeout",
-			undone: true,
-			kind:   "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", false), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
+			name:    "verify runs past --rollback-timeout",
+			undone:  true,
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v2", false, "1", "2"),
 			verify: func(ctx context.Context, _, _, _ string) (report.Verdict, string, error) {
 				<-ctx.Done() // a verifier that never sees the workload healthy
 				return "", "", ctx.Err()
@@ -393,22 +383,18 @@ func TestUndo(t *testing.T) {
 			contains: []string{"did not become healthy within 1ns"},
 		},
 		{
-			name: "forbidden patch names the RBAC rule",
-			kind: "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", false), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
-			setup:  forbid("patch", "deployments", appsG),
-			status: report.RollbackFailed, from: "2", to: "1",
+			name:    "forbidden patch names the RBAC rule",
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v2", false, "1", "2"),
+			setup:   forbid("patch", "deployments", appsG),
+			status:  report.RollbackFailed, from: "2", to: "1",
 			contains: []string{"undo deployment prod/api: forbidden", "may not patch deployments.apps",
 				"apiGroups: [apps]", "resources: [deployments]", "verbs: [patch]", "deploy/rbac.yaml"},
 		},
 		{
-			name: "forbidden history read names the RBAC rule",
-			kind: "Deployment",
-			objects: func(*testing.T) []runtime.Object {
-				return []runtime.Object{deployment("2", "app:v2", false), replicaSet("1", "app:v1"), replicaSet("2", "app:v2")}
-			},
+			name:     "forbidden history read names the RBAC rule",
+			kind:     "Deployment",
+			objects:  deploymentWith("2", "app:v2", false, "1", "2"),
 			setup:    forbid("list", "replicasets", appsG),
 			status:   report.RollbackFailed,
 			contains: []string{"undo deployment prod/api: read rollout history: forbidden", "may not list replicasets.apps", "verbs: [list]"},
@@ -451,78 +437,54 @@ func TestUndo(t *testing.T) {
 			checks:   []check{noMutation},
 		},
 		{
-			name:   "statefulset under OrderedReady: not-ready pods of the failed revision deleted",
-			undone: true,
-			kind:   "StatefulSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return append(stsPods(), statefulSet(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v2", "web-v2"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
-			},
-			setup:  func(cs *fake.Clientset) { playStatefulSetController(cs, "web-v1") },
-			status: report.RollbackRolledBack, from: "2", to: "1", deleted: []string{"web-2"},
+			name:    "statefulset under OrderedReady: not-ready pods of the failed revision deleted",
+			undone:  true,
+			kind:    "StatefulSet",
+			objects: stsRolledOut(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType),
+			setup:   func(cs *fake.Clientset) { playStatefulSetController(cs, "web-v1") },
+			status:  report.RollbackRolledBack, from: "2", to: "1", deleted: []string{"web-2"},
 			contains:  []string{"rolled back statefulset prod/web from revision 2 to revision 1", "web-2", "kubernetes#67250"},
 			checks:    []check{liveImage("StatefulSet", "v1"), remainingPods("other-0", "web-0", "web-1", "web-3")},
 			patchType: types.StrategicMergePatchType,
 		},
 		{
-			name:   "statefulset with the default (empty) policy is OrderedReady",
-			undone: true,
-			kind:   "StatefulSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return append(stsPods(), statefulSet("", appsv1.RollingUpdateStatefulSetStrategyType, "v2", "web-v2"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
-			},
-			setup:  func(cs *fake.Clientset) { playStatefulSetController(cs, "web-v1") },
-			status: report.RollbackRolledBack, from: "2", to: "1", deleted: []string{"web-2"},
+			name:    "statefulset with the default (empty) policy is OrderedReady",
+			undone:  true,
+			kind:    "StatefulSet",
+			objects: stsRolledOut("", appsv1.RollingUpdateStatefulSetStrategyType),
+			setup:   func(cs *fake.Clientset) { playStatefulSetController(cs, "web-v1") },
+			status:  report.RollbackRolledBack, from: "2", to: "1", deleted: []string{"web-2"},
 		},
 		{
-			name:   "statefulset Parallel with RollingUpdate: the controller replaces pods itself",
-			undone: true,
-			kind:   "StatefulSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return append(stsPods(), statefulSet(appsv1.ParallelPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v2", "web-v2"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
-			},
-			status: report.RollbackRolledBack, from: "2", to: "1",
+			name:    "statefulset Parallel with RollingUpdate: the controller replaces pods itself",
+			undone:  true,
+			kind:    "StatefulSet",
+			objects: stsRolledOut(appsv1.ParallelPodManagement, appsv1.RollingUpdateStatefulSetStrategyType),
+			status:  report.RollbackRolledBack, from: "2", to: "1",
 			checks: []check{liveImage("StatefulSet", "v1"), remainingPods("other-0", "web-0", "web-1", "web-2", "web-3")},
 		},
 		{
-			name:   "statefulset Parallel with OnDelete: broken pods deleted, else nothing replaces them",
-			undone: true,
-			kind:   "StatefulSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return append(stsPods(), statefulSet(appsv1.ParallelPodManagement, appsv1.OnDeleteStatefulSetStrategyType, "v2", "web-v2"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
-			},
-			setup:  func(cs *fake.Clientset) { playStatefulSetController(cs, "web-v1") },
-			status: report.RollbackRolledBack, from: "2", to: "1", deleted: []string{"web-2"},
+			name:    "statefulset Parallel with OnDelete: broken pods deleted, else nothing replaces them",
+			undone:  true,
+			kind:    "StatefulSet",
+			objects: stsRolledOut(appsv1.ParallelPodManagement, appsv1.OnDeleteStatefulSetStrategyType),
+			setup:   func(cs *fake.Clientset) { playStatefulSetController(cs, "web-v1") },
+			status:  report.RollbackRolledBack, from: "2", to: "1", deleted: []string{"web-2"},
 		},
 		{
 			name: "statefulset dry run names the pods it would delete",
 			kind: "StatefulSet", dryRun: true,
-			objects: func(t *testing.T) []runtime.Object {
-				return append(stsPods(), statefulSet(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v2", "web-v2"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
-			},
-			status: report.RollbackDryRun, from: "2", to: "1",
+			objects: stsRolledOut(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType),
+			status:  report.RollbackDryRun, from: "2", to: "1",
 			contains: []string{"from revision 2 to revision 1", "containers[api].image: v2 -> v1",
 				"would delete the not-ready pod(s) web-2 of revision 2"},
 			checks: []check{noMutation},
 		},
 		{
-			name:   "statefulset pod delete forbidden names the RBAC rule",
-			undone: true,
-			kind:   "StatefulSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return append(stsPods(), statefulSet(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v2", "web-v2"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
-			},
+			name:    "statefulset pod delete forbidden names the RBAC rule",
+			undone:  true,
+			kind:    "StatefulSet",
+			objects: stsRolledOut(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType),
 			setup: func(cs *fake.Clientset) {
 				playStatefulSetController(cs, "web-v1")
 				forbid("delete", "pods", schema.GroupResource{})(cs)
@@ -532,14 +494,10 @@ func TestUndo(t *testing.T) {
 				"may not delete pods", `apiGroups: [""]`, "verbs: [delete]"},
 		},
 		{
-			name:   "statefulset controller never takes up the undo",
-			undone: true,
-			kind:   "StatefulSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return append(stsPods(), statefulSet(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v2", "web-v2"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
-			},
+			name:    "statefulset controller never takes up the undo",
+			undone:  true,
+			kind:    "StatefulSet",
+			objects: stsRolledOut(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType),
 			timeout: time.Nanosecond, // no reactor plays the controller, so updateRevision stays at web-v2
 			status:  report.RollbackTimeout, from: "2", to: "1",
 			contains: []string{"did not take up the rollback"},
@@ -615,11 +573,7 @@ func TestUndo(t *testing.T) {
 				tc.setup(cs)
 			}
 			r := &Rollbacker{Client: cs, DryRun: tc.dryRun, Verify: tc.verify, Timeout: tc.timeout, Now: clock()}
-			name := map[string]string{"statefulset": "web", "daemonset": "agent"}[strings.ToLower(tc.kind)]
-			if name == "" {
-				name = "api"
-			}
-			got := r.Undo(context.Background(), tc.kind, ns, name)
+			got := r.Undo(context.Background(), tc.kind, ns, nameOf(tc.kind))
 			t.Logf("%s: %s", got.Status, got.Message)
 
 			if got.Status != tc.status {

@@ -10,11 +10,10 @@ import (
 
 var daemonSets = &typedKind{
 	name: DaemonSet, resource: appsv1.Resource("daemonsets"),
-	historyKind: "ControllerRevision", historyResource: appsv1.Resource("controllerrevisions"),
+	history: controllerRevisions,
 	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.DaemonSet, *appsv1.DaemonSetList] {
 		return c.AppsV1().DaemonSets(ns)
 	}),
-	historyAPI: controllerRevisions,
 	wrap: wrapAs(func(k *typedKind, d *appsv1.DaemonSet) Workload {
 		return daemonSet{base{k, d, d.Spec.Selector, &d.Spec.Template}, d}
 	}),
@@ -36,19 +35,14 @@ func (w daemonSet) Revisions(h History) (cur, prev *Revision) {
 		gen = fmt.Sprint(d.Generation)
 	}
 	id := "generation " + gen
-	owner := Owner{Kind: DaemonSet, Name: d.Name, UID: d.UID}
-	var owned []*Revision
-	for _, cr := range ownedRevisions(d, h.ControllerRevisions) {
-		r := controllerRevision(cr, owner, "") // the template generation of an older revision is not kept
-		owned = append(owned, r)
-		if t, err := revisionTemplate(cr); err == nil && apiequality.Semantic.DeepEqual(t, &d.Spec.Template) &&
-			(cur == nil || cr.Revision > cur.Number) {
-			cur = r
-		}
-	}
+	// The template generation of an older revision is not kept: their IDs stay empty.
+	cur, owned := revisionsOwnedBy(d, DaemonSet, h.ControllerRevisions, func(cr *appsv1.ControllerRevision) bool {
+		t, err := revisionTemplate(cr)
+		return err == nil && apiequality.Semantic.DeepEqual(t, &d.Spec.Template)
+	})
 	match := map[string]string{templateGenerationLabel: gen}
 	if cur == nil {
-		return &Revision{ID: id, Owner: owner, template: &d.Spec.Template, match: match}, nil
+		return &Revision{ID: id, Owner: ownerOf(d, DaemonSet), template: &d.Spec.Template, match: match}, nil
 	}
 	match[appsv1.DefaultDaemonSetUniqueLabelKey] = cur.cr.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]
 	cur.ID, cur.match = id, match

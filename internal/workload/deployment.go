@@ -6,16 +6,15 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 )
 
 var deployments = &typedKind{
 	name: Deployment, resource: appsv1.Resource("deployments"),
-	historyKind: "ReplicaSet", historyResource: appsv1.Resource("replicasets"), watchHistory: true,
+	history: replicaSets, watchHistory: true,
 	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.Deployment, *appsv1.DeploymentList] {
 		return c.AppsV1().Deployments(ns)
-	}),
-	historyAPI: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ReplicaSet, *appsv1.ReplicaSetList] {
-		return c.AppsV1().ReplicaSets(ns)
 	}),
 	wrap: wrapAs(func(k *typedKind, d *appsv1.Deployment) Workload {
 		return deployment{base{k, d, d.Spec.Selector, &d.Spec.Template}, d}
@@ -29,22 +28,20 @@ type deployment struct {
 
 func (w deployment) Paused() bool { return w.d.Spec.Paused }
 
-// Revisions: the new revision is the ReplicaSet the deployment controller rolls out, the one it
-// controls whose template equals the Deployment's once the hash label is ignored (the oldest if a
-// hash collision made two); the previous one is the highest-numbered ReplicaSet below it.
+// Revisions: the new revision is the ReplicaSet the deployment controller rolls out, found as
+// kubectl finds it (FindNewReplicaSet): of the ReplicaSets the Deployment controls, the oldest
+// whose template equals the Deployment's once the hash label is ignored. The previous one is the
+// highest-numbered ReplicaSet below it.
 func (w deployment) Revisions(h History) (cur, prev *Revision) {
+	var controlled []*appsv1.ReplicaSet
 	var owned []*Revision
-	var newRS *appsv1.ReplicaSet
 	for _, rs := range h.ReplicaSets {
-		if !metav1.IsControlledBy(rs, w.d) {
-			continue
-		}
-		owned = append(owned, replicaSetRevision(rs))
-		if equalIgnoreHash(&rs.Spec.Template, &w.d.Spec.Template) &&
-			(newRS == nil || rs.CreationTimestamp.Before(&newRS.CreationTimestamp)) {
-			newRS = rs
+		if metav1.IsControlledBy(rs, w.d) {
+			controlled = append(controlled, rs)
+			owned = append(owned, replicaSetRevision(rs))
 		}
 	}
+	newRS := kubectlcopy.FindNewReplicaSet(w.d, controlled) // sorts controlled, not h
 	if newRS == nil {
 		return nil, nil
 	}

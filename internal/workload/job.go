@@ -44,7 +44,7 @@ func (w job) Revisions(History) (cur, prev *Revision) {
 	uid := string(j.UID)
 	return &Revision{
 		Name: j.Name, Created: j.CreationTimestamp.Time,
-		Owner:     Owner{Kind: Job, Name: j.Name, UID: j.UID},
+		Owner:     ownerOf(j, Job),
 		template:  &j.Spec.Template,
 		match:     map[string]string{jobUIDLabel: uid, legacyJobUIDLabel: uid},
 		ownerOnly: j.Spec.ManualSelector != nil && *j.Spec.ManualSelector,

@@ -18,18 +18,36 @@ import (
 // typedKind is a Kind served by client-go's typed clients and shared informers: the apps/v1
 // workloads and batch/v1 Jobs. Its fields are the few calls that differ between them.
 type typedKind struct {
-	name            string
-	resource        schema.GroupResource
-	historyKind     string
-	historyResource schema.GroupResource
+	name     string
+	resource schema.GroupResource
+	// history is where its revisions are kept; zero for a kind that keeps none (a Job).
+	history historySource
 	// watchHistory: the watch caches the history too (a Deployment's ReplicaSets say which pods are new).
 	watchHistory bool
 	// runsToCompletion: the kind's pods are meant to exit (a Job); it keeps no history.
 	runsToCompletion bool
 
-	api, historyAPI apiCalls
-	wrap            func(k *typedKind, obj runtime.Object) (Workload, bool)
+	api  apiCalls
+	wrap func(k *typedKind, obj runtime.Object) (Workload, bool)
 }
+
+// historySource is the kind of object that holds a workload kind's revisions.
+type historySource struct {
+	kind     string
+	resource schema.GroupResource
+	api      apiCalls
+}
+
+var (
+	replicaSets = historySource{"ReplicaSet", appsv1.Resource("replicasets"),
+		callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ReplicaSet, *appsv1.ReplicaSetList] {
+			return c.AppsV1().ReplicaSets(ns)
+		})}
+	controllerRevisions = historySource{"ControllerRevision", appsv1.Resource("controllerrevisions"),
+		callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ControllerRevision, *appsv1.ControllerRevisionList] {
+			return c.AppsV1().ControllerRevisions(ns)
+		})}
+)
 
 // apiCalls are a typed client's reads, with the type erased.
 type apiCalls struct {
@@ -68,7 +86,7 @@ func wrapAs[T runtime.Object](mk func(k *typedKind, obj T) Workload) func(*typed
 func (k *typedKind) Name() string                        { return k.name }
 func (k *typedKind) GroupResource() schema.GroupResource { return k.resource }
 func (k *typedKind) History() (string, schema.GroupResource) {
-	return k.historyKind, k.historyResource
+	return k.history.kind, k.history.resource
 }
 func (k *typedKind) RunsToCompletion() bool                 { return k.runsToCompletion }
 func (k *typedKind) StatusOnly() bool                       { return false }
@@ -124,16 +142,16 @@ func (k *typedKind) mustWrap(obj runtime.Object) (Workload, error) {
 
 // readHistory lists the kind's history objects (ReplicaSets or ControllerRevisions).
 func (k *typedKind) readHistory(ctx context.Context, c kubernetes.Interface, ns string, sel labels.Selector, limit int64) (History, error) {
-	if k.historyAPI.list == nil {
+	if k.history.api.list == nil {
 		return History{}, nil // a kind without revisions (a Job)
 	}
-	list, err := k.historyAPI.list(ctx, c, ns, metav1.ListOptions{LabelSelector: sel.String(), Limit: limit})
+	list, err := k.history.api.list(ctx, c, ns, metav1.ListOptions{LabelSelector: sel.String(), Limit: limit})
 	if err != nil {
 		return History{}, err
 	}
 	items, err := meta.ExtractList(list)
 	if err != nil {
-		return History{}, fmt.Errorf("list %s: %w", k.historyResource, err)
+		return History{}, fmt.Errorf("list %s: %w", k.history.resource, err)
 	}
 	return historyOf(items), nil
 }
@@ -152,7 +170,7 @@ func (k *typedKind) Cache(c kubernetes.Interface, f informers.SharedInformerFact
 	}
 	out := Cached{History: func(Workload) History { return History{} }}
 	if k.watchHistory {
-		hi, hgi, err := informer(k.historyResource, k.historyAPI.list)
+		hi, hgi, err := informer(k.history.resource, k.history.api.list)
 		if err != nil {
 			return Cached{}, err
 		}

@@ -8,15 +8,16 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 )
 
 // Labels and annotations that tie pods and history to a revision.
 const (
 	// RevisionAnnotation numbers a Deployment's ReplicaSets (kubectl rollout history).
-	RevisionAnnotation = "deployment.kubernetes.io/revision"
+	RevisionAnnotation = kubectlcopy.RevisionAnnotation
 	// templateGenerationLabel marks DaemonSet pods with the template generation that made them.
 	templateGenerationLabel = "pod-template-generation"
 )
@@ -139,28 +140,26 @@ func previous(cur *Revision, others []*Revision) *Revision {
 	return prev
 }
 
-// ownedRevisions are the ControllerRevisions the workload controls.
-func ownedRevisions(owner metav1.Object, crs []*appsv1.ControllerRevision) []*appsv1.ControllerRevision {
-	var out []*appsv1.ControllerRevision
+// revisionsOwnedBy are the ControllerRevisions the workload w of kind controls, as revisions of
+// its pods, and the highest-numbered of them isCur accepts (nil if none) as the current one.
+func revisionsOwnedBy(w metav1.Object, kind string, crs []*appsv1.ControllerRevision, isCur func(*appsv1.ControllerRevision) bool) (cur *Revision, owned []*Revision) {
+	owner := ownerOf(w, kind)
 	for _, cr := range crs {
-		if metav1.IsControlledBy(cr, owner) {
-			out = append(out, cr)
+		if !metav1.IsControlledBy(cr, w) {
+			continue
+		}
+		r := &Revision{Name: cr.Name, Number: cr.Revision, Created: cr.CreationTimestamp.Time, Owner: owner, cr: cr}
+		owned = append(owned, r)
+		if isCur(cr) && (cur == nil || cr.Revision > cur.Number) {
+			cur = r
 		}
 	}
-	return out
+	return cur, owned
 }
 
-func controllerRevision(cr *appsv1.ControllerRevision, owner Owner, id string) *Revision {
-	return &Revision{Name: cr.Name, Number: cr.Revision, ID: id, Created: cr.CreationTimestamp.Time, Owner: owner, cr: cr}
-}
-
-// equalIgnoreHash compares pod templates as the deployment controller does: the
-// pod-template-hash label, which only the ReplicaSet's copy carries, does not count.
-func equalIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
-	a, b = a.DeepCopy(), b.DeepCopy()
-	delete(a.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	delete(b.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	return apiequality.Semantic.DeepEqual(a, b)
+// ownerOf names a workload of kind as the controller of its pods.
+func ownerOf(w metav1.Object, kind string) Owner {
+	return Owner{Kind: kind, Name: w.GetName(), UID: w.GetUID()}
 }
 
 // revisionTemplate decodes the pod template a ControllerRevision stores (the patch the

@@ -9,11 +9,10 @@ import (
 
 var statefulSets = &typedKind{
 	name: StatefulSet, resource: appsv1.Resource("statefulsets"),
-	historyKind: "ControllerRevision", historyResource: appsv1.Resource("controllerrevisions"),
+	history: controllerRevisions,
 	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.StatefulSet, *appsv1.StatefulSetList] {
 		return c.AppsV1().StatefulSets(ns)
 	}),
-	historyAPI: controllerRevisions,
 	wrap: wrapAs(func(k *typedKind, s *appsv1.StatefulSet) Workload {
 		return statefulSet{base{k, s, s.Spec.Selector, &s.Spec.Template}, s}
 	}),
@@ -33,20 +32,14 @@ func (w statefulSet) Revisions(h History) (cur, prev *Revision) {
 	if rev == "" || s.Status.ObservedGeneration < s.Generation {
 		return nil, nil
 	}
-	owner := Owner{Kind: StatefulSet, Name: s.Name, UID: s.UID}
 	match := map[string]string{appsv1.ControllerRevisionHashLabelKey: rev}
-	var owned []*Revision
-	for _, cr := range ownedRevisions(s, h.ControllerRevisions) {
-		r := controllerRevision(cr, owner, cr.Name)
-		r.match = match
-		owned = append(owned, r)
-		if cr.Name == rev {
-			cur = r
-		}
+	cur, owned := revisionsOwnedBy(s, StatefulSet, h.ControllerRevisions, func(cr *appsv1.ControllerRevision) bool { return cr.Name == rev })
+	for _, r := range owned {
+		r.ID, r.match = r.Name, match
 	}
 	if cur == nil {
 		// Read without its history (the watch): known by name only.
-		return &Revision{Name: rev, ID: rev, Owner: owner, match: match}, nil
+		return &Revision{Name: rev, ID: rev, Owner: ownerOf(s, StatefulSet), match: match}, nil
 	}
 	return cur, previous(cur, owned)
 }
@@ -56,7 +49,3 @@ func (w statefulSet) Progress() string {
 	want := replicas(s.Spec.Replicas)
 	return fmt.Sprintf("%d/%d updated, %d/%d ready", s.Status.UpdatedReplicas, want, s.Status.ReadyReplicas, want)
 }
-
-var controllerRevisions = callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ControllerRevision, *appsv1.ControllerRevisionList] {
-	return c.AppsV1().ControllerRevisions(ns)
-})

@@ -82,6 +82,8 @@ func TestDeploymentRevisionsAreTheControllers(t *testing.T) {
 		{"the controller has not made the ReplicaSet yet", "v12", rss, "", ""},
 		{"after a hash collision the oldest equal template wins", "v2",
 			append([]*appsv1.ReplicaSet{replicaSet("a2", "12", "v2", "dep", t0.Add(time.Minute))}, rss...), "api-a", ""},
+		{"created in the same second, the first by name wins, as kubectl sorts them", "v2",
+			append([]*appsv1.ReplicaSet{replicaSet("z", "12", "v2", "dep", t0)}, rss...), "api-a", ""},
 	}
 	for _, tt := range tests {
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api", UID: "dep"},
@@ -125,14 +127,20 @@ func controllerRev(name string, rev int64, kind, owner string, uid types.UID, im
 		Revision: rev, Data: runtime.RawExtension{Object: &appsv1.StatefulSet{Spec: appsv1.StatefulSetSpec{Template: podTemplate(image)}}}}
 }
 
+// controllerRevs is a history of revisions 1 to 3 (images v1 to v3, out of order) of the workload
+// owner of kind, and a revision 9 with foreignImage that another workload of the same name controls.
+func controllerRevs(kind, owner string, uid types.UID, foreignImage string) []*appsv1.ControllerRevision {
+	return []*appsv1.ControllerRevision{
+		controllerRev(owner+"-111", 1, kind, owner, uid, "v1"),
+		controllerRev(owner+"-333", 3, kind, owner, uid, "v3"),
+		controllerRev(owner+"-222", 2, kind, owner, uid, "v2"),
+		controllerRev(owner+"-999", 9, kind, owner, "other", foreignImage),
+	}
+}
+
 func TestStatefulSetRevisionsFollowTheUpdateRevision(t *testing.T) {
 	t.Parallel()
-	crs := []*appsv1.ControllerRevision{
-		controllerRev("web-111", 1, StatefulSet, "web", "sts", "v1"),
-		controllerRev("web-333", 3, StatefulSet, "web", "sts", "v3"),
-		controllerRev("web-222", 2, StatefulSet, "web", "sts", "v2"),
-		controllerRev("web-999", 9, StatefulSet, "web", "other", "v9"),
-	}
+	crs := controllerRevs(StatefulSet, "web", "sts", "v9")
 	sts := func(update string, observed int64) *appsv1.StatefulSet {
 		return &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "web", UID: "sts", Generation: 4},
 			Spec:   appsv1.StatefulSetSpec{Template: podTemplate("v3")},
@@ -175,12 +183,7 @@ func TestStatefulSetRevisionsFollowTheUpdateRevision(t *testing.T) {
 
 func TestDaemonSetRevisionsFollowTheTemplate(t *testing.T) {
 	t.Parallel()
-	crs := []*appsv1.ControllerRevision{
-		controllerRev("agent-111", 1, DaemonSet, "agent", "ds", "v1"),
-		controllerRev("agent-333", 3, DaemonSet, "agent", "ds", "v3"),
-		controllerRev("agent-222", 2, DaemonSet, "agent", "ds", "v2"),
-		controllerRev("agent-999", 9, DaemonSet, "agent", "other", "v3"),
-	}
+	crs := controllerRevs(DaemonSet, "agent", "ds", "v3")
 	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", UID: "ds", Generation: 5,
 		Annotations: map[string]string{appsv1.DeprecatedTemplateGeneration: "4"}},
 		Spec: appsv1.DaemonSetSpec{Template: podTemplate("v3")}}
@@ -207,7 +210,7 @@ func TestDaemonSetRevisionsFollowTheTemplate(t *testing.T) {
 
 func TestRevisionTemplateNeedsData(t *testing.T) {
 	t.Parallel()
-	r := controllerRevision(&appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}, Owner{}, "x")
+	r := &Revision{ID: "x", cr: &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}}
 	if _, err := r.Template(); err == nil {
 		t.Error("a revision without data must be an error")
 	}
