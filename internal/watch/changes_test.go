@@ -19,9 +19,9 @@ func TestChangesName(t *testing.T) {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", OwnerReferences: owners}}
 	}
 	tests := []struct {
-		name     string
-		obj      any
-		changed  []string // workloads of namespace shop judged again
+		name      string
+		obj       any
+		changed   []string // workloads of namespace shop judged again
 		unchanged []string
 	}{
 		{"a Deployment itself", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api"}}, []string{"api"}, []string{"web"}},

@@ -109,4 +109,3 @@ func (w *Watcher) fullPods(ctx context.Context, rs []Result) {
 	}
 	wg.Wait()
 }
-

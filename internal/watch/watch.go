@@ -3,7 +3,8 @@
 // fatal start-up error fails the gate within moments, long before a progress deadline.
 //
 // It keeps one watch per resource type and namespace (shared informers, which resume after a
-// dropped or expired watch by relisting), and re-judges every workload whenever anything changes.
+// dropped or expired watch by relisting), and judges a workload again when one of its objects
+// changes (changes.go) or when its judgement may change with time alone.
 package watch
 
 import (
@@ -90,10 +91,10 @@ type tracked struct {
 	flaps           map[string]int
 	lastLine        string
 	last            Judgement
-	// recheckAt is when the last judgement may change without any new event (Judgement.RecheckAt).
-	recheckAt time.Time
 	seen            bool
 	result          *Result
+	// recheckAt is when the last judgement may change without any new event (Judgement.RecheckAt).
+	recheckAt time.Time
 	// configured is set once the workload's own settings are read (settings.go): its policy,
 	// and its deadline when it has its own timeout.
 	configured bool
@@ -452,10 +453,9 @@ func (c *nsCache) get(w target.Workload) (workload.Workload, error) {
 }
 
 // revisionPods reads the new revision's pods from the caches: those its controller owns (one
-// index lookup, not a scan of the namespace's pods) that the workload's selector matches. It
-// also returns the
-// revision's name and when its rollout began; ok is false while the new revision cannot be told
-// yet (the controller has not acted).
+// index lookup, not a scan of the namespace's pods) that the workload's selector matches. It also
+// returns the revision's name and when its rollout began; ok is false while the new revision
+// cannot be told yet (the controller has not acted).
 func (c *nsCache) revisionPods(wl workload.Workload) (pods []*corev1.Pod, revision string, since time.Time, ok bool) {
 	cur, _ := wl.Revisions(c.kinds[workload.Key(wl.Kind())].History(wl))
 	if cur == nil || c.pods == nil {
@@ -664,5 +664,3 @@ func (o *outage) failed(now time.Time) time.Duration {
 	o.last = now
 	return now.Sub(o.start)
 }
-
-

@@ -73,7 +73,7 @@ func main() {
 	flag.IntVar(&o.nsCount, "namespaces", 20, "namespaces the Deployments are spread over")
 	flag.Float64Var(&o.crashShare, "crash-share", 0.1, "share of the Deployments whose new revision crash-loops in the crash phase")
 	flag.StringVar(&o.gate, "gate", "", "gate binary (default: go build ./cmd/gate)")
-	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "the gate's --timeout in each phase")
+	flag.DurationVar(&o.timeout, "timeout", 45*time.Minute, "the gate's --timeout in each phase")
 	flag.DurationVar(&o.crashSoak, "crash-soak", 30*time.Second, "the gate's --soak in the crash phase: long enough to be watching when the crash revision lands")
 	flag.BoolVar(&o.keep, "keep", false, "keep the namespaces at the end")
 	flag.Parse()
@@ -549,8 +549,10 @@ func printResults(o options, h, c *phase) {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-func msec(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
-func mib(kib int64) string        { return fmt.Sprintf("%.0f MiB", float64(kib)/1024) }
+func msec(d time.Duration) string {
+	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
+func mib(kib int64) string { return fmt.Sprintf("%.0f MiB", float64(kib)/1024) }
 
 func pct(ds []time.Duration, p int) time.Duration {
 	if len(ds) == 0 {
