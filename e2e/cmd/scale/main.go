@@ -462,7 +462,7 @@ func (b *bench) runGateNotify(ctx context.Context, manifest string, watching cha
 			continue
 		}
 		if watching != nil {
-			if ref, _, ok := strings.Cut(line, ": "); ok {
+			if ref, _, ok := strings.Cut(line, ": "); ok && strings.HasPrefix(ref, "deployment/") {
 				seen[ref] = true
 			}
 			if len(seen) >= len(b.deps) {
