@@ -6,9 +6,9 @@
 #         kwok.x-k8s.io/node=fake, taint kwok.x-k8s.io/node=fake:NoSchedule, room for 1,100 pods
 #         each) and runs the kwok controller in the background on them, with kwok's default node
 #         stages and node leases (without a lease duration kwok renews no lease and heartbeats
-#         every ten minutes: the nodes go NotReady and their pods lose Ready for good), its default
-#         pod stages and the crash-loop stage
-#         of hack/kwok/. A second `up` changes nothing; a kwok that died is started again.
+#         every ten minutes: the nodes go NotReady and their pods lose Ready for good), and the
+#         pod stages of hack/kwok/ (kwok's defaults and a crash loop). A second `up` changes
+#         nothing; a kwok that died is started again.
 #   down  deletes the pods bound to the fake nodes and the nodes, and stops kwok.
 #
 # Only nodes carrying both the label and the annotation are ever touched: never the real node.
@@ -74,7 +74,7 @@ EOF
 }
 
 up() {
-  local bin pid i
+  local bin pid i ready
   bin=$(hack/tools.sh kwok)
   mkdir -p "$STATE"
   for i in $(seq 0 $((NODES - 1))); do
