@@ -160,6 +160,8 @@ type bench struct {
 	// (namespace/name) first had a pod whose status qualifies as a crash loop.
 	readyAt map[types.UID]time.Time
 	crashAt map[string]time.Time
+	// completeAt is when each Deployment's status first said its rollout was complete.
+	completeAt map[types.UID]time.Time
 }
 
 func randomID() string {
@@ -172,7 +174,7 @@ func (b *bench) namespace(i int) string { return fmt.Sprintf("scale-%s-%02d", b.
 
 // watchPods is the independent watch: one informer on the run's pods in every namespace.
 func (b *bench) watchPods(ctx context.Context) (stop func(), err error) {
-	b.readyAt, b.crashAt = map[types.UID]time.Time{}, map[string]time.Time{}
+	b.readyAt, b.crashAt, b.completeAt = map[types.UID]time.Time{}, map[string]time.Time{}, map[types.UID]time.Time{}
 	f := informers.NewSharedInformerFactoryWithOptions(b.c, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = runLabel + "=" + b.id }))
 	inf := f.Core().V1().Pods().Informer()
@@ -197,9 +199,25 @@ func (b *bench) watchPods(ctx context.Context) (stop func(), err error) {
 		}
 	}
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: see, UpdateFunc: func(_, o any) { see(o) }})
+	// The Deployments too: when the controller first reports each one complete, the earliest
+	// moment any tool reading the status could call it healthy.
+	seeDeployment := func(obj any) {
+		d, ok := obj.(*appsv1.Deployment)
+		if !ok || !deploymentComplete(d) {
+			return
+		}
+		now := time.Now()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if _, seen := b.completeAt[d.UID]; !seen {
+			b.completeAt[d.UID] = now
+		}
+	}
+	dinf := f.Apps().V1().Deployments().Informer()
+	_, _ = dinf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: seeDeployment, UpdateFunc: func(_, o any) { seeDeployment(o) }})
 	wctx, cancel := context.WithCancel(ctx)
 	f.Start(wctx.Done())
-	if !cache.WaitForCacheSync(wctx.Done(), inf.HasSynced) {
+	if !cache.WaitForCacheSync(wctx.Done(), inf.HasSynced, dinf.HasSynced) {
 		cancel()
 		return nil, fmt.Errorf("start the independent pod watch")
 	}
@@ -225,6 +243,13 @@ func crashQualifies(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// deploymentComplete is kubectl rollout status's "successfully rolled out", from the status alone.
+func deploymentComplete(d *appsv1.Deployment) bool {
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == want &&
+		d.Status.Replicas == want && d.Status.AvailableReplicas == want
 }
 
 func (b *bench) deployment(i int) *appsv1.Deployment {
@@ -294,17 +319,19 @@ func parallel(n, workers int, fn func(i int) error) error {
 }
 
 type phase struct {
-	report     gateReport
-	exitedAt   time.Time
-	rssKiB     int64
-	cpu        time.Duration
-	requests   string
-	exitCode   int
-	lastReady  time.Time // healthy phase
-	crashLat   []time.Duration
-	crashCount int
-	unmatched  int // crash workloads with a verdict but no qualifying status seen
-	diagnose   time.Duration
+	report    gateReport
+	exitedAt  time.Time
+	rssKiB    int64
+	cpu       time.Duration
+	requests  string
+	exitCode  int
+	lastReady time.Time // healthy phase
+	// lastComplete is when the last Deployment's status said complete (healthy phase).
+	lastComplete time.Time
+	crashLat     []time.Duration
+	crashCount   int
+	unmatched    int // crash workloads with a verdict but no qualifying status seen
+	diagnose     time.Duration
 }
 
 func (b *bench) healthyPhase(ctx context.Context) (*phase, error) {
@@ -342,6 +369,11 @@ func (b *bench) healthyPhase(ctx context.Context) (*phase, error) {
 	for _, t := range b.readyAt {
 		if t.After(p.lastReady) {
 			p.lastReady = t
+		}
+	}
+	for _, t := range b.completeAt {
+		if t.After(p.lastComplete) {
+			p.lastComplete = t
 		}
 	}
 	ready := len(b.readyAt)
@@ -533,6 +565,8 @@ func printResults(o options, h, c *phase) {
 	row("gate verdict", h.report.Verdict, c.report.Verdict)
 	row("last pod Ready → last verdict", secs(h.report.lastVerdict().Sub(h.lastReady)), "")
 	row("last pod Ready → gate exit", secs(h.exitedAt.Sub(h.lastReady)), "")
+	row("last pod Ready → last Deployment status complete", secs(h.lastComplete.Sub(h.lastReady)), "")
+	row("last Deployment status complete → last verdict", secs(h.report.lastVerdict().Sub(h.lastComplete)), "")
 	lat := c.crashLat
 	row(fmt.Sprintf("crash verdict latency p50/p95/max (%d)", len(lat)), "",
 		fmt.Sprintf("%s/%s/%s", msec(pct(lat, 50)), msec(pct(lat, 95)), msec(pct(lat, 100))))
