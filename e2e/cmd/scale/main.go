@@ -7,7 +7,8 @@
 // Deployments, ROLLOUT_GATE_DEBUG_API=1):
 //   - healthy: the Deployments are created and the gate started at once (--soak 0); figure: from
 //     the last pod turning Ready, as an independent pod watch in this process sees it, to the
-//     gate's last verdict and to its exit.
+//     gate's last verdict and to its exit, split at the moment the last Deployment's status said
+//     complete (the controller's lag, then the gate's).
 //   - crash: the gate is started on the running Deployments (with a soak, so that it is watching
 //     when the change lands), then a share of them get a new revision whose pods kwok turns into
 //     crash loops (hack/kwok/pod-crash-loop.yaml); figures: per failing workload, from the first
