@@ -25,6 +25,10 @@ help:
 	@echo "make bench-startup process start → first progress line and → exit (RUNS=20)"
 	@echo "make bench-peers   rollout-gate, kubedog, helm --wait and kubectl rollout status side by side on the same"
 	@echo "                   rollouts (PEERS_SCENARIOS=a,b PEERS_TIMEOUT=180s); writes the table to docs/benchmarks.md"
+	@echo "make kwok-up       10 simulated kwok nodes (room for 11,000 pods) on the cluster; idempotent"
+	@echo "make kwok-down     delete the kwok nodes and their pods, stop kwok (never touches the real node)"
+	@echo "make bench-scale   W=1000 R=10 N=20: W Deployments × R replicas over N namespaces on the kwok nodes,"
+	@echo "                   one gate run: verdict latency healthy and crash-looping, diagnosis, RSS, CPU, API requests"
 
 cluster-up:
 	@hack/cluster-up.sh
@@ -76,7 +80,7 @@ test:
 SCENARIO ?= bad-env
 ACTIONLINT ?= go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: demo lint bench bench-startup bench-peers
+.PHONY: demo lint bench bench-startup bench-peers kwok-up kwok-down bench-scale
 
 # make demo [SCENARIO=bad-env|missing-secret|oom|liveness|dependency|init|image]: cluster-up, shop-api
 # v1, a broken v2, the gate with --rollback; writes report.md and report.json here.
@@ -116,3 +120,21 @@ bench-peers:
 	kubedog=$$(hack/tools.sh kubedog) && helm=$$(hack/tools.sh helm) && \
 	go run ./e2e/cmd/peers -kubeconfig "$$kubeconfig" -kubedog "$$kubedog" -helm "$$helm" \
 		-timeout $(PEERS_TIMEOUT) -scenarios "$(PEERS_SCENARIOS)" -out docs/benchmarks.md
+
+# make kwok-up / kwok-down: simulated nodes for bench-scale (hack/kwok.sh): kwok, built once into
+# the cache, runs in the background against the cluster of $KUBECONFIG (else the local cluster's).
+kwok-up:
+	@hack/kwok.sh up
+
+kwok-down:
+	@hack/kwok.sh down
+
+# make bench-scale [W=1000 R=10 N=20]: W Deployments × R replicas over N namespaces on the kwok
+# nodes, one gate run over all of them, healthy then with a share crash-looping (e2e/cmd/scale).
+# Prints figures; not part of make test. Needs make kwok-up.
+W ?= 1000
+R ?= 10
+N ?= 20
+bench-scale: kwok-up
+	@KUBECONFIG=$${KUBECONFIG:-/var/lib/rollout-gate-cluster/admin.kubeconfig} && \
+	go run ./e2e/cmd/scale -kubeconfig "$$KUBECONFIG" -workloads $(W) -replicas $(R) -namespaces $(N)

@@ -60,6 +60,9 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		return fail(err)
 	}
 	r.Namespace = ns
+	if rc, ok := client.(requestCounter); ok && rc.Requests() != nil {
+		defer rc.Requests().WriteTable(d.Progress)
+	}
 
 	targets, err := resolveTargets(ctx, client, o, ns, d)
 	if err != nil {
@@ -99,6 +102,10 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	dctx, cancelDiagnose := context.WithTimeout(ctx, diagnoseDeadline)
 	defer cancelDiagnose()
 	var wg sync.WaitGroup
+	// At most diagnoseParallel workloads are diagnosed at once (each reads with its own bounded
+	// concurrency, all through the client's rate limit): a release with a hundred failing
+	// workloads must not send a thousand reads to the API server at once.
+	slots := make(chan struct{}, diagnoseParallel)
 	for i, res := range results {
 		judged[i] = workloadOf(res)
 		// An interrupted rollout was cut short, not found wanting: its message is its state. An
@@ -114,6 +121,13 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		wg.Add(1)
 		go func(i int, res watch.Result) {
 			defer wg.Done()
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			case <-dctx.Done():
+				judged[i].Message += fmt.Sprintf(" (diagnosis incomplete: %v)", dctx.Err())
+				return
+			}
 			fmt.Fprintf(d.Progress, "%s: %s; diagnosing\n", res.Workload.Ref(), res.Verdict)
 			out, err := dg.Diagnose(dctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
 				Verdict: res.Verdict, Reason: res.Reason, Message: res.Message})
@@ -264,6 +278,8 @@ func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns 
 // Deadlines of the phases after the watch, and of one API request.
 const (
 	diagnoseDeadline = 2 * time.Minute
+	// diagnoseParallel is how many failed workloads are diagnosed at once.
+	diagnoseParallel = 4
 	rollbackSlack    = time.Minute
 	// apiTimeout bounds one Kubernetes API request (rest.Config.Timeout); watches are long-lived
 	// by design and use a client without it, bounded by --timeout instead.
@@ -287,16 +303,23 @@ type watchClienter interface {
 	WatchClient() kubernetes.Interface
 }
 
+// requestCounter is a client that counts its requests (ROLLOUT_GATE_DEBUG_API=1, see Connect).
+type requestCounter interface {
+	Requests() *kube.RequestCounter
+}
+
 // clients is the API client, whose every request has a timeout, with the watch client beside it,
 // and the resolver of the other kinds, over discovery and the dynamic clients (the same pair).
 type clients struct {
 	kubernetes.Interface
 	watch    kubernetes.Interface
 	resolver *workload.Resolver
+	requests *kube.RequestCounter // nil unless kube.DebugAPIEnv is set
 }
 
 func (c clients) WatchClient() kubernetes.Interface { return c.watch }
 func (c clients) Resolver() target.Resolver         { return c.resolver }
+func (c clients) Requests() *kube.RequestCounter    { return c.requests }
 
 // Connect loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else
 // ~/.kube/config) and returns a client and the namespace to use.
@@ -326,7 +349,16 @@ func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, stri
 	}
 	cfg.UserAgent = "rollout-gate"
 	cfg.QPS, cfg.Burst = 50, 100
+	var requests *kube.RequestCounter
+	if getenv(kube.DebugAPIEnv) == "1" {
+		requests = kube.NewRequestCounter()
+		cfg.Wrap(requests.Wrap)
+	}
 	watchCfg := rest.CopyConfig(cfg)
+	// The watches carry every pod of every watched namespace: protobuf decodes in a fraction of
+	// JSON's time and garbage (the dynamic clients of other kinds stay on JSON by themselves).
+	watchCfg.ContentType = "application/vnd.kubernetes.protobuf"
+	watchCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.Timeout = apiTimeout
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -344,7 +376,7 @@ func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, stri
 	if err != nil {
 		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
 	}
-	return clients{Interface: client, watch: watchClient,
+	return clients{Interface: client, watch: watchClient, requests: requests,
 		resolver: workload.NewResolver(client.Discovery(), dyn, watchDyn)}, ns, nil
 }
 

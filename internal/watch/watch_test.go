@@ -88,6 +88,8 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, oldPod := rollout()
 	oldRS := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-old", Namespace: "prod", UID: "rs-old"}}
+	// The caches keep lean pods; the diagnosis gets the whole pod, read again at the verdict.
+	newPod.UID, newPod.Spec.Volumes = "pod-new", []corev1.Volume{{Name: "config"}}
 	client := fake.NewSimpleClientset(d, rs, oldRS, newPod, oldPod)
 	progress := &syncWriter{lines: make(chan string, 100)}
 	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
@@ -113,7 +115,10 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 		t.Fatalf("results = %+v, want one failed CrashLoopBackOff", res)
 	}
 	if res[0].Revision != "2" || len(res[0].Pods) != 1 || res[0].Pods[0].Name != "api-new-x" {
-		t.Errorf("revision %q pods %v: want revision 2 and only the new pod", res[0].Revision, res[0].Pods)
+		t.Fatalf("revision %q pods %v: want revision 2 and only the new pod", res[0].Revision, res[0].Pods)
+	}
+	if p := res[0].Pods[0]; len(p.Spec.Volumes) != 1 || p.Status.ContainerStatuses[0].RestartCount != 1 {
+		t.Errorf("pod for the diagnosis: volumes %v, statuses %v; want the whole pod in its crashed state", p.Spec.Volumes, p.Status.ContainerStatuses)
 	}
 	if strings.Contains(progress.b.String(), "api-old-y") {
 		t.Errorf("progress mentions the old pod:\n%s", progress.b.String())
@@ -169,6 +174,11 @@ type outcome struct {
 func watchInBackground(ctx context.Context, w *Watcher, minGeneration map[string]int64) <-chan outcome {
 	out := make(chan outcome, 1)
 	go func() {
+		if minGeneration == nil {
+			res, err := w.Watch(ctx, []target.Workload{apiDeployment})
+			out <- outcome{res, err}
+			return
+		}
 		res, err := w.watch(ctx, []target.Workload{apiDeployment}, minGeneration)
 		out <- outcome{res, err}
 	}()
