@@ -101,7 +101,11 @@ func (w *Watcher) fullPods(ctx context.Context, rs []Result) {
 			}
 			for j, p := range r.Pods {
 				if full, ok := byUID[p.UID]; ok {
+					// The status stays the one the verdict was made on (the lean pod keeps it whole):
+					// a liveness-killed container may be running and ready again by now, and the
+					// diagnosis must see what the judge saw.
 					full.ManagedFields = nil
+					full.Status = p.Status
 					r.Pods[j] = *full
 				}
 			}
