@@ -263,3 +263,22 @@ func TestWatchOfAJobChecksAccessToJobs(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchTimeoutOfAJobSaysTheJobIsIncomplete: a Job runs to completion, it does not roll out,
+// and its timeout message says so.
+func TestWatchTimeoutOfAJobSaysTheJobIsIncomplete(t *testing.T) {
+	t.Parallel()
+	cur := jobPod("migrate-x", "job-uid", corev1.ContainerStatus{Name: "migrate", State: running}, corev1.PodRunning)
+	client := fake.NewSimpleClientset(job(6), cur)
+	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Second}
+	res, err := w.Watch(context.Background(), []target.Workload{migrateJob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Verdict != report.VerdictTimeout {
+		t.Fatalf("results %+v, want job/migrate timed out", res)
+	}
+	if msg := res[0].Message; !strings.HasPrefix(msg, "job incomplete after 1s: 0/1 succeeded") || strings.Contains(msg, "rollout") {
+		t.Errorf("message %q, want it to start %q and not to speak of a rollout", msg, "job incomplete after 1s: 0/1 succeeded")
+	}
+}

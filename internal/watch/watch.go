@@ -310,6 +310,11 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 		res.Message = fmt.Sprintf("rollout incomplete after %s", waited.Round(time.Second))
 		return res
 	}
+	// A Job does not roll out: it runs to completion, and its timeout says so.
+	unfinished := "rollout incomplete"
+	if wl.Kind().RunsToCompletion() {
+		unfinished = "job incomplete"
+	}
 	obj := wl.Object()
 	if wl.Kind().StatusOnly() {
 		s := workload.StatusOf(wl)
@@ -342,7 +347,7 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 	if len(pending) > 0 && len(notReady) == 0 {
 		res.Reason = "Pending"
 	}
-	res.Message = fmt.Sprintf("rollout incomplete after %s: %s", waited.Round(time.Second), t.last.Progress)
+	res.Message = fmt.Sprintf("%s after %s: %s", unfinished, waited.Round(time.Second), t.last.Progress)
 	if len(notReady) > 0 {
 		res.Message += fmt.Sprintf("; running but not ready: %v", notReady)
 	}
