@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,9 +25,10 @@ func newChanges() *changes {
 	return &changes{set: changeSet{}, poke: make(chan struct{}, 1)}
 }
 
-// add records a changed object of namespace ns and wakes the loop.
-func (c *changes) add(ns string, obj any) {
-	names, all := affected(obj)
+// add records a changed object of namespace ns and wakes the loop; controllerOf names the
+// workload that controls a history object (see affected).
+func (c *changes) add(ns string, obj any, controllerOf func(*metav1.OwnerReference) string) {
+	names, all := affected(obj, controllerOf)
 	c.mu.Lock()
 	switch cur, seen := c.set[ns]; {
 	case all || (seen && cur == nil):
@@ -66,11 +66,13 @@ func (s changeSet) has(ns, name string) bool {
 
 // affected names the workloads an object's change can concern: the object itself (a workload,
 // or an object judged by its status), its controller (a ReplicaSet's Deployment, a pod's
-// StatefulSet, DaemonSet or Job, a ControllerRevision's owner) and its controller's controller
-// as told by the name (a pod's ReplicaSet is named after its Deployment plus a hash). Over-naming
-// costs one judgement; all is set when the object cannot be placed: a tombstone of a deletion
-// missed, or a pod's event (the judge reads events by pod, which the event names without owner).
-func affected(obj any) (names []string, all bool) {
+// StatefulSet, DaemonSet or Job, a ControllerRevision's owner) and, for a pod of a history object,
+// that object's controller as controllerOf reads it from the cache (a pod's ReplicaSet → its
+// Deployment). A pod seen before its ReplicaSet is cached loses nothing: the ReplicaSet's own
+// arrival names the Deployment. Over-naming costs one judgement; all is set when the object cannot
+// be placed: a tombstone of a deletion missed, or a pod's event (the judge reads events by pod,
+// which the event names without owner).
+func affected(obj any, controllerOf func(*metav1.OwnerReference) string) (names []string, all bool) {
 	if _, ok := obj.(*corev1.Event); ok {
 		return nil, true
 	}
@@ -81,8 +83,10 @@ func affected(obj any) (names []string, all bool) {
 	names = append(names, m.GetName())
 	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
 		names = append(names, ref.Name)
-		if i := strings.LastIndexByte(ref.Name, '-'); i > 0 {
-			names = append(names, ref.Name[:i])
+		if controllerOf != nil {
+			if owner := controllerOf(ref); owner != "" {
+				names = append(names, owner)
+			}
 		}
 	}
 	return names, false

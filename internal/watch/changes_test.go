@@ -13,6 +13,15 @@ func controlledBy(kind, name string) []metav1.OwnerReference {
 	return []metav1.OwnerReference{{Kind: kind, Name: name, Controller: ptr(true)}}
 }
 
+// cachedReplicaSets stands for the Deployments' ReplicaSet cache of namespace shop: api-7d4b9c
+// and the adopted legacy, both controlled by Deployment api.
+func cachedReplicaSets(ref *metav1.OwnerReference) string {
+	if ref.Kind == "ReplicaSet" && (ref.Name == "api-7d4b9c" || ref.Name == "legacy") {
+		return "api"
+	}
+	return ""
+}
+
 func TestChangesName(t *testing.T) {
 	t.Parallel()
 	pod := func(name string, owners []metav1.OwnerReference) *corev1.Pod {
@@ -27,7 +36,10 @@ func TestChangesName(t *testing.T) {
 		{"a Deployment itself", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api"}}, []string{"api"}, []string{"web"}},
 		{"a ReplicaSet's Deployment", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-7d4b9c",
 			OwnerReferences: controlledBy("Deployment", "api")}}, []string{"api"}, []string{"web", "api-7d4b9c-x"}},
-		{"a pod's Deployment through its ReplicaSet", pod("api-7d4b9c-xkp2z", controlledBy("ReplicaSet", "api-7d4b9c")), []string{"api"}, []string{"web"}},
+		{"a pod's Deployment through its cached ReplicaSet", pod("api-7d4b9c-xkp2z", controlledBy("ReplicaSet", "api-7d4b9c")), []string{"api", "api-7d4b9c"}, []string{"web"}},
+		// Adopted by a Deployment of another name: the owner reference decides, not the name.
+		{"a pod of an adopted ReplicaSet", pod("legacy-x", controlledBy("ReplicaSet", "legacy")), []string{"api"}, []string{"web", "leg"}},
+		{"a pod of a ReplicaSet not cached (yet)", pod("web-5f-x", controlledBy("ReplicaSet", "web-5f")), []string{"web-5f"}, []string{"web", "api"}},
 		{"a pod's StatefulSet", pod("db-0", controlledBy("StatefulSet", "db")), []string{"db"}, []string{"api"}},
 		{"a bare pod judged by its status", pod("debug", nil), []string{"debug"}, []string{"api"}},
 		{"a pod without an owning controller", pod("api-1", []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "api-7d"}}), []string{"api-1"}, []string{"api"}},
@@ -38,7 +50,7 @@ func TestChangesName(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := newChanges()
-			c.add("shop", tt.obj)
+			c.add("shop", tt.obj, cachedReplicaSets)
 			set := c.take()
 			for _, n := range tt.changed {
 				if !set.has("shop", n) {
@@ -63,8 +75,8 @@ func TestChangesName(t *testing.T) {
 func TestChangesNamespaceWideWins(t *testing.T) {
 	t.Parallel()
 	c := newChanges()
-	c.add("shop", &corev1.Event{})
-	c.add("shop", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api"}})
+	c.add("shop", &corev1.Event{}, nil)
+	c.add("shop", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api"}}, nil)
 	if set := c.take(); !set.has("shop", "web") {
 		t.Errorf("a named change after a namespace-wide one narrowed the set")
 	}

@@ -448,6 +448,20 @@ type nsCache struct {
 	kinds  map[string]workload.Cached
 }
 
+// controllerOf names the workload that controls the history object ref points to (a pod's
+// ReplicaSet → its Deployment), by the cached object's owner reference; "" when none is cached.
+func (c *nsCache) controllerOf(ref *metav1.OwnerReference) string {
+	for _, k := range c.kinds {
+		if k.ControllerOf == nil {
+			continue
+		}
+		if name := k.ControllerOf(ref); name != "" {
+			return name
+		}
+	}
+	return ""
+}
+
 func (c *nsCache) get(w target.Workload) (workload.Workload, error) {
 	kind, ok := w.KindOf()
 	if !ok {
@@ -591,9 +605,9 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	}
 
 	notify := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { changed.add(ns, obj) },
-		UpdateFunc: func(_, obj any) { changed.add(ns, obj) },
-		DeleteFunc: func(obj any) { changed.add(ns, obj) },
+		AddFunc:    func(obj any) { changed.add(ns, obj, c.controllerOf) },
+		UpdateFunc: func(_, obj any) { changed.add(ns, obj, c.controllerOf) },
+		DeleteFunc: func(obj any) { changed.add(ns, obj, c.controllerOf) },
 	}
 	var infs []cache.SharedIndexInformer
 	// add starts one informer; gr is the resource it watches, for the RBAC rule a 403 names.

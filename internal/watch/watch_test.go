@@ -84,44 +84,56 @@ func rollout() (*appsv1.Deployment, *appsv1.ReplicaSet, *corev1.Pod, *corev1.Pod
 	return d, rs, newPod, oldPod
 }
 
+// TestWatchFailsOnCrashLoopOfNewPodsOnly: a crash loop of the new revision's pod fails the
+// rollout as soon as the pod's status says so, whatever the ReplicaSet is called (an adopted one
+// does not carry its Deployment's name), and the old revision's crash loop never counts.
 func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 	t.Parallel()
-	d, rs, newPod, oldPod := rollout()
-	oldRS := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-old", Namespace: "prod", UID: "rs-old"}}
-	// The caches keep lean pods; the diagnosis gets the whole pod, read again at the verdict.
-	newPod.UID, newPod.Spec.Volumes = "pod-new", []corev1.Volume{{Name: "config"}}
-	client := fake.NewSimpleClientset(d, rs, oldRS, newPod, oldPod)
-	progress := &syncWriter{lines: make(chan string, 100)}
-	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
+	for _, rsName := range []string{"api-new", "adopted"} {
+		t.Run("ReplicaSet "+rsName, func(t *testing.T) {
+			t.Parallel()
+			d, rs, newPod, oldPod := rollout()
+			rs.Name, newPod.OwnerReferences[0].Name = rsName, rsName
+			oldRS := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-old", Namespace: "prod", UID: "rs-old"}}
+			// The caches keep lean pods; the diagnosis gets the whole pod, read again at the verdict.
+			newPod.UID, newPod.Spec.Volumes = "pod-new", []corev1.Volume{{Name: "config"}}
+			client := fake.NewSimpleClientset(d, rs, oldRS, newPod, oldPod)
+			progress := &syncWriter{lines: make(chan string, 100)}
+			w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out := watchInBackground(ctx, w, nil)
-	// Wait until the watch has judged the first state (the old pod's crash loop must not count).
-	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 0 available of which 1 old pending termination")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			out := watchInBackground(ctx, w, nil)
+			// Wait until the watch has judged the first state (the old pod's crash loop must not count).
+			waitLine(t, progress.lines, "deployment/api: 1/1 updated, 0 available of which 1 old pending termination")
 
-	crashed := newPod.DeepCopy()
-	crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1,
-		State: waiting("CrashLoopBackOff", "back-off 10s"), LastTerminationState: terminated(1, "Error")}
-	if _, err := client.CoreV1().Pods("prod").UpdateStatus(ctx, crashed, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	o := <-out
-	if o.err != nil {
-		t.Fatalf("Watch: %v", o.err)
-	}
-	res := o.res
-	if len(res) != 1 || res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
-		t.Fatalf("results = %+v, want one failed CrashLoopBackOff", res)
-	}
-	if res[0].Revision != "2" || len(res[0].Pods) != 1 || res[0].Pods[0].Name != "api-new-x" {
-		t.Fatalf("revision %q pods %v: want revision 2 and only the new pod", res[0].Revision, res[0].Pods)
-	}
-	if p := res[0].Pods[0]; len(p.Spec.Volumes) != 1 || p.Status.ContainerStatuses[0].RestartCount != 1 {
-		t.Errorf("pod for the diagnosis: volumes %v, statuses %v; want the whole pod in its crashed state", p.Spec.Volumes, p.Status.ContainerStatuses)
-	}
-	if strings.Contains(progress.b.String(), "api-old-y") {
-		t.Errorf("progress mentions the old pod:\n%s", progress.b.String())
+			crashed := newPod.DeepCopy()
+			crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1,
+				State: waiting("CrashLoopBackOff", "back-off 10s"), LastTerminationState: terminated(1, "Error")}
+			if _, err := client.CoreV1().Pods("prod").UpdateStatus(ctx, crashed, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			o := <-out
+			if o.err != nil {
+				t.Fatalf("Watch: %v", o.err)
+			}
+			res := o.res
+			if len(res) != 1 {
+				t.Fatalf("%d results, want one", len(res))
+			}
+			if res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
+				t.Fatalf("result %s %s %q, want failed CrashLoopBackOff", res[0].Verdict, res[0].Reason, res[0].Message)
+			}
+			if res[0].Revision != "2" || len(res[0].Pods) != 1 || res[0].Pods[0].Name != "api-new-x" {
+				t.Fatalf("revision %q pods %v: want revision 2 and only the new pod", res[0].Revision, res[0].Pods)
+			}
+			if p := res[0].Pods[0]; len(p.Spec.Volumes) != 1 || p.Status.ContainerStatuses[0].RestartCount != 1 {
+				t.Errorf("pod for the diagnosis: volumes %v, statuses %v; want the whole pod in its crashed state", p.Spec.Volumes, p.Status.ContainerStatuses)
+			}
+			if strings.Contains(progress.b.String(), "api-old-y") {
+				t.Errorf("progress mentions the old pod:\n%s", progress.b.String())
+			}
+		})
 	}
 }
 

@@ -179,6 +179,23 @@ func (k *typedKind) Cache(c kubernetes.Interface, f informers.SharedInformerFact
 			objs, _ := hgi.Lister().ByNamespace(ns).List(w.Selector())
 			return historyOf(objs)
 		}
+		out.ControllerOf = func(ref *metav1.OwnerReference) string {
+			if ref.Kind != k.history.kind {
+				return ""
+			}
+			obj, err := hgi.Lister().ByNamespace(ns).Get(ref.Name)
+			if err != nil {
+				return ""
+			}
+			m, err := meta.Accessor(obj)
+			if err != nil {
+				return ""
+			}
+			if owner := metav1.GetControllerOfNoCopy(m); owner != nil && owner.Kind == k.name && m.GetUID() == ref.UID {
+				return owner.Name
+			}
+			return ""
+		}
 	}
 	wi, wgi, err := informer(k.resource, k.api.list)
 	if err != nil {

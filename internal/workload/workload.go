@@ -155,6 +155,11 @@ type Cached struct {
 	// History is the part of a workload's history the watch keeps cached: a Deployment's
 	// ReplicaSets, which say which pods are new. StatefulSets, DaemonSets and Jobs need none.
 	History func(w Workload) History
+	// ControllerOf names the workload that controls the history object ref points to (a pod's
+	// ReplicaSet → its Deployment), as the cached object's own owner reference says; "" when ref
+	// is not one of this kind's cached history objects. Nil for kinds whose pods name their
+	// workload directly.
+	ControllerOf func(ref *metav1.OwnerReference) string
 }
 
 // Informer is one shared informer, with the resource it watches (for the RBAC rule an error
