@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -54,8 +55,12 @@ func probeKilled(ev *evidence) {
 		"Container "+ev.Pods[0].Status.ContainerStatuses[0].Name+" failed liveness probe, will be restarted")
 }
 
-// startupFailing adds failing startup checks of the first container.
+// startupFailing gives the first container a startup probe and the kubelet's failing checks of it.
 func startupFailing(ev *evidence) {
+	ev.Pods[0].Spec.Containers[0].StartupProbe = &corev1.Probe{
+		ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromInt32(8080)}},
+		PeriodSeconds: 5, FailureThreshold: 30,
+	}
 	kubeletEvent(ev, corev1.EventTypeWarning, "Unhealthy", "Startup probe failed: HTTP probe failed with statuscode: 503")
 }
 
