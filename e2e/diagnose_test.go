@@ -79,6 +79,17 @@ func (s *stage) deploy(d *appsv1.Deployment) {
 	apply(s.t, s.c, d)
 }
 
+// deployAPI stages Deployment api of the test app run with args, changed by edit (if not nil).
+func deployAPI(edit func(d *appsv1.Deployment), args ...string) func(*stage) {
+	return func(s *stage) {
+		d := framework.Deployment(s.ns, "api", args...)
+		if edit != nil {
+			edit(d)
+		}
+		s.deploy(d)
+	}
+}
+
 func (s *stage) hasToken() bool {
 	_, err := s.c.CoreV1().Secrets(s.ns).Get(context.Background(), "app-token", metav1.GetOptions{})
 	return err == nil
@@ -151,11 +162,9 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "missing-secret",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{framework.EnvFromSecret("DB_PASSWORD", "api-db-credentials", "DB_PASSWORD")}
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "CreateContainerConfigError", cause: report.CauseMissingSecret, container: "app",
 			says: []string{"Secret {ns}/api-db-credentials does not exist", "env DB_PASSWORD of container app"},
 			fix:  "kubectl create secret generic api-db-credentials",
@@ -178,11 +187,9 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "missing-configmap",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{configMapEnv("LOG_LEVEL", "api-config", "LOG_LEVEL")}
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "CreateContainerConfigError", cause: report.CauseMissingConfigMap, container: "app",
 			says: []string{"ConfigMap {ns}/api-config does not exist", "env LOG_LEVEL of container app"},
 			fix:  "kubectl create configmap api-config",
@@ -206,12 +213,10 @@ func diagScenarios() []diagScenario {
 			// Fails within --pending-grace once the watch judges FailedMount; until then it
 			// times out, with the same finding.
 			name: "missing-secret-volume",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				mountVolume(d, corev1.Volume{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 					SecretName: "api-tls", Items: []corev1.KeyToPath{{Key: "tls.crt", Path: "tls.crt"}, {Key: "tls.key", Path: "tls.key"}}}}}, "/etc/tls")
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "FailedMount", cause: report.CauseMissingSecret, container: "app",
 			says: []string{"Secret {ns}/api-tls does not exist, so volume tls cannot be mounted",
 				"volume tls (spec.volumes[0].secret.secretName) names Secret {ns}/api-tls", "container app mounts it at /etc/tls (spec.containers[0].volumeMounts[0])"},
@@ -220,12 +225,10 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "missing-configmap-volume",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				mountVolume(d, corev1.Volume{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 					LocalObjectReference: corev1.LocalObjectReference{Name: "api-config"}}}}, "/etc/api")
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "FailedMount", cause: report.CauseMissingConfigMap, container: "app",
 			says: []string{"ConfigMap {ns}/api-config does not exist, so volume config cannot be mounted",
 				"volume config (spec.volumes[0].configMap.name) names ConfigMap {ns}/api-config", "(spec.containers[0].volumeMounts[0])"},
@@ -234,16 +237,14 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "missing-secret-volume/projected-source",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				mountVolume(d, corev1.Volume{Name: "creds", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
 					Sources: []corev1.VolumeProjection{
 						{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}},
 						{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "db-creds"},
 							Items: []corev1.KeyToPath{{Key: "password", Path: "db-password"}}}},
 					}}}}, "/var/run/creds")
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "FailedMount", cause: report.CauseMissingSecret, container: "app",
 			says: []string{"Secret {ns}/db-creds does not exist, so projected volume creds cannot be mounted",
 				"(spec.volumes[0].projected.sources[1].secret.name)"},
@@ -267,11 +268,9 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "oom-killed",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api", "--alloc-mb", "200")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.Containers[0].Resources = framework.Resources("", "32Mi")
-				s.deploy(d)
-			},
+			}, "--alloc-mb", "200"),
 			verdict: report.VerdictFailed, reason: "OOMKilled", cause: report.CauseOOMKilled, container: "app",
 			says:     []string{"32Mi memory limit", "limits.memory 32Mi"},
 			evidence: "code 137 (OOMKilled)",
@@ -300,11 +299,9 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "liveness-probe/wrong-path",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.Containers[0].LivenessProbe = framework.HTTPProbe("/healthz")
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe, container: "app",
 			says:     []string{"HTTP 404", "/healthz"},
 			evidence: "statuscode: 404",
@@ -312,13 +309,11 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "liveness-probe/slow-start",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api", "--startup-delay", "30s")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				p := framework.HTTPProbe("/health")
 				p.InitialDelaySeconds = 2
 				d.Spec.Template.Spec.Containers[0].LivenessProbe = p
-				s.deploy(d)
-			},
+			}, "--startup-delay", "30s"),
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe, container: "app",
 			says:    []string{"before it finishes starting"},
 			fix:     "startupProbe",
@@ -326,11 +321,9 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "readiness-probe",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api", "--ready-after", "1h")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-				s.deploy(d)
-			},
+			}, "--ready-after", "1h"),
 			args:    []string{"--timeout", "150s"},
 			verdict: report.VerdictFailed, reason: "ReadinessProbeFailing", cause: report.CauseReadinessProbe, container: "app",
 			says:    []string{"never becomes ready", "HTTP 503", "does not restart the container"},
@@ -345,10 +338,8 @@ func diagScenarios() []diagScenario {
 			},
 		},
 		{
-			name: "app-crash/go-panic",
-			stage: func(s *stage) {
-				s.deploy(framework.Deployment(s.ns, "api", "--panic", "assignment to entry in nil map"))
-			},
+			name:    "app-crash/go-panic",
+			stage:   deployAPI(nil, "--panic", "assignment to entry in nil map"),
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseAppCrash, container: "app",
 			says:     []string{"Go panic", "assignment to entry in nil map", "exit code 2"},
 			evidence: "exited with code 2",
@@ -398,14 +389,12 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "init-container",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.InitContainers = []corev1.Container{framework.Container("migrate",
 					"--print", "running migration 004_add_sessions_table.sql",
 					"--print-stderr", `ERROR: relation "users" does not exist`,
 					"--exit-code", "1")}
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "Init:CrashLoopBackOff", cause: report.CauseInitContainer, container: "migrate",
 			says:    []string{"init container migrate fails (exit 1)", `relation "users" does not exist`},
 			fix:     "kubectl logs",
@@ -413,23 +402,19 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "image-pull/never-pull",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.Containers[0].Image = "rollout-gate/testapp:does-not-exist"
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "ErrImageNeverPull", cause: report.CauseImagePull, container: "app",
 			says: []string{"rollout-gate/testapp:does-not-exist", "not on the node", "imagePullPolicy is Never"},
 			fix:  "IfNotPresent",
 		},
 		{
 			name: "image-pull/unreachable-registry",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.Containers[0].Image = "registry.invalid.example:5000/api:v2"
 				d.Spec.Template.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, cause: report.CauseImagePull, container: "app",
 			says: []string{"registry.invalid.example:5000/api:v2", "registry unreachable", "no such host"},
 			fix:  "nslookup registry.invalid.example",
@@ -441,11 +426,9 @@ func diagScenarios() []diagScenario {
 		},
 		{
 			name: "unschedulable",
-			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api")
+			stage: deployAPI(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.Containers[0].Resources = framework.Resources("1000", "")
-				s.deploy(d)
-			},
+			}),
 			verdict: report.VerdictFailed, reason: "Unschedulable", cause: report.CauseUnschedulable,
 			says: []string{"Insufficient cpu", "not enough allocatable cpu", "cpu 1k"},
 			fix:  "--requests=cpu='<lower>'",
@@ -478,10 +461,8 @@ func diagScenarios() []diagScenario {
 			// Exit 143 is 128+SIGTERM. No image on this cluster dies of SIGTERM (the test app and
 			// pause both handle it), so the app exits with that status itself: the kubelet's view
 			// (exitCode 143, reason Error, no probe or OOM on record) is the same.
-			name: "exit-143",
-			stage: func(s *stage) {
-				s.deploy(framework.Deployment(s.ns, "api", "--print", "shutting down workers", "--exit-code", "143"))
-			},
+			name:    "exit-143",
+			stage:   deployAPI(nil, "--print", "shutting down workers", "--exit-code", "143"),
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseUnknown, container: "app",
 			says:     []string{"SIGTERM (exit 143)", "no OOM kill or probe failure"},
 			evidence: "exited with code 143",

@@ -45,17 +45,36 @@ func release(tpl *corev1.PodTemplateSpec, v int) {
 	c.ReadinessProbe = framework.HTTPProbe("/ready")
 }
 
+// deploymentAt is Deployment name at release v of the app, with replicas pods.
+func deploymentAt(ns, name string, replicas int32, v int) *appsv1.Deployment {
+	d := framework.Deployment(ns, name)
+	d.Spec.Replicas = ptr.To(replicas)
+	release(&d.Spec.Template, v)
+	return d
+}
+
+// statefulSetAt is StatefulSet name at release v of the app, with replicas pods.
+func statefulSetAt(ns, name string, replicas int32, v int) *appsv1.StatefulSet {
+	s := framework.StatefulSet(ns, name)
+	s.Spec.Replicas = ptr.To(replicas)
+	release(&s.Spec.Template, v)
+	return s
+}
+
+// daemonSetAt is DaemonSet name at release v of the app.
+func daemonSetAt(ns, name string, v int) *appsv1.DaemonSet {
+	ds := framework.DaemonSet(ns, name)
+	release(&ds.Spec.Template, v)
+	return ds
+}
+
 // brokenRelease deploys Deployment name at release v1, waits until it is available, then applies
 // the broken v2: the starting point of every rollback test of a Deployment.
 func brokenRelease(t *testing.T, c kubernetes.Interface, ns, name string) {
 	t.Helper()
-	d := framework.Deployment(ns, name)
-	release(&d.Spec.Template, 1)
-	apply(t, c, d)
+	apply(t, c, deploymentAt(ns, name, 1, 1))
 	framework.WaitForDeploymentAvailable(t, c, ns, name, 2*time.Minute)
-	d = framework.Deployment(ns, name)
-	release(&d.Spec.Template, 2)
-	apply(t, c, d)
+	apply(t, c, deploymentAt(ns, name, 1, 2))
 }
 
 // rollbackArgs runs the gate on one workload with the rollback on.
@@ -231,17 +250,11 @@ func TestRollbackDeploymentRestoresV1(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	d := framework.Deployment(ns, "api")
-	d.Spec.Replicas = ptr.To[int32](2)
-	release(&d.Spec.Template, 1)
-	apply(t, c, d)
+	apply(t, c, deploymentAt(ns, "api", 2, 1))
 	v1 := framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute).Spec.Template
 	v1RS := replicaSetWithRevision(t, c, ns, "api", "1")
 
-	d = framework.Deployment(ns, "api")
-	d.Spec.Replicas = ptr.To[int32](2)
-	release(&d.Spec.Template, 2)
-	apply(t, c, d)
+	apply(t, c, deploymentAt(ns, "api", 2, 2))
 
 	markdown := filepath.Join(t.TempDir(), "report.md")
 	run := runGate(t, rollbackArgs(ns, "deployment/api", "--report-markdown", markdown)...)
@@ -276,10 +289,7 @@ func TestRollbackStatefulSetReleasesStuckPod(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	s := framework.StatefulSet(ns, "db")
-	s.Spec.Replicas = ptr.To[int32](2)
-	release(&s.Spec.Template, 1)
-	apply(t, c, s)
+	apply(t, c, statefulSetAt(ns, "db", 2, 1))
 	ready := framework.WaitForStatefulSetReady(t, c, ns, "db", 3*time.Minute)
 	v1, v1Hash := ready.Spec.Template, ready.Status.CurrentRevision
 	if ready.Spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement || ready.Spec.UpdateStrategy.Type != appsv1.RollingUpdateStatefulSetStrategyType {
@@ -287,10 +297,7 @@ func TestRollbackStatefulSetReleasesStuckPod(t *testing.T) {
 	}
 	db0 := podUID(t, c, ns, "db-0")
 
-	s = framework.StatefulSet(ns, "db")
-	s.Spec.Replicas = ptr.To[int32](2)
-	release(&s.Spec.Template, 2)
-	apply(t, c, s)
+	apply(t, c, statefulSetAt(ns, "db", 2, 2))
 
 	run := runGate(t, rollbackArgs(ns, "statefulset/db")...)
 	rb := rolledBack(t, run, "statefulset/db")
@@ -327,9 +334,7 @@ func TestRollbackDaemonSetRestoresV1(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	ds := framework.DaemonSet(ns, "agent")
-	release(&ds.Spec.Template, 1)
-	apply(t, c, ds)
+	apply(t, c, daemonSetAt(ns, "agent", 1))
 	v1 := framework.WaitForDaemonSetReady(t, c, ns, "agent", 2*time.Minute).Spec.Template
 	v1Pods := activePods(t, c, ns, "agent")
 	if len(v1Pods) != 1 {
@@ -337,9 +342,7 @@ func TestRollbackDaemonSetRestoresV1(t *testing.T) {
 	}
 	v1Hash := v1Pods[0].Labels[appsv1.ControllerRevisionHashLabelKey]
 
-	ds = framework.DaemonSet(ns, "agent")
-	release(&ds.Spec.Template, 2)
-	apply(t, c, ds)
+	apply(t, c, daemonSetAt(ns, "agent", 2))
 
 	run := runGate(t, rollbackArgs(ns, "daemonset/agent")...)
 	rolledBack(t, run, "daemonset/agent")
@@ -360,9 +363,7 @@ func TestRollbackFirstDeployHasNothingToRollBackTo(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	d := framework.Deployment(ns, "fresh")
-	release(&d.Spec.Template, 2)
-	apply(t, c, d)
+	apply(t, c, deploymentAt(ns, "fresh", 1, 2))
 	before := replicaSetWithRevision(t, c, ns, "fresh", "1")
 
 	run := runGate(t, rollbackArgs(ns, "deployment/fresh")...)

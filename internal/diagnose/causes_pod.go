@@ -424,39 +424,47 @@ var (
 	reLimitR  = regexp.MustCompile(`(?:maximum|minimum) (?:cpu|memory|ephemeral-storage) usage per (?:Container|Pod) is`)
 )
 
-// createDenied: the controller cannot create pods at all (quota, admission webhook, PodSecurity,
-// missing service account): ReplicaFailure on the Deployment, FailedCreate events on the owner.
-func createDenied(ev *evidence) []report.Finding {
-	var msgs []string
-	var lines []string
+// denials are what says the controller cannot create pods: ReplicaFailure on the Deployment,
+// FailedCreate events on the owner; owner is the object the last event names.
+type denials struct {
+	msgs, lines []string
+	owner       string
+}
+
+func denialsOf(ev *evidence) denials {
+	var d denials
 	for _, c := range ev.Conditions {
 		if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
-			msgs = append(msgs, c.Message)
-			lines = append(lines, fmt.Sprintf("Deployment condition ReplicaFailure=True %s: %s", c.Reason, c.Message))
+			d.msgs = append(d.msgs, c.Message)
+			d.lines = append(d.lines, fmt.Sprintf("Deployment condition ReplicaFailure=True %s: %s", c.Reason, c.Message))
 		}
 	}
-	owner := ""
 	for _, e := range ev.Events {
 		if e.Reason == "FailedCreate" && e.InvolvedObject.Kind != "Pod" {
-			msgs = append(msgs, e.Message)
-			lines = append(lines, eventLine(&e))
-			owner = eventObject(&e)
+			d.msgs = append(d.msgs, e.Message)
+			d.lines = append(d.lines, eventLine(&e))
+			d.owner = eventObject(&e)
 		}
 	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	msg := msgs[len(msgs)-1]
-	for _, m := range msgs { // the events carry the full text; prefer one that names the denial
+	return d
+}
+
+// createDenied: the controller cannot create pods at all (quota, admission webhook, PodSecurity,
+// missing service account). The rule matches only when denialsOf finds a message.
+func createDenied(ev *evidence) report.Finding {
+	d := denialsOf(ev)
+	msg := d.msgs[len(d.msgs)-1]
+	for _, m := range d.msgs { // the events carry the full text; prefer one that names the denial
 		if strings.Contains(m, "forbidden") || strings.Contains(m, "denied") {
 			msg = m
 		}
 	}
 	f := report.Finding{Cause: report.CauseCreateDenied, Confidence: report.ConfidenceHigh}
+	owner := d.owner
 	if owner == "" {
 		owner = orStr(ev.workloadRef(), "the controller")
 	}
-	f.Evidence = slices.Compact(lines)
+	f.Evidence = slices.Compact(d.lines)
 	f.Fix = []string{}
 	if owner != "" && strings.Contains(owner, "/") {
 		f.Fix = append(f.Fix, command("kubectl", "describe", owner, ev.ns()))
@@ -504,7 +512,7 @@ func createDenied(ev *evidence) []report.Finding {
 		f.Confidence = report.ConfidenceMedium
 	}
 	f.Fix = append(f.Fix, ev.cmdUndo()...)
-	return []report.Finding{f}
+	return f
 }
 
 // unknownWorkload: the rollout failed and no pod explains it; say so, with what is known.

@@ -436,71 +436,97 @@ const (
 	watchReadinessFlapping = "ReadinessFlapping"
 )
 
-// notReady explains a running container that never became ready. This is not a crash loop: the
-// kubelet does not restart a container for failing readiness.
-func notReady(c *containerCtx) (report.Finding, bool) {
+// notReadyRunning: an app container runs but is not ready, or keeps turning NotReady. This is
+// not a crash loop: the kubelet does not restart a container for failing readiness.
+func (c *containerCtx) notReadyRunning() bool {
+	st := c.st
+	return st.State.Running != nil && !c.init &&
+		(!st.Ready || c.ev.Reason == watchReadinessFlapping && len(c.probeFailures("Readiness")) > 0)
+}
+
+// tooEarlyToJudge: readiness failures during a normal start are not a finding. Unless the watch
+// has already waited out the probe's window, judge only containers that have had time to start,
+// and without failure events only after a while.
+func (c *containerCtx) tooEarlyToJudge() bool {
 	ev := c.ev
-	// Readiness failures during a normal start are not a finding: judge only containers that
-	// have had time to start, and without failure events only after a while.
-	judged := ev.Reason == watchReadinessStalled || ev.Reason == watchReadinessFlapping
-	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() && !judged {
-		age := ev.Now.Sub(r.StartedAt.Time)
-		failing := len(c.probeFailures("Readiness")) > 0 || len(c.probeFailures("Startup")) > 0 || len(c.logFacts().dials) > 0
-		if age < minNotReadyAge || !failing && age < 4*minNotReadyAge {
-			return report.Finding{}, false
-		}
+	r := c.st.State.Running
+	if r == nil || r.StartedAt.IsZero() || ev.Reason == watchReadinessStalled || ev.Reason == watchReadinessFlapping {
+		return false
 	}
-	if fails := c.probeFailures("Startup"); len(fails) > 0 {
-		f := c.base(report.CauseLivenessProbe, report.ConfidenceMedium)
-		p := c.probe("startup")
-		_, budget := c.probeBudget("startup")
-		f.Summary = fmt.Sprintf("the startup probe of %s keeps failing; the kubelet will restart it when the budget runs out", c.label())
-		f.Detail = fmt.Sprintf("startupProbe of %s: %s; %s", c.label(), podtemplate.Probe(p), budget)
-		for _, e := range fails {
-			f.Evidence = append(f.Evidence, eventLine(&e))
-		}
-		f.Fix = []string{ev.cmdDescribePod(c.pod.Name), c.cmdLogs()}
-		return f, true
+	age := ev.Now.Sub(r.StartedAt.Time)
+	failing := len(c.probeFailures("Readiness")) > 0 || len(c.probeFailures("Startup")) > 0 || len(c.logFacts().dials) > 0
+	return age < minNotReadyAge || !failing && age < 4*minNotReadyAge
+}
+
+// startupProbeFailing: the startup probe of a running container keeps failing; the kubelet
+// restarts it once the probe's budget runs out.
+func startupProbeFailing(c *containerCtx) report.Finding {
+	f := c.base(report.CauseLivenessProbe, report.ConfidenceMedium)
+	p := c.probe("startup")
+	_, budget := c.probeBudget("startup")
+	f.Summary = fmt.Sprintf("the startup probe of %s keeps failing; the kubelet will restart it when the budget runs out", c.label())
+	f.Detail = fmt.Sprintf("startupProbe of %s: %s; %s", c.label(), podtemplate.Probe(p), budget)
+	for _, e := range c.probeFailures("Startup") {
+		f.Evidence = append(f.Evidence, eventLine(&e))
 	}
+	f.Fix = []string{c.ev.cmdDescribePod(c.pod.Name), c.cmdLogs()}
+	return f
+}
+
+// notReadyDependency: a running container that is not ready and whose log shows it cannot reach
+// a dependency.
+func notReadyDependency(c *containerCtx) report.Finding {
+	f := dependency(c, c.logFacts().dials)
+	f.Evidence = append(f.Evidence, c.label()+" keeps running (it is not restarted) but is not ready")
+	for _, e := range c.probeFailures("Readiness") {
+		f.Evidence = append(f.Evidence, eventLine(&e))
+	}
+	return f
+}
+
+// notReadyBase starts the finding of a running container that is not ready: the readiness
+// failures on record and how long it has run.
+func (c *containerCtx) notReadyBase(cause report.Cause, conf report.Confidence) report.Finding {
+	f := c.base(cause, conf)
+	for _, e := range c.probeFailures("Readiness") {
+		f.Evidence = append(f.Evidence, eventLine(&e))
+	}
+	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%s has been running since %s (%s) with %d restarts and is not ready",
+			c.label(), r.StartedAt.UTC().Format(time.RFC3339), roundDur(c.ev.Now.Sub(r.StartedAt.Time)), c.st.RestartCount))
+	}
+	return f
+}
+
+// notReadyNoProbe: not ready, and no readiness probe or failure to blame.
+func notReadyNoProbe(c *containerCtx) report.Finding {
+	f := c.notReadyBase(report.CauseUnknown, report.ConfidenceLow)
+	f.Summary = c.label() + " is running but not ready, and it has no readiness probe to blame"
+	f.Fix = []string{c.ev.cmdDescribePod(c.pod.Name), c.cmdLogs()}
+	return f
+}
+
+// readinessFailing: the readiness probe fails, or has never succeeded.
+func readinessFailing(c *containerCtx) report.Finding {
+	ev := c.ev
 	fails := c.probeFailures("Readiness")
-	if ds := c.logFacts().dials; len(ds) > 0 {
-		f := dependency(c, ds)
-		f.Evidence = append(f.Evidence, c.label()+" keeps running (it is not restarted) but is not ready")
-		for _, e := range fails {
-			f.Evidence = append(f.Evidence, eventLine(&e))
-		}
-		return f, true
-	}
 	p := c.probe("readiness")
-	f := c.base(report.CauseReadinessProbe, report.ConfidenceHigh)
+	f := c.notReadyBase(report.CauseReadinessProbe, report.ConfidenceHigh)
 	var answers []string
 	for _, e := range fails {
 		a := strings.TrimSpace(strings.TrimPrefix(e.Message, "Readiness probe failed:"))
 		if !slices.Contains(answers, a) {
 			answers = append(answers, a)
 		}
-		f.Evidence = append(f.Evidence, eventLine(&e))
 	}
-	running := ""
-	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() {
-		running = fmt.Sprintf("%s has been running since %s (%s) with %d restarts and is not ready",
-			c.label(), r.StartedAt.UTC().Format(time.RFC3339), roundDur(ev.Now.Sub(r.StartedAt.Time)), c.st.RestartCount)
-	}
-	f.Evidence = appendNonEmpty(f.Evidence, running)
 	handler := "its readiness probe"
 	if p != nil {
 		handler = podtemplate.ProbeHandler(p)
 	}
-	switch {
-	case len(fails) == 0 && p == nil:
-		f.Cause, f.Confidence = report.CauseUnknown, report.ConfidenceLow
-		f.Summary = c.label() + " is running but not ready, and it has no readiness probe to blame"
-		f.Fix = []string{ev.cmdDescribePod(c.pod.Name), c.cmdLogs()}
-		return f, true
-	case len(fails) == 0:
+	if len(fails) == 0 {
 		f.Confidence = report.ConfidenceMedium
 		f.Summary = fmt.Sprintf("%s runs but never becomes ready: %s has not succeeded (no failure events were recorded)", c.label(), handler)
-	default:
+	} else {
 		ans := firstLine(answers[0], 160)
 		if m := reStatusCode.FindStringSubmatch(answers[0]); m != nil {
 			ans = "HTTP " + m[1]
@@ -531,7 +557,7 @@ func notReady(c *containerCtx) (report.Finding, bool) {
 		f.Change = describeChange("readinessProbe of "+c.label(), ch)
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}
-	return f, true
+	return f
 }
 
 func hostPortOf(d logparse.DialError) string {

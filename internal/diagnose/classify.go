@@ -13,17 +13,10 @@ import (
 )
 
 // classify names one root cause per failing container (per pod for scheduling and eviction, per
-// workload when no pod could be created). It is pure: everything it knows is in ev.
+// workload when no pod could be created or none names a cause). It is pure: everything it knows
+// is in ev.
 func classify(ev *evidence) []report.Finding {
-	var out []report.Finding
-	out = append(out, createDenied(ev)...)
-	for i := range ev.Pods {
-		out = append(out, classifyPod(ev, &ev.Pods[i])...)
-	}
-	out = mergeFindings(ev, out)
-	if len(out) == 0 {
-		out = append(out, unknownWorkload(ev))
-	}
+	out := mergeFindings(ev, findingsOf(fire(ev)))
 	for i := range out {
 		f := &out[i]
 		for _, g := range ev.Gaps {

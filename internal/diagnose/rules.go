@@ -10,10 +10,11 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
-// Which cause wins is decided here and nowhere else: by the order of the three tables below.
+// Which cause wins is decided here and nowhere else: by the order of the four tables below.
 // The walk is the same for each table: the first rule whose match holds writes the finding. A
-// writer may still find nothing to say (a volume problem the events do not name, a readiness
-// failure during a normal start); then the walk goes on to the next rule.
+// writer may still find nothing to say (a volume problem the events do not name, an init
+// container that has not run long); then the walk goes on to the next rule. A rule without a
+// writer (still-creating, not-ready-too-early) settles that nothing is wrong yet.
 //
 // For every pod of the revision:
 //
@@ -45,19 +46,26 @@ import (
 //	   21. exit-code
 //	   22. unexplained-exit
 //	  running
-//	   23. not-ready
-//	   24. init-stuck
+//	   23. not-ready-too-early
+//	   24. not-ready-startup-probe
+//	   25. not-ready-dependency
+//	   26. not-ready-readiness-probe
+//	   27. not-ready-no-probe
+//	   28. init-stuck
 //	fallbacks: only when no container named a cause (or only unknown ones); each sees what the
 //	one before it wrote and may replace it (podFallbacks)
-//	   25. pod-volume
-//	   26. node-pressure
-//	   27. pod-failed
+//	   29. pod-volume
+//	   30. node-pressure
+//	   31. pod-failed
 //
-// Around the pods: a workload whose pods cannot be created (create-denied) is reported next to
-// the pods' findings, and a workload with no finding at all gets one of cause unknown.
+// Then once for the workload, with the findings of all its pods (workloadRules); its finding
+// stands first, next to the pods' findings:
+//
+//	   32. create-denied
+//	   33. unknown-workload
 
-// A rule names one cause from the gathered evidence of a pod (T = *podCtx) or of a container
-// (T = *containerCtx).
+// A rule names one cause from the gathered evidence of a pod (T = *podCtx), of a container
+// (T = *containerCtx) or of the workload (T = *workloadCtx).
 type rule[T any] struct {
 	name string
 	// causes are what the finding can name, the usual one first; a rule of the config or volume
@@ -221,14 +229,25 @@ var containerRules = []rule[*containerCtx]{
 		match: crashedAnd(func(*containerCtx) bool { return true }),
 		write: only(unexplainedExit)},
 
-	// Running: not a crash loop, but not ready, or an init container that never finishes.
-	{name: "not-ready", causes: causes(report.CauseReadinessProbe, report.CauseLivenessProbe, report.CauseDependency, report.CauseUnknown),
+	// Running: not a crash loop, but not ready, or an init container that never finishes. A
+	// startup probe that fails explains the rest; then a dependency the log cannot reach; then the
+	// readiness probe; only then is there nothing to blame.
+	{name: "not-ready-too-early",
+		match: func(c *containerCtx) bool { return c.notReadyRunning() && c.tooEarlyToJudge() }},
+	{name: "not-ready-startup-probe", causes: causes(report.CauseLivenessProbe),
+		match: func(c *containerCtx) bool { return c.notReadyRunning() && len(c.probeFailures("Startup")) > 0 },
+		write: only(startupProbeFailing)},
+	{name: "not-ready-dependency", causes: causes(report.CauseDependency),
+		match: func(c *containerCtx) bool { return c.notReadyRunning() && len(c.logFacts().dials) > 0 },
+		write: only(notReadyDependency)},
+	{name: "not-ready-readiness-probe", causes: causes(report.CauseReadinessProbe),
 		match: func(c *containerCtx) bool {
-			st := c.st
-			return st.State.Running != nil && !c.init &&
-				(!st.Ready || c.ev.Reason == watchReadinessFlapping && len(c.probeFailures("Readiness")) > 0)
+			return c.notReadyRunning() && (c.probe("readiness") != nil || len(c.probeFailures("Readiness")) > 0)
 		},
-		write: notReady},
+		write: only(readinessFailing)},
+	{name: "not-ready-no-probe", causes: causes(report.CauseUnknown),
+		match: (*containerCtx).notReadyRunning,
+		write: only(notReadyNoProbe)},
 	{name: "init-stuck", causes: causes(report.CauseInitContainer, report.CauseDependency),
 		match: func(c *containerCtx) bool { return c.init && !c.sidecar() },
 		write: stuckInit},
@@ -249,6 +268,21 @@ var podFallbacks = []rule[*podCtx]{
 		write: only(func(p *podCtx) report.Finding { return failedPod(p.ev, p.pod) })},
 }
 
+// workloadCtx is the workload, with the findings of all its pods once known.
+type workloadCtx struct {
+	ev    *evidence
+	found []report.Finding
+}
+
+var workloadRules = []rule[*workloadCtx]{
+	{name: "create-denied", causes: causes(report.CauseCreateDenied),
+		match: func(w *workloadCtx) bool { return len(denialsOf(w.ev).msgs) > 0 },
+		write: only(func(w *workloadCtx) report.Finding { return createDenied(w.ev) })},
+	{name: "unknown-workload", causes: causes(report.CauseUnknown),
+		match: func(w *workloadCtx) bool { return len(w.found) == 0 },
+		write: only(func(w *workloadCtx) report.Finding { return unknownWorkload(w.ev) })},
+}
+
 func causes(cs ...report.Cause) []report.Cause { return cs }
 
 // configCauses: a reference to a Secret or ConfigMap, or its key, that the kubelet cannot
@@ -260,10 +294,31 @@ var configCauses = causes(report.CauseMissingSecret, report.CauseMissingSecretKe
 // found, illegal instruction, abort, bus error, floating point, segfault).
 var appExitCodes = map[int32]bool{2: true, 126: true, 127: true, 132: true, 134: true, 135: true, 136: true, 139: true}
 
+// fire walks the tables for the workload: every pod's findings, then, once they are known,
+// workloadRules, whose finding stands first.
+func fire(ev *evidence) []fired {
+	var out []fired
+	var found []report.Finding
+	for i := range ev.Pods {
+		for _, fd := range firePod(ev, &ev.Pods[i]) {
+			out = append(out, fd)
+			found = append(found, fd.finding)
+		}
+	}
+	if name, f, ok := walk(workloadRules, &workloadCtx{ev: ev, found: found}); ok {
+		out = append([]fired{{name, f}}, out...)
+	}
+	return out
+}
+
 // classifyPod walks the tables for one pod.
 func classifyPod(ev *evidence, pod *corev1.Pod) []report.Finding {
+	return findingsOf(firePod(ev, pod))
+}
+
+func findingsOf(fds []fired) []report.Finding {
 	var out []report.Finding
-	for _, fd := range firePod(ev, pod) {
+	for _, fd := range fds {
 		out = append(out, fd.finding)
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -37,16 +38,45 @@ func pressured(ev *evidence) {
 	}}}
 }
 
-// probeKilled adds the kubelet's liveness kill of the first container.
-func probeKilled(ev *evidence) {
+// kubeletEvent adds an event of the kubelet about the first container.
+func kubeletEvent(ev *evidence, typ, reason, msg string) {
 	p := ev.Pods[0]
 	ev.Events = append(ev.Events, corev1.Event{
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: ev.Namespace,
 			FieldPath: "spec.containers{" + p.Status.ContainerStatuses[0].Name + "}"},
-		Type: corev1.EventTypeNormal, Reason: "Killing", Count: 3,
-		Message:        "Container " + p.Status.ContainerStatuses[0].Name + " failed liveness probe, will be restarted",
+		Type: typ, Reason: reason, Count: 3, Message: msg,
 		FirstTimestamp: metav1.NewTime(fixtureNow.Add(-5 * time.Minute)), LastTimestamp: metav1.NewTime(fixtureNow.Add(-time.Minute)),
 	})
+}
+
+// probeKilled adds the kubelet's liveness kill of the first container.
+func probeKilled(ev *evidence) {
+	kubeletEvent(ev, corev1.EventTypeNormal, "Killing",
+		"Container "+ev.Pods[0].Status.ContainerStatuses[0].Name+" failed liveness probe, will be restarted")
+}
+
+// startupFailing gives the first container a startup probe and the kubelet's failing checks of it.
+func startupFailing(ev *evidence) {
+	ev.Pods[0].Spec.Containers[0].StartupProbe = &corev1.Probe{
+		ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromInt32(8080)}},
+		PeriodSeconds: 5, FailureThreshold: 30,
+	}
+	kubeletEvent(ev, corev1.EventTypeWarning, "Unhealthy", "Startup probe failed: HTTP probe failed with statuscode: 503")
+}
+
+// justStarted makes the first container's current run ten seconds old.
+func justStarted(ev *evidence) {
+	ev.Pods[0].Status.ContainerStatuses[0].State.Running.StartedAt = metav1.NewTime(fixtureNow.Add(-10 * time.Second))
+}
+
+// notReadyCase is the readiness-probe fixture as the watch judged it (readiness stalled), edited.
+func notReadyCase(logs map[string]string, edit func(*evidence)) classifyCase {
+	return classifyCase{fixture: "readiness-probe", reason: watchReadinessStalled, logs: logs, editEvidence: edit}
+}
+
+// refusedDial is a log of the readiness-probe fixture's container that cannot reach its database.
+var refusedDial = map[string]string{
+	"api-7d4b9c-xkp2z/api": "2026-04-04T08:10:05Z dial tcp 10.96.0.45:5432: connect: connection refused\n",
 }
 
 // crashedBefore gives the first container a crash on record (exit 1, restarted).
@@ -94,9 +124,16 @@ var ruleCases = map[string]classifyCase{
 	"self-reported-error": classifyCase{fixture: "unknown", logs: map[string]string{
 		"api-7d4b9c-xkp2z/api": "2026-04-04T08:15:00Z INFO starting worker pool size=4\n2026-04-04T08:15:00Z worker pool exhausted, exiting\n",
 	}},
-	"exit-code":        rc("unknown", exitCode(127)),
-	"unexplained-exit": rc("unknown", nil),
-	"not-ready":        classifyCase{fixture: "readiness-probe", reason: watchReadinessStalled},
+	"exit-code":                 rc("unknown", exitCode(127)),
+	"unexplained-exit":          rc("unknown", nil),
+	"not-ready-too-early":       classifyCase{fixture: "readiness-probe", reason: "ProgressDeadlineExceeded", editEvidence: justStarted},
+	"not-ready-startup-probe":   notReadyCase(nil, startupFailing),
+	"not-ready-dependency":      notReadyCase(refusedDial, nil),
+	"not-ready-readiness-probe": notReadyCase(nil, nil),
+	"not-ready-no-probe": notReadyCase(nil, func(ev *evidence) {
+		ev.Pods[0].Spec.Containers[0].ReadinessProbe = nil
+		ev.Events = nil
+	}),
 	"init-stuck": rc("init-container", func(ev *evidence) {
 		st := &ev.Pods[0].Status.InitContainerStatuses[0]
 		st.RestartCount, st.LastTerminationState = 0, corev1.ContainerState{}
@@ -109,6 +146,8 @@ var ruleCases = map[string]classifyCase{
 		p.Status.ContainerStatuses = nil
 		p.Status.Phase, p.Status.Reason, p.Status.Message = corev1.PodFailed, "NodeLost", "node node-1 which was running the pod is unresponsive"
 	}),
+	"create-denied":    rc("create-denied", nil),
+	"unknown-workload": rc("unknown", func(ev *evidence) { ev.Pods = nil }),
 }
 
 // rc is a rule case: a fixture, possibly edited.
@@ -116,15 +155,15 @@ func rc(fixture string, edit func(*evidence)) classifyCase {
 	return classifyCase{fixture: fixture, editEvidence: edit}
 }
 
-// stopped lists, for every pod, the rules that decided: the pod's findings, and for containers
-// the rule that stopped each container's walk (which may write nothing).
+// stopped lists the rules that decided: every pod's findings, for containers the rule that
+// stopped each container's walk (which may write nothing), and the workload's finding.
 func stopped(ev *evidence) map[string]fired {
 	out := map[string]fired{}
+	for _, fd := range fire(ev) {
+		out[fd.rule] = fd
+	}
 	for i := range ev.Pods {
 		pod := &ev.Pods[i]
-		for _, fd := range firePod(ev, pod) {
-			out[fd.rule] = fd
-		}
 		for j, sts := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
 			for _, st := range sts {
 				if name, f, _ := walk(containerRules, newContainerCtx(ev, pod, st, j == 0)); name != "" {
@@ -144,7 +183,7 @@ type ruleInfo struct {
 	writes bool
 }
 
-// allRules is every rule of the three tables, in the order they are walked.
+// allRules is every rule of the four tables, in the order they are walked.
 func allRules() []ruleInfo {
 	var out []ruleInfo
 	for _, r := range podRules {
@@ -154,6 +193,9 @@ func allRules() []ruleInfo {
 		out = append(out, ruleInfo{r.name, r.causes, r.write != nil})
 	}
 	for _, r := range podFallbacks {
+		out = append(out, ruleInfo{r.name, r.causes, r.write != nil})
+	}
+	for _, r := range workloadRules {
 		out = append(out, ruleInfo{r.name, r.causes, r.write != nil})
 	}
 	return out
@@ -247,8 +289,8 @@ func TestRuleOrderDecidesOverlaps(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		rc      classifyCase
-		matches []string // rules whose match holds, table order; the first must win
-		cause   report.Cause
+		matches []string     // rules whose match holds, table order; the first must win
+		cause   report.Cause // "": the container's walk settles that nothing is wrong yet
 	}{
 		{"OOM with a liveness-probe kill", rc("oom-killed", probeKilled),
 			[]string{"oom-killed", "probe-kill"}, report.CauseOOMKilled},
@@ -271,6 +313,14 @@ func TestRuleOrderDecidesOverlaps(t *testing.T) {
 		}), []string{"evicted", "oom-killed"}, report.CauseNodePressure},
 		{"node pressure over an exit nothing explains", rc("unknown", pressured),
 			[]string{"unexplained-exit", "node-pressure"}, report.CauseNodePressure},
+		{"a failing startup probe with a refused dial and a failing readiness probe", notReadyCase(refusedDial, startupFailing),
+			[]string{"not-ready-startup-probe", "not-ready-dependency", "not-ready-readiness-probe", "not-ready-no-probe"}, report.CauseLivenessProbe},
+		{"a refused dial with a failing readiness probe", notReadyCase(refusedDial, nil),
+			[]string{"not-ready-dependency", "not-ready-readiness-probe", "not-ready-no-probe"}, report.CauseDependency},
+		{"a failing readiness probe", notReadyCase(nil, nil),
+			[]string{"not-ready-readiness-probe", "not-ready-no-probe"}, report.CauseReadinessProbe},
+		{"a failing readiness probe ten seconds after start", classifyCase{fixture: "readiness-probe", reason: "ProgressDeadlineExceeded", editEvidence: justStarted},
+			[]string{"not-ready-too-early", "not-ready-readiness-probe"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -300,10 +350,34 @@ func TestRuleOrderDecidesOverlaps(t *testing.T) {
 				}
 			}
 			fs := classifyPod(ev, pod)
-			if len(fs) != 1 || fs[0].Cause != tc.cause {
+			if tc.cause == "" && len(fs) > 0 {
+				t.Fatalf("got %s, want no finding", dump(fs))
+			}
+			if tc.cause != "" && (len(fs) != 1 || fs[0].Cause != tc.cause) {
 				t.Fatalf("got %s, want one finding of cause %s", dump(fs), tc.cause)
 			}
 		})
+	}
+}
+
+// A workload whose controller cannot create pods has no pod finding either: the denial is the
+// finding, not an unknown.
+func TestWorkloadRuleOrder(t *testing.T) {
+	t.Parallel()
+	ev := rc("create-denied", nil).gather(t)
+	w := &workloadCtx{ev: ev}
+	var matched []string
+	for _, r := range workloadRules {
+		if r.match(w) {
+			matched = append(matched, r.name)
+		}
+	}
+	if !slices.Equal(matched, []string{"create-denied", "unknown-workload"}) {
+		t.Errorf("matched %v, want both workload rules: the case shows no overlap", matched)
+	}
+	fs := classify(ev)
+	if len(fs) != 1 || fs[0].Cause != report.CauseCreateDenied {
+		t.Fatalf("got %s, want one finding of cause %s", dump(fs), report.CauseCreateDenied)
 	}
 }
 

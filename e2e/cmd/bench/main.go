@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +35,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
+
+	"github.com/rollout-gate/rollout-gate/e2e/internal/benchstat"
 )
 
 func main() {
@@ -107,16 +108,16 @@ func run(kubeconfig string, runs int, gate string, kubectlLimit time.Duration, s
 
 	fmt.Println()
 	fmt.Printf("gate latency (qualifying status visible → verdict), %d runs: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n",
-		len(latencies), ms(pct(latencies, 50)), ms(pct(latencies, 95)), ms(pct(latencies, 100)))
+		len(latencies), ms(benchstat.Percentile(latencies, 50)), ms(benchstat.Percentile(latencies, 95)), ms(benchstat.Percentile(latencies, 100)))
 	fmt.Printf("apply → verdict, gate, %d runs: p50 %.2f s, p95 %.2f s\n",
-		len(applyToVerdict), pct(applyToVerdict, 50).Seconds(), pct(applyToVerdict, 95).Seconds())
+		len(applyToVerdict), benchstat.Percentile(applyToVerdict, 50).Seconds(), benchstat.Percentile(applyToVerdict, 95).Seconds())
 	if kubectlNoProbe != "" {
 		fmt.Println("same manifest without its readiness probe: " + kubectlNoProbe)
 	}
 	if kubectlResult != "" {
 		fmt.Println(kubectlResult)
 		if d, ok := kubectlDuration(kubectlResult); ok && len(applyToVerdict) > 0 {
-			fmt.Printf("ratio kubectl rollout status / gate (p50): %.0fx\n", d.Seconds()/pct(applyToVerdict, 50).Seconds())
+			fmt.Printf("ratio kubectl rollout status / gate (p50): %.0fx\n", d.Seconds()/benchstat.Percentile(applyToVerdict, 50).Seconds())
 		}
 	}
 	return nil
@@ -292,19 +293,6 @@ func kubectlDuration(s string) (time.Duration, bool) {
 		return time.Duration(secs * float64(time.Second)), true
 	}
 	return 0, false
-}
-
-func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	idx := (p*len(s)+99)/100 - 1
-	if idx < 0 {
-		idx = 0
-	}
-	return s[idx]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -9,6 +9,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/rollout-gate/rollout-gate/e2e/internal/benchstat"
 )
 
 func TestPeerVerdict(t *testing.T) {
@@ -184,7 +186,7 @@ func TestSummary(t *testing.T) {
 	if s.runs != 5 || s.right != 3 || s.falsePass != 1 || s.falseAlarm != 1 || s.broken != 4 || len(s.caught) != 2 {
 		t.Errorf("summary %+v", s)
 	}
-	if m := medianOf(s.caught); m != 20*time.Second {
+	if m := benchstat.Median(s.caught); m != 20*time.Second {
 		t.Errorf("median %s, want 20s", m)
 	}
 }

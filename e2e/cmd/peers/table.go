@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rollout-gate/rollout-gate/e2e/internal/benchstat"
 )
 
 // machine is where and how the bench ran, for the heading of its table.
@@ -78,7 +80,7 @@ func markdown(m machine, tools []tool, rows []row) string {
 		s := summarize(rows, i, m.timeout)
 		median := "–"
 		if len(s.caught) > 0 {
-			median = fmt.Sprintf("%.1f s", medianOf(s.caught).Seconds())
+			median = fmt.Sprintf("%.1f s", benchstat.Median(s.caught).Seconds())
 		}
 		fmt.Fprintf(&b, "| %s | %d/%d | %d | %d | %d/%d | %s |\n", t.name, s.right, s.runs, s.falsePass, s.falseAlarm, len(s.caught), s.broken, median)
 	}
@@ -124,15 +126,6 @@ func summarize(rows []row, i int, timeout time.Duration) summary {
 		}
 	}
 	return s
-}
-
-func medianOf(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // writeSection puts content between the bench's markers in file path: in place of what was

@@ -33,7 +33,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +48,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/rollout-gate/rollout-gate/e2e/internal/benchstat"
 )
 
 // Labels of the bench's objects. crashLabel is the one the kwok crash-loop Stage selects.
@@ -570,7 +571,7 @@ func printResults(o options, h, c *phase) {
 	row("last Deployment status complete → last verdict", secs(h.report.lastVerdict().Sub(h.lastComplete)), "")
 	lat := c.crashLat
 	row(fmt.Sprintf("crash verdict latency p50/p95/max (%d)", len(lat)), "",
-		fmt.Sprintf("%s/%s/%s", msec(pct(lat, 50)), msec(pct(lat, 95)), msec(pct(lat, 100))))
+		fmt.Sprintf("%s/%s/%s", msec(benchstat.Percentile(lat, 50)), msec(benchstat.Percentile(lat, 95)), msec(benchstat.Percentile(lat, 100))))
 	if c.unmatched > 0 {
 		row("failed verdicts without a qualifying status seen", "", fmt.Sprint(c.unmatched))
 	}
@@ -588,16 +589,6 @@ func msec(d time.Duration) string {
 	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
 }
 func mib(kib int64) string { return fmt.Sprintf("%.0f MiB", float64(kib)/1024) }
-
-func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := (p*len(s)+99)/100 - 1
-	return s[max(0, min(i, len(s)-1))]
-}
 
 // cleanup deletes the run's namespaces; kwok's pod-delete stage removes their pods.
 func (b *bench) cleanup() {
