@@ -522,17 +522,33 @@ func TestRetryWaitIsCancelled(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
 	h.stubUser()
-	h.stubComments(7, "", nil)
+	// GitHub answers 503 to a read with Retry-After 50 s, and the job is cancelled as the wait
+	// begins: the real timer's wait ends at once with the cancellation, and nothing is sent again
+	// (a retry after the wait would find no stub).
+	h.api.On("GET", "/repos/octo/shop/issues/7/comments").WithQuery("per_page=100").
+		Reply(503, `{"message":"unavailable"}`, "Retry-After", "50")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The job is cancelled while GitHub answers 503: the wait before the retry ends at once.
-	h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(githubtest.TB, []byte) { cancel() }).
-		Reply(503, `{"message":"unavailable"}`, "Retry-After", "50")
 	p := h.publisher("")
-	p.Sleep = nil // the real timer
-	warnings := p.Publish(ctx, failing(), "")
+	var waits []time.Duration
+	p.Sleep = func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		cancel()
+		return sleepContext(ctx, d) // the real timer
+	}
+	done := make(chan []string, 1)
+	go func() { done <- p.Publish(ctx, failing(), "") }()
+	var warnings []string
+	select {
+	case warnings = <-done:
+	case <-time.After(25 * time.Second): // half of Retry-After: the wait was not cut short
+		t.Fatal("the wait before the retry did not end when the job was cancelled")
+	}
+	if len(waits) != 1 || waits[0] != 50*time.Second {
+		t.Errorf("waits %v, want one of 50s, as Retry-After said", waits)
+	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "context canceled") {
-		t.Errorf("warnings = %q", warnings)
+		t.Errorf("warnings = %q, want one saying the job was cancelled", warnings)
 	}
 }
 
