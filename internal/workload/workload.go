@@ -167,7 +167,7 @@ type Informer struct {
 	Resource schema.GroupResource
 	Informer cache.SharedIndexInformer
 	Probe    func(ctx context.Context) error
-	// Run, when set, runs an informer that is not from the shared factory (a dynamic one); the
+	// Run, when set, runs an informer that is not from client.Informers (a dynamic one); the
 	// watch calls it in a goroutine, until stop is closed.
 	Run func(stop <-chan struct{})
 }
