@@ -18,13 +18,15 @@ type Discovery interface {
 
 // restMapper is what the gate used of client-go's restmapper package (a deferred discovery REST
 // mapper behind a short-name expander over a memory cache), whose package links every API group:
-// discovery is read at the first lookup and kept; a lookup that fails after a partial read reads
-// it again, once.
+// discovery is read at the first lookup and kept; a lookup that fails reads it again, once per
+// Resolver (a CRD applied just before the gate may reach discovery a moment late), or after a
+// read that missed some group versions.
 type restMapper struct {
 	discovery Discovery
 
-	mu     sync.Mutex
-	loaded *discovered
+	mu        sync.Mutex
+	loaded    *discovered
+	refreshed bool // discovery was read again after a failed lookup
 }
 
 // discovered is one read of discovery, and the mapper built from it.
@@ -35,13 +37,19 @@ type discovered struct {
 	partial   bool                               // some group versions could not be read
 }
 
-// get returns the last read, reading discovery if there is none (or, with reload, if the last
-// one was partial).
-func (m *restMapper) get(reload bool) (*discovered, error) {
+// get returns the last read, reading discovery if there is none, or, after a failed lookup on
+// stale, if the stale read may be the cause.
+func (m *restMapper) get(stale *discovered) (*discovered, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.loaded != nil && !(reload && m.loaded.partial) {
-		return m.loaded, nil
+	if m.loaded != nil && m.loaded != stale {
+		return m.loaded, nil // already read again, by another lookup
+	}
+	if stale != nil {
+		if !stale.partial && m.refreshed {
+			return stale, nil
+		}
+		m.refreshed = true
 	}
 	groups, lists, err := m.discovery.ServerGroupsAndResources()
 	if groups == nil || lists == nil {
@@ -59,39 +67,30 @@ func (m *restMapper) get(reload bool) (*discovered, error) {
 	return d, nil
 }
 
-// lookup runs f on the mapper, and again after a fresh read if it failed on a partial one.
+// lookup runs f on the mapper, and once more after a fresh read if it failed.
 func lookup[T any](m *restMapper, f func(*discovered) (T, error)) (T, error) {
-	d, err := m.get(false)
+	d, err := m.get(nil)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
 	out, err := f(d)
-	if err != nil && d.partial {
-		if d, rerr := m.get(true); rerr == nil {
-			return f(d)
+	if err != nil {
+		if fresh, rerr := m.get(d); rerr == nil && fresh != d {
+			return f(fresh)
 		}
 	}
 	return out, err
 }
 
-// KindFor is the mapper's KindFor after short-name expansion ("pvc" is persistentvolumeclaims).
-func (m *restMapper) KindFor(r schema.GroupVersionResource) (schema.GroupVersionKind, error) {
-	return lookup(m, func(d *discovered) (schema.GroupVersionKind, error) {
-		return d.mapper.KindFor(d.expand(r))
-	})
-}
-
-// RESTMapping is the mapper's RESTMapping.
-func (m *restMapper) RESTMapping(gk schema.GroupKind, versions ...string) (*meta.RESTMapping, error) {
-	return lookup(m, func(d *discovered) (*meta.RESTMapping, error) {
-		return d.mapper.RESTMapping(gk, versions...)
-	})
+// kindFor is the mapper's KindFor after short-name expansion ("pvc" is persistentvolumeclaims).
+func (d *discovered) kindFor(r schema.GroupVersionResource) (schema.GroupVersionKind, error) {
+	return d.mapper.KindFor(d.expand(r))
 }
 
 // resourcesFor returns the resources, subresources included, of a group version.
 func (m *restMapper) resourcesFor(gv schema.GroupVersion) (*metav1.APIResourceList, error) {
-	d, err := m.get(false)
+	d, err := m.get(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -38,9 +38,10 @@ func (r *readings) ServerGroupsAndResources() ([]*metav1.APIGroup, []*metav1.API
 	return groups, a.lists, a.err
 }
 
-// Discovery is read at the first lookup and kept; it is read again, once, when a lookup fails
-// after a partial read (an aggregated API was down), or after a read that failed altogether.
-func TestResolverReadsDiscoveryOnce(t *testing.T) {
+// Discovery is read at the first lookup and kept. A failed lookup reads it again once per
+// Resolver (a CRD applied just before the gate), and again after a partial read (an aggregated
+// API was down) or a read that failed altogether.
+func TestResolverReadsDiscoveryAgainOnce(t *testing.T) {
 	t.Parallel()
 	core := &metav1.APIResourceList{GroupVersion: "v1", APIResources: []metav1.APIResource{
 		{Name: "configmaps", SingularName: "configmap", Namespaced: true, Kind: "ConfigMap"}}}
@@ -48,18 +49,22 @@ func TestResolverReadsDiscoveryOnce(t *testing.T) {
 		{Name: "widgets", SingularName: "widget", Namespaced: true, Kind: "Widget"},
 		{Name: "widgets/status", Namespaced: true, Kind: "Widget"}}}
 	down := errors.New("example.com/v1: the backend is down")
+	served := reading{lists: []*metav1.APIResourceList{core, widgets}}
 	tests := []struct {
 		name      string
 		answers   []reading
 		wantErr   []bool // per lookup of a Widget
 		wantReads int
 	}{
-		{"complete: read once, an unknown kind is not re-read",
-			[]reading{{lists: []*metav1.APIResourceList{core}}}, []bool{true, true}, 1},
-		{"partial: read again when the kind is missing",
-			[]reading{{lists: []*metav1.APIResourceList{core}, err: down}, {lists: []*metav1.APIResourceList{core, widgets}}}, []bool{false, false}, 2},
-		{"failed: the next lookup reads again",
-			[]reading{{err: down}, {lists: []*metav1.APIResourceList{core, widgets}}}, []bool{true, false}, 2},
+		{"served: read once", []reading{served}, []bool{false, false}, 1},
+		{"not served: read again once, not at every lookup",
+			[]reading{{lists: []*metav1.APIResourceList{core}}}, []bool{true, true, true}, 2},
+		{"served a moment late: the second read finds it",
+			[]reading{{lists: []*metav1.APIResourceList{core}}, served}, []bool{false, false}, 2},
+		{"partial: read again while partial",
+			[]reading{{lists: []*metav1.APIResourceList{core}, err: down}, {lists: []*metav1.APIResourceList{core}, err: down}, served},
+			[]bool{true, false}, 3},
+		{"failed: the next lookup reads again", []reading{{err: down}, served}, []bool{true, false}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,8 +84,20 @@ func TestResolverReadsDiscoveryOnce(t *testing.T) {
 			}
 		})
 	}
+	// kubectl's spellings that parse as resource.version.group first ("widgets.example.com")
+	// resolve without reading discovery again.
+	d := &readings{answers: []reading{served}}
+	r := NewResolver(d, nil, nil)
+	for _, arg := range []string{"widgets.example.com", "widget", "widgets.v1.example.com"} {
+		if res, err := r.ForResource(context.Background(), arg); err != nil || res.Kind.Name() != "Widget" {
+			t.Errorf("%s: %+v %v", arg, res, err)
+		}
+	}
+	if d.reads != 1 {
+		t.Errorf("discovery read %d times for types it serves, want 1", d.reads)
+	}
 	// A type the server does not serve stays a no-match error, which target reports as such.
-	r := NewResolver(&readings{answers: []reading{{lists: []*metav1.APIResourceList{core}}}}, nil, nil)
+	r = NewResolver(&readings{answers: []reading{{lists: []*metav1.APIResourceList{core}}}}, nil, nil)
 	if _, err := r.ForObject(context.Background(), "example.com/v1", "Widget"); !meta.IsNoMatchError(err) {
 		t.Errorf("unserved type: %v, want a no-match error", err)
 	}

@@ -51,7 +51,9 @@ func (r *Resolver) ForObject(ctx context.Context, apiVersion, kind string) (Reso
 	if k, ok := Lookup(kind); ok && k.Name() == kind && k.GroupResource().Group == gv.Group {
 		return Resolution{Kind: k, APIVersion: k.GroupResource().Group + "/v1"}, nil
 	}
-	m, err := r.mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
+	m, err := lookup(r.mapper, func(d *discovered) (*meta.RESTMapping, error) {
+		return d.mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
+	})
 	if err != nil {
 		return Resolution{}, err
 	}
@@ -64,24 +66,26 @@ func (r *Resolver) ForResource(ctx context.Context, arg string) (Resolution, err
 	if k, ok := Lookup(arg); ok {
 		return Resolution{Kind: k, APIVersion: k.GroupResource().Group + "/v1"}, nil
 	}
-	var gvk schema.GroupVersionKind
-	var err error
 	full, gr := schema.ParseResourceArg(strings.ToLower(arg))
-	if full != nil {
-		gvk, err = r.mapper.KindFor(*full)
-	}
-	if full == nil || err != nil {
-		gvk, err = r.mapper.KindFor(gr.WithVersion(""))
-	}
+	var gvk schema.GroupVersionKind
+	m, err := lookup(r.mapper, func(d *discovered) (*meta.RESTMapping, error) {
+		var err error
+		if full != nil {
+			gvk, err = d.kindFor(*full)
+		}
+		if full == nil || err != nil {
+			gvk, err = d.kindFor(gr.WithVersion(""))
+		}
+		if err != nil {
+			return nil, err
+		}
+		return d.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	})
 	if err != nil {
 		return Resolution{}, err
 	}
 	if k, ok := Lookup(gvk.Kind); ok && k.GroupResource().Group == gvk.Group {
 		return Resolution{Kind: k, APIVersion: gvk.GroupVersion().String()}, nil
-	}
-	m, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		return Resolution{}, err
 	}
 	return r.resolve(ctx, m)
 }
