@@ -27,6 +27,8 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/app"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/githubtest"
+	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -92,8 +94,8 @@ func runActions(t *testing.T, ctx context.Context, client kubernetes.Interface, 
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, args, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
 		getenv: runner.Getenv, now: time.Now,
-		connect: func(*app.Options, func(string) string) (kubernetes.Interface, string, error) {
-			return client, "prod", nil
+		connect: func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
+			return kubetest.Wrap(client), "prod", nil
 		}})
 	out := runner.Outputs(t)
 	var r report.Report
@@ -199,8 +201,8 @@ func TestHungGitHubKeepsExitCode(t *testing.T) {
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
 		getenv: runner.Getenv, now: time.Now, httpClient: srv.Client(),
 		publishTimeout: 200 * time.Millisecond,
-		connect: func(*app.Options, func(string) string) (kubernetes.Interface, string, error) {
-			return client, "prod", nil
+		connect: func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
+			return kubetest.Wrap(client), "prod", nil
 		}})
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (the rollout failed; GitHub's silence changes nothing)", code)

@@ -21,12 +21,12 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
 	"github.com/rollout-gate/rollout-gate/internal/app"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/github"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -51,7 +51,7 @@ type env struct {
 	isTTY          bool
 	httpClient     *http.Client // GitHub API; nil = github.NewHTTPClient()
 	// connect builds the Kubernetes client; nil = app.Connect (the kubeconfig).
-	connect func(*app.Options, func(string) string) (kubernetes.Interface, string, error)
+	connect func(*app.Options, func(string) string) (client.Interface, string, error)
 	// publishTimeout bounds the whole PR comment exchange; 0 = publishDeadline.
 	publishTimeout time.Duration
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/app"
 	"github.com/rollout-gate/rollout-gate/internal/githubtest"
+	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 // hostile are payloads a pull request can put in cluster text: each would be a workflow command
@@ -86,8 +88,8 @@ func TestActionsOutputCarriesOnlyGateCommands(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), args, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
 				getenv: func(k string) string { return vars[k] }, now: time.Now,
-				connect: func(*app.Options, func(string) string) (kubernetes.Interface, string, error) {
-					return client, "prod", nil
+				connect: func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
+					return kubetest.Wrap(client), "prod", nil
 				}})
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr.String())

@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/rollout-gate/rollout-gate/internal/helmrelease"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 )
 
@@ -21,7 +20,7 @@ import (
 //   - failed: Helm gave up (an apply error, or its own wait timed out). helm's own exit status has
 //     already failed the job; the gate still says what each workload is doing, and why.
 //   - uninstalled: nothing is left to gate, an input error (exit 2), as is a release not found.
-func helmTargets(ctx context.Context, c kubernetes.Interface, name, ns string, d Deps) ([]target.Workload, error) {
+func helmTargets(ctx context.Context, c client.Interface, name, ns string, d Deps) ([]target.Workload, error) {
 	drivers, err := helmrelease.Drivers(d.Getenv("HELM_DRIVER"))
 	if err != nil {
 		return nil, err

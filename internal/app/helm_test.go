@@ -14,11 +14,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 // helmSecret is revision version of release name as Helm's Secrets driver stores it.
@@ -77,7 +78,9 @@ func TestRunHelmRelease(t *testing.T) {
 			}
 			var progress bytes.Buffer
 			r, err := Run(context.Background(), o, Deps{Progress: &progress, Getenv: func(string) string { return "" }, Now: time.Now,
-				Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil }})
+				Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
+					return kubetest.Wrap(client), "prod", nil
+				}})
 			if fault.Code(err) != tc.wantCode {
 				t.Fatalf("exit %d (%v), want %d", fault.Code(err), err, tc.wantCode)
 			}

@@ -11,11 +11,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -63,7 +64,9 @@ func TestRunFirstFailureInterruptsAndRollbackCoversEveryFailed(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, err := Run(context.Background(), o, Deps{Getenv: func(string) string { return "" }, Now: time.Now,
-				Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil }})
+				Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
+					return kubetest.Wrap(client), "prod", nil
+				}})
 			if fault.Code(err) != tt.wantCode || r.Verdict != report.VerdictFailed {
 				t.Fatalf("exit code %d verdict %s (err %v), want %d failed", fault.Code(err), r.Verdict, err, tt.wantCode)
 			}

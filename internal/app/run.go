@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
@@ -35,7 +35,7 @@ type Deps struct {
 	Getenv   func(string) string
 	Now      func() time.Time
 	// Connect builds the client and the default namespace; nil uses the kubeconfig.
-	Connect func(o *Options, getenv func(string) string) (kubernetes.Interface, string, error)
+	Connect func(o *Options, getenv func(string) string) (client.Interface, string, error)
 }
 
 // Run judges the rollouts the options name and returns the report. The error classifies the
@@ -217,7 +217,7 @@ func (d Deps) withDefaults() Deps {
 }
 
 // resolveTargets gathers the workloads from -f, --workload, -l and --helm-release.
-func resolveTargets(ctx context.Context, c kubernetes.Interface, o *Options, ns string, d Deps) ([]target.Workload, error) {
+func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns string, d Deps) ([]target.Workload, error) {
 	var ts []target.Workload
 	if len(o.Filenames) > 0 {
 		fromFiles, err := target.FromManifests(o.Filenames, ns, d.Stdin)
@@ -300,7 +300,7 @@ type resolverClient interface {
 
 // watchClienter is a client that carries a second client for watches (see Connect).
 type watchClienter interface {
-	WatchClient() kubernetes.Interface
+	WatchClient() client.Interface
 }
 
 // requestCounter is a client that counts its requests (ROLLOUT_GATE_DEBUG_API=1, see Connect).
@@ -311,19 +311,19 @@ type requestCounter interface {
 // clients is the API client, whose every request has a timeout, with the watch client beside it,
 // and the resolver of the other kinds, over discovery and the dynamic clients (the same pair).
 type clients struct {
-	kubernetes.Interface
-	watch    kubernetes.Interface
+	client.Interface
+	watch    client.Interface
 	resolver *workload.Resolver
 	requests *kube.RequestCounter // nil unless kube.DebugAPIEnv is set
 }
 
-func (c clients) WatchClient() kubernetes.Interface { return c.watch }
-func (c clients) Resolver() target.Resolver         { return c.resolver }
-func (c clients) Requests() *kube.RequestCounter    { return c.requests }
+func (c clients) WatchClient() client.Interface  { return c.watch }
+func (c clients) Resolver() target.Resolver      { return c.resolver }
+func (c clients) Requests() *kube.RequestCounter { return c.requests }
 
 // Connect loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else
 // ~/.kube/config) and returns a client and the namespace to use.
-func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, string, error) {
+func Connect(o *Options, getenv func(string) string) (client.Interface, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if o.Kubeconfig != "" {
 		if _, err := os.Stat(o.Kubeconfig); err != nil {
@@ -360,11 +360,15 @@ func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, stri
 	watchCfg.ContentType = "application/vnd.kubernetes.protobuf"
 	watchCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.Timeout = apiTimeout
-	client, err := kubernetes.NewForConfig(cfg)
+	c, err := client.NewForConfig(cfg)
 	if err != nil {
 		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
 	}
-	watchClient, err := kubernetes.NewForConfig(watchCfg)
+	watchClient, err := client.NewForConfig(watchCfg)
+	if err != nil {
+		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
+	}
+	disc, err := client.NewDiscovery(cfg)
 	if err != nil {
 		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
 	}
@@ -376,8 +380,8 @@ func Connect(o *Options, getenv func(string) string) (kubernetes.Interface, stri
 	if err != nil {
 		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
 	}
-	return clients{Interface: client, watch: watchClient, requests: requests,
-		resolver: workload.NewResolver(client.Discovery(), dyn, watchDyn)}, ns, nil
+	return clients{Interface: c, watch: watchClient, requests: requests,
+		resolver: workload.NewResolver(disc, dyn, watchDyn)}, ns, nil
 }
 
 // checkReachableFromContainer catches the classic kind-on-a-runner mistake: inside a container

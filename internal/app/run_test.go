@@ -15,12 +15,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -89,7 +90,9 @@ func TestRun(t *testing.T) {
 			}
 			r, err := Run(context.Background(), o, Deps{
 				Stdin: strings.NewReader(tt.stdin), Getenv: func(string) string { return "" }, Now: time.Now,
-				Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil },
+				Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
+					return kubetest.Wrap(client), "prod", nil
+				},
 			})
 			if fault.Code(err) != tt.wantCode {
 				t.Fatalf("exit code %d (err %v), want %d", fault.Code(err), err, tt.wantCode)
@@ -152,8 +155,8 @@ func TestConnectBoundsRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	timeoutOf := func(c kubernetes.Interface) time.Duration {
-		return c.(*kubernetes.Clientset).CoreV1().RESTClient().(*rest.RESTClient).Client.Timeout
+	timeoutOf := func(c kubeclient.Interface) time.Duration {
+		return c.CoreV1().(interface{ RESTClient() rest.Interface }).RESTClient().(*rest.RESTClient).Client.Timeout
 	}
 	cs, ok := client.(clients)
 	if !ok {
@@ -189,7 +192,9 @@ func TestRunMasksWorkloadMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := Run(context.Background(), o, Deps{Getenv: func(string) string { return "" }, Now: time.Now,
-		Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil }})
+		Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
+			return kubetest.Wrap(client), "prod", nil
+		}})
 	js, err := report.JSON(r)
 	if err != nil {
 		t.Fatal(err)

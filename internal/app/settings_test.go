@@ -9,10 +9,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
@@ -51,7 +52,9 @@ func TestRunHonoursAnnotations(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, err := Run(context.Background(), o, Deps{Getenv: func(string) string { return "" }, Now: time.Now,
-				Connect: func(*Options, func(string) string) (kubernetes.Interface, string, error) { return client, "prod", nil }})
+				Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
+					return kubetest.Wrap(client), "prod", nil
+				}})
 			if fault.Code(err) != tt.wantCode || r.Verdict != tt.wantVerdict {
 				t.Fatalf("exit %d verdict %s (err %v), want %d %s", fault.Code(err), r.Verdict, err, tt.wantCode, tt.wantVerdict)
 			}

@@ -214,7 +214,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		what      string
 	}{
 		{[]string{"internal/report", "internal/github", "internal/githubtest", "internal/fault", "internal/logparse", "internal/mask"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
-		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/podtemplate", "internal/app"},
+		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/kube/client", "internal/podtemplate", "internal/app"},
 			github, "GitHub packages"},
 	}
 	for _, c := range cases {
@@ -265,7 +265,9 @@ func TestGitHubTestKitOnlyInTests(t *testing.T) {
 // TestGateLeavesKubectlsCommandsOut keeps the packages that made the gate's binary a third
 // bigger and its start slower out of ./cmd/gate: kubectl's command helpers, cli-runtime's resource
 // builder and the kustomize they bring, kubectl's describers and OpenAPI validation. The rollout
-// code the gate needs from kubectl is carried in internal/kubectlcopy; its README says why.
+// code the gate needs from kubectl is carried in internal/kubectlcopy; its README says why. It
+// keeps out client-go's packages that register every API group too (clientset, informers,
+// discovery, REST mapper), and counts the API groups linked.
 func TestGateLeavesKubectlsCommandsOut(t *testing.T) {
 	t.Parallel()
 	forbidden := []struct{ prefix, why string }{
@@ -276,16 +278,28 @@ func TestGateLeavesKubectlsCommandsOut(t *testing.T) {
 		{"k8s.io/cli-runtime/", "cli-runtime brings kustomize and cobra"},
 		{"sigs.k8s.io/kustomize/", "kustomize"},
 		{"github.com/spf13/cobra", "cobra"},
+		// client-go's scheme registers every built-in API group (56 of them, 11.5 MB of the binary);
+		// these import it. The gate's client, informers and discovery are internal/kube/client.
+		{"k8s.io/client-go/kubernetes", "client-go's clientset and scheme link every API group (use internal/kube/client)"},
+		{"k8s.io/client-go/informers", "client-go's informers link every API group (use client.Informers)"},
+		{"k8s.io/client-go/dynamic/dynamicinformer", "it imports client-go's informers (use a cache.ListWatch over the dynamic client)"},
+		{"k8s.io/client-go/discovery", "client-go's discovery imports its scheme (use client.Discovery)"},
+		{"k8s.io/client-go/restmapper", "it imports client-go's discovery (see workload's restMapper)"},
+		{"k8s.io/client-go/listers", "client-go's listers come with its informers"},
 	}
 	// Each dependency with its direct imports, to name the package that brings a forbidden one in.
 	out := goList(t, "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./cmd/gate")
 	deps := 0
+	var apiGroups []string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
 			continue
 		}
 		deps++
+		if strings.HasPrefix(fields[0], "k8s.io/api/") {
+			apiGroups = append(apiGroups, strings.TrimPrefix(fields[0], "k8s.io/api/"))
+		}
 		for _, imp := range fields[1:] {
 			for _, f := range forbidden {
 				if strings.HasPrefix(imp, f.prefix) {
@@ -297,4 +311,12 @@ func TestGateLeavesKubectlsCommandsOut(t *testing.T) {
 	if deps < 100 {
 		t.Fatalf("go list -deps ./cmd/gate listed %d packages: the listing is not what this test reads", deps)
 	}
+	// The groups the gate reads (core, apps, batch, networking, discovery), aggregated discovery,
+	// and what core/v1 imports; every further one is a package that registers groups it never reads.
+	if len(apiGroups) > maxAPIGroups {
+		t.Errorf("./cmd/gate links %d k8s.io/api groups, more than %d: %s", len(apiGroups), maxAPIGroups, strings.Join(apiGroups, " "))
+	}
 }
+
+// maxAPIGroups is how many k8s.io/api group versions ./cmd/gate may link (it links 7).
+const maxAPIGroups = 8

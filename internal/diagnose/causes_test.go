@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -116,7 +117,7 @@ func TestDiagnoseDaemonSet(t *testing.T) {
 		InvolvedObject: corev1.ObjectReference{Kind: "DaemonSet", Name: "agent"}, Message: "an old event", Count: 1,
 		LastTimestamp: metav1.NewTime(fixtureNow.Add(-time.Hour))}
 	cs := fake.NewClientset([]runtime.Object{ds, &cr1, &cr2, pod, failed}...)
-	d := &Diagnoser{Client: cs, Logs: &recordedLogs{}, LogLines: 50, Now: func() time.Time { return fixtureNow }}
+	d := &Diagnoser{Client: kubetest.Wrap(cs), Logs: &recordedLogs{}, LogLines: 50, Now: func() time.Time { return fixtureNow }}
 	res, err := d.Diagnose(context.Background(), Input{Workload: ds, Pods: []corev1.Pod{*pod}, Since: fixtureNow.Add(-10 * time.Minute), Reason: "ErrImagePull"})
 	if err != nil {
 		t.Fatal(err)

@@ -15,8 +15,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/mask"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
@@ -24,7 +24,7 @@ import (
 
 // Diagnoser gathers evidence about a failed rollout and names its root cause.
 type Diagnoser struct {
-	Client kubernetes.Interface
+	Client client.Interface
 	// LogLines is the log tail read and shown per container. 0 reads no log at all, so no log
 	// text can reach any report (the documented way to keep logs out of PR comments); the
 	// causes that need a log then fall back to what the API says.

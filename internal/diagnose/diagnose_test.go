@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -327,7 +328,7 @@ func TestClientLogs(t *testing.T) {
 		opts, _ = ga.Value.(*corev1.PodLogOptions)
 		return true, &runtime.Unknown{Raw: []byte("2026-04-04T08:15:01Z FATAL boom\n")}, nil
 	})
-	b, err := ClientLogs{Client: cs}.Logs(context.Background(), "production", "api-1", "api", true, 25)
+	b, err := ClientLogs{Client: kubetest.Wrap(cs)}.Logs(context.Background(), "production", "api-1", "api", true, 25)
 	if err != nil {
 		t.Fatal(err)
 	}

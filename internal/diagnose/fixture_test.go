@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
@@ -110,7 +111,7 @@ func (fx fixture) diagnoser(logs map[string]string) (*Diagnoser, *fake.Clientset
 	}
 	cs := fake.NewClientset(fx.objs...)
 	rl := &recordedLogs{logs: merged, fails: map[string]int{}, err: map[string]error{}}
-	return &Diagnoser{Client: cs, Logs: rl, LogLines: 50, Now: func() time.Time { return fixtureNow }, retryDelay: time.Millisecond}, cs, rl
+	return &Diagnoser{Client: kubetest.Wrap(cs), Logs: rl, LogLines: 50, Now: func() time.Time { return fixtureNow }, retryDelay: time.Millisecond}, cs, rl
 }
 
 func (fx fixture) input(reason string) Input {

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 // LogSource reads the tail of a container's log. The real one streams from the API server
@@ -31,7 +32,7 @@ const (
 
 // ClientLogs reads logs through the Kubernetes API (what `kubectl logs` does).
 type ClientLogs struct {
-	Client kubernetes.Interface
+	Client client.Interface
 }
 
 // Logs implements LogSource.

@@ -40,10 +40,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 // MaxReleaseJSON bounds the decompressed release. A release object is at most 1 MiB in etcd,
@@ -141,7 +141,7 @@ type stored struct {
 // revisions, whatever its status (the caller decides what a pending or failed one means).
 // A release that is not there is a fault.Invalid error naming it, its namespace and how to list
 // the releases; an uninstalled one too.
-func Current(ctx context.Context, c kubernetes.Interface, namespace, name string, drivers []string) (*Release, error) {
+func Current(ctx context.Context, c client.Interface, namespace, name string, drivers []string) (*Release, error) {
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 		return nil, fault.Invalidf("--helm-release %q: not a valid release name (%s)", name, errs[0])
 	}
@@ -188,7 +188,7 @@ func Current(ctx context.Context, c kubernetes.Interface, namespace, name string
 }
 
 // list returns the stored revisions of one driver, highest version first.
-func list(ctx context.Context, c kubernetes.Interface, driver, namespace, sel string) ([]stored, error) {
+func list(ctx context.Context, c client.Interface, driver, namespace, sel string) ([]stored, error) {
 	var out []stored
 	opts := metav1.ListOptions{LabelSelector: sel}
 	switch driver {

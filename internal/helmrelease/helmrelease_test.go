@@ -20,6 +20,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 // encode writes a release as Helm's encodeRelease does: JSON, gzip, base64.
@@ -197,7 +198,7 @@ func TestCurrent(t *testing.T) {
 				if err != nil {
 					return nil, err
 				}
-				return Current(context.Background(), cs, "shop", tc.release, drivers)
+				return Current(context.Background(), kubetest.Wrap(cs), "shop", tc.release, drivers)
 			}()
 			if tc.wantCode != 0 {
 				if err == nil {

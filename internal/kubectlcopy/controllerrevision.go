@@ -35,9 +35,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	clientappsv1 "k8s.io/client-go/kubernetes/typed/apps/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 // DaemonSetStatusViewer implements the StatusViewer interface.
@@ -106,7 +105,7 @@ func (s *StatefulSetStatusViewer) Status(obj runtime.Unstructured, revision int6
 // revisionKind is what differs between the kinds whose history is ControllerRevisions.
 type revisionKind[T runtime.Object] struct {
 	name     string
-	client   func(apps clientappsv1.AppsV1Interface, namespace string) revisionClient[T]
+	client   func(apps client.AppsV1Interface, namespace string) revisionClient[T]
 	selector func(T) *metav1.LabelSelector
 	// encode serialises the object as the kind's controller does before it keeps spec.template
 	// in a ControllerRevision, so that the rollbacker's "already matches" compares like bytes.
@@ -119,11 +118,11 @@ type revisionClient[T any] interface {
 	Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (T, error)
 }
 
-var appsCodec = scheme.Codecs.LegacyCodec(appsv1.SchemeGroupVersion)
+var appsCodec = client.Codecs.LegacyCodec(appsv1.SchemeGroupVersion)
 
 var daemonSets = &revisionKind[*appsv1.DaemonSet]{
 	name: "DaemonSet",
-	client: func(apps clientappsv1.AppsV1Interface, namespace string) revisionClient[*appsv1.DaemonSet] {
+	client: func(apps client.AppsV1Interface, namespace string) revisionClient[*appsv1.DaemonSet] {
 		return apps.DaemonSets(namespace)
 	},
 	selector: func(ds *appsv1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector },
@@ -132,7 +131,7 @@ var daemonSets = &revisionKind[*appsv1.DaemonSet]{
 
 var statefulSets = &revisionKind[*appsv1.StatefulSet]{
 	name: "StatefulSet",
-	client: func(apps clientappsv1.AppsV1Interface, namespace string) revisionClient[*appsv1.StatefulSet] {
+	client: func(apps client.AppsV1Interface, namespace string) revisionClient[*appsv1.StatefulSet] {
 		return apps.StatefulSets(namespace)
 	},
 	selector: func(sts *appsv1.StatefulSet) *metav1.LabelSelector { return sts.Spec.Selector },
@@ -147,7 +146,7 @@ type StatefulSetHistory = revisionHistory[*appsv1.StatefulSet]
 
 // revisionHistory is the history viewer and rollbacker of a kind whose history is ControllerRevisions.
 type revisionHistory[T runtime.Object] struct {
-	c    kubernetes.Interface
+	c    client.Interface
 	kind *revisionKind[T]
 }
 
@@ -236,7 +235,7 @@ func (h *revisionHistory[T]) read(namespace, name string) (T, []*appsv1.Controll
 
 // controlledHistories returns all ControllerRevisions in namespace that selected by selector and owned by accessor
 func controlledHistory(
-	apps clientappsv1.AppsV1Interface,
+	apps client.AppsV1Interface,
 	namespace string,
 	selector labels.Selector,
 	accessor metav1.Object) ([]*appsv1.ControllerRevision, error) {

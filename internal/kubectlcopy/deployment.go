@@ -35,9 +35,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/json"
-	"k8s.io/client-go/kubernetes"
-	appsclient "k8s.io/client-go/kubernetes/typed/apps/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 // DeploymentStatusViewer implements the StatusViewer interface.
@@ -81,7 +81,7 @@ func (s *DeploymentStatusViewer) Status(obj runtime.Unstructured, revision int64
 // DeploymentHistory is kubectl's DeploymentHistoryViewer and DeploymentRollbacker: a Deployment's
 // revisions are its ReplicaSets.
 type DeploymentHistory struct {
-	c kubernetes.Interface
+	c client.Interface
 }
 
 // GetHistory returns the ReplicaSet revisions associated with a Deployment
@@ -104,7 +104,7 @@ func (h *DeploymentHistory) GetHistory(namespace, name string) (map[int64]runtim
 	return result, nil
 }
 
-func getDeploymentReplicaSets(apps appsclient.AppsV1Interface, namespace, name string) ([]*appsv1.ReplicaSet, error) {
+func getDeploymentReplicaSets(apps client.AppsV1Interface, namespace, name string) ([]*appsv1.ReplicaSet, error) {
 	deployment, err := apps.Deployments(namespace).Get(context.TODO(), name, metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("failed to retrieve deployment %s: %v", name, err)
@@ -218,7 +218,7 @@ func getDeploymentPatch(podTemplate *corev1.PodTemplateSpec, annotations map[str
 	return types.JSONPatchType, patch, err
 }
 
-func deploymentRevision(deployment *appsv1.Deployment, c kubernetes.Interface, toRevision int64) (revision *appsv1.ReplicaSet, err error) {
+func deploymentRevision(deployment *appsv1.Deployment, c client.Interface, toRevision int64) (revision *appsv1.ReplicaSet, err error) {
 	allRSs, err := allReplicaSets(deployment, c.AppsV1())
 	if err != nil {
 		return nil, err
@@ -304,7 +304,7 @@ func Revision(obj runtime.Object) (int64, error) {
 
 // allReplicaSets returns the replica sets of the given Deployment, old ones first and the new one
 // (if it exists yet) last: kubectl's GetAllReplicaSets, of which both callers used the same part.
-func allReplicaSets(deployment *appsv1.Deployment, c appsclient.AppsV1Interface) ([]*appsv1.ReplicaSet, error) {
+func allReplicaSets(deployment *appsv1.Deployment, c client.AppsV1Interface) ([]*appsv1.ReplicaSet, error) {
 	rsList, err := listReplicaSets(deployment, rsListFromClient(c))
 	if err != nil {
 		return nil, fmt.Errorf("failed to retrieve replica sets from deployment %s: %v", deployment.Name, err)
@@ -318,7 +318,7 @@ func allReplicaSets(deployment *appsv1.Deployment, c appsclient.AppsV1Interface)
 }
 
 // RsListFromClient returns an rsListFunc that wraps the given client.
-func rsListFromClient(c appsclient.AppsV1Interface) rsListFunc {
+func rsListFromClient(c client.AppsV1Interface) rsListFunc {
 	return func(namespace string, initialOpts metav1.ListOptions) ([]*appsv1.ReplicaSet, error) {
 		rsList := &appsv1.ReplicaSetList{}
 		err := followContinue(&initialOpts,

@@ -34,7 +34,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 // StatusViewer provides an interface for resources that have rollout status.
@@ -74,7 +75,7 @@ type history interface {
 // rolloutKind is what kubectl does for one kind of workload.
 type rolloutKind struct {
 	status  StatusViewer
-	history func(c kubernetes.Interface) history
+	history func(c client.Interface) history
 }
 
 // kindFor is the one switch over kinds, in place of kubectl's apps.GroupKindElement visitors and
@@ -83,11 +84,11 @@ type rolloutKind struct {
 func kindFor(kind schema.GroupKind) (rolloutKind, bool) {
 	switch kind {
 	case schema.GroupKind{Group: "apps", Kind: "Deployment"}, schema.GroupKind{Group: "extensions", Kind: "Deployment"}:
-		return rolloutKind{&DeploymentStatusViewer{}, func(c kubernetes.Interface) history { return &DeploymentHistory{c} }}, true
+		return rolloutKind{&DeploymentStatusViewer{}, func(c client.Interface) history { return &DeploymentHistory{c} }}, true
 	case schema.GroupKind{Group: "apps", Kind: "DaemonSet"}, schema.GroupKind{Group: "extensions", Kind: "DaemonSet"}:
-		return rolloutKind{&DaemonSetStatusViewer{}, func(c kubernetes.Interface) history { return &DaemonSetHistory{c, daemonSets} }}, true
+		return rolloutKind{&DaemonSetStatusViewer{}, func(c client.Interface) history { return &DaemonSetHistory{c, daemonSets} }}, true
 	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
-		return rolloutKind{&StatefulSetStatusViewer{}, func(c kubernetes.Interface) history { return &StatefulSetHistory{c, statefulSets} }}, true
+		return rolloutKind{&StatefulSetStatusViewer{}, func(c client.Interface) history { return &StatefulSetHistory{c, statefulSets} }}, true
 	}
 	return rolloutKind{}, false
 }
@@ -101,7 +102,7 @@ func StatusViewerFor(kind schema.GroupKind) (StatusViewer, error) {
 }
 
 // HistoryViewerFor returns an implementation of HistoryViewer interface for the given schema kind
-func HistoryViewerFor(kind schema.GroupKind, c kubernetes.Interface) (HistoryViewer, error) {
+func HistoryViewerFor(kind schema.GroupKind, c client.Interface) (HistoryViewer, error) {
 	if k, ok := kindFor(kind); ok {
 		return k.history(c), nil
 	}
@@ -109,7 +110,7 @@ func HistoryViewerFor(kind schema.GroupKind, c kubernetes.Interface) (HistoryVie
 }
 
 // RollbackerFor returns an implementation of Rollbacker interface for the given schema kind
-func RollbackerFor(kind schema.GroupKind, c kubernetes.Interface) (Rollbacker, error) {
+func RollbackerFor(kind schema.GroupKind, c client.Interface) (Rollbacker, error) {
 	if k, ok := kindFor(kind); ok {
 		return k.history(c), nil
 	}

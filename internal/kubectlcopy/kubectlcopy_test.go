@@ -36,6 +36,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 const changeCauseAnnotation = "kubernetes.io/change-cause"
@@ -54,7 +56,7 @@ func TestViewersFor(t *testing.T) {
 		{schema.GroupKind{Group: "batch", Kind: "Job"}, nil, nil},
 		{schema.GroupKind{Group: "extensions", Kind: "StatefulSet"}, nil, nil},
 	}
-	fakeClientset := &fake.Clientset{}
+	fakeClientset := kubetest.Wrap(&fake.Clientset{})
 	for _, tt := range tests {
 		t.Run(tt.kind.String(), func(t *testing.T) {
 			sv, err := StatusViewerFor(tt.kind)
@@ -419,7 +421,7 @@ func TestGetDeploymentHistory(t *testing.T) {
 		replicaSets[i] = rs
 	}
 
-	viewer := DeploymentHistory{fakeClientSet}
+	viewer := DeploymentHistory{kubetest.Wrap(fakeClientSet)}
 
 	t.Run("should get history", func(t *testing.T) {
 		result, err := viewer.GetHistory("default", "moons")
@@ -504,7 +506,7 @@ func TestGetHistory(t *testing.T) {
 				t.Fatalf("create controllerRevisions error %v occurred ", err)
 			}
 
-			viewer, err := HistoryViewerFor(tt.kind, fakeClientSet)
+			viewer, err := HistoryViewerFor(tt.kind, kubetest.Wrap(fakeClientSet))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/diagnose"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 )
@@ -81,12 +82,12 @@ func TestDiagnosisAndRollbackShowTheSameChanges(t *testing.T) {
 	objs := rollout()
 	now := func() time.Time { return time.Date(2026, 4, 4, 8, 20, 0, 0, time.UTC) }
 
-	d := &diagnose.Diagnoser{Client: fake.NewClientset(objs...), Now: now}
+	d := &diagnose.Diagnoser{Client: kubetest.Wrap(fake.NewClientset(objs...)), Now: now}
 	diag, err := d.Diagnose(ctx, diagnose.Input{Workload: objs[0], Verdict: report.VerdictFailed, Reason: "CrashLoopBackOff"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rollback.Rollbacker{Client: fake.NewClientset(objs...), DryRun: true, Now: now}
+	r := &rollback.Rollbacker{Client: kubetest.Wrap(fake.NewClientset(objs...)), DryRun: true, Now: now}
 	rb := r.Undo(ctx, "Deployment", ns, "api")
 	if rb.Status != report.RollbackDryRun {
 		t.Fatalf("dry-run undo = %+v", rb)

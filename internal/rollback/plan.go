@@ -8,9 +8,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
@@ -50,7 +50,7 @@ type plan struct {
 // `kubectl rollout history`, and resolves "the previous revision" as kubectl undo does: the
 // second-highest revision number. (Once the controller has acted, the highest is the revision it
 // rolls out, the one workload.Revisions calls new; before, kubectl's numbers are what undo acts on.)
-func (w subject) plan(ctx context.Context, c kubernetes.Interface) (*plan, error) {
+func (w subject) plan(ctx context.Context, c client.Interface) (*plan, error) {
 	what := "undo " + w.String()
 	wl, err := w.kind.Get(ctx, c, w.namespace, w.name)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 // TestRBACCoversRollback runs each kind of rollback on the fake clientset and checks that every
@@ -51,7 +53,7 @@ func TestRBACCoversRollback(t *testing.T) {
 		if tc.setup != nil {
 			tc.setup(cs)
 		}
-		r := &Rollbacker{Client: cs}
+		r := &Rollbacker{Client: kubetest.Wrap(cs)}
 		if got := r.Undo(context.Background(), tc.kind, ns, tc.name); got.Status != "rolled-back" {
 			t.Fatalf("%s: Status = %q (%s), want rolled-back", tc.kind, got.Status, got.Message)
 		}

@@ -13,9 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
@@ -31,7 +30,7 @@ type Verifier func(ctx context.Context, kind, namespace, name string) (report.Ve
 // Rollbacker undoes failed rollouts. Its fields are the seams: tests pass a fake clientset, a
 // Verifier stub and a fixed clock.
 type Rollbacker struct {
-	Client  kubernetes.Interface
+	Client  client.Interface
 	DryRun  bool
 	Verify  Verifier      // nil = do not verify
 	Timeout time.Duration // --rollback-timeout, bounds the wait after the undo (default 5m)

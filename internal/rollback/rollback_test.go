@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
@@ -202,7 +203,7 @@ func TestUndo(t *testing.T) {
 		return func(t *testing.T, cs *fake.Clientset, _ report.Rollback) {
 			t.Helper()
 			k, _ := workload.Lookup(kind)
-			w, err := k.Get(context.Background(), cs, ns, nameOf(kind))
+			w, err := k.Get(context.Background(), kubetest.Wrap(cs), ns, nameOf(kind))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -572,7 +573,7 @@ func TestUndo(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(cs)
 			}
-			r := &Rollbacker{Client: cs, DryRun: tc.dryRun, Verify: tc.verify, Timeout: tc.timeout, Now: clock()}
+			r := &Rollbacker{Client: kubetest.Wrap(cs), DryRun: tc.dryRun, Verify: tc.verify, Timeout: tc.timeout, Now: clock()}
 			got := r.Undo(context.Background(), tc.kind, ns, nameOf(tc.kind))
 			t.Logf("%s: %s", got.Status, got.Message)
 

@@ -10,9 +10,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
@@ -38,7 +38,7 @@ func holdsBrokenPods(sts *appsv1.StatefulSet) bool {
 
 // stuckPods lists the StatefulSet's own pods that run the failed revision and are not ready.
 // Ready pods are left alone: the controller replaces them in order once it can proceed.
-func stuckPods(ctx context.Context, c kubernetes.Interface, s *stuck) ([]string, error) {
+func stuckPods(ctx context.Context, c client.Interface, s *stuck) ([]string, error) {
 	pods, err := podsOf(ctx, c, s)
 	if err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func stuckPods(ctx context.Context, c kubernetes.Interface, s *stuck) ([]string,
 	return names, nil
 }
 
-func podsOf(ctx context.Context, c kubernetes.Interface, s *stuck) ([]corev1.Pod, error) {
+func podsOf(ctx context.Context, c client.Interface, s *stuck) ([]corev1.Pod, error) {
 	sel, err := metav1.LabelSelectorAsSelector(s.sts.Spec.Selector)
 	if err != nil {
 		return nil, fmt.Errorf("selector of statefulset %s/%s: %w", s.sts.Namespace, s.sts.Name, err)

@@ -7,10 +7,10 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/helmrelease"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
@@ -99,7 +99,7 @@ func templatePath(doc []byte, fallback string) string {
 // DropDeletedHooks leaves out the hook Jobs that no longer exist: Helm deletes a hook once it ran
 // when its helm.sh/hook-delete-policy says so (hook-succeeded, hook-failed), and a deleted hook has
 // nothing left to judge. It returns the hooks it left out, for the progress log.
-func DropDeletedHooks(ctx context.Context, c kubernetes.Interface, ws []Workload) (kept, gone []Workload, err error) {
+func DropDeletedHooks(ctx context.Context, c client.Interface, ws []Workload) (kept, gone []Workload, err error) {
 	for _, w := range ws {
 		if w.Helm == nil || w.Helm.Hook == "" || w.Skipped {
 			kept = append(kept, w)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/helmrelease"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 const helmManifest = `---
@@ -113,7 +114,7 @@ func TestDropDeletedHooks(t *testing.T) {
 		{Kind: Job, Namespace: "shop", Name: "cleanup", Helm: hookSrc},
 	}
 	cs := fake.NewClientset(&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "migrate", Namespace: "shop"}})
-	kept, gone, err := DropDeletedHooks(context.Background(), cs, ws)
+	kept, gone, err := DropDeletedHooks(context.Background(), kubetest.Wrap(cs), ws)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestDropDeletedHooks(t *testing.T) {
 // not the kubectl apply one.
 func TestCheckExistsHelmHint(t *testing.T) {
 	ws := []Workload{{Kind: Deployment, Namespace: "shop", Name: "api", File: "shop/templates/deployment.yaml", Helm: &HelmSource{Release: "shop", Revision: 3}}}
-	err := CheckExists(context.Background(), fake.NewClientset(), ws)
+	err := CheckExists(context.Background(), kubetest.Wrap(fake.NewClientset()), ws)
 	if err == nil || fault.Code(err) != fault.ExitCannotEvaluate {
 		t.Fatalf("err %v, want exit 3", err)
 	}

@@ -8,17 +8,17 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Select lists the workloads in namespace that match a label selector, of every judgeable kind
 // but Jobs: finished Jobs stay in a namespace until they are deleted, so a selector would judge
 // last week's failed migration again. Jobs are named with -f or --workload.
-func Select(ctx context.Context, c kubernetes.Interface, namespace, selector string) ([]Workload, error) {
+func Select(ctx context.Context, c client.Interface, namespace, selector string) ([]Workload, error) {
 	opts := metav1.ListOptions{LabelSelector: selector}
 	var out []Workload
 	for _, k := range workload.Kinds() {
@@ -42,7 +42,7 @@ func Select(ctx context.Context, c kubernetes.Interface, namespace, selector str
 
 // CheckExists gets every judged workload once, so that a name that does not exist, a namespace
 // without access, or an unreachable cluster is said plainly before any watch starts.
-func CheckExists(ctx context.Context, c kubernetes.Interface, ws []Workload) error {
+func CheckExists(ctx context.Context, c client.Interface, ws []Workload) error {
 	for _, w := range ws {
 		if w.Skipped {
 			continue

@@ -9,6 +9,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 // TestSelectLeavesJobsOut: -l selects the workloads that roll out; a Job matching the selector
@@ -21,7 +23,7 @@ func TestSelectLeavesJobsOut(t *testing.T) {
 		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "prod", Labels: labels}},
 		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "migrate", Namespace: "prod", Labels: labels}},
 	)
-	ws, err := Select(context.Background(), c, "prod", "app=shop")
+	ws, err := Select(context.Background(), kubetest.Wrap(c), "prod", "app=shop")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 )
@@ -186,7 +187,7 @@ func TestWatchJudgesARecreatedJobByItsUID(t *testing.T) {
 	cur := jobPod("migrate-new", "new-uid", corev1.ContainerStatus{Name: "migrate", State: running}, corev1.PodRunning)
 	client := fake.NewSimpleClientset(j, old, cur)
 	progress := &syncWriter{lines: make(chan string, 100)}
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
 	out := make(chan outcome, 1)
 	go func() {
 		res, err := w.Watch(context.Background(), []target.Workload{migrateJob})
@@ -222,7 +223,7 @@ func TestWatchOfAJobChecksAccessToJobs(t *testing.T) {
 	client.PrependReactor("list", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(batchv1.Resource("jobs"), "", errors.New(`User "ci" cannot list resource "jobs"`))
 	})
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
 	_, err := w.Watch(context.Background(), []target.Workload{migrateJob})
 	if err == nil {
 		t.Fatal("a forbidden list of jobs must end the watch with an error")
@@ -270,7 +271,7 @@ func TestWatchTimeoutOfAJobSaysTheJobIsIncomplete(t *testing.T) {
 	t.Parallel()
 	cur := jobPod("migrate-x", "job-uid", corev1.ContainerStatus{Name: "migrate", State: running}, corev1.PodRunning)
 	client := fake.NewSimpleClientset(job(6), cur)
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Second}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{migrateJob})
 	if err != nil {
 		t.Fatal(err)

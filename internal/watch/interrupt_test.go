@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
@@ -51,7 +52,7 @@ func TestFirstFailureInterruptsTheOthers(t *testing.T) {
 	t.Parallel()
 	objs, _, _ := twoRollouts()
 	client := fake.NewSimpleClientset(objs...)
-	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +82,7 @@ func TestWaitAllJudgesEveryWorkloadToTheEnd(t *testing.T) {
 	objs, web, webPod := twoRollouts()
 	client := fake.NewSimpleClientset(objs...)
 	progress := &syncWriter{lines: make(chan string, 100)}
-	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute,
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute,
 		WaitAll: true, Progress: progress}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -119,7 +120,7 @@ func TestTimeoutDoesNotInterrupt(t *testing.T) {
 	d, rs, pod, _ := rollout()
 	web, webRS, webPod := renamed("web")
 	client := fake.NewSimpleClientset(d, rs, pod, web, webRS, webPod)
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestOwnTimeoutInterruptsTheOthers(t *testing.T) {
 	d.Annotations = map[string]string{workload.AnnotationTimeout: "1s"}
 	web, webRS, webPod := renamed("web")
 	client := fake.NewSimpleClientset(d, rs, pod, web, webRS, webPod)
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)

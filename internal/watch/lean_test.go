@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -40,7 +41,7 @@ func TestFullPodsKeepsTheVerdictsStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rs := []Result{{Workload: apiDeployment, Verdict: tt.verdict, Object: d, Pods: []corev1.Pod{*judged.DeepCopy()}}}
-			(&Watcher{Client: client}).fullPods(context.Background(), rs)
+			(&Watcher{Client: kubetest.Wrap(client)}).fullPods(context.Background(), rs)
 			p := rs[0].Pods[0]
 			if got := len(p.Spec.Containers) == 1 && len(p.Spec.Containers[0].Env) == 1; got != tt.wantFull {
 				t.Errorf("full spec read = %v, want %v: containers %+v", got, tt.wantFull, p.Spec.Containers)

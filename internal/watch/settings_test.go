@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
@@ -69,7 +70,7 @@ func TestWatchAppliesAnnotations(t *testing.T) {
 			pod.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1, State: running,
 				LastTerminationState: terminated(1, "Error")}
 			client := fake.NewSimpleClientset(d, rs, pod)
-			w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute}
+			w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute}
 			res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 			if tt.wantCode != 0 {
 				if fault.Code(err) != tt.wantCode || !strings.Contains(err.Error(), tt.wantMsg) {
@@ -93,7 +94,7 @@ func TestWatchReturnsTheSettings(t *testing.T) {
 	d, rs, pod, _ := rollout()
 	d.Annotations = map[string]string{workload.AnnotationRollback: "false", workload.AnnotationTimeout: "1s"}
 	client := fake.NewSimpleClientset(d, rs, pod)
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err != nil {
 		t.Fatal(err)

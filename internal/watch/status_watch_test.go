@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
@@ -86,7 +87,7 @@ func TestWatchJudgesACustomResourceByItsStatus(t *testing.T) {
 			t.Parallel()
 			dyn, client, wl := widgetSetup(t, widgetObject(nil))
 			progress := &syncWriter{lines: make(chan string, 100)}
-			w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
+			w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			out := make(chan outcome, 1)
@@ -115,7 +116,7 @@ func TestWatchTimeoutOfACustomResourceQuotesConditions(t *testing.T) {
 	t.Parallel()
 	_, client, wl := widgetSetup(t, widgetObject(conditionsStatus(
 		map[string]any{"type": "Ready", "status": "False", "reason": "Provisioning", "message": "attaching vol-1"})))
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Second}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{wl})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +133,7 @@ func TestForbiddenCustomResourceNamesItsRule(t *testing.T) {
 	dyn.PrependReactor("list", "widgets", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(widgetGVR.GroupResource(), "", errors.New(`User "ci" cannot list resource "widgets"`))
 	})
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
 	_, err := w.Watch(context.Background(), []target.Workload{wl})
 	for _, want := range []string{"list widgets -n prod", "apiGroups: [example.com]", "resources: [widgets]", "verbs: [list]"} {
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -24,12 +24,11 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
@@ -37,7 +36,7 @@ import (
 
 // Watcher watches rollouts until each has a verdict or the timeout runs out.
 type Watcher struct {
-	Client kubernetes.Interface
+	Client client.Interface
 	Policy Policy
 	// Timeout bounds the whole watch; 0 means until ctx is done.
 	Timeout time.Duration
@@ -393,7 +392,7 @@ func (w *Watcher) Verify(ctx context.Context, kind, namespace, name string) (rep
 	return rs[0].Verdict, rs[0].Message, nil
 }
 
-func generation(ctx context.Context, c kubernetes.Interface, wl target.Workload) (int64, error) {
+func generation(ctx context.Context, c client.Interface, wl target.Workload) (int64, error) {
 	k, ok := workload.Lookup(wl.Kind)
 	if !ok {
 		return 0, fmt.Errorf("cannot verify kind %s", wl.Kind)
@@ -538,13 +537,11 @@ func involvedUID(obj any) ([]string, error) {
 // startNamespace checks access with one small list per resource type (so a missing RBAC rule is
 // said plainly instead of retried forever), then starts one shared informer per type.
 func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracked, changed *changes, errs chan<- error) (*nsCache, error) {
-	f := informers.NewSharedInformerFactoryWithOptions(w.Client, 0, informers.WithNamespace(ns),
-		informers.WithTransform(lean))
+	f := client.NewInformers(w.Client, ns, client.WithTransform(lean))
 	// Only the Warning events of pods: probe failures and mounts that cannot succeed. Their own
-	// factory, because the field selector applies to every informer of a factory.
-	ef := informers.NewSharedInformerFactoryWithOptions(w.Client, 0, informers.WithNamespace(ns),
-		informers.WithTransform(stripManagedFields),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podWarnings }))
+	// informers, because the field selector applies to every list and watch of them.
+	ef := client.NewInformers(w.Client, ns, client.WithTransform(stripManagedFields),
+		client.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podWarnings }))
 	probe := metav1.ListOptions{Limit: 1}
 	c := &nsCache{kinds: map[string]workload.Cached{}}
 	var watched []workload.Informer
@@ -552,10 +549,15 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	// Pods and their events only for the kinds judged by their pods: an object judged by its
 	// status alone needs neither (and a cluster-scoped one has no namespace to watch them in).
 	if slices.ContainsFunc(group, func(t *tracked) bool { k, ok := t.w.KindOf(); return ok && !k.StatusOnly() }) {
-		podInf := f.Core().V1().Pods()
-		evInf = ef.Core().V1().Events().Informer()
+		podInf, err := f.For(corev1.Resource("pods"))
+		if err != nil {
+			return nil, err
+		}
+		if evInf, err = ef.For(corev1.Resource("events")); err != nil {
+			return nil, err
+		}
 		watched = append(watched,
-			workload.Informer{Resource: corev1.Resource("pods"), Informer: podInf.Informer(), Probe: func(ctx context.Context) error {
+			workload.Informer{Resource: corev1.Resource("pods"), Informer: podInf, Probe: func(ctx context.Context) error {
 				_, err := w.Client.CoreV1().Pods(ns).List(ctx, probe)
 				return err
 			}},
@@ -563,10 +565,10 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 				_, err := w.Client.CoreV1().Events(ns).List(ctx, probe)
 				return err
 			}})
-		if err := podInf.Informer().AddIndexers(cache.Indexers{byControllerUID: controllerUID}); err != nil {
+		if err := podInf.AddIndexers(cache.Indexers{byControllerUID: controllerUID}); err != nil {
 			return nil, fmt.Errorf("index pods in namespace %s: %w", ns, err)
 		}
-		c.pods, c.events = podInf.Informer().GetIndexer(), evInf.GetIndexer()
+		c.pods, c.events = podInf.GetIndexer(), evInf.GetIndexer()
 	}
 	// One cache per kind in the namespace, whichever way the kind was found.
 	for _, t := range group {

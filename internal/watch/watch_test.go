@@ -19,6 +19,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 )
@@ -99,7 +100,7 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 			newPod.UID, newPod.Spec.Volumes = "pod-new", []corev1.Volume{{Name: "config"}}
 			client := fake.NewSimpleClientset(d, rs, oldRS, newPod, oldPod)
 			progress := &syncWriter{lines: make(chan string, 100)}
-			w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
+			w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -141,7 +142,7 @@ func TestWatchTimeoutSaysWhy(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
 	client := fake.NewSimpleClientset(d, rs, newPod)
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +157,7 @@ func TestWatchDeletedWorkloadFails(t *testing.T) {
 	d, rs, newPod, _ := rollout()
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	progress := &syncWriter{lines: make(chan string, 100)}
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
 	out := watchInBackground(context.Background(), w, nil)
 	waitLine(t, progress.lines, "deployment/api:")
 	if err := client.AppsV1().Deployments("prod").Delete(context.Background(), "api", metav1.DeleteOptions{}); err != nil {
@@ -221,7 +222,7 @@ func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
 		State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}
 	client := fake.NewSimpleClientset(d, rs, newPod)
 	progress := &syncWriter{lines: make(chan string, 100)}
-	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1}, Timeout: time.Minute, Progress: progress}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1}, Timeout: time.Minute, Progress: progress}
 	out := watchInBackground(context.Background(), w, map[string]int64{apiDeployment.Key(): 3})
 	waitLine(t, progress.lines, "deployment/api: waiting for generation 3")
 
@@ -297,7 +298,7 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 		return true, w, nil
 	})
 	progress := &syncWriter{lines: make(chan string, 100)}
-	w := &Watcher{Client: client, Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
 	out := watchInBackground(context.Background(), w, nil)
 	waitLine(t, progress.lines, "deployment/api:")
 
@@ -342,7 +343,7 @@ func TestForbiddenWatchNamesItsResource(t *testing.T) {
 	client.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
 		return true, nil, apierrors.NewForbidden(appsv1.Resource("deployments"), "", errors.New(`User "ci" cannot watch resource "deployments"`))
 	})
-	w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
 	_, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err == nil {
 		t.Fatal("a forbidden watch must end the watch with an error")
@@ -389,7 +390,7 @@ func TestWatchTimeoutCutsTheSoakShort(t *testing.T) {
 					Reason:         "Unhealthy", Type: corev1.EventTypeWarning, Message: "Liveness probe failed: connection refused", LastTimestamp: metav1.NewTime(now)})
 			}
 			client := fake.NewSimpleClientset(objs...)
-			w := &Watcher{Client: client, Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+			w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 			res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
 			if err != nil {
 				t.Fatal(err)

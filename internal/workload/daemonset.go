@@ -5,13 +5,14 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 var daemonSets = &typedKind{
 	name: DaemonSet, resource: appsv1.Resource("daemonsets"),
 	history: controllerRevisions,
-	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.DaemonSet, *appsv1.DaemonSetList] {
+	api: callsOf(func(c client.Interface, ns string) typedClient[*appsv1.DaemonSet, *appsv1.DaemonSetList] {
 		return c.AppsV1().DaemonSets(ns)
 	}),
 	wrap: wrapAs(func(k *typedKind, d *appsv1.DaemonSet) Workload {

@@ -5,15 +5,15 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 )
 
 var deployments = &typedKind{
 	name: Deployment, resource: appsv1.Resource("deployments"),
 	history: replicaSets, watchHistory: true,
-	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.Deployment, *appsv1.DeploymentList] {
+	api: callsOf(func(c client.Interface, ns string) typedClient[*appsv1.Deployment, *appsv1.DeploymentList] {
 		return c.AppsV1().Deployments(ns)
 	}),
 	wrap: wrapAs(func(k *typedKind, d *appsv1.Deployment) Workload {

@@ -12,11 +12,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 // genericKind is any kind other than the built-in rollouts, found through the API server's
@@ -59,7 +58,7 @@ func (k *genericKind) client(d dynamic.Interface, ns string) dynamic.ResourceInt
 }
 
 // Get reads one object through the dynamic client (c is not used: see genericKind).
-func (k *genericKind) Get(ctx context.Context, _ kubernetes.Interface, ns, name string) (Workload, error) {
+func (k *genericKind) Get(ctx context.Context, _ client.Interface, ns, name string) (Workload, error) {
 	u, err := k.client(k.dyn, ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
@@ -67,7 +66,7 @@ func (k *genericKind) Get(ctx context.Context, _ kubernetes.Interface, ns, name 
 	return resource{k, u}, nil
 }
 
-func (k *genericKind) List(ctx context.Context, _ kubernetes.Interface, ns string, opts metav1.ListOptions) ([]Workload, error) {
+func (k *genericKind) List(ctx context.Context, _ client.Interface, ns string, opts metav1.ListOptions) ([]Workload, error) {
 	list, err := k.client(k.dyn, ns).List(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -80,15 +79,27 @@ func (k *genericKind) List(ctx context.Context, _ kubernetes.Interface, ns strin
 }
 
 // Cache is one dynamic informer for the resource type in the namespace (the whole cluster for a
-// cluster-scoped type), of its own: the shared factory serves typed clients only, so the watch
+// cluster-scoped type), of its own: client.Informers serves typed resources only, so the watch
 // runs it (Informer.Run).
-func (k *genericKind) Cache(_ kubernetes.Interface, _ informers.SharedInformerFactory, ns string) (Cached, error) {
+func (k *genericKind) Cache(_ client.Interface, _ *client.Informers, ns string) (Cached, error) {
 	if !k.namespaced {
 		ns = metav1.NamespaceAll
 	}
-	gi := dynamicinformer.NewFilteredDynamicInformer(k.watchDyn, k.gvr, ns, 0,
-		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, nil)
-	inf := gi.Informer()
+	// dynamicinformer.NewFilteredDynamicInformer, whose package links client-go's typed informers.
+	watched := k.client(k.watchDyn, ns)
+	inf := cache.NewSharedIndexInformerWithOptions(
+		cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return watched.List(ctx, o)
+			},
+			WatchFuncWithContext: watched.Watch,
+		}, k.watchDyn),
+		&unstructured.Unstructured{},
+		cache.SharedIndexInformerOptions{
+			Indexers:          cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
+			ObjectDescription: k.gvr.String(),
+		})
+	lister := cache.NewGenericLister(inf.GetIndexer(), k.gvr.GroupResource())
 	if err := inf.SetTransform(dropManagedFields); err != nil {
 		return Cached{}, fmt.Errorf("watch %s: %w", k.gvr.GroupResource(), err)
 	}
@@ -103,9 +114,9 @@ func (k *genericKind) Cache(_ kubernetes.Interface, _ informers.SharedInformerFa
 			var obj runtime.Object
 			var err error
 			if k.namespaced {
-				obj, err = gi.Lister().ByNamespace(ns).Get(name)
+				obj, err = lister.ByNamespace(ns).Get(name)
 			} else {
-				obj, err = gi.Lister().Get(name)
+				obj, err = lister.Get(name)
 			}
 			if err != nil {
 				return nil, err
@@ -140,7 +151,7 @@ func (resource) Template() *corev1.PodTemplateSpec       { return nil }
 func (resource) Paused() bool                            { return false }
 func (resource) Revisions(History) (cur, prev *Revision) { return nil, nil }
 func (resource) Outcome() Outcome                        { return Outcome{} }
-func (resource) ListHistory(context.Context, kubernetes.Interface, int64) (History, error) {
+func (resource) ListHistory(context.Context, client.Interface, int64) (History, error) {
 	return History{}, nil
 }
 

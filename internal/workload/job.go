@@ -6,13 +6,14 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 // jobs are batch/v1 Jobs: they run to completion, keep no revisions, and have nothing to roll back.
 var jobs = &typedKind{
 	name: Job, resource: batchv1.Resource("jobs"), runsToCompletion: true,
-	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*batchv1.Job, *batchv1.JobList] {
+	api: callsOf(func(c client.Interface, ns string) typedClient[*batchv1.Job, *batchv1.JobList] {
 		return c.BatchV1().Jobs(ns)
 	}),
 	wrap: wrapAs(func(k *typedKind, j *batchv1.Job) Workload {

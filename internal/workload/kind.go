@@ -11,11 +11,12 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
-// typedKind is a Kind served by client-go's typed clients and shared informers: the apps/v1
+// typedKind is a Kind served by the typed clients and shared informers: the apps/v1
 // workloads and batch/v1 Jobs. Its fields are the few calls that differ between them.
 type typedKind struct {
 	name     string
@@ -40,19 +41,19 @@ type historySource struct {
 
 var (
 	replicaSets = historySource{"ReplicaSet", appsv1.Resource("replicasets"),
-		callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ReplicaSet, *appsv1.ReplicaSetList] {
+		callsOf(func(c client.Interface, ns string) typedClient[*appsv1.ReplicaSet, *appsv1.ReplicaSetList] {
 			return c.AppsV1().ReplicaSets(ns)
 		})}
 	controllerRevisions = historySource{"ControllerRevision", appsv1.Resource("controllerrevisions"),
-		callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.ControllerRevision, *appsv1.ControllerRevisionList] {
+		callsOf(func(c client.Interface, ns string) typedClient[*appsv1.ControllerRevision, *appsv1.ControllerRevisionList] {
 			return c.AppsV1().ControllerRevisions(ns)
 		})}
 )
 
 // apiCalls are a typed client's reads, with the type erased.
 type apiCalls struct {
-	get  func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error)
-	list func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error)
+	get  func(ctx context.Context, c client.Interface, ns, name string) (runtime.Object, error)
+	list func(ctx context.Context, c client.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error)
 }
 
 // typedClient is the part of a client-go typed client the gate reads through.
@@ -61,13 +62,13 @@ type typedClient[T, L runtime.Object] interface {
 	List(ctx context.Context, opts metav1.ListOptions) (L, error)
 }
 
-func callsOf[T, L runtime.Object](client func(c kubernetes.Interface, ns string) typedClient[T, L]) apiCalls {
+func callsOf[T, L runtime.Object](clientOf func(c client.Interface, ns string) typedClient[T, L]) apiCalls {
 	return apiCalls{
-		get: func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error) {
-			return client(c, ns).Get(ctx, name, metav1.GetOptions{})
+		get: func(ctx context.Context, c client.Interface, ns, name string) (runtime.Object, error) {
+			return clientOf(c, ns).Get(ctx, name, metav1.GetOptions{})
 		},
-		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
-			return client(c, ns).List(ctx, opts)
+		list: func(ctx context.Context, c client.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
+			return clientOf(c, ns).List(ctx, opts)
 		},
 	}
 }
@@ -105,7 +106,7 @@ func (k *typedKind) kubectlTemplate(obj runtime.Object) (*corev1.PodTemplateSpec
 	return nil, false
 }
 
-func (k *typedKind) Get(ctx context.Context, c kubernetes.Interface, ns, name string) (Workload, error) {
+func (k *typedKind) Get(ctx context.Context, c client.Interface, ns, name string) (Workload, error) {
 	obj, err := k.api.get(ctx, c, ns, name)
 	if err != nil {
 		return nil, err
@@ -113,7 +114,7 @@ func (k *typedKind) Get(ctx context.Context, c kubernetes.Interface, ns, name st
 	return k.mustWrap(obj)
 }
 
-func (k *typedKind) List(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) ([]Workload, error) {
+func (k *typedKind) List(ctx context.Context, c client.Interface, ns string, opts metav1.ListOptions) ([]Workload, error) {
 	list, err := k.api.list(ctx, c, ns, opts)
 	if err != nil {
 		return nil, err
@@ -141,7 +142,7 @@ func (k *typedKind) mustWrap(obj runtime.Object) (Workload, error) {
 }
 
 // readHistory lists the kind's history objects (ReplicaSets or ControllerRevisions).
-func (k *typedKind) readHistory(ctx context.Context, c kubernetes.Interface, ns string, sel labels.Selector, limit int64) (History, error) {
+func (k *typedKind) readHistory(ctx context.Context, c client.Interface, ns string, sel labels.Selector, limit int64) (History, error) {
 	if k.history.api.list == nil {
 		return History{}, nil // a kind without revisions (a Job)
 	}
@@ -156,17 +157,17 @@ func (k *typedKind) readHistory(ctx context.Context, c kubernetes.Interface, ns 
 	return historyOf(items), nil
 }
 
-func (k *typedKind) Cache(c kubernetes.Interface, f informers.SharedInformerFactory, ns string) (Cached, error) {
+func (k *typedKind) Cache(c client.Interface, f *client.Informers, ns string) (Cached, error) {
 	probe := metav1.ListOptions{Limit: 1}
-	informer := func(gr schema.GroupResource, list func(context.Context, kubernetes.Interface, string, metav1.ListOptions) (runtime.Object, error)) (Informer, informers.GenericInformer, error) {
-		gi, err := genericInformer(f, gr)
+	informer := func(gr schema.GroupResource, list func(context.Context, client.Interface, string, metav1.ListOptions) (runtime.Object, error)) (Informer, cache.GenericLister, error) {
+		inf, err := f.For(gr)
 		if err != nil {
 			return Informer{}, nil, fmt.Errorf("watch %s: %w", gr, err)
 		}
-		return Informer{Resource: gr, Informer: gi.Informer(), Probe: func(ctx context.Context) error {
+		return Informer{Resource: gr, Informer: inf, Probe: func(ctx context.Context) error {
 			_, err := list(ctx, c, ns, probe)
 			return err
-		}}, gi, nil
+		}}, cache.NewGenericLister(inf.GetIndexer(), gr), nil
 	}
 	out := Cached{History: func(Workload) History { return History{} }}
 	if k.watchHistory {
@@ -176,14 +177,14 @@ func (k *typedKind) Cache(c kubernetes.Interface, f informers.SharedInformerFact
 		}
 		out.Informers = append(out.Informers, hi)
 		out.History = func(w Workload) History {
-			objs, _ := hgi.Lister().ByNamespace(ns).List(w.Selector())
+			objs, _ := hgi.ByNamespace(ns).List(w.Selector())
 			return historyOf(objs)
 		}
 		out.ControllerOf = func(ref *metav1.OwnerReference) string {
 			if ref.Kind != k.history.kind {
 				return ""
 			}
-			obj, err := hgi.Lister().ByNamespace(ns).Get(ref.Name)
+			obj, err := hgi.ByNamespace(ns).Get(ref.Name)
 			if err != nil {
 				return ""
 			}
@@ -203,7 +204,7 @@ func (k *typedKind) Cache(c kubernetes.Interface, f informers.SharedInformerFact
 	}
 	out.Informers = append(out.Informers, wi)
 	out.Get = func(name string) (Workload, error) {
-		obj, err := wgi.Lister().ByNamespace(ns).Get(name)
+		obj, err := wgi.ByNamespace(ns).Get(name)
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +241,6 @@ func (b base) Selector() labels.Selector         { return selectorOf(b.selector)
 func (b base) Template() *corev1.PodTemplateSpec { return b.template }
 func (base) Paused() bool                        { return false }
 func (base) Outcome() Outcome                    { return Outcome{} }
-func (b base) ListHistory(ctx context.Context, c kubernetes.Interface, limit int64) (History, error) {
+func (b base) ListHistory(ctx context.Context, c client.Interface, limit int64) (History, error) {
 	return b.kind.readHistory(ctx, c, b.obj.GetNamespace(), b.Selector(), limit)
 }

@@ -8,18 +8,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
 )
 
 // Resolver finds the Kind of any type the user names: the rollout kinds by the one switch
-// (Lookup), every other kind through the API server's discovery (a REST mapper over a memory
-// cache, refreshed once when a type is not found, so a CRD applied just before the gate is seen).
+// (Lookup), every other kind through the API server's discovery (a REST mapper over discovery
+// read at the first lookup, see restMapper).
 type Resolver struct {
-	mapper    meta.RESTMapper
-	discovery discovery.CachedDiscoveryInterface
+	mapper *restMapper
 	// dyn reads with the API timeout; watchDyn, without one, serves the watches.
 	dyn, watchDyn dynamic.Interface
 
@@ -29,12 +25,9 @@ type Resolver struct {
 
 // NewResolver builds a Resolver over the API server's discovery and two dynamic clients (one for
 // reads, with a timeout, one for watches, without).
-func NewResolver(d discovery.DiscoveryInterface, dyn, watchDyn dynamic.Interface) *Resolver {
-	cached := memory.NewMemCacheClient(d)
-	deferred := restmapper.NewDeferredDiscoveryRESTMapper(cached)
+func NewResolver(d Discovery, dyn, watchDyn dynamic.Interface) *Resolver {
 	return &Resolver{
-		mapper:    restmapper.NewShortcutExpander(deferred, cached, func(string) {}),
-		discovery: cached, dyn: dyn, watchDyn: watchDyn,
+		mapper: &restMapper{discovery: d}, dyn: dyn, watchDyn: watchDyn,
 		kinds: map[schema.GroupVersionResource]*genericKind{},
 	}
 }
@@ -58,7 +51,9 @@ func (r *Resolver) ForObject(ctx context.Context, apiVersion, kind string) (Reso
 	if k, ok := Lookup(kind); ok && k.Name() == kind && k.GroupResource().Group == gv.Group {
 		return Resolution{Kind: k, APIVersion: k.GroupResource().Group + "/v1"}, nil
 	}
-	m, err := r.mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
+	m, err := lookup(r.mapper, func(d *discovered) (*meta.RESTMapping, error) {
+		return d.mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
+	})
 	if err != nil {
 		return Resolution{}, err
 	}
@@ -71,24 +66,26 @@ func (r *Resolver) ForResource(ctx context.Context, arg string) (Resolution, err
 	if k, ok := Lookup(arg); ok {
 		return Resolution{Kind: k, APIVersion: k.GroupResource().Group + "/v1"}, nil
 	}
-	var gvk schema.GroupVersionKind
-	var err error
 	full, gr := schema.ParseResourceArg(strings.ToLower(arg))
-	if full != nil {
-		gvk, err = r.mapper.KindFor(*full)
-	}
-	if full == nil || err != nil {
-		gvk, err = r.mapper.KindFor(gr.WithVersion(""))
-	}
+	var gvk schema.GroupVersionKind
+	m, err := lookup(r.mapper, func(d *discovered) (*meta.RESTMapping, error) {
+		var err error
+		if full != nil {
+			gvk, err = d.kindFor(*full)
+		}
+		if full == nil || err != nil {
+			gvk, err = d.kindFor(gr.WithVersion(""))
+		}
+		if err != nil {
+			return nil, err
+		}
+		return d.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	})
 	if err != nil {
 		return Resolution{}, err
 	}
 	if k, ok := Lookup(gvk.Kind); ok && k.GroupResource().Group == gvk.Group {
 		return Resolution{Kind: k, APIVersion: gvk.GroupVersion().String()}, nil
-	}
-	m, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		return Resolution{}, err
 	}
 	return r.resolve(ctx, m)
 }
@@ -136,7 +133,7 @@ func (r *Resolver) kind(m *meta.RESTMapping) *genericKind {
 
 // hasStatus says whether discovery lists a status subresource for the resource.
 func (r *Resolver) hasStatus(gvr schema.GroupVersionResource) (bool, error) {
-	list, err := r.discovery.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
+	list, err := r.mapper.resourcesFor(gvr.GroupVersion())
 	if err != nil {
 		return false, fmt.Errorf("discover %s: %w", gvr.GroupVersion(), err)
 	}

@@ -4,13 +4,14 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
 var statefulSets = &typedKind{
 	name: StatefulSet, resource: appsv1.Resource("statefulsets"),
 	history: controllerRevisions,
-	api: callsOf(func(c kubernetes.Interface, ns string) typedClient[*appsv1.StatefulSet, *appsv1.StatefulSetList] {
+	api: callsOf(func(c client.Interface, ns string) typedClient[*appsv1.StatefulSet, *appsv1.StatefulSetList] {
 		return c.AppsV1().StatefulSets(ns)
 	}),
 	wrap: wrapAs(func(k *typedKind, s *appsv1.StatefulSet) Workload {

@@ -20,10 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 )
 
@@ -55,11 +54,11 @@ type Kind interface {
 	// Namespaced says whether its objects live in a namespace.
 	Namespaced() bool
 	// Get reads one workload with a consistent read.
-	Get(ctx context.Context, c kubernetes.Interface, namespace, name string) (Workload, error)
+	Get(ctx context.Context, c client.Interface, namespace, name string) (Workload, error)
 	// List lists the workloads of this kind in a namespace.
-	List(ctx context.Context, c kubernetes.Interface, namespace string, opts metav1.ListOptions) ([]Workload, error)
+	List(ctx context.Context, c client.Interface, namespace string, opts metav1.ListOptions) ([]Workload, error)
 	// Cache registers the informers the watch needs for this kind with f and reads through them.
-	Cache(c kubernetes.Interface, f informers.SharedInformerFactory, namespace string) (Cached, error)
+	Cache(c client.Interface, f *client.Informers, namespace string) (Cached, error)
 	// of takes a typed object of this kind.
 	of(obj runtime.Object) (Workload, bool)
 	// kubectlTemplate is the pod template of one entry of kubectl's rollout history.
@@ -83,7 +82,7 @@ type Workload interface {
 	// see the implementations for each kind. cur is nil while the controller has not acted yet.
 	Revisions(h History) (cur, prev *Revision)
 	// ListHistory reads its revisions through the API, at most limit of them.
-	ListHistory(ctx context.Context, c kubernetes.Interface, limit int64) (History, error)
+	ListHistory(ctx context.Context, c client.Interface, limit int64) (History, error)
 	// Progress is the counts of its progress line: "1/3 updated, 0/3 available".
 	Progress() string
 	// Outcome is what the controller of a workload that runs to completion has concluded. A
@@ -168,7 +167,7 @@ type Informer struct {
 	Resource schema.GroupResource
 	Informer cache.SharedIndexInformer
 	Probe    func(ctx context.Context) error
-	// Run, when set, runs an informer that is not from the shared factory (a dynamic one); the
+	// Run, when set, runs an informer that is not from client.Informers (a dynamic one); the
 	// watch calls it in a goroutine, until stop is closed.
 	Run func(stop <-chan struct{})
 }
@@ -190,7 +189,7 @@ func RolloutStatus(w Workload) (string, bool, error) {
 
 // KubectlHistory reads a workload's rollout history with kubectl's HistoryViewer, the code behind
 // `kubectl rollout history` and `rollout undo`: the pod template of each revision number.
-func KubectlHistory(c kubernetes.Interface, k Kind, namespace, name string) (map[int64]*corev1.PodTemplateSpec, error) {
+func KubectlHistory(c client.Interface, k Kind, namespace, name string) (map[int64]*corev1.PodTemplateSpec, error) {
 	hv, err := kubectlcopy.HistoryViewerFor(GroupKind(k), c)
 	if err != nil {
 		return nil, err
@@ -211,7 +210,7 @@ func KubectlHistory(c kubernetes.Interface, k Kind, namespace, name string) (map
 }
 
 // Rollbacker is kubectl's `rollout undo` for the kind.
-func Rollbacker(c kubernetes.Interface, k Kind) (kubectlcopy.Rollbacker, error) {
+func Rollbacker(c client.Interface, k Kind) (kubectlcopy.Rollbacker, error) {
 	return kubectlcopy.RollbackerFor(GroupKind(k), c)
 }
 
