@@ -549,13 +549,8 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	// Pods and their events only for the kinds judged by their pods: an object judged by its
 	// status alone needs neither (and a cluster-scoped one has no namespace to watch them in).
 	if slices.ContainsFunc(group, func(t *tracked) bool { k, ok := t.w.KindOf(); return ok && !k.StatusOnly() }) {
-		podInf, err := f.For(corev1.Resource("pods"))
-		if err != nil {
-			return nil, err
-		}
-		if evInf, err = ef.For(corev1.Resource("events")); err != nil {
-			return nil, err
-		}
+		podInf := f.For(corev1.Resource("pods"), &corev1.Pod{}, client.ListWatchOf(w.Client.CoreV1().Pods(ns)))
+		evInf = ef.For(corev1.Resource("events"), &corev1.Event{}, client.ListWatchOf(w.Client.CoreV1().Events(ns)))
 		watched = append(watched,
 			workload.Informer{Resource: corev1.Resource("pods"), Informer: podInf, Probe: func(ctx context.Context) error {
 				_, err := w.Client.CoreV1().Pods(ns).List(ctx, probe)

@@ -3,6 +3,7 @@ package workload
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
@@ -50,16 +52,20 @@ var (
 		})}
 )
 
-// apiCalls are a typed client's reads, with the type erased.
+// apiCalls are a typed client's reads, with the type erased: get and list, and the list and
+// watch of an informer of empty objects like newObj's.
 type apiCalls struct {
-	get  func(ctx context.Context, c client.Interface, ns, name string) (runtime.Object, error)
-	list func(ctx context.Context, c client.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error)
+	get       func(ctx context.Context, c client.Interface, ns, name string) (runtime.Object, error)
+	list      func(ctx context.Context, c client.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error)
+	listWatch func(c client.Interface, ns string) client.ListWatch
+	newObj    func() runtime.Object
 }
 
 // typedClient is the part of a client-go typed client the gate reads through.
 type typedClient[T, L runtime.Object] interface {
 	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
 	List(ctx context.Context, opts metav1.ListOptions) (L, error)
+	Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
 }
 
 func callsOf[T, L runtime.Object](clientOf func(c client.Interface, ns string) typedClient[T, L]) apiCalls {
@@ -69,6 +75,13 @@ func callsOf[T, L runtime.Object](clientOf func(c client.Interface, ns string) t
 		},
 		list: func(ctx context.Context, c client.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return clientOf(c, ns).List(ctx, opts)
+		},
+		listWatch: func(c client.Interface, ns string) client.ListWatch {
+			return client.ListWatchOf[L](clientOf(c, ns))
+		},
+		newObj: func() runtime.Object {
+			var zero T
+			return reflect.New(reflect.TypeOf(zero).Elem()).Interface().(runtime.Object)
 		},
 	}
 }
@@ -159,19 +172,16 @@ func (k *typedKind) readHistory(ctx context.Context, c client.Interface, ns stri
 
 func (k *typedKind) Cache(c client.Interface, f *client.Informers, ns string) (Cached, error) {
 	probe := metav1.ListOptions{Limit: 1}
-	informer := func(gr schema.GroupResource, list func(context.Context, client.Interface, string, metav1.ListOptions) (runtime.Object, error)) (Informer, cache.GenericLister, error) {
-		inf, err := f.For(gr)
-		if err != nil {
-			return Informer{}, nil, fmt.Errorf("watch %s: %w", gr, err)
-		}
+	informer := func(gr schema.GroupResource, api apiCalls) (Informer, cache.GenericLister, error) {
+		inf := f.For(gr, api.newObj(), api.listWatch(c, ns))
 		return Informer{Resource: gr, Informer: inf, Probe: func(ctx context.Context) error {
-			_, err := list(ctx, c, ns, probe)
+			_, err := api.list(ctx, c, ns, probe)
 			return err
 		}}, cache.NewGenericLister(inf.GetIndexer(), gr), nil
 	}
 	out := Cached{History: func(Workload) History { return History{} }}
 	if k.watchHistory {
-		hi, hgi, err := informer(k.history.resource, k.history.api.list)
+		hi, hgi, err := informer(k.history.resource, k.history.api)
 		if err != nil {
 			return Cached{}, err
 		}
@@ -198,7 +208,7 @@ func (k *typedKind) Cache(c client.Interface, f *client.Informers, ns string) (C
 			return ""
 		}
 	}
-	wi, wgi, err := informer(k.resource, k.api.list)
+	wi, wgi, err := informer(k.resource, k.api)
 	if err != nil {
 		return Cached{}, err
 	}

@@ -2,12 +2,8 @@ package client
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -52,38 +48,24 @@ func NewInformers(c Interface, namespace string, opts ...InformerOption) *Inform
 	return f
 }
 
-// For returns the shared informer of a resource, made on first use; the gate's typed resources
-// only (pods, events, the apps/v1 workloads and their history, Jobs).
-func (f *Informers) For(gr schema.GroupResource) (cache.SharedIndexInformer, error) {
+// For returns the shared informer of a resource, made on first use from obj (an empty object of
+// its type) and lw. Which typed client serves a resource is the caller's knowledge (package
+// workload's kinds, the watch's pods and events); later callers share the first one's informer.
+func (f *Informers) For(gr schema.GroupResource, obj runtime.Object, lw ListWatch) cache.SharedIndexInformer {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if inf, ok := f.informers[gr]; ok {
-		return inf, nil
+		return inf
 	}
-	c, ns := f.client, f.namespace
-	var inf cache.SharedIndexInformer
-	switch gr {
-	case corev1.Resource("pods"):
-		inf = f.newInformer(&corev1.Pod{}, listWatchOf(c.CoreV1().Pods(ns)))
-	case corev1.Resource("events"):
-		inf = f.newInformer(&corev1.Event{}, listWatchOf(c.CoreV1().Events(ns)))
-	case appsv1.Resource("deployments"):
-		inf = f.newInformer(&appsv1.Deployment{}, listWatchOf(c.AppsV1().Deployments(ns)))
-	case appsv1.Resource("replicasets"):
-		inf = f.newInformer(&appsv1.ReplicaSet{}, listWatchOf(c.AppsV1().ReplicaSets(ns)))
-	case appsv1.Resource("statefulsets"):
-		inf = f.newInformer(&appsv1.StatefulSet{}, listWatchOf(c.AppsV1().StatefulSets(ns)))
-	case appsv1.Resource("daemonsets"):
-		inf = f.newInformer(&appsv1.DaemonSet{}, listWatchOf(c.AppsV1().DaemonSets(ns)))
-	case appsv1.Resource("controllerrevisions"):
-		inf = f.newInformer(&appsv1.ControllerRevision{}, listWatchOf(c.AppsV1().ControllerRevisions(ns)))
-	case batchv1.Resource("jobs"):
-		inf = f.newInformer(&batchv1.Job{}, listWatchOf(c.BatchV1().Jobs(ns)))
-	default:
-		return nil, fmt.Errorf("no informer for resource %q", gr.WithVersion("v1"))
-	}
+	inf := f.newInformer(obj, lw)
 	f.informers[gr] = inf
-	return inf, nil
+	return inf
+}
+
+// ListWatch is what an informer calls: a typed client's list and watch, the type erased.
+type ListWatch struct {
+	List  func(context.Context, metav1.ListOptions) (runtime.Object, error)
+	Watch func(context.Context, metav1.ListOptions) (watch.Interface, error)
 }
 
 // listWatcher is the part of a typed client an informer calls.
@@ -92,21 +74,17 @@ type listWatcher[L runtime.Object] interface {
 	Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
 }
 
-type listWatch struct {
-	list  func(context.Context, metav1.ListOptions) (runtime.Object, error)
-	watch func(context.Context, metav1.ListOptions) (watch.Interface, error)
-}
-
-func listWatchOf[L runtime.Object](c listWatcher[L]) listWatch {
-	return listWatch{
-		list:  func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) },
-		watch: c.Watch,
+// ListWatchOf is the ListWatch of a typed resource client, e.g. c.CoreV1().Pods(ns).
+func ListWatchOf[L runtime.Object](c listWatcher[L]) ListWatch {
+	return ListWatch{
+		List:  func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) },
+		Watch: c.Watch,
 	}
 }
 
 // newInformer is a generated informer's constructor (NewFilteredPodInformer and the like) with
 // the factory's defaults: no resync, the namespace index, the transform.
-func (f *Informers) newInformer(obj runtime.Object, lw listWatch) cache.SharedIndexInformer {
+func (f *Informers) newInformer(obj runtime.Object, lw ListWatch) cache.SharedIndexInformer {
 	tweak := func(o *metav1.ListOptions) {
 		if f.tweak != nil {
 			f.tweak(o)
@@ -116,11 +94,11 @@ func (f *Informers) newInformer(obj runtime.Object, lw listWatch) cache.SharedIn
 		cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				tweak(&o)
-				return lw.list(ctx, o)
+				return lw.List(ctx, o)
 			},
 			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				tweak(&o)
-				return lw.watch(ctx, o)
+				return lw.Watch(ctx, o)
 			},
 		}, f.client),
 		obj,
