@@ -154,7 +154,7 @@ func (c *containerCtx) restartLine() string {
 	if c.st.RestartCount == 0 {
 		return ""
 	}
-	return fmt.Sprintf("restarted %d times", c.st.RestartCount)
+	return fmt.Sprintf("restarted %d %s", c.st.RestartCount, plural(int(c.st.RestartCount), "time", "times"))
 }
 
 // logLine quotes log line i as evidence.

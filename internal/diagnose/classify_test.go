@@ -739,3 +739,20 @@ func dump(fs []report.Finding) string {
 	}
 	return b.String()
 }
+
+func TestRestartLine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		restarts int32
+		want     string
+	}{
+		{0, ""},
+		{1, "restarted 1 time"},
+		{3, "restarted 3 times"},
+	} {
+		c := &containerCtx{st: corev1.ContainerStatus{RestartCount: tc.restarts}}
+		if got := c.restartLine(); got != tc.want {
+			t.Errorf("%d restarts: %q, want %q", tc.restarts, got, tc.want)
+		}
+	}
+}
