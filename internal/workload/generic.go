@@ -79,8 +79,8 @@ func (k *genericKind) List(ctx context.Context, _ client.Interface, ns string, o
 }
 
 // Cache is one dynamic informer for the resource type in the namespace (the whole cluster for a
-// cluster-scoped type), of its own: client.Informers serves typed resources only, so the watch
-// runs it (Informer.Run).
+// cluster-scoped type), of its own: it reads unstructured objects through the dynamic watch
+// client, not the namespace's typed informers, so the watch runs it (Informer.Run).
 func (k *genericKind) Cache(_ client.Interface, _ *client.Informers, ns string) (Cached, error) {
 	if !k.namespaced {
 		ns = metav1.NamespaceAll
