@@ -368,7 +368,7 @@ func podProblem(p *corev1.Pod) string {
 		}
 	}
 	if restarts > 0 {
-		parts = append(parts, fmt.Sprintf("%d restarts", restarts))
+		parts = append(parts, fmt.Sprintf("%d %s", restarts, plural(int(restarts), "restart", "restarts")))
 	}
 	return strings.Join(parts, ", ")
 }
