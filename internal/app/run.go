@@ -360,25 +360,16 @@ func Connect(o *Options, getenv func(string) string) (client.Interface, string, 
 	watchCfg.ContentType = "application/vnd.kubernetes.protobuf"
 	watchCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.Timeout = apiTimeout
-	c, err := client.NewForConfig(cfg)
-	if err != nil {
-		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
-	}
-	watchClient, err := client.NewForConfig(watchCfg)
-	if err != nil {
-		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
-	}
-	disc, err := client.NewDiscovery(cfg)
-	if err != nil {
-		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
-	}
-	watchDyn, err := dynamic.NewForConfig(watchCfg)
-	if err != nil {
-		return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
+	// Each constructor only checks the config, so they fail alike: the first error says it.
+	c, errC := client.NewForConfig(cfg)
+	watchClient, errW := client.NewForConfig(watchCfg)
+	disc, errD := client.NewDiscovery(cfg)
+	dyn, errDyn := dynamic.NewForConfig(cfg)
+	watchDyn, errWDyn := dynamic.NewForConfig(watchCfg)
+	for _, err := range []error{errC, errW, errD, errDyn, errWDyn} {
+		if err != nil {
+			return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
+		}
 	}
 	return clients{Interface: c, watch: watchClient, requests: requests,
 		resolver: workload.NewResolver(disc, dyn, watchDyn)}, ns, nil

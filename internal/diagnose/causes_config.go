@@ -173,16 +173,6 @@ func (c *containerCtx) refChange(kind, name string) (report.Change, string, bool
 	return report.Change{}, "", false
 }
 
-func joinAnd(ss []string) string {
-	switch len(ss) {
-	case 0:
-		return ""
-	case 1:
-		return ss[0]
-	}
-	return strings.Join(ss[:len(ss)-1], ", ") + " and " + ss[len(ss)-1]
-}
-
 // missingCause names what is missing: a Secret or ConfigMap, or (key != "") a key of one.
 func missingCause(kind, key string) report.Cause {
 	switch {
@@ -210,11 +200,11 @@ func missingObject(c *containerCtx, kind, name, msg string) report.Finding {
 	if len(fields) == 0 {
 		fields = []string{"the pod spec"}
 	}
-	f.Detail = fmt.Sprintf("%s of %s %s %s %s, which does not exist", joinAnd(fields), c.label(), verb, kind, full)
+	f.Detail = fmt.Sprintf("%s of %s %s %s %s, which does not exist", report.JoinAnd(fields), c.label(), verb, kind, full)
 	if info := ev.object(kind, name); info != nil && info.Err != "" {
 		f.Detail += " (the kubelet says so; the gate could not check: " + info.Err + ")"
 	} else if info != nil && info.Exists {
-		f.Detail = fmt.Sprintf("%s of %s %s %s %s; the kubelet did not find it, but it exists now (created after the pod started?)", joinAnd(fields), c.label(), verb, kind, full)
+		f.Detail = fmt.Sprintf("%s of %s %s %s %s; the kubelet did not find it, but it exists now (created after the pod started?)", report.JoinAnd(fields), c.label(), verb, kind, full)
 		f.Confidence = report.ConfidenceMedium
 	}
 	if msg != "" && c.st.State.Waiting != nil {
@@ -277,13 +267,13 @@ func missingKey(c *containerCtx, kind, name, key, msg string) report.Finding {
 	if len(fields) > 1 {
 		verb = "read"
 	}
-	f.Detail = fmt.Sprintf("%s of %s %s key %s of %s %s", joinAnd(fields), c.label(), verb, key, kind, full)
+	f.Detail = fmt.Sprintf("%s of %s %s key %s of %s %s", report.JoinAnd(fields), c.label(), verb, key, kind, full)
 	var similar string
 	if info := ev.object(kind, name); info != nil && info.Exists {
 		if len(info.Keys) == 0 {
 			f.Detail += ", which has no keys"
 		} else {
-			f.Detail += ", which has " + plural(len(info.Keys), "key ", "keys ") + strings.Join(info.Keys, ", ")
+			f.Detail += ", which has " + report.Plural(len(info.Keys), "key ", "keys ") + strings.Join(info.Keys, ", ")
 		}
 		similar = closest(key, info.Keys)
 		if similar != "" {

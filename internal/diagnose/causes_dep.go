@@ -204,7 +204,7 @@ func dependencyClause(c *containerCtx, d logparse.DialError) string {
 	if ready == 0 {
 		return fmt.Sprintf(": Service %s/%s has no ready endpoints", ns, name)
 	}
-	return fmt.Sprintf(": Service %s/%s has %d ready %s, so check the port and NetworkPolicies", ns, name, ready, plural(ready, "endpoint", "endpoints"))
+	return fmt.Sprintf(": Service %s/%s has %d ready %s, so check the port and NetworkPolicies", ns, name, ready, report.Plural(ready, "endpoint", "endpoints"))
 }
 
 // serviceEvidence lists what is known about the dependency behind d.
@@ -251,7 +251,7 @@ func (c *containerCtx) serviceEvidence(d logparse.DialError) []string {
 			out = append(out, "it is an ExternalName Service pointing at "+svc.Spec.ExternalName)
 		}
 		ready, notReady := info.readyEndpoints()
-		out = append(out, fmt.Sprintf("%d ready %s, %d not ready", ready, plural(ready, "endpoint", "endpoints"), notReady))
+		out = append(out, fmt.Sprintf("%d ready %s, %d not ready", ready, report.Plural(ready, "endpoint", "endpoints"), notReady))
 		switch {
 		case info.PodsErr != "":
 			out = append(out, "could not list its pods: "+info.PodsErr)
@@ -368,7 +368,7 @@ func podProblem(p *corev1.Pod) string {
 		}
 	}
 	if restarts > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s", restarts, plural(int(restarts), "restart", "restarts")))
+		parts = append(parts, fmt.Sprintf("%d %s", restarts, report.Plural(int(restarts), "restart", "restarts")))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -494,7 +494,7 @@ func (c *containerCtx) notReadyBase(cause report.Cause, conf report.Confidence) 
 	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("%s has been running since %s (%s) with %d %s and is not ready",
 			c.label(), r.StartedAt.UTC().Format(time.RFC3339), roundDur(c.ev.Now.Sub(r.StartedAt.Time)), c.st.RestartCount,
-			plural(int(c.st.RestartCount), "restart", "restarts")))
+			report.Plural(int(c.st.RestartCount), "restart", "restarts")))
 	}
 	return f
 }

@@ -349,7 +349,7 @@ func missingVolumeSource(ev *evidence, pod *corev1.Pod, spec *corev1.PodSpec, p 
 			f.Confidence = report.ConfidenceMedium
 		}
 		if keys := s.itemKeys(); len(keys) > 0 {
-			f.Detail += "; its items name " + plural(len(keys), "key ", "keys ") + strings.Join(keys, ", ")
+			f.Detail += "; its items name " + report.Plural(len(keys), "key ", "keys ") + strings.Join(keys, ", ")
 		}
 	} else {
 		f.Summary = fmt.Sprintf("key %s missing from %s %s, so %s cannot be mounted and %s", p.Key, s.Kind, full, s.what(), who)
@@ -362,7 +362,7 @@ func missingVolumeSource(ev *evidence, pod *corev1.Pod, spec *corev1.PodSpec, p 
 			if len(info.Keys) == 0 {
 				f.Detail += ", which has no keys"
 			} else {
-				f.Detail += ", which has " + plural(len(info.Keys), "key ", "keys ") + strings.Join(info.Keys, ", ")
+				f.Detail += ", which has " + report.Plural(len(info.Keys), "key ", "keys ") + strings.Join(info.Keys, ", ")
 			}
 			if similar = closest(p.Key, info.Keys); similar != "" {
 				f.Detail += fmt.Sprintf(" (did you mean %s?)", similar)

@@ -154,7 +154,7 @@ func (c *containerCtx) restartLine() string {
 	if c.st.RestartCount == 0 {
 		return ""
 	}
-	return fmt.Sprintf("restarted %d %s", c.st.RestartCount, plural(int(c.st.RestartCount), "time", "times"))
+	return fmt.Sprintf("restarted %d %s", c.st.RestartCount, report.Plural(int(c.st.RestartCount), "time", "times"))
 }
 
 // logLine quotes log line i as evidence.
@@ -314,9 +314,3 @@ func appendNonEmpty(dst []string, ss ...string) []string {
 	return dst
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

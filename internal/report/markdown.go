@@ -116,7 +116,7 @@ func contextLine(r *Report) string {
 	if r.Context != "" {
 		parts = append(parts, "context "+mdName(r.Context))
 	}
-	parts = append(parts, fmt.Sprintf("%d %s", len(r.Workloads), plural(len(r.Workloads), "workload", "workloads")))
+	parts = append(parts, fmt.Sprintf("%d %s", len(r.Workloads), Plural(len(r.Workloads), "workload", "workloads")))
 	if !r.StartedAt.IsZero() && r.FinishedAt.After(r.StartedAt) {
 		parts = append(parts, "took "+human(Seconds(r.FinishedAt.Sub(r.StartedAt))))
 	}
@@ -296,7 +296,7 @@ func finding(m *mdWriter, f *Finding, n, of int) {
 		if l.Previous {
 			which += ", previous (crashed) run"
 		}
-		count := fmt.Sprintf("last %d %s", len(lines), plural(len(lines), "line", "lines"))
+		count := fmt.Sprintf("last %d %s", len(lines), Plural(len(lines), "line", "lines"))
 		if len(lines) > m.logLines {
 			lines = lines[len(lines)-m.logLines:]
 			count = fmt.Sprintf("last %d of %d lines", m.logLines, len(l.Lines))
@@ -413,7 +413,7 @@ func containerState(c Container, esc func(string, int) string) string {
 		s += " " + esc(c.Reason, maxCell)
 	}
 	if c.RestartCount > 0 {
-		s += fmt.Sprintf(", %d %s", c.RestartCount, plural(int(c.RestartCount), "restart", "restarts"))
+		s += fmt.Sprintf(", %d %s", c.RestartCount, Plural(int(c.RestartCount), "restart", "restarts"))
 	}
 	if t := c.LastState; t != nil {
 		s += fmt.Sprintf(", last exit %d", t.ExitCode)
@@ -437,7 +437,7 @@ func events(m *mdWriter, es []Event) {
 			warnings++
 		}
 	}
-	m.open(fmt.Sprintf("<details><summary>Events (%d, %d %s)</summary>", len(es), warnings, plural(warnings, "warning", "warnings")), "</details>")
+	m.open(fmt.Sprintf("<details><summary>Events (%d, %d %s)</summary>", len(es), warnings, Plural(warnings, "warning", "warnings")), "</details>")
 	m.blank()
 	m.line("| Type | Reason | Object | Count | Message |")
 	m.line("| --- | --- | --- | --- | --- |")

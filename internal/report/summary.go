@@ -109,7 +109,7 @@ func (r *Report) Headline() string {
 	}
 	line := w.Headline()
 	if n := countFailing(r.Workloads) - 1; n > 0 {
-		line += fmt.Sprintf(" (and %d more %s)", n, plural(n, "failing workload", "failing workloads"))
+		line += fmt.Sprintf(" (and %d more %s)", n, Plural(n, "failing workload", "failing workloads"))
 	}
 	return line
 }
@@ -153,7 +153,7 @@ func healthyHeadline(all []Workload) string {
 		for i := range ws {
 			refs[i] = oneLine(ws[i].Ref(), maxCell)
 		}
-		return joinAnd(refs) + " rolled out healthy"
+		return JoinAnd(refs) + " rolled out healthy"
 	}
 	return fmt.Sprintf("all %d workloads rolled out healthy", len(ws))
 }
@@ -208,7 +208,9 @@ func rollbackLine(rb *Rollback) string {
 	return "rollback " + oneLine(rb.Status, maxCell) + rev
 }
 
-func joinAnd(s []string) string {
+// JoinAnd lists items as a sentence does: "a", "a and b", "a, b and c". The diagnosis writes
+// its findings with it too, so the report reads as one voice.
+func JoinAnd(s []string) string {
 	switch len(s) {
 	case 0:
 		return ""
@@ -218,7 +220,8 @@ func joinAnd(s []string) string {
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
-func plural(n int, one, many string) string {
+// Plural picks the word for n: Plural(1, "restart", "restarts").
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
