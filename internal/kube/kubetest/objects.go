@@ -6,17 +6,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
-
-	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
-
-// Client is a fake clientset holding objs, served as the gate's client; tests that add reactors
-// build the fake themselves and Wrap it.
-func Client(objs ...runtime.Object) client.Interface { return Wrap(fake.NewClientset(objs...)) }
 
 // Deployment is Deployment ns/name at generation gen, as its controller has seen it: replicas
 // pods of one container "app" running image, updated of them on the current template and ready
