@@ -186,7 +186,7 @@ func TestWatchJudgesARecreatedJobByItsUID(t *testing.T) {
 		State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}, corev1.PodRunning)
 	cur := jobPod("migrate-new", "new-uid", corev1.ContainerStatus{Name: "migrate", State: running}, corev1.PodRunning)
 	client := fake.NewSimpleClientset(j, old, cur)
-	progress := &syncWriter{lines: make(chan string, 100)}
+	progress := newSyncWriter()
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
 	out := make(chan outcome, 1)
 	go func() {
@@ -200,14 +200,11 @@ func TestWatchJudgesARecreatedJobByItsUID(t *testing.T) {
 	if _, err := client.BatchV1().Jobs("prod").UpdateStatus(context.Background(), done, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	o := <-out
-	if o.err != nil {
-		t.Fatal(o.err)
+	res := waitResults(t, out)
+	if len(res) != 1 || res[0].Verdict != report.VerdictHealthy {
+		t.Fatalf("results %+v, want job/migrate healthy", res)
 	}
-	if len(o.res) != 1 || o.res[0].Verdict != report.VerdictHealthy {
-		t.Fatalf("results %+v, want job/migrate healthy", o.res)
-	}
-	if pods := o.res[0].Pods; len(pods) != 1 || pods[0].Name != "migrate-new" {
+	if pods := res[0].Pods; len(pods) != 1 || pods[0].Name != "migrate-new" {
 		t.Errorf("judged pods %v, want only migrate-new of the new uid", pods)
 	}
 	if strings.Contains(progress.b.String(), "migrate-old") {

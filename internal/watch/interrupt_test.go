@@ -81,7 +81,7 @@ func TestWaitAllJudgesEveryWorkloadToTheEnd(t *testing.T) {
 	t.Parallel()
 	objs, web, webPod := twoRollouts()
 	client := fake.NewSimpleClientset(objs...)
-	progress := &syncWriter{lines: make(chan string, 100)}
+	progress := newSyncWriter()
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute,
 		WaitAll: true, Progress: progress}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -105,12 +105,9 @@ func TestWaitAllJudgesEveryWorkloadToTheEnd(t *testing.T) {
 	if _, err := client.AppsV1().Deployments("prod").UpdateStatus(ctx, done, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	o := <-out
-	if o.err != nil {
-		t.Fatal(o.err)
-	}
-	if len(o.res) != 2 || o.res[0].Verdict != report.VerdictFailed || o.res[1].Verdict != report.VerdictHealthy {
-		t.Fatalf("results = %+v, want api failed and web healthy", o.res)
+	res := waitResults(t, out)
+	if len(res) != 2 || res[0].Verdict != report.VerdictFailed || res[1].Verdict != report.VerdictHealthy {
+		t.Fatalf("results = %+v, want api failed and web healthy", res)
 	}
 }
 

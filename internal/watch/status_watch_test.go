@@ -86,7 +86,7 @@ func TestWatchJudgesACustomResourceByItsStatus(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dyn, client, wl := widgetSetup(t, widgetObject(nil))
-			progress := &syncWriter{lines: make(chan string, 100)}
+			progress := newSyncWriter()
 			w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -99,11 +99,7 @@ func TestWatchJudgesACustomResourceByItsStatus(t *testing.T) {
 			if _, err := dyn.Resource(widgetGVR).Namespace("prod").UpdateStatus(ctx, widgetObject(tt.status), metav1.UpdateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			o := <-out
-			if o.err != nil {
-				t.Fatal(o.err)
-			}
-			r := o.res[0]
+			r := waitResults(t, out)[0]
 			if r.Verdict != tt.verdict || r.Reason != tt.reason || !strings.Contains(r.Message, tt.message) || r.Status == nil || len(r.Status.Conditions) != 1 {
 				t.Fatalf("got %s %s %q status %+v, want %s %s %q with the condition", r.Verdict, r.Reason, r.Message, r.Status, tt.verdict, tt.reason, tt.message)
 			}
