@@ -220,16 +220,7 @@ func TestWatchOfAJobChecksAccessToJobs(t *testing.T) {
 	client.PrependReactor("list", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(batchv1.Resource("jobs"), "", errors.New(`User "ci" cannot list resource "jobs"`))
 	})
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
-	_, err := w.Watch(context.Background(), []target.Workload{migrateJob})
-	if err == nil {
-		t.Fatal("a forbidden list of jobs must end the watch with an error")
-	}
-	for _, want := range []string{"list jobs -n prod", "apiGroups: [batch]", "resources: [jobs]", "verbs: [list]"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not contain %q", err, want)
-		}
-	}
+	forbiddenWatch(t, client, migrateJob, "list jobs -n prod", "apiGroups: [batch]", "resources: [jobs]", "verbs: [list]")
 
 	data, err := os.ReadFile("../../deploy/rbac.yaml")
 	if err != nil {

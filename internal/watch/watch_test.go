@@ -335,6 +335,23 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	}
 }
 
+// forbiddenWatch watches wl on a client that refuses a request the watch needs, and returns the
+// error it must end with, which must contain every one of wants.
+func forbiddenWatch(t *testing.T, client *fake.Clientset, wl target.Workload, wants ...string) error {
+	t.Helper()
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
+	_, err := w.Watch(context.Background(), []target.Workload{wl})
+	if err == nil {
+		t.Fatalf("a forbidden request must end the watch of %s with an error", wl.Key())
+	}
+	for _, want := range wants {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	return err
+}
+
 // TestForbiddenWatchNamesItsResource: a watch the API server refuses after the access checks
 // passed (a Role changed under the gate) must name the rule for the resource that was watched.
 func TestForbiddenWatchNamesItsResource(t *testing.T) {
@@ -344,16 +361,7 @@ func TestForbiddenWatchNamesItsResource(t *testing.T) {
 	client.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
 		return true, nil, apierrors.NewForbidden(appsv1.Resource("deployments"), "", errors.New(`User "ci" cannot watch resource "deployments"`))
 	})
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
-	_, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
-	if err == nil {
-		t.Fatal("a forbidden watch must end the watch with an error")
-	}
-	for _, want := range []string{"watch deployments.apps -n prod: forbidden", "apiGroups: [apps]", "resources: [deployments]", "verbs: [watch]"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not contain %q", err, want)
-		}
-	}
+	err := forbiddenWatch(t, client, apiDeployment, "watch deployments.apps -n prod: forbidden", "apiGroups: [apps]", "resources: [deployments]", "verbs: [watch]")
 	if fault.Code(err) != fault.ExitCannotEvaluate {
 		t.Errorf("exit code %d, want %d", fault.Code(err), fault.ExitCannotEvaluate)
 	}
