@@ -258,8 +258,7 @@ func TestWatchOfAJobChecksAccessToJobs(t *testing.T) {
 func TestWatchTimeoutOfAJobSaysTheJobIsIncomplete(t *testing.T) {
 	t.Parallel()
 	cur := jobPod("migrate-x", "job-uid", corev1.ContainerStatus{Name: "migrate", State: running}, corev1.PodRunning)
-	client := fake.NewSimpleClientset(job(6), cur)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Second}
+	w := &Watcher{Client: kubetest.Client(job(6), cur), Policy: DefaultPolicy(), Timeout: time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{migrateJob})
 	if err != nil {
 		t.Fatal(err)

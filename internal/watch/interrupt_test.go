@@ -51,8 +51,7 @@ func twoRollouts() (objs []runtime.Object, web *appsv1.Deployment, webPod *corev
 func TestFirstFailureInterruptsTheOthers(t *testing.T) {
 	t.Parallel()
 	objs, _, _ := twoRollouts()
-	client := fake.NewSimpleClientset(objs...)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Client(objs...), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -116,8 +115,7 @@ func TestTimeoutDoesNotInterrupt(t *testing.T) {
 	// Two slow rollouts: a timeout ends the watch for both, neither is interrupted.
 	d, rs, pod, _ := rollout()
 	web, webRS, webPod := renamed("web")
-	client := fake.NewSimpleClientset(d, rs, pod, web, webRS, webPod)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+	w := &Watcher{Client: kubetest.Client(d, rs, pod, web, webRS, webPod), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -136,8 +134,7 @@ func TestOwnTimeoutInterruptsTheOthers(t *testing.T) {
 	d, rs, pod, _ := rollout()
 	d.Annotations = map[string]string{workload.AnnotationTimeout: "1s"}
 	web, webRS, webPod := renamed("web")
-	client := fake.NewSimpleClientset(d, rs, pod, web, webRS, webPod)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Client(d, rs, pod, web, webRS, webPod), Policy: DefaultPolicy(), Timeout: time.Minute}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)

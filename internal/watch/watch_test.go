@@ -140,8 +140,7 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 func TestWatchTimeoutSaysWhy(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
-	client := fake.NewSimpleClientset(d, rs, newPod)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+	w := &Watcher{Client: kubetest.Client(d, rs, newPod), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -398,8 +397,7 @@ func TestWatchTimeoutCutsTheSoakShort(t *testing.T) {
 					InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "prod", Name: newPod.Name, UID: newPod.UID, FieldPath: "spec.containers{api}"},
 					Reason:         "Unhealthy", Type: corev1.EventTypeWarning, Message: "Liveness probe failed: connection refused", LastTimestamp: metav1.NewTime(now)})
 			}
-			client := fake.NewSimpleClientset(objs...)
-			w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+			w := &Watcher{Client: kubetest.Client(objs...), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 			res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
 			if err != nil {
 				t.Fatal(err)
