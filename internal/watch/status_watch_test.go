@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	fakediscovery "k8s.io/client-go/discovery/fake"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -50,11 +49,10 @@ func conditionsStatus(conds ...map[string]any) map[string]any {
 func widgetSetup(t *testing.T, objs ...runtime.Object) (*dynamicfake.FakeDynamicClient, *fake.Clientset, target.Workload) {
 	t.Helper()
 	client := fake.NewClientset()
-	d := client.Discovery().(*fakediscovery.FakeDiscovery)
-	d.Resources = []*metav1.APIResourceList{{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
+	d := kubetest.Discovery(&metav1.APIResourceList{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
 		{Name: "widgets", SingularName: "widget", Namespaced: true, Kind: "Widget", Verbs: []string{"get", "list", "watch"}},
 		{Name: "widgets/status", Namespaced: true, Kind: "Widget"},
-	}}}
+	}})
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{widgetGVR: "WidgetList"}, objs...)
 	ws, err := target.Resolve(context.Background(), workload.NewResolver(d, dyn, dyn),
 		[]target.Workload{{Kind: "Widget", APIVersion: "example.com/v1", Namespace: "prod", Name: "w", Skipped: true}})

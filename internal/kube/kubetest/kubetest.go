@@ -9,9 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/fake"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -23,10 +21,6 @@ import (
 
 // Wrap serves c (a fake clientset, usually) as the gate's client.
 func Wrap(c kubernetes.Interface) client.Interface { return clientset{c} }
-
-// Client is a fake clientset holding objs, served as the gate's client; tests that add reactors
-// build the fake themselves and Wrap it.
-func Client(objs ...runtime.Object) client.Interface { return Wrap(fake.NewClientset(objs...)) }
 
 // Unwrap returns the clientset Wrap was given, or nil for a client it did not make.
 func Unwrap(c client.Interface) kubernetes.Interface {
