@@ -11,18 +11,13 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/app"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
@@ -74,13 +69,14 @@ func TestSettle(t *testing.T) {
 
 // progressingCluster holds a Deployment whose rollout never finishes.
 func progressingCluster() *fake.Clientset {
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "prod", Generation: 2, UID: types.UID("uid-api")},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Template: corev1.PodTemplateSpec{
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:v2"}}}}},
-		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 1},
+	return fake.NewClientset(kubetest.Deployment("prod", "api", "app:v2", 2, 2, 1, 0))
+}
+
+// connectTo is a connect that serves client, in namespace prod.
+func connectTo(client kubernetes.Interface) func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
+	return func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
+		return kubetest.Wrap(client), "prod", nil
 	}
-	return fake.NewClientset(d)
 }
 
 // runActions runs the gate as the Action would, with the cluster given, and returns the exit
@@ -93,10 +89,7 @@ func runActions(t *testing.T, ctx context.Context, client kubernetes.Interface, 
 	args = append([]string{"--comment", "never", "--report-json", filepath.Join(dir, "report.json")}, args...)
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, args, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-		getenv: runner.Getenv, now: time.Now,
-		connect: func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
-			return kubetest.Wrap(client), "prod", nil
-		}})
+		getenv: runner.Getenv, now: time.Now, connect: connectTo(client)})
 	out := runner.Outputs(t)
 	var r report.Report
 	js, err := os.ReadFile(filepath.Join(dir, "report.json"))
@@ -200,10 +193,7 @@ func TestHungGitHubKeepsExitCode(t *testing.T) {
 	code := run(context.Background(), []string{"--workload", "deploy/api", "--comment", "always"}, env{
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
 		getenv: runner.Getenv, now: time.Now, httpClient: srv.Client(),
-		publishTimeout: 200 * time.Millisecond,
-		connect: func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
-			return kubetest.Wrap(client), "prod", nil
-		}})
+		publishTimeout: 200 * time.Millisecond, connect: connectTo(client)})
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (the rollout failed; GitHub's silence changes nothing)", code)
 	}

@@ -9,17 +9,10 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/utils/ptr"
 
-	"github.com/rollout-gate/rollout-gate/internal/app"
 	"github.com/rollout-gate/rollout-gate/internal/githubtest"
-	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
@@ -30,25 +23,10 @@ const hostile = "::error title=PWNED::PWNED-1\n##[warning]PWNED-2\n::add-mask::P
 // hostileCluster is a failed Deployment whose condition message and events carry payloads.
 func hostileCluster(t *testing.T) kubernetes.Interface {
 	t.Helper()
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "prod", Generation: 2, UID: types.UID("uid-api"),
-			Annotations: map[string]string{"deployment.kubernetes.io/revision": "2"}},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](1), Template: corev1.PodTemplateSpec{
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:v2"}}}}},
-		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1,
-			Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
-				Reason: "ProgressDeadlineExceeded", Message: "ReplicaSet \"api-2\" has timed out progressing.\n" + hostile}}},
-	}
-	ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "api.1", Namespace: "prod"},
-		InvolvedObject: corev1.ObjectReference{Kind: "Deployment", Name: "api", Namespace: "prod"},
-		Type:           corev1.EventTypeWarning, Reason: "Hostile", Message: hostile, Count: 1,
-		FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now()}
-	// The deployment controller's ReplicaSet for the current template.
-	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-2", Namespace: "prod",
-		Annotations:     map[string]string{"deployment.kubernetes.io/revision": "2"},
-		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "api", UID: d.UID, Controller: ptr.To(true)}}},
-		Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}}
-	return fake.NewClientset(d, rs, ev)
+	d := kubetest.PastDeadline(kubetest.Deployment("prod", "api", "app:v2", 2, 1, 1, 0),
+		"ReplicaSet \"api-2\" has timed out progressing.\n"+hostile)
+	d.Annotations = map[string]string{"deployment.kubernetes.io/revision": "2"}
+	return fake.NewClientset(d, kubetest.ReplicaSetFor(d, 2), kubetest.WarningEvent("prod", "Deployment", "api", "Hostile", hostile))
 }
 
 // TestActionsOutputCarriesOnlyGateCommands runs the gate in Actions mode against a cluster whose
@@ -87,10 +65,7 @@ func TestActionsOutputCarriesOnlyGateCommands(t *testing.T) {
 			client := hostileCluster(t)
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), args, env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-				getenv: func(k string) string { return vars[k] }, now: time.Now,
-				connect: func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
-					return kubetest.Wrap(client), "prod", nil
-				}})
+				getenv: func(k string) string { return vars[k] }, now: time.Now, connect: connectTo(client)})
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr.String())
 			}

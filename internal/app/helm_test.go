@@ -3,23 +3,16 @@ package app
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
-	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
-	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 // helmSecret is revision version of release name as Helm's Secrets driver stores it.
@@ -64,23 +57,11 @@ func TestRunHelmRelease(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			d := completeDeployment("prod", "api")
-			rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-1", Namespace: "prod",
-				Annotations:     map[string]string{"deployment.kubernetes.io/revision": "1"},
-				OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "api", UID: d.UID, Controller: ptr.To(true)}}},
-				Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}}
-			client := fake.NewSimpleClientset(d, rs,
+			objs := append(completeRollout("api"),
 				helmSecret(t, "prod", "shop", 1, "superseded", "# Source: shop/templates/old.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: old\n"),
 				helmSecret(t, "prod", "shop", 2, tc.status, shopManifest))
-			o, err := Parse(append(tc.args, "--timeout", "10s", "--soak", "0s"), io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var progress bytes.Buffer
-			r, err := Run(context.Background(), o, Deps{Progress: &progress, Getenv: func(string) string { return "" }, Now: time.Now,
-				Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
-					return kubetest.Wrap(client), "prod", nil
-				}})
+			r, err := runAgainst(t, objs, Deps{Progress: &progress}, append(tc.args, "--timeout", "10s", "--soak", "0s")...)
 			if fault.Code(err) != tc.wantCode {
 				t.Fatalf("exit %d (%v), want %d", fault.Code(err), err, tc.wantCode)
 			}

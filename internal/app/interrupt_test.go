@@ -1,21 +1,12 @@
 package app
 
 import (
-	"context"
-	"io"
 	"strings"
 	"testing"
-	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
-	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -23,18 +14,11 @@ import (
 // rollingOut is a Deployment at generation 2 with its ReplicaSet, not yet available; stuck, it has
 // passed its progress deadline.
 func rollingOut(name string, stuck bool) []runtime.Object {
-	d := completeDeployment("prod", name)
-	d.Generation, d.Status.ObservedGeneration = 2, 2
-	d.Status.ReadyReplicas, d.Status.AvailableReplicas = 0, 0
+	d := kubetest.Deployment("prod", name, "app:v1", 2, 1, 1, 0)
 	if stuck {
-		d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
-			Reason: "ProgressDeadlineExceeded", Message: "ReplicaSet has timed out progressing"}}
+		kubetest.PastDeadline(d, "ReplicaSet has timed out progressing")
 	}
-	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name + "-2", Namespace: "prod",
-		Annotations:     map[string]string{"deployment.kubernetes.io/revision": "2"},
-		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: name, UID: d.UID, Controller: ptr.To(true)}}},
-		Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}}
-	return []runtime.Object{d, rs}
+	return []runtime.Object{d, kubetest.ReplicaSetFor(d, 2)}
 }
 
 func TestRunFirstFailureInterruptsAndRollbackCoversEveryFailed(t *testing.T) {
@@ -57,16 +41,8 @@ func TestRunFirstFailureInterruptsAndRollbackCoversEveryFailed(t *testing.T) {
 			objs = append(objs, rollingOut("api", true)...)
 			objs = append(objs, rollingOut("db", true)...)
 			objs = append(objs, rollingOut("web", false)...)
-			client := fake.NewClientset(objs...)
 			args := append([]string{"--workload", "deploy/api", "--workload", "deploy/db", "--workload", "deploy/web", "--timeout", "1m"}, tt.args...)
-			o, err := Parse(args, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := Run(context.Background(), o, Deps{Getenv: func(string) string { return "" }, Now: time.Now,
-				Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
-					return kubetest.Wrap(client), "prod", nil
-				}})
+			r, err := runAgainst(t, objs, Deps{}, args...)
 			if fault.Code(err) != tt.wantCode || r.Verdict != report.VerdictFailed {
 				t.Fatalf("exit code %d verdict %s (err %v), want %d failed", fault.Code(err), r.Verdict, err, tt.wantCode)
 			}

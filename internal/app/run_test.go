@@ -11,13 +11,10 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
@@ -25,14 +22,30 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
-// completeDeployment is a Deployment whose rollout kubectl would call finished.
-func completeDeployment(ns, name string) *appsv1.Deployment {
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Generation: 1, UID: types.UID("uid-" + name)},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](1), Template: corev1.PodTemplateSpec{
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:v1"}}}}},
-		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1},
+// completeRollout is Deployment prod/name with its ReplicaSet, rolled out as kubectl would call
+// finished.
+func completeRollout(name string) []runtime.Object {
+	d := kubetest.Deployment("prod", name, "app:v1", 1, 1, 1, 1)
+	return []runtime.Object{d, kubetest.ReplicaSetFor(d, 1)}
+}
+
+// runAgainst parses args and runs the gate on a fake cluster holding objs, in namespace prod, with
+// deps for the rest (an empty environment and the wall clock unless set).
+func runAgainst(t *testing.T, objs []runtime.Object, deps Deps, args ...string) (*report.Report, error) {
+	t.Helper()
+	o, err := Parse(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if deps.Getenv == nil {
+		deps.Getenv = func(string) string { return "" }
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	client := kubetest.Client(objs...)
+	deps.Connect = func(*Options, func(string) string) (kubeclient.Interface, string, error) { return client, "prod", nil }
+	return Run(context.Background(), o, deps)
 }
 
 func TestRun(t *testing.T) {
@@ -41,7 +54,7 @@ func TestRun(t *testing.T) {
 		name        string
 		args        []string
 		stdin       string
-		objects     []*appsv1.Deployment
+		objects     []runtime.Object
 		wantVerdict report.Verdict
 		wantCode    int
 		wantErr     string
@@ -49,13 +62,13 @@ func TestRun(t *testing.T) {
 	}{
 		{
 			name: "complete deployment is healthy", args: []string{"--workload", "deploy/api", "--soak", "0s"},
-			objects: []*appsv1.Deployment{completeDeployment("prod", "api")}, wantVerdict: report.VerdictHealthy,
+			objects: completeRollout("api"), wantVerdict: report.VerdictHealthy,
 			wantCode: fault.ExitHealthy, wantRefs: []string{"deployment/api=healthy"},
 		},
 		{
 			name: "manifest from stdin, other kinds skipped", args: []string{"-f", "-", "--soak", "0s"},
 			stdin:   "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n",
-			objects: []*appsv1.Deployment{completeDeployment("prod", "api")}, wantVerdict: report.VerdictHealthy,
+			objects: completeRollout("api"), wantVerdict: report.VerdictHealthy,
 			wantCode: fault.ExitHealthy, wantRefs: []string{"deployment/api=healthy", "service/api=skipped"},
 		},
 		{
@@ -70,30 +83,7 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			client := fake.NewSimpleClientset()
-			for _, d := range tt.objects {
-				if _, err := client.AppsV1().Deployments(d.Namespace).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				// The deployment controller's ReplicaSet for the current template.
-				rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-1", Namespace: d.Namespace,
-					Annotations:     map[string]string{"deployment.kubernetes.io/revision": "1"},
-					OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr.To(true)}}},
-					Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}}
-				if _, err := client.AppsV1().ReplicaSets(d.Namespace).Create(context.Background(), rs, metav1.CreateOptions{}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			o, err := Parse(append(tt.args, "--timeout", "10s"), io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := Run(context.Background(), o, Deps{
-				Stdin: strings.NewReader(tt.stdin), Getenv: func(string) string { return "" }, Now: time.Now,
-				Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
-					return kubetest.Wrap(client), "prod", nil
-				},
-			})
+			r, err := runAgainst(t, tt.objects, Deps{Stdin: strings.NewReader(tt.stdin)}, append(tt.args, "--timeout", "10s")...)
 			if fault.Code(err) != tt.wantCode {
 				t.Fatalf("exit code %d (err %v), want %d", fault.Code(err), err, tt.wantCode)
 			}
@@ -174,27 +164,12 @@ func TestConnectBoundsRequests(t *testing.T) {
 // Secret value (a controller quoting an env var), and the report must not.
 func TestRunMasksWorkloadMessage(t *testing.T) {
 	t.Parallel()
-	d := completeDeployment("prod", "api")
-	d.Generation, d.Status.ObservedGeneration = 2, 2
-	d.Status.ReadyReplicas, d.Status.AvailableReplicas = 0, 0
+	d := kubetest.Deployment("prod", "api", "app:v1", 2, 1, 1, 0)
 	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "pw"}}}}
-	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
-		Reason: "ProgressDeadlineExceeded", Message: "rejected DB_PASSWORD value hunter2 of the pod"}}
+	kubetest.PastDeadline(d, "rejected DB_PASSWORD value hunter2 of the pod")
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "prod"}, Data: map[string][]byte{"pw": []byte("hunter2\n")}}
-	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-2", Namespace: "prod",
-		Annotations:     map[string]string{"deployment.kubernetes.io/revision": "2"},
-		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "api", UID: d.UID, Controller: ptr.To(true)}}},
-		Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}}
-	client := fake.NewClientset(d, rs, secret)
-	o, err := Parse([]string{"--workload", "deploy/api", "--timeout", "30s"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := Run(context.Background(), o, Deps{Getenv: func(string) string { return "" }, Now: time.Now,
-		Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
-			return kubetest.Wrap(client), "prod", nil
-		}})
+	r, _ := runAgainst(t, []runtime.Object{d, kubetest.ReplicaSetFor(d, 2), secret}, Deps{}, "--workload", "deploy/api", "--timeout", "30s")
 	js, err := report.JSON(r)
 	if err != nil {
 		t.Fatal(err)

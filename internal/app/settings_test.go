@@ -1,19 +1,12 @@
 package app
 
 import (
-	"context"
-	"io"
 	"strings"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
-	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
-	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
@@ -46,15 +39,7 @@ func TestRunHonoursAnnotations(t *testing.T) {
 			t.Parallel()
 			objs := rollingOut("api", true)
 			objs[0].(*appsv1.Deployment).Annotations = tt.annotations
-			client := fake.NewClientset(append([]runtime.Object{}, objs...)...)
-			o, err := Parse([]string{"--workload", "deploy/api", "--timeout", "1m", "--rollback", "--dry-run"}, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := Run(context.Background(), o, Deps{Getenv: func(string) string { return "" }, Now: time.Now,
-				Connect: func(*Options, func(string) string) (kubeclient.Interface, string, error) {
-					return kubetest.Wrap(client), "prod", nil
-				}})
+			r, err := runAgainst(t, objs, Deps{}, "--workload", "deploy/api", "--timeout", "1m", "--rollback", "--dry-run")
 			if fault.Code(err) != tt.wantCode || r.Verdict != tt.wantVerdict {
 				t.Fatalf("exit %d verdict %s (err %v), want %d %s", fault.Code(err), r.Verdict, err, tt.wantCode, tt.wantVerdict)
 			}

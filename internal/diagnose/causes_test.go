@@ -9,8 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
@@ -116,8 +114,7 @@ func TestDiagnoseDaemonSet(t *testing.T) {
 	failed := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e1", Namespace: "production"}, Type: "Warning", Reason: "FailedCreate",
 		InvolvedObject: corev1.ObjectReference{Kind: "DaemonSet", Name: "agent"}, Message: "an old event", Count: 1,
 		LastTimestamp: metav1.NewTime(fixtureNow.Add(-time.Hour))}
-	cs := fake.NewClientset([]runtime.Object{ds, &cr1, &cr2, pod, failed}...)
-	d := &Diagnoser{Client: kubetest.Wrap(cs), Logs: &recordedLogs{}, LogLines: 50, Now: func() time.Time { return fixtureNow }}
+	d := &Diagnoser{Client: kubetest.Client(ds, &cr1, &cr2, pod, failed), Logs: &recordedLogs{}, LogLines: 50, Now: func() time.Time { return fixtureNow }}
 	res, err := d.Diagnose(context.Background(), Input{Workload: ds, Pods: []corev1.Pod{*pod}, Since: fixtureNow.Add(-10 * time.Minute), Reason: "ErrImagePull"})
 	if err != nil {
 		t.Fatal(err)

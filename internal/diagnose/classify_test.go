@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
@@ -578,12 +577,8 @@ func mountEvents(msgs ...string) func(*evidence) {
 	return func(ev *evidence) {
 		ev.Events = slices.DeleteFunc(ev.Events, func(e corev1.Event) bool { return e.Reason == "FailedMount" })
 		for i, m := range msgs {
-			at := metav1.NewTime(fixtureNow.Add(time.Duration(i-len(msgs)) * time.Minute))
-			ev.Events = append(ev.Events, corev1.Event{
-				InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: ev.Pods[0].Name, Namespace: ev.Namespace},
-				Type:           corev1.EventTypeWarning, Reason: "FailedMount", Message: m, Count: 3,
-				FirstTimestamp: at, LastTimestamp: at,
-			})
+			at := fixtureNow.Add(time.Duration(i-len(msgs)) * time.Minute)
+			ev.Events = append(ev.Events, podEvent(ev, corev1.EventTypeWarning, "FailedMount", m, 3, at, at))
 		}
 	}
 }

@@ -55,12 +55,7 @@ func TestDiagnoseFixtures(t *testing.T) {
 // No Secret value, long or short, reaches any part of the result.
 func TestDiagnoseNeverLeaksSecrets(t *testing.T) {
 	t.Parallel()
-	fx := loadFixture(t, "masking")
-	d, _, _ := fx.diagnoser(nil)
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := diagnosed(t, "masking")
 	b, err := json.Marshal(res)
 	if err != nil {
 		t.Fatal(err)
@@ -89,16 +84,20 @@ func TestDiagnoseNeverLeaksSecrets(t *testing.T) {
 	}
 }
 
+// previousLogFailing diagnoses config-error with the read of its previous container's log failing
+// the first n times, and returns the log source with the reads it saw.
+func previousLogFailing(t *testing.T, n int) (Result, *recordedLogs) {
+	t.Helper()
+	fx := loadFixture(t, "config-error")
+	d, _, rl := fx.diagnoser(nil)
+	rl.fails["api-7d4b9c-xkp2z/api"] = n
+	return fx.crashLoop(t, d), rl
+}
+
 // Previous-container logs can briefly fail right after a crash: the read is retried.
 func TestDiagnoseRetriesPreviousLogs(t *testing.T) {
 	t.Parallel()
-	fx := loadFixture(t, "config-error")
-	d, _, rl := fx.diagnoser(nil)
-	rl.fails["api-7d4b9c-xkp2z/api"] = 2
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, rl := previousLogFailing(t, 2)
 	if got := len(rl.calls); got != 3 {
 		t.Errorf("log reads = %d (%v), want 3: two failures, then success", got, rl.calls)
 	}
@@ -115,13 +114,7 @@ func TestDiagnoseRetriesPreviousLogs(t *testing.T) {
 // When the previous log stays unreadable, the current one is used and the report says so.
 func TestDiagnoseFallsBackToCurrentLogs(t *testing.T) {
 	t.Parallel()
-	fx := loadFixture(t, "config-error")
-	d, _, rl := fx.diagnoser(nil)
-	rl.fails["api-7d4b9c-xkp2z/api"] = 100
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, rl := previousLogFailing(t, 100)
 	f := res.Findings[0]
 	if f.Logs == nil || f.Logs.Previous {
 		t.Fatalf("want the current log as a fallback, got %+v", f.Logs)
@@ -171,10 +164,7 @@ func TestDiagnoseLogReadError(t *testing.T) {
 	fx := loadFixture(t, "unknown")
 	d, _, rl := fx.diagnoser(nil)
 	rl.err["api-7d4b9c-xkp2z/api"] = errors.New("pods \"api-7d4b9c-xkp2z\" is forbidden: User cannot get resource pods/log")
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := fx.crashLoop(t, d)
 	if f := res.Findings[0]; !containsSub(f.Evidence, "could not read logs: pods \"api-7d4b9c-xkp2z\" is forbidden") {
 		t.Errorf("evidence lacks the log read error: %v", f.Evidence)
 	}
@@ -197,12 +187,7 @@ func TestDiagnoseCancelled(t *testing.T) {
 // Only events since the rollout began count, grouped, from the pod and its owners.
 func TestDiagnoseEventsSinceRollout(t *testing.T) {
 	t.Parallel()
-	fx := loadFixture(t, "config-error")
-	d, _, _ := fx.diagnoser(nil)
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := diagnosed(t, "config-error")
 	if len(res.Events) != 1 || res.Events[0].Count != 6 || res.Events[0].Object != "pod/api-7d4b9c-xkp2z" {
 		t.Errorf("events = %+v, want only the BackOff seen since the rollout began", res.Events)
 	}
@@ -236,12 +221,7 @@ func TestDiagnoseEventsSinceRollout(t *testing.T) {
 
 func TestDiagnoseStatefulSetRevision(t *testing.T) {
 	t.Parallel()
-	fx := loadFixture(t, "statefulset")
-	d, _, _ := fx.diagnoser(nil)
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := diagnosed(t, "statefulset")
 	if res.Revision != "2" {
 		t.Errorf("revision = %q, want the ControllerRevision number 2", res.Revision)
 	}
@@ -274,10 +254,7 @@ func TestDiagnoseCapsAndConcurrency(t *testing.T) {
 	d.Logs = counting
 	d.Concurrency = 2
 	d.LogLines = 1
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := fx.crashLoop(t, d)
 	if got := counting.calls.Load(); got != maxExaminedPods {
 		t.Errorf("log reads = %d, want one per examined pod (%d)", got, maxExaminedPods)
 	}
@@ -410,10 +387,7 @@ func TestDiagnoseNoLogLines(t *testing.T) {
 	fx := loadFixture(t, "dependency")
 	d, _, rl := fx.diagnoser(nil)
 	d.LogLines = 0
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := fx.crashLoop(t, d)
 	if len(rl.calls) != 0 {
 		t.Errorf("logs were read: %v", rl.calls)
 	}
@@ -452,10 +426,7 @@ func TestDiagnoseMasksEverySecret(t *testing.T) {
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "injected"}, Key: "t"}}})
 	log := "2026-04-04T08:15:01Z starting with value-of-secret-24 and injected-by-webhook-77\n2026-04-04T08:15:02Z FATAL: boom\n"
 	dg, _, _ := fx.diagnoser(map[string]string{logKey(pod.Name, pod.Spec.Containers[0].Name): log})
-	res, err := dg.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := fx.crashLoop(t, dg)
 	js, _ := json.Marshal(res)
 	if !strings.Contains(string(js), "[secret V24 redacted]") || !strings.Contains(string(js), "[secret VAULT redacted]") {
 		t.Fatalf("the log line is not in the result masked, so the test proves nothing:\n%s", js)
@@ -474,10 +445,7 @@ func TestSelfReportedLineIsMaskedAndTrimmed(t *testing.T) {
 	d, _, _ := fx.diagnoser(map[string]string{
 		"api-7d4b9c-xkp2z/api": "2026-04-04T08:15:01.000000000Z   token tok_live_9f8e7d6c5b rejected by the auth service, exiting  \n",
 	})
-	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := fx.crashLoop(t, d)
 	f := res.Findings[0]
 	want := "container api exits with code 1: token [secret TOKEN redacted] rejected by the auth service, exiting"
 	if f.Cause != report.CauseAppCrash || f.Summary != want {

@@ -19,6 +19,13 @@ func ev(kind, name, typ, reason, msg string, count int32, first, last time.Time)
 	}
 }
 
+// podEvent is ev about the first pod of the evidence e, in its namespace.
+func podEvent(e *evidence, typ, reason, msg string, count int32, first, last time.Time) corev1.Event {
+	pe := ev("Pod", e.Pods[0].Name, typ, reason, msg, count, first, last)
+	pe.InvolvedObject.Namespace = e.Namespace
+	return pe
+}
+
 func TestGroupEvents(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 4, 4, 8, 10, 0, 0, time.UTC)

@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -200,10 +199,7 @@ func fixLinesFor(t testing.TB, log string) []string {
 			logs[k] = b.String()
 		}
 		d, _, _ := fx.diagnoser(logs)
-		res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-		if err != nil {
-			t.Fatalf("Diagnose: %v", err)
-		}
+		res := fx.crashLoop(t, d)
 		for _, f := range res.Findings {
 			out = append(out, f.Fix...)
 		}

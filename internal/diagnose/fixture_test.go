@@ -118,6 +118,24 @@ func (fx fixture) input(reason string) Input {
 	return Input{Workload: fx.workload, Pods: fx.pods, Since: time.Date(2026, 4, 4, 8, 10, 0, 0, time.UTC), Reason: reason}
 }
 
+// diagnosed is the diagnosis of fixture dir's pods, crash-looping, with its recorded logs.
+func diagnosed(t testing.TB, dir string) Result {
+	t.Helper()
+	fx := loadFixture(t, dir)
+	d, _, _ := fx.diagnoser(nil)
+	return fx.crashLoop(t, d)
+}
+
+// crashLoop diagnoses fx's pods as crash-looping with d, and stops the test on an error.
+func (fx fixture) crashLoop(t testing.TB, d *Diagnoser) Result {
+	t.Helper()
+	res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func metav1GetOptions() metav1.GetOptions       { return metav1.GetOptions{} }
 func metav1UpdateOptions() metav1.UpdateOptions { return metav1.UpdateOptions{} }
 

@@ -77,10 +77,7 @@ func TestDiagnoseKubeletErrorBodyIsNotTheAppLog(t *testing.T) {
 			fx := loadFixture(t, "config-error")
 			d, _, rl := fx.diagnoser(nil)
 			d.Logs = &bodyErrLogs{recordedLogs: rl, body: gone, fails: tt.fails}
-			res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := fx.crashLoop(t, d)
 			f := res.Findings[0]
 			if f.Cause != report.CauseConfigError {
 				t.Fatalf("cause %s (%s), want config-error from the app's log", f.Cause, f.Summary)

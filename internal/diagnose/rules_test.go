@@ -40,13 +40,9 @@ func pressured(ev *evidence) {
 
 // kubeletEvent adds an event of the kubelet about the first container.
 func kubeletEvent(ev *evidence, typ, reason, msg string) {
-	p := ev.Pods[0]
-	ev.Events = append(ev.Events, corev1.Event{
-		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: ev.Namespace,
-			FieldPath: "spec.containers{" + p.Status.ContainerStatuses[0].Name + "}"},
-		Type: typ, Reason: reason, Count: 3, Message: msg,
-		FirstTimestamp: metav1.NewTime(fixtureNow.Add(-5 * time.Minute)), LastTimestamp: metav1.NewTime(fixtureNow.Add(-time.Minute)),
-	})
+	e := podEvent(ev, typ, reason, msg, 3, fixtureNow.Add(-5*time.Minute), fixtureNow.Add(-time.Minute))
+	e.InvolvedObject.FieldPath = "spec.containers{" + ev.Pods[0].Status.ContainerStatuses[0].Name + "}"
+	ev.Events = append(ev.Events, e)
 }
 
 // probeKilled adds the kubelet's liveness kill of the first container.

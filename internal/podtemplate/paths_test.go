@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
@@ -82,12 +81,12 @@ func TestDiagnosisAndRollbackShowTheSameChanges(t *testing.T) {
 	objs := rollout()
 	now := func() time.Time { return time.Date(2026, 4, 4, 8, 20, 0, 0, time.UTC) }
 
-	d := &diagnose.Diagnoser{Client: kubetest.Wrap(fake.NewClientset(objs...)), Now: now}
+	d := &diagnose.Diagnoser{Client: kubetest.Client(objs...), Now: now}
 	diag, err := d.Diagnose(ctx, diagnose.Input{Workload: objs[0], Verdict: report.VerdictFailed, Reason: "CrashLoopBackOff"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rollback.Rollbacker{Client: kubetest.Wrap(fake.NewClientset(objs...)), DryRun: true, Now: now}
+	r := &rollback.Rollbacker{Client: kubetest.Client(objs...), DryRun: true, Now: now}
 	rb := r.Undo(ctx, "Deployment", ns, "api")
 	if rb.Status != report.RollbackDryRun {
 		t.Fatalf("dry-run undo = %+v", rb)

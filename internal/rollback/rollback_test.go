@@ -105,6 +105,25 @@ func controllerRevision(t *testing.T, owner, kind string, uid types.UID, rev int
 	}
 }
 
+// withHistory is w (a StatefulSet or a DaemonSet) with its own ControllerRevisions 1, 2, … of
+// these images.
+func withHistory(w interface {
+	runtime.Object
+	metav1.Object
+}, images ...string) func(*testing.T) []runtime.Object {
+	return func(t *testing.T) []runtime.Object {
+		kind := "StatefulSet"
+		if _, ok := w.(*appsv1.DaemonSet); ok {
+			kind = "DaemonSet"
+		}
+		objs := []runtime.Object{w}
+		for i, image := range images {
+			objs = append(objs, controllerRevision(t, w.GetName(), kind, w.GetUID(), int64(i+1), image))
+		}
+		return objs
+	}
+}
+
 func statefulSet(policy appsv1.PodManagementPolicyType, strategy appsv1.StatefulSetUpdateStrategyType, image, updateRevision string) *appsv1.StatefulSet {
 	return &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, UID: "sts-uid", Generation: 2},
@@ -265,9 +284,7 @@ func TestUndo(t *testing.T) {
 	// stsPods, under the given pod management policy and update strategy.
 	stsRolledOut := func(policy appsv1.PodManagementPolicyType, strategy appsv1.StatefulSetUpdateStrategyType) func(*testing.T) []runtime.Object {
 		return func(t *testing.T) []runtime.Object {
-			return append(stsPods(), statefulSet(policy, strategy, "v2", "web-v2"),
-				controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-				controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2"))
+			return append(stsPods(), withHistory(statefulSet(policy, strategy, "v2", "web-v2"), "v1", "v2")(t)...)
 		}
 	}
 
@@ -505,25 +522,18 @@ func TestUndo(t *testing.T) {
 			checks:   []check{remainingPods("other-0", "web-0", "web-1", "web-2", "web-3")},
 		},
 		{
-			name: "statefulset template already equal to the previous revision",
-			kind: "StatefulSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return []runtime.Object{statefulSet(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v1", "web-v2"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 2, "v2")}
-			},
-			status: report.RollbackSkipped, from: "2", to: "1",
+			name:    "statefulset template already equal to the previous revision",
+			kind:    "StatefulSet",
+			objects: withHistory(statefulSet(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v1", "web-v2"), "v1", "v2"),
+			status:  report.RollbackSkipped, from: "2", to: "1",
 			contains: []string{"skipped rollback (current template already matches revision 1)"},
 			checks:   []check{noMutation},
 		},
 		{
-			name: "statefulset first deploy",
-			kind: "StatefulSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return []runtime.Object{statefulSet(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v1", "web-v1"),
-					controllerRevision(t, "web", "StatefulSet", "sts-uid", 1, "v1")}
-			},
-			status: report.RollbackSkipped, from: "1",
+			name:    "statefulset first deploy",
+			kind:    "StatefulSet",
+			objects: withHistory(statefulSet(appsv1.OrderedReadyPodManagement, appsv1.RollingUpdateStatefulSetStrategyType, "v1", "web-v1"), "v1"),
+			status:  report.RollbackSkipped, from: "1",
 			contains: []string{"first deploy"},
 			checks:   []check{noMutation},
 		},
@@ -532,10 +542,8 @@ func TestUndo(t *testing.T) {
 			undone: true,
 			kind:   "DaemonSet",
 			objects: func(t *testing.T) []runtime.Object {
-				return []runtime.Object{daemonSet("v2"),
-					controllerRevision(t, "agent", "DaemonSet", "ds-uid", 1, "v1"),
-					controllerRevision(t, "agent", "DaemonSet", "ds-uid", 2, "v2"),
-					controllerRevision(t, "agent", "DaemonSet", "other-uid", 3, "v3")} // owned by another DaemonSet
+				return append(withHistory(daemonSet("v2"), "v1", "v2")(t),
+					controllerRevision(t, "agent", "DaemonSet", "other-uid", 3, "v3")) // owned by another DaemonSet
 			},
 			verify: verdict(report.VerdictHealthy, ""),
 			status: report.RollbackRolledBack, from: "2", to: "1",
@@ -546,22 +554,16 @@ func TestUndo(t *testing.T) {
 		{
 			name: "daemonset dry run",
 			kind: "DaemonSet", dryRun: true,
-			objects: func(t *testing.T) []runtime.Object {
-				return []runtime.Object{daemonSet("v2"),
-					controllerRevision(t, "agent", "DaemonSet", "ds-uid", 1, "v1"),
-					controllerRevision(t, "agent", "DaemonSet", "ds-uid", 2, "v2")}
-			},
-			status: report.RollbackDryRun, from: "2", to: "1",
+			objects: withHistory(daemonSet("v2"), "v1", "v2"),
+			status:  report.RollbackDryRun, from: "2", to: "1",
 			contains: []string{"containers[api].image: v2 -> v1"},
 			checks:   []check{noMutation},
 		},
 		{
-			name: "daemonset first deploy",
-			kind: "DaemonSet",
-			objects: func(t *testing.T) []runtime.Object {
-				return []runtime.Object{daemonSet("v1"), controllerRevision(t, "agent", "DaemonSet", "ds-uid", 1, "v1")}
-			},
-			status: report.RollbackSkipped, from: "1",
+			name:    "daemonset first deploy",
+			kind:    "DaemonSet",
+			objects: withHistory(daemonSet("v1"), "v1"),
+			status:  report.RollbackSkipped, from: "1",
 			contains: []string{"first deploy: daemonset prod/agent has no previous revision"},
 			checks:   []check{noMutation},
 		},

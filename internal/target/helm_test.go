@@ -7,7 +7,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/helmrelease"
@@ -113,8 +112,8 @@ func TestDropDeletedHooks(t *testing.T) {
 		{Kind: Job, Namespace: "shop", Name: "migrate", Helm: hookSrc},
 		{Kind: Job, Namespace: "shop", Name: "cleanup", Helm: hookSrc},
 	}
-	cs := fake.NewClientset(&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "migrate", Namespace: "shop"}})
-	kept, gone, err := DropDeletedHooks(context.Background(), kubetest.Wrap(cs), ws)
+	cs := kubetest.Client(&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "migrate", Namespace: "shop"}})
+	kept, gone, err := DropDeletedHooks(context.Background(), cs, ws)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +129,7 @@ func TestDropDeletedHooks(t *testing.T) {
 // not the kubectl apply one.
 func TestCheckExistsHelmHint(t *testing.T) {
 	ws := []Workload{{Kind: Deployment, Namespace: "shop", Name: "api", File: "shop/templates/deployment.yaml", Helm: &HelmSource{Release: "shop", Revision: 3}}}
-	err := CheckExists(context.Background(), kubetest.Wrap(fake.NewClientset()), ws)
+	err := CheckExists(context.Background(), kubetest.Client(), ws)
 	if err == nil || fault.Code(err) != fault.ExitCannotEvaluate {
 		t.Fatalf("err %v, want exit 3", err)
 	}

@@ -51,8 +51,7 @@ func twoRollouts() (objs []runtime.Object, web *appsv1.Deployment, webPod *corev
 func TestFirstFailureInterruptsTheOthers(t *testing.T) {
 	t.Parallel()
 	objs, _, _ := twoRollouts()
-	client := fake.NewSimpleClientset(objs...)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Client(objs...), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +80,7 @@ func TestWaitAllJudgesEveryWorkloadToTheEnd(t *testing.T) {
 	t.Parallel()
 	objs, web, webPod := twoRollouts()
 	client := fake.NewSimpleClientset(objs...)
-	progress := &syncWriter{lines: make(chan string, 100)}
+	progress := newSyncWriter()
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute,
 		WaitAll: true, Progress: progress}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -105,12 +104,9 @@ func TestWaitAllJudgesEveryWorkloadToTheEnd(t *testing.T) {
 	if _, err := client.AppsV1().Deployments("prod").UpdateStatus(ctx, done, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	o := <-out
-	if o.err != nil {
-		t.Fatal(o.err)
-	}
-	if len(o.res) != 2 || o.res[0].Verdict != report.VerdictFailed || o.res[1].Verdict != report.VerdictHealthy {
-		t.Fatalf("results = %+v, want api failed and web healthy", o.res)
+	res := waitResults(t, out)
+	if len(res) != 2 || res[0].Verdict != report.VerdictFailed || res[1].Verdict != report.VerdictHealthy {
+		t.Fatalf("results = %+v, want api failed and web healthy", res)
 	}
 }
 
@@ -119,8 +115,7 @@ func TestTimeoutDoesNotInterrupt(t *testing.T) {
 	// Two slow rollouts: a timeout ends the watch for both, neither is interrupted.
 	d, rs, pod, _ := rollout()
 	web, webRS, webPod := renamed("web")
-	client := fake.NewSimpleClientset(d, rs, pod, web, webRS, webPod)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+	w := &Watcher{Client: kubetest.Client(d, rs, pod, web, webRS, webPod), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -139,8 +134,7 @@ func TestOwnTimeoutInterruptsTheOthers(t *testing.T) {
 	d, rs, pod, _ := rollout()
 	d.Annotations = map[string]string{workload.AnnotationTimeout: "1s"}
 	web, webRS, webPod := renamed("web")
-	client := fake.NewSimpleClientset(d, rs, pod, web, webRS, webPod)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Client(d, rs, pod, web, webRS, webPod), Policy: DefaultPolicy(), Timeout: time.Minute}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)

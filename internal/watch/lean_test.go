@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
@@ -24,7 +23,7 @@ func TestFullPodsKeepsTheVerdictsStatus(t *testing.T) {
 	now.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}
 	now.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 	now.Status.ContainerStatuses[0].RestartCount = 3
-	client := fake.NewSimpleClientset(d, now)
+	client := kubetest.Client(d, now)
 
 	judged := leanPod(newPod) // as the judge saw it: killed by its liveness probe, restarting
 	judged.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 2,
@@ -41,7 +40,7 @@ func TestFullPodsKeepsTheVerdictsStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rs := []Result{{Workload: apiDeployment, Verdict: tt.verdict, Object: d, Pods: []corev1.Pod{*judged.DeepCopy()}}}
-			(&Watcher{Client: kubetest.Wrap(client)}).fullPods(context.Background(), rs)
+			(&Watcher{Client: client}).fullPods(context.Background(), rs)
 			p := rs[0].Pods[0]
 			if got := len(p.Spec.Containers) == 1 && len(p.Spec.Containers[0].Env) == 1; got != tt.wantFull {
 				t.Errorf("full spec read = %v, want %v: containers %+v", got, tt.wantFull, p.Spec.Containers)

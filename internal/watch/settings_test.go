@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
@@ -69,8 +68,7 @@ func TestWatchAppliesAnnotations(t *testing.T) {
 			d.Annotations = tt.annotations
 			pod.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1, State: running,
 				LastTerminationState: terminated(1, "Error")}
-			client := fake.NewSimpleClientset(d, rs, pod)
-			w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute}
+			w := &Watcher{Client: kubetest.Client(d, rs, pod), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute}
 			res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 			if tt.wantCode != 0 {
 				if fault.Code(err) != tt.wantCode || !strings.Contains(err.Error(), tt.wantMsg) {
@@ -93,8 +91,7 @@ func TestWatchReturnsTheSettings(t *testing.T) {
 	t.Parallel()
 	d, rs, pod, _ := rollout()
 	d.Annotations = map[string]string{workload.AnnotationRollback: "false", workload.AnnotationTimeout: "1s"}
-	client := fake.NewSimpleClientset(d, rs, pod)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
+	w := &Watcher{Client: kubetest.Client(d, rs, pod), Policy: DefaultPolicy(), Timeout: time.Minute}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err != nil {
 		t.Fatal(err)

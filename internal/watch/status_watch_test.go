@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	fakediscovery "k8s.io/client-go/discovery/fake"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -50,11 +49,10 @@ func conditionsStatus(conds ...map[string]any) map[string]any {
 func widgetSetup(t *testing.T, objs ...runtime.Object) (*dynamicfake.FakeDynamicClient, *fake.Clientset, target.Workload) {
 	t.Helper()
 	client := fake.NewClientset()
-	d := client.Discovery().(*fakediscovery.FakeDiscovery)
-	d.Resources = []*metav1.APIResourceList{{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
+	d := kubetest.Discovery(&metav1.APIResourceList{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
 		{Name: "widgets", SingularName: "widget", Namespaced: true, Kind: "Widget", Verbs: []string{"get", "list", "watch"}},
 		{Name: "widgets/status", Namespaced: true, Kind: "Widget"},
-	}}}
+	}})
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{widgetGVR: "WidgetList"}, objs...)
 	ws, err := target.Resolve(context.Background(), workload.NewResolver(d, dyn, dyn),
 		[]target.Workload{{Kind: "Widget", APIVersion: "example.com/v1", Namespace: "prod", Name: "w", Skipped: true}})
@@ -86,7 +84,7 @@ func TestWatchJudgesACustomResourceByItsStatus(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dyn, client, wl := widgetSetup(t, widgetObject(nil))
-			progress := &syncWriter{lines: make(chan string, 100)}
+			progress := newSyncWriter()
 			w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -99,11 +97,7 @@ func TestWatchJudgesACustomResourceByItsStatus(t *testing.T) {
 			if _, err := dyn.Resource(widgetGVR).Namespace("prod").UpdateStatus(ctx, widgetObject(tt.status), metav1.UpdateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			o := <-out
-			if o.err != nil {
-				t.Fatal(o.err)
-			}
-			r := o.res[0]
+			r := waitResults(t, out)[0]
 			if r.Verdict != tt.verdict || r.Reason != tt.reason || !strings.Contains(r.Message, tt.message) || r.Status == nil || len(r.Status.Conditions) != 1 {
 				t.Fatalf("got %s %s %q status %+v, want %s %s %q with the condition", r.Verdict, r.Reason, r.Message, r.Status, tt.verdict, tt.reason, tt.message)
 			}

@@ -44,6 +44,9 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// newSyncWriter collects up to 100 progress lines that no test has waited for yet.
+func newSyncWriter() *syncWriter { return &syncWriter{lines: make(chan string, 100)} }
+
 // rollout builds a Deployment mid-rollout: its new ReplicaSet and one pod of it, plus one pod of
 // an old ReplicaSet that is crash-looping (old pods must never be judged).
 func rollout() (*appsv1.Deployment, *appsv1.ReplicaSet, *corev1.Pod, *corev1.Pod) {
@@ -99,7 +102,7 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 			// The caches keep lean pods; the diagnosis gets the whole pod, read again at the verdict.
 			newPod.UID, newPod.Spec.Volumes = "pod-new", []corev1.Volume{{Name: "config"}}
 			client := fake.NewSimpleClientset(d, rs, oldRS, newPod, oldPod)
-			progress := &syncWriter{lines: make(chan string, 100)}
+			progress := newSyncWriter()
 			w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -114,11 +117,7 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 			if _, err := client.CoreV1().Pods("prod").UpdateStatus(ctx, crashed, metav1.UpdateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			o := <-out
-			if o.err != nil {
-				t.Fatalf("Watch: %v", o.err)
-			}
-			res := o.res
+			res := waitResults(t, out)
 			if len(res) != 1 {
 				t.Fatalf("%d results, want one", len(res))
 			}
@@ -141,8 +140,7 @@ func TestWatchFailsOnCrashLoopOfNewPodsOnly(t *testing.T) {
 func TestWatchTimeoutSaysWhy(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
-	client := fake.NewSimpleClientset(d, rs, newPod)
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+	w := &Watcher{Client: kubetest.Client(d, rs, newPod), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 	if err != nil {
 		t.Fatal(err)
@@ -156,18 +154,14 @@ func TestWatchDeletedWorkloadFails(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
 	client := fake.NewSimpleClientset(d, rs, newPod)
-	progress := &syncWriter{lines: make(chan string, 100)}
+	progress := newSyncWriter()
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
 	out := watchInBackground(context.Background(), w, nil)
 	waitLine(t, progress.lines, "deployment/api:")
 	if err := client.AppsV1().Deployments("prod").Delete(context.Background(), "api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	o := <-out
-	if o.err != nil {
-		t.Fatal(o.err)
-	}
-	res := o.res
+	res := waitResults(t, out)
 	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "Deleted" {
 		t.Fatalf("result = %s %s, want failed Deleted", res[0].Verdict, res[0].Reason)
 	}
@@ -198,6 +192,16 @@ func watchInBackground(ctx context.Context, w *Watcher, minGeneration map[string
 	return out
 }
 
+// waitResults waits for the outcome of a watch run in the background and stops the test on its error.
+func waitResults(t *testing.T, out <-chan outcome) []Result {
+	t.Helper()
+	o := <-out
+	if o.err != nil {
+		t.Fatalf("Watch: %v", o.err)
+	}
+	return o.res
+}
+
 func waitLine(t *testing.T, lines <-chan string, prefix string) {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
@@ -221,7 +225,7 @@ func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
 	newPod.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 3,
 		State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}
 	client := fake.NewSimpleClientset(d, rs, newPod)
-	progress := &syncWriter{lines: make(chan string, 100)}
+	progress := newSyncWriter()
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1}, Timeout: time.Minute, Progress: progress}
 	out := watchInBackground(context.Background(), w, map[string]int64{apiDeployment.Key(): 3})
 	waitLine(t, progress.lines, "deployment/api: waiting for generation 3")
@@ -233,11 +237,7 @@ func TestWatchIgnoresStatesOlderThanTheKnownGeneration(t *testing.T) {
 	if _, err := client.AppsV1().Deployments("prod").Update(context.Background(), undone, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	o := <-out
-	if o.err != nil {
-		t.Fatal(o.err)
-	}
-	res := o.res
+	res := waitResults(t, out)
 	// The verdict is on generation 3: its pod is still crash-looping in the cache, so it fails,
 	// but only once generation 3 is seen; before that, nothing about the pods is said.
 	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
@@ -297,7 +297,7 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 		podWatches = append(podWatches, w)
 		return true, w, nil
 	})
-	progress := &syncWriter{lines: make(chan string, 100)}
+	progress := newSyncWriter()
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
 	out := watchInBackground(context.Background(), w, nil)
 	waitLine(t, progress.lines, "deployment/api:")
@@ -334,6 +334,23 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	}
 }
 
+// forbiddenWatch watches wl on a client that refuses a request the watch needs, and returns the
+// error it must end with, which must contain every one of wants.
+func forbiddenWatch(t *testing.T, client *fake.Clientset, wl target.Workload, wants ...string) error {
+	t.Helper()
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
+	_, err := w.Watch(context.Background(), []target.Workload{wl})
+	if err == nil {
+		t.Fatalf("a forbidden request must end the watch of %s with an error", wl.Key())
+	}
+	for _, want := range wants {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	return err
+}
+
 // TestForbiddenWatchNamesItsResource: a watch the API server refuses after the access checks
 // passed (a Role changed under the gate) must name the rule for the resource that was watched.
 func TestForbiddenWatchNamesItsResource(t *testing.T) {
@@ -343,16 +360,7 @@ func TestForbiddenWatchNamesItsResource(t *testing.T) {
 	client.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
 		return true, nil, apierrors.NewForbidden(appsv1.Resource("deployments"), "", errors.New(`User "ci" cannot watch resource "deployments"`))
 	})
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
-	_, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
-	if err == nil {
-		t.Fatal("a forbidden watch must end the watch with an error")
-	}
-	for _, want := range []string{"watch deployments.apps -n prod: forbidden", "apiGroups: [apps]", "resources: [deployments]", "verbs: [watch]"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not contain %q", err, want)
-		}
-	}
+	err := forbiddenWatch(t, client, apiDeployment, "watch deployments.apps -n prod: forbidden", "apiGroups: [apps]", "resources: [deployments]", "verbs: [watch]")
 	if fault.Code(err) != fault.ExitCannotEvaluate {
 		t.Errorf("exit code %d, want %d", fault.Code(err), fault.ExitCannotEvaluate)
 	}
@@ -389,8 +397,7 @@ func TestWatchTimeoutCutsTheSoakShort(t *testing.T) {
 					InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "prod", Name: newPod.Name, UID: newPod.UID, FieldPath: "spec.containers{api}"},
 					Reason:         "Unhealthy", Type: corev1.EventTypeWarning, Message: "Liveness probe failed: connection refused", LastTimestamp: metav1.NewTime(now)})
 			}
-			client := fake.NewSimpleClientset(objs...)
-			w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
+			w := &Watcher{Client: kubetest.Client(objs...), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
 			res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
 			if err != nil {
 				t.Fatal(err)

@@ -10,11 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	fakediscovery "k8s.io/client-go/discovery/fake"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
-	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/yaml"
+
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 )
 
 // widget is a custom resource from YAML.
@@ -104,26 +104,24 @@ func TestStatusOfTypedObject(t *testing.T) {
 }
 
 func testResolver() *Resolver {
-	c := fake.NewClientset()
-	d := c.Discovery().(*fakediscovery.FakeDiscovery)
-	d.Resources = []*metav1.APIResourceList{
-		{GroupVersion: "v1", APIResources: []metav1.APIResource{
+	d := kubetest.Discovery(
+		&metav1.APIResourceList{GroupVersion: "v1", APIResources: []metav1.APIResource{
 			{Name: "configmaps", SingularName: "configmap", Namespaced: true, Kind: "ConfigMap", Verbs: []string{"get", "list", "watch"}},
 			{Name: "services", SingularName: "service", Namespaced: true, Kind: "Service", Verbs: []string{"get", "list", "watch"}},
 			{Name: "services/status", Namespaced: true, Kind: "Service"},
 			{Name: "persistentvolumeclaims", SingularName: "persistentvolumeclaim", ShortNames: []string{"pvc"}, Namespaced: true, Kind: "PersistentVolumeClaim", Verbs: []string{"get", "list", "watch"}},
 			{Name: "persistentvolumeclaims/status", Namespaced: true, Kind: "PersistentVolumeClaim"},
 		}},
-		{GroupVersion: "apps/v1", APIResources: []metav1.APIResource{
+		&metav1.APIResourceList{GroupVersion: "apps/v1", APIResources: []metav1.APIResource{
 			{Name: "deployments", SingularName: "deployment", Namespaced: true, Kind: "Deployment", Verbs: []string{"get", "list", "watch"}},
 		}},
-		{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
+		&metav1.APIResourceList{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
 			{Name: "widgets", SingularName: "widget", Namespaced: true, Kind: "Widget", Verbs: []string{"get", "list", "watch"}},
 			{Name: "widgets/status", Namespaced: true, Kind: "Widget"},
 			{Name: "clusterwidgets", SingularName: "clusterwidget", Namespaced: false, Kind: "ClusterWidget", Verbs: []string{"get", "list", "watch"}},
 			{Name: "clusterwidgets/status", Kind: "ClusterWidget"},
 		}},
-	}
+	)
 	dyn := dynamicfake.NewSimpleDynamicClient(runtime.NewScheme())
 	return NewResolver(d, dyn, dyn)
 }

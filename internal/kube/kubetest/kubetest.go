@@ -1,6 +1,6 @@
 // Package kubetest makes client-go's fake clientset the gate's client.Interface, so that unit
-// tests keep its object tracker, reactors and fake watches. It is for _test.go files only: the
-// fake clientset links every API group client-go knows.
+// tests keep its object tracker, reactors and fake watches, and builds the objects those tests
+// share. It is for _test.go files only: the fake clientset links every API group client-go knows.
 package kubetest
 
 import (
