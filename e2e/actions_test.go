@@ -114,8 +114,7 @@ func TestActionsCrashLoopReportsEverywhere(t *testing.T) {
 func TestActionsHealthyRolloutDoesNotComment(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "web")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	d := framework.Ready(framework.Deployment(ns, "web"))
 	apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	kc := actionKubeconfig(t)

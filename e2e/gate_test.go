@@ -21,9 +21,8 @@ import (
 func TestGateHealthyRolloutPasses(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "web")
+	d := framework.Ready(framework.Deployment(ns, "web"))
 	d.Spec.Replicas = ptr.To[int32](2)
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
 	apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/web") // default tolerance and soak
@@ -58,8 +57,7 @@ func TestGateSlowStartWithStartupProbePasses(t *testing.T) {
 func TestGateScaleUpPasses(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "scale")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	d := framework.Ready(framework.Deployment(ns, "scale"))
 	apply(t, c, d)
 	framework.WaitForDeploymentAvailable(t, c, ns, "scale", 2*time.Minute)
 	d.Spec.Replicas = ptr.To[int32](3)
@@ -98,8 +96,7 @@ func TestGateCrashLoopFailsFast(t *testing.T) {
 func TestGateNamesOnlyTheFailingWorkload(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	good := framework.Deployment(ns, "good")
-	good.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	good := framework.Ready(framework.Deployment(ns, "good"))
 	apply(t, c, good)
 	apply(t, c, framework.Deployment(ns, "bad", "--exit-code", "3"))
 	manifest := writeManifest(t, fmt.Sprintf(`apiVersion: v1
@@ -139,8 +136,7 @@ metadata: {name: bad, namespace: %[1]s}
 func TestGateReadinessOnlyFailureTimesOut(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "unready", "--ready-after", "1h")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	d := framework.Ready(framework.Deployment(ns, "unready", "--ready-after", "1h"))
 	apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deploy/unready", "--timeout", "25s")

@@ -204,8 +204,7 @@ func TestHardeningNoLogLines(t *testing.T) {
 func TestHardeningSIGTERMMidWatch(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "api", "--ready-after", "1h")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	d := framework.Ready(framework.Deployment(ns, "api", "--ready-after", "1h"))
 	apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	var signalled time.Time

@@ -197,8 +197,7 @@ func TestJobBackoffLimitExceededFailsWithTheFailedPodsCause(t *testing.T) {
 func TestJobAndDeploymentInOneManifest(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "api")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	d := framework.Ready(framework.Deployment(ns, "api"))
 	apply(t, c, d)
 	createJob(t, c, migrationJob(ns, "migrate", corev1.RestartPolicyNever, 1, "--print", "migrated", "--exit-code", "0", "--delay", "2s"))
 	manifest := writeManifest(t, fmt.Sprintf(`apiVersion: batch/v1

@@ -68,9 +68,8 @@ var probeScenarios = []probeScenario{
 	{
 		name: "liveness kills a slow starter with a readiness probe",
 		build: func(ns string) *appsv1.Deployment {
-			d := framework.Deployment(ns, "api", "--startup-delay", "45s")
+			d := framework.Ready(framework.Deployment(ns, "api", "--startup-delay", "45s"))
 			d.Spec.Template.Spec.Containers[0].LivenessProbe = slowProbe(framework.AppPort, 5)
-			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
 			return d
 		},
 		verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe,
@@ -78,8 +77,7 @@ var probeScenarios = []probeScenario{
 	{
 		name: "liveness on a wrong port kills after ready",
 		build: func(ns string) *appsv1.Deployment {
-			d := framework.Deployment(ns, "api")
-			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			d := framework.Ready(framework.Deployment(ns, "api"))
 			d.Spec.Template.Spec.Containers[0].LivenessProbe = slowProbe(9999, 3)
 			return d
 		},
@@ -88,8 +86,7 @@ var probeScenarios = []probeScenario{
 	{
 		name: "a crash a few seconds after ready",
 		build: func(ns string) *appsv1.Deployment {
-			d := framework.Deployment(ns, "api", "--print-stderr", "FATAL: lost the queue connection", "--exit-code", "1", "--delay", "6s")
-			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			d := framework.Ready(framework.Deployment(ns, "api", "--print-stderr", "FATAL: lost the queue connection", "--exit-code", "1", "--delay", "6s"))
 			return d
 		},
 		verdict: report.VerdictFailed, reason: "CrashLoopBackOff",
@@ -136,8 +133,7 @@ var probeScenarios = []probeScenario{
 	{
 		name: "a readiness stall",
 		build: func(ns string) *appsv1.Deployment {
-			d := framework.Deployment(ns, "api", "--ready-after", "1h")
-			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			d := framework.Ready(framework.Deployment(ns, "api", "--ready-after", "1h"))
 			return d
 		},
 		verdict: report.VerdictFailed, reason: "ReadinessProbeFailing", cause: report.CauseReadinessProbe,

@@ -182,8 +182,7 @@ func TestReleaseAnnotationTimeout(t *testing.T) {
 func TestReleaseAnnotationSoak(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := annotate(framework.Deployment(ns, "web"), "rollout-gate.io/soak", "30s")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	d := framework.Ready(annotate(framework.Deployment(ns, "web"), "rollout-gate.io/soak", "30s"))
 	apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/web", "--soak", "0s")

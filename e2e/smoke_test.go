@@ -21,9 +21,8 @@ const slow = 3 * time.Minute
 func TestSmokeHealthyDeploymentBecomesAvailable(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "web", "--ready-after", "1s")
+	d := framework.Ready(framework.Deployment(ns, "web", "--ready-after", "1s"))
 	d.Spec.Replicas = ptr.To[int32](2)
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
 	apply(t, c, d)
 	got := framework.WaitForDeploymentAvailable(t, c, ns, "web", slow)
 	if got.Status.ReadyReplicas != 2 {
@@ -34,8 +33,7 @@ func TestSmokeHealthyDeploymentBecomesAvailable(t *testing.T) {
 func TestSmokeStatefulSetAndDaemonSetBecomeReady(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	s := framework.StatefulSet(ns, "db")
-	s.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+	s := framework.Ready(framework.StatefulSet(ns, "db"))
 	apply(t, c, s)
 	apply(t, c, framework.DaemonSet(ns, "agent"))
 	framework.WaitForStatefulSetReady(t, c, ns, "db", slow)
