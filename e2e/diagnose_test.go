@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -687,22 +686,3 @@ func TestDiagnoseNodePressure(t *testing.T) {
 
 // diagRows collects the one-line results of the scenarios for the closing table.
 var diagRows rowLog
-
-type rowLog struct {
-	mu   sync.Mutex
-	rows []string
-}
-
-func (r *rowLog) add(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.rows = append(r.rows, s)
-}
-
-func (r *rowLog) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rows := slices.Clone(r.rows)
-	slices.Sort(rows)
-	return strings.Join(rows, "\n")
-}

@@ -3,12 +3,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,30 +30,35 @@ type gateRun struct {
 	raw      []byte // the JSON report as written
 }
 
+// gateRunning is a gate binary started against the local cluster, whose run wait returns.
+type gateRunning struct {
+	p          *gateProcess
+	args       []string // as the test gave them
+	reportPath string
+}
+
+// startGateRun starts the gate binary against the local cluster with args, plus --report-json,
+// and returns at once, so that the test can act on the cluster while the gate watches.
+func startGateRun(t *testing.T, args ...string) *gateRunning {
+	t.Helper()
+	g := &gateRunning{args: args, reportPath: filepath.Join(t.TempDir(), "report.json")}
+	args = append([]string{"--kubeconfig", framework.Kubeconfig(t), "--report-json", g.reportPath}, args...)
+	g.p = startGate(t, "", append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1"), args...)
+	return g
+}
+
 // runGate runs the gate binary against the local cluster with args, plus --report-json.
 func runGate(t *testing.T, args ...string) gateRun {
 	t.Helper()
-	bin := framework.GateBinary(t)
-	reportPath := filepath.Join(t.TempDir(), "report.json")
-	args = append([]string{"--kubeconfig", framework.Kubeconfig(t), "--report-json", reportPath}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	run := gateRun{Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start)}
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		run.Exit = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("run gate: %v", err)
-	}
-	t.Logf("gate %s: exit %d in %s\nstderr:\n%s", strings.Join(args[4:], " "), run.Exit, run.Duration.Round(time.Millisecond), run.Stderr)
-	if raw, err := os.ReadFile(reportPath); err == nil {
+	return startGateRun(t, args...).wait(t)
+}
+
+// wait waits for the gate to exit and reads its outputs and JSON report.
+func (g *gateRunning) wait(t *testing.T) gateRun {
+	t.Helper()
+	run := gateRun{Exit: g.p.wait(t), Stdout: g.p.stdout.String(), Stderr: g.p.stderr.String(), Duration: g.p.ended.Sub(g.p.started)}
+	t.Logf("gate %s: exit %d in %s\nstderr:\n%s", strings.Join(g.args, " "), run.Exit, run.Duration.Round(time.Millisecond), run.Stderr)
+	if raw, err := os.ReadFile(g.reportPath); err == nil {
 		run.raw = raw
 		if err := json.Unmarshal(raw, &run.Report); err != nil {
 			t.Fatalf("the JSON report does not parse: %v\n%s", err, raw)

@@ -3,16 +3,12 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -209,13 +205,13 @@ func TestHardeningSIGTERMMidWatch(t *testing.T) {
 	ws, _ := actionWorkspace(t, d)
 	var signalled time.Time
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, inputs: map[string]string{"INPUT_COMMENT": "never", "INPUT_TIMEOUT": "30m"},
-		whileRunning: func(cmd *exec.Cmd, stderr *syncBuffer) {
+		whileRunning: func(p *gateProcess) {
 			// Signal once the watch has said something about the rollout.
 			framework.WaitFor(t, 2*time.Minute, "the gate's first progress line", func(context.Context) (bool, error) {
-				return strings.Contains(stderr.String(), "deployment/api"), nil
+				return strings.Contains(p.stderr.String(), "deployment/api"), nil
 			})
 			signalled = time.Now()
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Errorf("SIGTERM: %v", err)
 			}
 		}})
@@ -258,7 +254,7 @@ type hardenedAction struct {
 	ws, ns, apiURL string
 	inputs         map[string]string
 	// whileRunning, when set, runs once the process has started (to signal it).
-	whileRunning func(cmd *exec.Cmd, stderr *syncBuffer)
+	whileRunning func(p *gateProcess)
 }
 
 type hardenedRun struct {
@@ -298,31 +294,14 @@ func runHardenedAction(t *testing.T, a hardenedAction) hardenedRun {
 	if runner.Env["INPUT_KUBECONFIG"] == "" {
 		runner.Env["INPUT_KUBECONFIG"] = actionKubeconfig(t)
 	}
-	// A guard against a hang, not a timing assertion: the longest run here is a few minutes.
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, framework.GateBinary(t))
-	cmd.Dir, cmd.Env = a.ws, runner.Environ()
-	var stdout bytes.Buffer
-	stderr := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	run := hardenedRun{started: time.Now(), summaryPath: runner.Env["GITHUB_STEP_SUMMARY"]}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the gate: %v", err)
-	}
+	p := startGate(t, a.ws, runner.Environ())
 	if a.whileRunning != nil {
-		a.whileRunning(cmd, stderr)
+		a.whileRunning(p)
 	}
-	err := cmd.Wait()
-	run.ended = time.Now()
-	run.Stdout, run.Stderr = stdout.String(), stderr.String()
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		run.Exit = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("run the gate: %v", err)
-	}
+	run := hardenedRun{summaryPath: runner.Env["GITHUB_STEP_SUMMARY"]}
+	run.Exit = p.wait(t)
+	run.started, run.ended = p.started, p.ended
+	run.Stdout, run.Stderr = p.stdout.String(), p.stderr.String()
 	t.Logf("gate as an action: exit %d in %s\nstdout:\n%s\nstderr:\n%s", run.Exit, run.ended.Sub(run.started).Round(time.Millisecond), run.Stdout, run.Stderr)
 	if strings.Contains(run.Stderr, "goroutine ") || strings.Contains(run.Stderr, "panic:") {
 		t.Errorf("the gate printed a stack trace:\n%s", run.Stderr)
@@ -350,22 +329,4 @@ func stubCommentPosted(t *testing.T) *githubtest.API {
 	api := commentAPI(t, `[]`)
 	api.On("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber)).Reply(201, `{"id":1}`)
 	return api
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -5,10 +5,7 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -155,18 +152,6 @@ var probeScenarios = []probeScenario{
 	},
 }
 
-// probeResults collects one line per run for the closing table.
-type probeResults struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (r *probeResults) add(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lines = append(r.lines, fmt.Sprintf(format, args...))
-}
-
 func repeatFromEnv(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= 0 {
 		return n
@@ -184,10 +169,9 @@ func TestProbeVerdictsIdleAndUnderLoad(t *testing.T) {
 		{"load", repeatFromEnv("E2E_PROBE_REPEAT_LOAD", 5), true},
 	}
 	framework.GateBinary(t) // build it once, before the clocks of the scenarios start
-	results := &probeResults{}
+	results := &rowLog{}
 	t.Cleanup(func() {
-		sort.Strings(results.lines)
-		t.Logf("mode | scenario | run | exit | verdict | reason | cause | apply to verdict\n%s", strings.Join(results.lines, "\n"))
+		t.Logf("mode | scenario | run | exit | verdict | reason | cause | apply to verdict\n%s", results)
 	})
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -208,7 +192,7 @@ func TestProbeVerdictsIdleAndUnderLoad(t *testing.T) {
 	}
 }
 
-func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, results *probeResults) {
+func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, results *rowLog) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	apply(t, c, sc.build(ns))
 	applied := time.Now()
@@ -219,7 +203,7 @@ func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, resu
 		cause = w.Findings[0].Cause
 	}
 	took := time.Since(applied) // apply to verdict
-	results.add("%s | %s | %d | %d | %s | %s | %s | %.1f s", mode, sc.name, rep, run.Exit, w.Verdict, w.Reason, cause, took.Seconds())
+	results.add(fmt.Sprintf("%s | %s | %d | %d | %s | %s | %s | %.1f s", mode, sc.name, rep, run.Exit, w.Verdict, w.Reason, cause, took.Seconds()))
 
 	wantExit := 1
 	if sc.verdict == report.VerdictHealthy {
