@@ -47,7 +47,7 @@ func TestActionsCrashLoopReportsEverywhere(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "api", "--print", podLog, "--print", podInjection, "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, line := actionWorkspace(t, d)
 	kc := actionKubeconfig(t)
 
@@ -115,7 +115,7 @@ func TestActionsHealthyRolloutDoesNotComment(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Ready(framework.Deployment(ns, "web"))
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	kc := actionKubeconfig(t)
 	api := commentAPI(t, `[]`)

@@ -260,7 +260,7 @@ func TestCustomResources(t *testing.T) {
 		t.Parallel()
 		ns := framework.Namespace(t)
 		c := framework.Client(t)
-		apply(t, c, framework.Deployment(ns, "api"))
+		framework.Apply(t, c, framework.Deployment(ns, "api"))
 		crd.create(t, ns, "api-widget")
 		if _, err := c.CoreV1().ConfigMaps(ns).Create(context.Background(), &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: "api-config", Namespace: ns}, Data: map[string]string{"a": "b"}}, metav1.CreateOptions{}); err != nil {

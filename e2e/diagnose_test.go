@@ -75,7 +75,7 @@ func (s *stage) deploy(d *appsv1.Deployment) {
 			}
 		}
 	}
-	apply(s.t, s.c, d)
+	framework.Apply(s.t, s.c, d)
 }
 
 // deployAPI stages Deployment api of the test app run with args, changed by edit (if not nil).

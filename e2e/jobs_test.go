@@ -198,7 +198,7 @@ func TestJobAndDeploymentInOneManifest(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Ready(framework.Deployment(ns, "api"))
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	createJob(t, c, migrationJob(ns, "migrate", corev1.RestartPolicyNever, 1, "--print", "migrated", "--exit-code", "0", "--delay", "2s"))
 	manifest := writeManifest(t, fmt.Sprintf(`apiVersion: batch/v1
 kind: Job

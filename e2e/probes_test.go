@@ -194,7 +194,7 @@ func TestProbeVerdictsIdleAndUnderLoad(t *testing.T) {
 
 func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, results *rowLog) {
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, sc.build(ns))
+	framework.Apply(t, c, sc.build(ns))
 	applied := time.Now()
 	run := runGate(t, "-n", ns, "--workload", "deployment/api", "--timeout", "150s", "--pending-grace", "15s", "-o", "json")
 	w := run.workload(t, "deployment/api")

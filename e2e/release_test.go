@@ -45,8 +45,8 @@ func runCrashAndSlow(t *testing.T, extra ...string) (run gateRun, c kubernetes.I
 	t.Helper()
 	c, ns = framework.Client(t), framework.Namespace(t)
 	framework.GateBinary(t) // built before the apply, so that the gate starts with the rollouts
-	apply(t, c, slowStart(ns, "slow", 60*time.Second))
-	apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
+	framework.Apply(t, c, slowStart(ns, "slow", 60*time.Second))
+	framework.Apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
 	args := []string{"-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "3s"}
 	return runGate(t, append(args, extra...)...), c, ns
 }
@@ -106,7 +106,7 @@ func TestReleaseAnnotationCrashToleranceZero(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	framework.GateBinary(t)
 	// It crashes 5 s after each start, so the gate is watching before the first crash.
-	apply(t, c, annotate(framework.Deployment(ns, "api", "--delay", "5s", "--exit-code", "1"), "rollout-gate.io/crash-tolerance", "0"))
+	framework.Apply(t, c, annotate(framework.Deployment(ns, "api", "--delay", "5s", "--exit-code", "1"), "rollout-gate.io/crash-tolerance", "0"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api") // the run's crash-tolerance is 1
 	w := run.workload(t, "deployment/api")
@@ -122,7 +122,7 @@ func TestReleaseAnnotationCrashToleranceZero(t *testing.T) {
 func TestReleaseAnnotationIgnore(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, annotate(framework.Deployment(ns, "api", "--exit-code", "1"), "rollout-gate.io/ignore", "true"))
+	framework.Apply(t, c, annotate(framework.Deployment(ns, "api", "--exit-code", "1"), "rollout-gate.io/ignore", "true"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api")
 	w := run.workload(t, "deployment/api")
@@ -137,10 +137,10 @@ func TestReleaseAnnotationIgnore(t *testing.T) {
 func TestReleaseAnnotationRollbackFalse(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, framework.Deployment(ns, "api"))
+	framework.Apply(t, c, framework.Deployment(ns, "api"))
 	framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute)
 	broken := annotate(framework.Deployment(ns, "api", "--print-stderr", "FATAL: v2", "--exit-code", "1"), "rollout-gate.io/rollback", "false")
-	apply(t, c, broken)
+	framework.Apply(t, c, broken)
 
 	run := runGate(t, rollbackArgs(ns, "deployment/api")...)
 	w := run.workload(t, "deployment/api")
@@ -166,7 +166,7 @@ func TestReleaseAnnotationRollbackFalse(t *testing.T) {
 func TestReleaseAnnotationTimeout(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, annotate(slowStart(ns, "slow", 120*time.Second), "rollout-gate.io/timeout", "20s"))
+	framework.Apply(t, c, annotate(slowStart(ns, "slow", 120*time.Second), "rollout-gate.io/timeout", "20s"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/slow", "--timeout", "5m")
 	w := run.workload(t, "deployment/slow")
@@ -183,7 +183,7 @@ func TestReleaseAnnotationSoak(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Ready(annotate(framework.Deployment(ns, "web"), "rollout-gate.io/soak", "30s"))
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/web", "--soak", "0s")
 	if run.Exit != 0 || run.workload(t, "deployment/web").Verdict != report.VerdictHealthy {
@@ -212,7 +212,7 @@ func TestReleaseAnnotationSoak(t *testing.T) {
 func TestReleaseAnnotationBadValue(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, annotate(framework.Deployment(ns, "api"), "rollout-gate.io/crash-tolerance", "two"))
+	framework.Apply(t, c, annotate(framework.Deployment(ns, "api"), "rollout-gate.io/crash-tolerance", "two"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api")
 	if run.Exit != 2 || run.Report.Verdict != report.VerdictError {
