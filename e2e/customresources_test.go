@@ -165,9 +165,7 @@ func TestCustomResources(t *testing.T) {
 		crd.writeStatus(t, ns, "web", condition{"Ready", "False", "Progressing", "1 of 3 replicas serve"})
 		crd.writeStatus(t, ns, "web", condition{"Ready", "True", "Reconciled", "all 3 replicas serve"})
 		run := done.wait(t)
-		if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-			t.Fatalf("exit %d verdict %s, want 0 healthy\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-		}
+		run.mustEnd(t, 0, report.VerdictHealthy)
 		w := run.workload(t, "widget/web")
 		if w.Verdict != report.VerdictHealthy || w.Status == nil || w.Status.Status != "Current" || w.APIVersion != crd.apiVersion() {
 			t.Fatalf("widget/web: %+v (status %+v), want healthy, kstatus Current, apiVersion %s", w, w.Status, crd.apiVersion())
@@ -209,9 +207,7 @@ func TestCustomResources(t *testing.T) {
 		crd.create(t, ns, "queue")
 		crd.writeStatus(t, ns, "queue", condition{"Ready", "False", "Provisioning", "waiting for volume vol-123 to attach"})
 		run := runGate(t, "-n", ns, "--workload", "widgets."+crd.group+"/queue", "--timeout", "8s")
-		if run.Exit != 1 || run.Report.Verdict != report.VerdictTimeout {
-			t.Fatalf("exit %d verdict %s, want 1 timeout\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-		}
+		run.mustEnd(t, 1, report.VerdictTimeout)
 		w := run.workload(t, "widget/queue")
 		if w.Verdict != report.VerdictTimeout || !strings.Contains(w.Message, "Ready=False (Provisioning: waiting for volume vol-123 to attach)") {
 			t.Fatalf("widget/queue: %s %q, want a timeout quoting the Ready condition", w.Verdict, w.Message)
@@ -281,9 +277,7 @@ metadata: {name: api-config, namespace: %[1]s}
 		done := startGateRun(t, "-f", manifest, "--soak", "2s", "--timeout", "3m", "--wait-all")
 		crd.writeStatus(t, ns, "api-widget", condition{"Ready", "True", "Reconciled", "ok"})
 		run := done.wait(t)
-		if run.Exit != 0 {
-			t.Fatalf("exit %d, want 0\n%s", run.Exit, run.Stdout)
-		}
+		run.mustExit(t, 0)
 		for ref, want := range map[string]report.Verdict{"deployment/api": report.VerdictHealthy, "widget/api-widget": report.VerdictHealthy, "configmap/api-config": report.VerdictSkipped} {
 			if w := run.workload(t, ref); w.Verdict != want {
 				t.Errorf("%s: %s (%s), want %s", ref, w.Verdict, w.Message, want)
@@ -302,9 +296,7 @@ metadata: {name: api-config, namespace: %[1]s}
 // JSON report and in the text report.
 func wantStatusFailed(t *testing.T, run gateRun, ref, reason, msg string) report.Workload {
 	t.Helper()
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	w := run.workload(t, ref)
 	if w.Verdict != report.VerdictFailed || w.Reason != reason || !strings.Contains(w.Message, msg) || w.Status == nil {
 		t.Fatalf("%s: %s %s %q (status %+v), want failed %s quoting %q", ref, w.Verdict, w.Reason, w.Message, w.Status, reason, msg)

@@ -64,6 +64,30 @@ func (g *gateRunning) wait(t *testing.T) gateRun {
 	return run
 }
 
+// mustExit stops the test unless the gate exited with code; why, when given, says what the
+// code means here.
+func (g gateRun) mustExit(t *testing.T, code int, why ...string) {
+	t.Helper()
+	if g.Exit != code {
+		t.Fatalf("exit %d, want %d%s\n%s", g.Exit, code, because(why), g.Stdout)
+	}
+}
+
+// mustEnd stops the test unless the gate exited with code and the report's verdict is verdict.
+func (g gateRun) mustEnd(t *testing.T, code int, verdict report.Verdict, why ...string) {
+	t.Helper()
+	if g.Exit != code || g.Report.Verdict != verdict {
+		t.Fatalf("exit %d verdict %s, want %d %s%s\n%s", g.Exit, g.Report.Verdict, code, verdict, because(why), g.Stdout)
+	}
+}
+
+func because(why []string) string {
+	if len(why) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(why, " ")
+}
+
 // workload finds a workload of the report by ref ("deployment/api").
 func (g gateRun) workload(t *testing.T, ref string) report.Workload {
 	t.Helper()

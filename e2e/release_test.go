@@ -56,9 +56,7 @@ func TestReleaseFirstFailureEndsTheRun(t *testing.T) {
 	run, c, ns := runCrashAndSlow(t)
 	// Read at once: the slow Deployment cannot be available before its app listens (60 s).
 	slowAvailable := available(t, c, ns, "slow")
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	if w := run.workload(t, "deployment/crash"); w.Verdict != report.VerdictFailed || w.Reason != "CrashLoopBackOff" {
 		t.Errorf("deployment/crash %s %s, want failed CrashLoopBackOff", w.Verdict, w.Reason)
 	}
@@ -78,9 +76,7 @@ func TestReleaseFirstFailureEndsTheRun(t *testing.T) {
 func TestReleaseWaitAllJudgesTheSlowestToo(t *testing.T) {
 	t.Parallel()
 	run, _, _ := runCrashAndSlow(t, "--wait-all")
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	if w := run.workload(t, "deployment/crash"); w.Verdict != report.VerdictFailed {
 		t.Errorf("deployment/crash %s, want failed", w.Verdict)
 	}
@@ -126,9 +122,7 @@ func TestReleaseAnnotationIgnore(t *testing.T) {
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api")
 	w := run.workload(t, "deployment/api")
-	if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-		t.Fatalf("exit %d verdict %s, want 0 healthy: the only workload is ignored\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 0, report.VerdictHealthy, "the only workload is ignored")
 	if w.Verdict != report.VerdictSkipped || w.Reason != "Ignored" || !strings.Contains(w.Message, "rollout-gate.io/ignore") {
 		t.Errorf("deployment/api %s %s %q, want skipped Ignored naming the annotation", w.Verdict, w.Reason, w.Message)
 	}

@@ -121,9 +121,7 @@ func rolledBack(t *testing.T, run gateRun, ref string) report.Rollback {
 // deploy pass) and returns the rollback the report holds for the workload.
 func failedWithRollback(t *testing.T, run gateRun, ref string) *report.Rollback {
 	t.Helper()
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed: a rollback does not make the deploy pass\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed, "a rollback does not make the deploy pass")
 	rb := run.workload(t, ref).Rollback
 	if rb == nil {
 		t.Fatalf("%s has no rollback in the report\n%s", ref, run.raw)
