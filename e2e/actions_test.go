@@ -47,7 +47,7 @@ func TestActionsCrashLoopReportsEverywhere(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "api", "--print", podLog, "--print", podInjection, "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, line := actionWorkspace(t, d)
 	kc := actionKubeconfig(t)
 
@@ -114,9 +114,8 @@ func TestActionsCrashLoopReportsEverywhere(t *testing.T) {
 func TestActionsHealthyRolloutDoesNotComment(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "web")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	d := framework.Ready(framework.Deployment(ns, "web"))
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	kc := actionKubeconfig(t)
 	api := commentAPI(t, `[]`)

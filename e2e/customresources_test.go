@@ -3,18 +3,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -140,83 +133,21 @@ func (c *widgetCRD) writeStatus(t *testing.T, ns, name string, conds ...conditio
 	}
 }
 
-// gateAsync runs the gate in the background, so the test can act as the controller meanwhile.
-func gateAsync(t *testing.T, args ...string) <-chan gateRun {
+// gateWatching starts the gate and returns once its progress (stderr) shows line: the gate is
+// then watching, and what the test writes next reaches it through its watch.
+func gateWatching(t *testing.T, line string, args ...string) *gateRunning {
 	t.Helper()
-	framework.GateBinary(t) // built before the clock of anything starts
-	out := make(chan gateRun, 1)
-	go func() { out <- runGate(t, args...) }()
-	return out
-}
-
-// gateWatching runs the gate in the background and returns once its progress (stderr) shows
-// line: the gate is then watching, and what the test writes next reaches it through its watch.
-func gateWatching(t *testing.T, line string, args ...string) <-chan gateRun {
-	t.Helper()
-	bin := framework.GateBinary(t)
-	reportPath := filepath.Join(t.TempDir(), "report.json")
-	args = append([]string{"--kubeconfig", framework.Kubeconfig(t), "--report-json", reportPath}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1")
-	var stdout bytes.Buffer
-	seen := &lineWaiter{want: line, seen: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = &stdout, seen
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start gate: %v", err)
-	}
-	out := make(chan gateRun, 1)
-	go func() {
-		defer cancel()
-		err := cmd.Wait()
-		run := gateRun{Stdout: stdout.String(), Stderr: seen.String(), Duration: time.Since(start)}
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			run.Exit = exitErr.ExitCode()
-		}
-		if raw, err := os.ReadFile(reportPath); err == nil {
-			run.raw = raw
-			_ = json.Unmarshal(raw, &run.Report)
-		}
-		out <- run
-	}()
+	g := startGateRun(t, args...)
 	select {
-	case <-seen.seen:
-		return out
-	case run := <-out:
+	case <-g.p.stderr.shows(line):
+		return g
+	case <-g.p.exited:
+		run := g.wait(t)
 		t.Fatalf("the gate ended (exit %d) before it printed %q\nstderr:\n%s", run.Exit, line, run.Stderr)
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("the gate did not print %q within 2m", line)
 	}
 	return nil
-}
-
-// lineWaiter is a stderr that closes seen once a line containing want is written.
-type lineWaiter struct {
-	mu   sync.Mutex
-	buf  strings.Builder
-	want string
-	seen chan struct{}
-	done bool
-}
-
-func (w *lineWaiter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if !w.done && strings.Contains(w.buf.String(), w.want) {
-		w.done = true
-		close(w.seen)
-	}
-	return len(p), nil
-}
-
-func (w *lineWaiter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 func TestCustomResources(t *testing.T) {
@@ -233,10 +164,8 @@ func TestCustomResources(t *testing.T) {
 			"-n", ns, "--workload", "widgets."+crd.group+"/web", "--timeout", "2m")
 		crd.writeStatus(t, ns, "web", condition{"Ready", "False", "Progressing", "1 of 3 replicas serve"})
 		crd.writeStatus(t, ns, "web", condition{"Ready", "True", "Reconciled", "all 3 replicas serve"})
-		run := <-done
-		if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-			t.Fatalf("exit %d verdict %s, want 0 healthy\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-		}
+		run := done.wait(t)
+		run.mustEnd(t, 0, report.VerdictHealthy)
 		w := run.workload(t, "widget/web")
 		if w.Verdict != report.VerdictHealthy || w.Status == nil || w.Status.Status != "Current" || w.APIVersion != crd.apiVersion() {
 			t.Fatalf("widget/web: %+v (status %+v), want healthy, kstatus Current, apiVersion %s", w, w.Status, crd.apiVersion())
@@ -253,7 +182,7 @@ func TestCustomResources(t *testing.T) {
 		done := gateWatching(t, "widget/db: InProgress: creating the database", "-n", ns, "--workload", "widget/db", "--timeout", "5m")
 		const msg = "spec.size 3 exceeds the quota of 2"
 		crd.writeStatus(t, ns, "db", condition{"Ready", "False", "QuotaExceeded", msg}, condition{"Stalled", "True", "QuotaExceeded", msg})
-		run := <-done
+		run := done.wait(t)
 		w := wantStatusFailed(t, run, "widget/db", "QuotaExceeded", msg)
 		if len(w.Status.Conditions) != 2 {
 			t.Errorf("conditions %+v, want Ready and Stalled as evidence", w.Status.Conditions)
@@ -265,10 +194,10 @@ func TestCustomResources(t *testing.T) {
 		t.Parallel()
 		ns := framework.Namespace(t)
 		crd.create(t, ns, "cache")
-		done := gateAsync(t, "-n", ns, "--workload", "widgets."+crd.group+"/cache", "--timeout", "5m")
+		done := startGateRun(t, "-n", ns, "--workload", "widgets."+crd.group+"/cache", "--timeout", "5m")
 		const msg = "install failed: image cache:9.9 not found"
 		crd.writeStatus(t, ns, "cache", condition{"Ready", "False", "InstallFailed", msg})
-		wantStatusFailed(t, <-done, "widget/cache", "InstallFailed", msg)
+		wantStatusFailed(t, done.wait(t), "widget/cache", "InstallFailed", msg)
 	})
 
 	// Never Ready: a timeout (exit 1, verdict timeout) whose message quotes the conditions.
@@ -278,9 +207,7 @@ func TestCustomResources(t *testing.T) {
 		crd.create(t, ns, "queue")
 		crd.writeStatus(t, ns, "queue", condition{"Ready", "False", "Provisioning", "waiting for volume vol-123 to attach"})
 		run := runGate(t, "-n", ns, "--workload", "widgets."+crd.group+"/queue", "--timeout", "8s")
-		if run.Exit != 1 || run.Report.Verdict != report.VerdictTimeout {
-			t.Fatalf("exit %d verdict %s, want 1 timeout\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-		}
+		run.mustEnd(t, 1, report.VerdictTimeout)
 		w := run.workload(t, "widget/queue")
 		if w.Verdict != report.VerdictTimeout || !strings.Contains(w.Message, "Ready=False (Provisioning: waiting for volume vol-123 to attach)") {
 			t.Fatalf("widget/queue: %s %q, want a timeout quoting the Ready condition", w.Verdict, w.Message)
@@ -329,7 +256,7 @@ func TestCustomResources(t *testing.T) {
 		t.Parallel()
 		ns := framework.Namespace(t)
 		c := framework.Client(t)
-		apply(t, c, framework.Deployment(ns, "api"))
+		framework.Apply(t, c, framework.Deployment(ns, "api"))
 		crd.create(t, ns, "api-widget")
 		if _, err := c.CoreV1().ConfigMaps(ns).Create(context.Background(), &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: "api-config", Namespace: ns}, Data: map[string]string{"a": "b"}}, metav1.CreateOptions{}); err != nil {
@@ -347,12 +274,10 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: api-config, namespace: %[1]s}
 `, ns, crd.apiVersion()))
-		done := gateAsync(t, "-f", manifest, "--soak", "2s", "--timeout", "3m", "--wait-all")
+		done := startGateRun(t, "-f", manifest, "--soak", "2s", "--timeout", "3m", "--wait-all")
 		crd.writeStatus(t, ns, "api-widget", condition{"Ready", "True", "Reconciled", "ok"})
-		run := <-done
-		if run.Exit != 0 {
-			t.Fatalf("exit %d, want 0\n%s", run.Exit, run.Stdout)
-		}
+		run := done.wait(t)
+		run.mustExit(t, 0)
 		for ref, want := range map[string]report.Verdict{"deployment/api": report.VerdictHealthy, "widget/api-widget": report.VerdictHealthy, "configmap/api-config": report.VerdictSkipped} {
 			if w := run.workload(t, ref); w.Verdict != want {
 				t.Errorf("%s: %s (%s), want %s", ref, w.Verdict, w.Message, want)
@@ -371,9 +296,7 @@ metadata: {name: api-config, namespace: %[1]s}
 // JSON report and in the text report.
 func wantStatusFailed(t *testing.T, run gateRun, ref, reason, msg string) report.Workload {
 	t.Helper()
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	w := run.workload(t, ref)
 	if w.Verdict != report.VerdictFailed || w.Reason != reason || !strings.Contains(w.Message, msg) || w.Status == nil {
 		t.Fatalf("%s: %s %s %q (status %+v), want failed %s quoting %q", ref, w.Verdict, w.Reason, w.Message, w.Status, reason, msg)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,7 +75,7 @@ func (s *stage) deploy(d *appsv1.Deployment) {
 			}
 		}
 	}
-	apply(s.t, s.c, d)
+	framework.Apply(s.t, s.c, d)
 }
 
 // deployAPI stages Deployment api of the test app run with args, changed by edit (if not nil).
@@ -135,17 +134,14 @@ func diagScenarios() []diagScenario {
 			// The app exits at its env check, before it prints the token: nothing to mask here.
 			name: "config-error",
 			stage: func(s *stage) {
-				d := framework.Deployment(s.ns, "api", "--require-int-env", "DATABASE_PORT")
-				ctr := &d.Spec.Template.Spec.Containers[0]
-				ctr.Env = []corev1.EnvVar{framework.Env("DATABASE_PORT", "5432")}
-				ctr.ReadinessProbe = framework.HTTPProbe("/ready")
-				s.deploy(d)
+				withPort := func(port string) *appsv1.Deployment {
+					d := framework.Ready(framework.Deployment(s.ns, "api", "--require-int-env", "DATABASE_PORT"))
+					d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{framework.Env("DATABASE_PORT", port)}
+					return d
+				}
+				s.deploy(withPort("5432"))
 				framework.WaitForDeploymentAvailable(s.t, s.c, s.ns, "api", 2*time.Minute)
-				d = framework.Deployment(s.ns, "api", "--require-int-env", "DATABASE_PORT")
-				ctr = &d.Spec.Template.Spec.Containers[0]
-				ctr.Env = []corev1.EnvVar{framework.Env("DATABASE_PORT", "abc")}
-				ctr.ReadinessProbe = framework.HTTPProbe("/ready")
-				s.deploy(d)
+				s.deploy(withPort("abc"))
 			},
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseConfigError, container: "app",
 			says:   []string{"env DATABASE_PORT", `"abc"`},
@@ -277,11 +273,14 @@ func diagScenarios() []diagScenario {
 			fix:      "--limits=memory=64Mi",
 			printed:  true,
 		},
+		// The dependency scenarios give the app the readiness probe a real service has: it is not
+		// ready while it is still connecting to its dependency. Without one, the pod is ready during
+		// the dial and, on a loaded node, the soak can end before the second crash.
 		{
 			name: "dependency-unavailable/service-without-endpoints",
 			stage: func(s *stage) {
 				createService(s, "postgres", map[string]string{"app": "postgres"}, 5432)
-				s.deploy(notReadyUntilListening(framework.Deployment(s.ns, "api", "--dial", "postgres:5432", "--dial-timeout", "2s")))
+				s.deploy(framework.Ready(framework.Deployment(s.ns, "api", "--dial", "postgres:5432", "--dial-timeout", "2s")))
 			},
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseDependency, container: "app",
 			says:     []string{"postgres:5432", "Service {ns}/postgres has no ready endpoints"},
@@ -291,7 +290,7 @@ func diagScenarios() []diagScenario {
 		{
 			name: "dependency-unavailable/no-such-service",
 			stage: func(s *stage) {
-				s.deploy(notReadyUntilListening(framework.Deployment(s.ns, "api", "--dial", "orders-db:5432", "--dial-timeout", "2s")))
+				s.deploy(framework.Ready(framework.Deployment(s.ns, "api", "--dial", "orders-db:5432", "--dial-timeout", "2s")))
 			},
 			verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseDependency, container: "app",
 			says:    []string{"orders-db:5432", "there is no Service orders-db in namespace {ns}"},
@@ -320,10 +319,8 @@ func diagScenarios() []diagScenario {
 			printed: true,
 		},
 		{
-			name: "readiness-probe",
-			stage: deployAPI(func(d *appsv1.Deployment) {
-				d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-			}, "--ready-after", "1h"),
+			name:    "readiness-probe",
+			stage:   deployAPI(func(d *appsv1.Deployment) { framework.Ready(d) }, "--ready-after", "1h"),
 			args:    []string{"--timeout", "150s"},
 			verdict: report.VerdictFailed, reason: "ReadinessProbeFailing", cause: report.CauseReadinessProbe, container: "app",
 			says:    []string{"never becomes ready", "HTTP 503", "does not restart the container"},
@@ -589,14 +586,6 @@ func findingsText(fs []report.Finding) string {
 	return b.String()
 }
 
-// notReadyUntilListening gives the app the readiness probe a real service has: it is not ready
-// while it is still connecting to its dependency. Without one, the pod is ready during the dial
-// and, on a loaded node, the soak can end before the second crash.
-func notReadyUntilListening(d *appsv1.Deployment) *appsv1.Deployment {
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	return d
-}
-
 // crashLogRead checks that the log excerpt is the crash's and that reading it raised no doubt:
 // the instance that crashed last is read, not a previous one the kubelet may have removed.
 func crashLogRead(t *testing.T, run gateRun, f report.Finding) {
@@ -697,22 +686,3 @@ func TestDiagnoseNodePressure(t *testing.T) {
 
 // diagRows collects the one-line results of the scenarios for the closing table.
 var diagRows rowLog
-
-type rowLog struct {
-	mu   sync.Mutex
-	rows []string
-}
-
-func (r *rowLog) add(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.rows = append(r.rows, s)
-}
-
-func (r *rowLog) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rows := slices.Clone(r.rows)
-	slices.Sort(rows)
-	return strings.Join(rows, "\n")
-}

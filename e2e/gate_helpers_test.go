@@ -3,21 +3,12 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	appsv1 "k8s.io/api/apps/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/rollout-gate/rollout-gate/e2e/framework"
 	"github.com/rollout-gate/rollout-gate/internal/report"
@@ -33,30 +24,35 @@ type gateRun struct {
 	raw      []byte // the JSON report as written
 }
 
+// gateRunning is a gate binary started against the local cluster, whose run wait returns.
+type gateRunning struct {
+	p          *gateProcess
+	args       []string // as the test gave them
+	reportPath string
+}
+
+// startGateRun starts the gate binary against the local cluster with args, plus --report-json,
+// and returns at once, so that the test can act on the cluster while the gate watches.
+func startGateRun(t *testing.T, args ...string) *gateRunning {
+	t.Helper()
+	g := &gateRunning{args: args, reportPath: filepath.Join(t.TempDir(), "report.json")}
+	args = append([]string{"--kubeconfig", framework.Kubeconfig(t), "--report-json", g.reportPath}, args...)
+	g.p = startGate(t, "", append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1"), args...)
+	return g
+}
+
 // runGate runs the gate binary against the local cluster with args, plus --report-json.
 func runGate(t *testing.T, args ...string) gateRun {
 	t.Helper()
-	bin := framework.GateBinary(t)
-	reportPath := filepath.Join(t.TempDir(), "report.json")
-	args = append([]string{"--kubeconfig", framework.Kubeconfig(t), "--report-json", reportPath}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	run := gateRun{Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start)}
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		run.Exit = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("run gate: %v", err)
-	}
-	t.Logf("gate %s: exit %d in %s\nstderr:\n%s", strings.Join(args[4:], " "), run.Exit, run.Duration.Round(time.Millisecond), run.Stderr)
-	if raw, err := os.ReadFile(reportPath); err == nil {
+	return startGateRun(t, args...).wait(t)
+}
+
+// wait waits for the gate to exit and reads its outputs and JSON report.
+func (g *gateRunning) wait(t *testing.T) gateRun {
+	t.Helper()
+	run := gateRun{Exit: g.p.wait(t), Stdout: g.p.stdout.String(), Stderr: g.p.stderr.String(), Duration: g.p.ended.Sub(g.p.started)}
+	t.Logf("gate %s: exit %d in %s\nstderr:\n%s", strings.Join(g.args, " "), run.Exit, run.Duration.Round(time.Millisecond), run.Stderr)
+	if raw, err := os.ReadFile(g.reportPath); err == nil {
 		run.raw = raw
 		if err := json.Unmarshal(raw, &run.Report); err != nil {
 			t.Fatalf("the JSON report does not parse: %v\n%s", err, raw)
@@ -66,6 +62,30 @@ func runGate(t *testing.T, args ...string) gateRun {
 		t.Errorf("the gate printed a stack trace:\n%s", run.Stderr)
 	}
 	return run
+}
+
+// mustExit stops the test unless the gate exited with code; why, when given, says what the
+// code means here.
+func (g gateRun) mustExit(t *testing.T, code int, why ...string) {
+	t.Helper()
+	if g.Exit != code {
+		t.Fatalf("exit %d, want %d%s\n%s", g.Exit, code, because(why), g.Stdout)
+	}
+}
+
+// mustEnd stops the test unless the gate exited with code and the report's verdict is verdict.
+func (g gateRun) mustEnd(t *testing.T, code int, verdict report.Verdict, why ...string) {
+	t.Helper()
+	if g.Exit != code || g.Report.Verdict != verdict {
+		t.Fatalf("exit %d verdict %s, want %d %s%s\n%s", g.Exit, g.Report.Verdict, code, verdict, because(why), g.Stdout)
+	}
+}
+
+func because(why []string) string {
+	if len(why) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(why, " ")
 }
 
 // workload finds a workload of the report by ref ("deployment/api").
@@ -78,47 +98,6 @@ func (g gateRun) workload(t *testing.T, ref string) report.Workload {
 	}
 	t.Fatalf("report has no %s; it has %+v", ref, g.Report.Workloads)
 	return report.Workload{}
-}
-
-// apply creates a workload, or updates it when it exists (a new revision), like kubectl apply.
-func apply(t *testing.T, c kubernetes.Interface, obj any) {
-	t.Helper()
-	var err error
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		err = upsert(c.AppsV1().Deployments(o.Namespace), o)
-	case *appsv1.StatefulSet:
-		err = upsert(c.AppsV1().StatefulSets(o.Namespace), o)
-	case *appsv1.DaemonSet:
-		err = upsert(c.AppsV1().DaemonSets(o.Namespace), o)
-	default:
-		t.Fatalf("apply: unsupported %T", obj)
-	}
-	if err != nil {
-		t.Fatalf("apply %T: %v", obj, err)
-	}
-}
-
-// upserter is what the typed clients of every workload kind have in common.
-type upserter[T metav1.Object] interface {
-	Create(context.Context, T, metav1.CreateOptions) (T, error)
-	Get(context.Context, string, metav1.GetOptions) (T, error)
-	Update(context.Context, T, metav1.UpdateOptions) (T, error)
-}
-
-func upsert[T metav1.Object](c upserter[T], obj T) error {
-	ctx := context.Background()
-	_, err := c.Create(ctx, obj, metav1.CreateOptions{})
-	if !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	cur, err := c.Get(ctx, obj.GetName(), metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	obj.SetResourceVersion(cur.GetResourceVersion())
-	_, err = c.Update(ctx, obj, metav1.UpdateOptions{})
-	return err
 }
 
 // writeManifest writes YAML to a file in the test's temp dir and returns its path.

@@ -21,15 +21,12 @@ import (
 func TestGateHealthyRolloutPasses(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "web")
+	d := framework.Ready(framework.Deployment(ns, "web"))
 	d.Spec.Replicas = ptr.To[int32](2)
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/web") // default tolerance and soak
-	if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-		t.Fatalf("exit %d verdict %s, want 0 healthy\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 0, report.VerdictHealthy)
 	if w := run.workload(t, "deployment/web"); w.Revision != "1" || len(w.Findings) != 0 {
 		t.Errorf("revision %q findings %v, want revision 1 and no findings", w.Revision, w.Findings)
 	}
@@ -44,7 +41,7 @@ func TestGateSlowStartWithStartupProbePasses(t *testing.T) {
 	ctr.StartupProbe.FailureThreshold = 30
 	ctr.LivenessProbe = framework.HTTPProbe("/health")
 	ctr.ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deploy/slow", "--soak", "3s")
 	if run.Exit != 0 {
@@ -58,17 +55,14 @@ func TestGateSlowStartWithStartupProbePasses(t *testing.T) {
 func TestGateScaleUpPasses(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "scale")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	d := framework.Ready(framework.Deployment(ns, "scale"))
+	framework.Apply(t, c, d)
 	framework.WaitForDeploymentAvailable(t, c, ns, "scale", 2*time.Minute)
 	d.Spec.Replicas = ptr.To[int32](3)
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deploy/scale", "--soak", "2s")
-	if run.Exit != 0 {
-		t.Fatalf("exit %d, want 0 for a scale-up\n%s", run.Exit, run.Stdout)
-	}
+	run.mustExit(t, 0, "a scale-up is healthy")
 	got, err := c.AppsV1().Deployments(ns).Get(context.Background(), "scale", metav1.GetOptions{})
 	if err != nil || got.Status.AvailableReplicas != 3 {
 		t.Errorf("after a healthy verdict %v replicas are available (err %v), want 3", got.Status.AvailableReplicas, err)
@@ -78,12 +72,10 @@ func TestGateScaleUpPasses(t *testing.T) {
 func TestGateCrashLoopFailsFast(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, framework.Deployment(ns, "api", "--print", "starting", "--exit-code", "1"))
+	framework.Apply(t, c, framework.Deployment(ns, "api", "--print", "starting", "--exit-code", "1"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api")
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	w := run.workload(t, "deployment/api")
 	if w.Reason != "CrashLoopBackOff" {
 		t.Errorf("reason %q, want CrashLoopBackOff", w.Reason)
@@ -98,10 +90,9 @@ func TestGateCrashLoopFailsFast(t *testing.T) {
 func TestGateNamesOnlyTheFailingWorkload(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	good := framework.Deployment(ns, "good")
-	good.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, good)
-	apply(t, c, framework.Deployment(ns, "bad", "--exit-code", "3"))
+	good := framework.Ready(framework.Deployment(ns, "good"))
+	framework.Apply(t, c, good)
+	framework.Apply(t, c, framework.Deployment(ns, "bad", "--exit-code", "3"))
 	manifest := writeManifest(t, fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata: {name: good, namespace: %[1]s}
@@ -118,9 +109,7 @@ metadata: {name: bad, namespace: %[1]s}
 
 	// --wait-all: judged to the end, good is healthy even when bad fails first.
 	run := runGate(t, "-f", manifest, "--soak", "2s", "--wait-all")
-	if run.Exit != 1 {
-		t.Fatalf("exit %d, want 1\n%s", run.Exit, run.Stdout)
-	}
+	run.mustExit(t, 1)
 	if v := run.workload(t, "deployment/good").Verdict; v != report.VerdictHealthy {
 		t.Errorf("deployment/good verdict %s, want healthy", v)
 	}
@@ -139,14 +128,11 @@ metadata: {name: bad, namespace: %[1]s}
 func TestGateReadinessOnlyFailureTimesOut(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "unready", "--ready-after", "1h")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	d := framework.Ready(framework.Deployment(ns, "unready", "--ready-after", "1h"))
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deploy/unready", "--timeout", "25s")
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictTimeout {
-		t.Fatalf("exit %d verdict %s, want 1 timeout\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictTimeout)
 	w := run.workload(t, "deployment/unready")
 	if w.Reason == "CrashLoopBackOff" || strings.Contains(w.Message, "crash") {
 		t.Errorf("a readiness-only failure was called a crash: %s %s", w.Reason, w.Message)
@@ -159,14 +145,12 @@ func TestGateReadinessOnlyFailureTimesOut(t *testing.T) {
 func TestGateStatefulSetAndDaemonSetCrashLoopsFail(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, framework.StatefulSet(ns, "db", "--exit-code", "1"))
-	apply(t, c, framework.DaemonSet(ns, "agent", "--exit-code", "1"))
+	framework.Apply(t, c, framework.StatefulSet(ns, "db", "--exit-code", "1"))
+	framework.Apply(t, c, framework.DaemonSet(ns, "agent", "--exit-code", "1"))
 
 	// --wait-all: both are judged (and diagnosed), not only the first to fail.
 	run := runGate(t, "-n", ns, "--workload", "sts/db", "--workload", "ds/agent", "--wait-all")
-	if run.Exit != 1 {
-		t.Fatalf("exit %d, want 1\n%s", run.Exit, run.Stdout)
-	}
+	run.mustExit(t, 1)
 	for _, ref := range []string{"statefulset/db", "daemonset/agent"} {
 		if w := run.workload(t, ref); w.Verdict != report.VerdictFailed || w.Reason != "CrashLoopBackOff" {
 			t.Errorf("%s: %s %s, want failed CrashLoopBackOff", ref, w.Verdict, w.Reason)

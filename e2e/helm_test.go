@@ -115,9 +115,7 @@ func TestHelmReleaseGood(t *testing.T) {
 			ns := framework.Namespace(t)
 			helmUpgrade(t, ns, []string{"HELM_DRIVER=" + tc.driver})
 			run := runGate(t, "--helm-release", "shop", "-n", ns, "--timeout", "3m", "--soak", "2s")
-			if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-				t.Fatalf("exit %d verdict %s, want 0 healthy\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-			}
+			run.mustEnd(t, 0, report.VerdictHealthy)
 			for _, want := range []struct {
 				ref, template, hook string
 				verdict             report.Verdict
@@ -154,9 +152,7 @@ func TestHelmReleaseBrokenUpgrade(t *testing.T) {
 	helmUpgrade(t, ns, nil)
 	helmUpgrade(t, ns, nil, "--set-json", `apiArgs=["--print","FATAL: cannot load config","--exit-code","1"]`)
 	run := runGate(t, "--helm-release", "shop", "-n", ns, "--timeout", "3m")
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	api := run.workload(t, "deployment/api")
 	if api.Verdict != report.VerdictFailed {
 		t.Fatalf("deployment/api: verdict %s (%s), want failed", api.Verdict, api.Message)

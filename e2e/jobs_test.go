@@ -49,9 +49,7 @@ func createJob(t *testing.T, c kubernetes.Interface, j *batchv1.Job) {
 // wantJobFailed checks exit 1, job/NAME failed with reason, and logs the figures.
 func wantJobFailed(t *testing.T, run gateRun, ref, reason string) report.Workload {
 	t.Helper()
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	w := run.workload(t, ref)
 	if w.Verdict != report.VerdictFailed || w.Reason != reason {
 		t.Fatalf("%s: verdict %s reason %q (%s), want failed %s", ref, w.Verdict, w.Reason, w.Message, reason)
@@ -83,9 +81,7 @@ func TestJobMigrationThatSucceedsPasses(t *testing.T) {
 		"--print", "migrating schema to v42", "--exit-code", "0", "--delay", "5s"))
 
 	run := runGate(t, "-n", ns, "--workload", "job/migrate")
-	if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-		t.Fatalf("exit %d verdict %s, want 0 healthy\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 0, report.VerdictHealthy)
 	w := run.workload(t, "job/migrate")
 	if w.Reason != "Complete" || !strings.Contains(w.Message, "job complete: 1/1 succeeded") {
 		t.Errorf("job/migrate reason %q message %q, want Complete and 1/1 succeeded", w.Reason, w.Message)
@@ -133,9 +129,7 @@ func TestJobRecreatedIsJudgedByItsNewUID(t *testing.T) {
 	createJob(t, c, migrationJob(ns, "migrate", corev1.RestartPolicyNever, 0, "--print", "migrated", "--exit-code", "0", "--delay", "2s"))
 
 	run := runGate(t, "-n", ns, "--workload", "job/migrate")
-	if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-		t.Fatalf("exit %d verdict %s, want 0 healthy: the old Job's failed pod was judged\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 0, report.VerdictHealthy, "the old Job's failed pod was judged")
 	if strings.Contains(run.Stderr, old.Items[0].Name) {
 		t.Errorf("the progress names the old Job's pod %s:\n%s", old.Items[0].Name, run.Stderr)
 	}
@@ -197,9 +191,8 @@ func TestJobBackoffLimitExceededFailsWithTheFailedPodsCause(t *testing.T) {
 func TestJobAndDeploymentInOneManifest(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "api")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	d := framework.Ready(framework.Deployment(ns, "api"))
+	framework.Apply(t, c, d)
 	createJob(t, c, migrationJob(ns, "migrate", corev1.RestartPolicyNever, 1, "--print", "migrated", "--exit-code", "0", "--delay", "2s"))
 	manifest := writeManifest(t, fmt.Sprintf(`apiVersion: batch/v1
 kind: Job
@@ -211,9 +204,7 @@ metadata: {name: api, namespace: %[1]s}
 `, ns))
 
 	run := runGate(t, "-f", manifest, "--soak", "2s")
-	if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-		t.Fatalf("exit %d verdict %s, want 0 healthy\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 0, report.VerdictHealthy)
 	for ref, line := range map[string]int{"job/migrate": 1, "deployment/api": 5} {
 		w := run.workload(t, ref)
 		if w.Verdict != report.VerdictHealthy || w.Source == nil || w.Source.Line != line {

@@ -5,10 +5,7 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,9 +65,8 @@ var probeScenarios = []probeScenario{
 	{
 		name: "liveness kills a slow starter with a readiness probe",
 		build: func(ns string) *appsv1.Deployment {
-			d := framework.Deployment(ns, "api", "--startup-delay", "45s")
+			d := framework.Ready(framework.Deployment(ns, "api", "--startup-delay", "45s"))
 			d.Spec.Template.Spec.Containers[0].LivenessProbe = slowProbe(framework.AppPort, 5)
-			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
 			return d
 		},
 		verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe,
@@ -78,8 +74,7 @@ var probeScenarios = []probeScenario{
 	{
 		name: "liveness on a wrong port kills after ready",
 		build: func(ns string) *appsv1.Deployment {
-			d := framework.Deployment(ns, "api")
-			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			d := framework.Ready(framework.Deployment(ns, "api"))
 			d.Spec.Template.Spec.Containers[0].LivenessProbe = slowProbe(9999, 3)
 			return d
 		},
@@ -88,8 +83,7 @@ var probeScenarios = []probeScenario{
 	{
 		name: "a crash a few seconds after ready",
 		build: func(ns string) *appsv1.Deployment {
-			d := framework.Deployment(ns, "api", "--print-stderr", "FATAL: lost the queue connection", "--exit-code", "1", "--delay", "6s")
-			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			d := framework.Ready(framework.Deployment(ns, "api", "--print-stderr", "FATAL: lost the queue connection", "--exit-code", "1", "--delay", "6s"))
 			return d
 		},
 		verdict: report.VerdictFailed, reason: "CrashLoopBackOff",
@@ -136,8 +130,7 @@ var probeScenarios = []probeScenario{
 	{
 		name: "a readiness stall",
 		build: func(ns string) *appsv1.Deployment {
-			d := framework.Deployment(ns, "api", "--ready-after", "1h")
-			d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
+			d := framework.Ready(framework.Deployment(ns, "api", "--ready-after", "1h"))
 			return d
 		},
 		verdict: report.VerdictFailed, reason: "ReadinessProbeFailing", cause: report.CauseReadinessProbe,
@@ -159,18 +152,6 @@ var probeScenarios = []probeScenario{
 	},
 }
 
-// probeResults collects one line per run for the closing table.
-type probeResults struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (r *probeResults) add(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lines = append(r.lines, fmt.Sprintf(format, args...))
-}
-
 func repeatFromEnv(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= 0 {
 		return n
@@ -188,10 +169,9 @@ func TestProbeVerdictsIdleAndUnderLoad(t *testing.T) {
 		{"load", repeatFromEnv("E2E_PROBE_REPEAT_LOAD", 5), true},
 	}
 	framework.GateBinary(t) // build it once, before the clocks of the scenarios start
-	results := &probeResults{}
+	results := &rowLog{}
 	t.Cleanup(func() {
-		sort.Strings(results.lines)
-		t.Logf("mode | scenario | run | exit | verdict | reason | cause | apply to verdict\n%s", strings.Join(results.lines, "\n"))
+		t.Logf("mode | scenario | run | exit | verdict | reason | cause | apply to verdict\n%s", results)
 	})
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -212,9 +192,9 @@ func TestProbeVerdictsIdleAndUnderLoad(t *testing.T) {
 	}
 }
 
-func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, results *probeResults) {
+func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, results *rowLog) {
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, sc.build(ns))
+	framework.Apply(t, c, sc.build(ns))
 	applied := time.Now()
 	run := runGate(t, "-n", ns, "--workload", "deployment/api", "--timeout", "150s", "--pending-grace", "15s", "-o", "json")
 	w := run.workload(t, "deployment/api")
@@ -223,7 +203,7 @@ func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, resu
 		cause = w.Findings[0].Cause
 	}
 	took := time.Since(applied) // apply to verdict
-	results.add("%s | %s | %d | %d | %s | %s | %s | %.1f s", mode, sc.name, rep, run.Exit, w.Verdict, w.Reason, cause, took.Seconds())
+	results.add(fmt.Sprintf("%s | %s | %d | %d | %s | %s | %s | %.1f s", mode, sc.name, rep, run.Exit, w.Verdict, w.Reason, cause, took.Seconds()))
 
 	wantExit := 1
 	if sc.verdict == report.VerdictHealthy {

@@ -45,8 +45,8 @@ func runCrashAndSlow(t *testing.T, extra ...string) (run gateRun, c kubernetes.I
 	t.Helper()
 	c, ns = framework.Client(t), framework.Namespace(t)
 	framework.GateBinary(t) // built before the apply, so that the gate starts with the rollouts
-	apply(t, c, slowStart(ns, "slow", 60*time.Second))
-	apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
+	framework.Apply(t, c, slowStart(ns, "slow", 60*time.Second))
+	framework.Apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
 	args := []string{"-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "3s"}
 	return runGate(t, append(args, extra...)...), c, ns
 }
@@ -56,9 +56,7 @@ func TestReleaseFirstFailureEndsTheRun(t *testing.T) {
 	run, c, ns := runCrashAndSlow(t)
 	// Read at once: the slow Deployment cannot be available before its app listens (60 s).
 	slowAvailable := available(t, c, ns, "slow")
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	if w := run.workload(t, "deployment/crash"); w.Verdict != report.VerdictFailed || w.Reason != "CrashLoopBackOff" {
 		t.Errorf("deployment/crash %s %s, want failed CrashLoopBackOff", w.Verdict, w.Reason)
 	}
@@ -78,9 +76,7 @@ func TestReleaseFirstFailureEndsTheRun(t *testing.T) {
 func TestReleaseWaitAllJudgesTheSlowestToo(t *testing.T) {
 	t.Parallel()
 	run, _, _ := runCrashAndSlow(t, "--wait-all")
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed)
 	if w := run.workload(t, "deployment/crash"); w.Verdict != report.VerdictFailed {
 		t.Errorf("deployment/crash %s, want failed", w.Verdict)
 	}
@@ -106,7 +102,7 @@ func TestReleaseAnnotationCrashToleranceZero(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	framework.GateBinary(t)
 	// It crashes 5 s after each start, so the gate is watching before the first crash.
-	apply(t, c, annotate(framework.Deployment(ns, "api", "--delay", "5s", "--exit-code", "1"), "rollout-gate.io/crash-tolerance", "0"))
+	framework.Apply(t, c, annotate(framework.Deployment(ns, "api", "--delay", "5s", "--exit-code", "1"), "rollout-gate.io/crash-tolerance", "0"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api") // the run's crash-tolerance is 1
 	w := run.workload(t, "deployment/api")
@@ -122,13 +118,11 @@ func TestReleaseAnnotationCrashToleranceZero(t *testing.T) {
 func TestReleaseAnnotationIgnore(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, annotate(framework.Deployment(ns, "api", "--exit-code", "1"), "rollout-gate.io/ignore", "true"))
+	framework.Apply(t, c, annotate(framework.Deployment(ns, "api", "--exit-code", "1"), "rollout-gate.io/ignore", "true"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api")
 	w := run.workload(t, "deployment/api")
-	if run.Exit != 0 || run.Report.Verdict != report.VerdictHealthy {
-		t.Fatalf("exit %d verdict %s, want 0 healthy: the only workload is ignored\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 0, report.VerdictHealthy, "the only workload is ignored")
 	if w.Verdict != report.VerdictSkipped || w.Reason != "Ignored" || !strings.Contains(w.Message, "rollout-gate.io/ignore") {
 		t.Errorf("deployment/api %s %s %q, want skipped Ignored naming the annotation", w.Verdict, w.Reason, w.Message)
 	}
@@ -137,10 +131,10 @@ func TestReleaseAnnotationIgnore(t *testing.T) {
 func TestReleaseAnnotationRollbackFalse(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, framework.Deployment(ns, "api"))
+	framework.Apply(t, c, framework.Deployment(ns, "api"))
 	framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute)
 	broken := annotate(framework.Deployment(ns, "api", "--print-stderr", "FATAL: v2", "--exit-code", "1"), "rollout-gate.io/rollback", "false")
-	apply(t, c, broken)
+	framework.Apply(t, c, broken)
 
 	run := runGate(t, rollbackArgs(ns, "deployment/api")...)
 	w := run.workload(t, "deployment/api")
@@ -166,7 +160,7 @@ func TestReleaseAnnotationRollbackFalse(t *testing.T) {
 func TestReleaseAnnotationTimeout(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, annotate(slowStart(ns, "slow", 120*time.Second), "rollout-gate.io/timeout", "20s"))
+	framework.Apply(t, c, annotate(slowStart(ns, "slow", 120*time.Second), "rollout-gate.io/timeout", "20s"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/slow", "--timeout", "5m")
 	w := run.workload(t, "deployment/slow")
@@ -182,9 +176,8 @@ func TestReleaseAnnotationTimeout(t *testing.T) {
 func TestReleaseAnnotationSoak(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := annotate(framework.Deployment(ns, "web"), "rollout-gate.io/soak", "30s")
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	d := framework.Ready(annotate(framework.Deployment(ns, "web"), "rollout-gate.io/soak", "30s"))
+	framework.Apply(t, c, d)
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/web", "--soak", "0s")
 	if run.Exit != 0 || run.workload(t, "deployment/web").Verdict != report.VerdictHealthy {
@@ -213,7 +206,7 @@ func TestReleaseAnnotationSoak(t *testing.T) {
 func TestReleaseAnnotationBadValue(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	apply(t, c, annotate(framework.Deployment(ns, "api"), "rollout-gate.io/crash-tolerance", "two"))
+	framework.Apply(t, c, annotate(framework.Deployment(ns, "api"), "rollout-gate.io/crash-tolerance", "two"))
 
 	run := runGate(t, "-n", ns, "--workload", "deployment/api")
 	if run.Exit != 2 || run.Report.Verdict != report.VerdictError {

@@ -72,9 +72,9 @@ func daemonSetAt(ns, name string, v int) *appsv1.DaemonSet {
 // the broken v2: the starting point of every rollback test of a Deployment.
 func brokenRelease(t *testing.T, c kubernetes.Interface, ns, name string) {
 	t.Helper()
-	apply(t, c, deploymentAt(ns, name, 1, 1))
+	framework.Apply(t, c, deploymentAt(ns, name, 1, 1))
 	framework.WaitForDeploymentAvailable(t, c, ns, name, 2*time.Minute)
-	apply(t, c, deploymentAt(ns, name, 1, 2))
+	framework.Apply(t, c, deploymentAt(ns, name, 1, 2))
 }
 
 // rollbackArgs runs the gate on one workload with the rollback on.
@@ -121,9 +121,7 @@ func rolledBack(t *testing.T, run gateRun, ref string) report.Rollback {
 // deploy pass) and returns the rollback the report holds for the workload.
 func failedWithRollback(t *testing.T, run gateRun, ref string) *report.Rollback {
 	t.Helper()
-	if run.Exit != 1 || run.Report.Verdict != report.VerdictFailed {
-		t.Fatalf("exit %d verdict %s, want 1 failed: a rollback does not make the deploy pass\n%s", run.Exit, run.Report.Verdict, run.Stdout)
-	}
+	run.mustEnd(t, 1, report.VerdictFailed, "a rollback does not make the deploy pass")
 	rb := run.workload(t, ref).Rollback
 	if rb == nil {
 		t.Fatalf("%s has no rollback in the report\n%s", ref, run.raw)
@@ -250,11 +248,11 @@ func TestRollbackDeploymentRestoresV1(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	apply(t, c, deploymentAt(ns, "api", 2, 1))
+	framework.Apply(t, c, deploymentAt(ns, "api", 2, 1))
 	v1 := framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute).Spec.Template
 	v1RS := replicaSetWithRevision(t, c, ns, "api", "1")
 
-	apply(t, c, deploymentAt(ns, "api", 2, 2))
+	framework.Apply(t, c, deploymentAt(ns, "api", 2, 2))
 
 	markdown := filepath.Join(t.TempDir(), "report.md")
 	run := runGate(t, rollbackArgs(ns, "deployment/api", "--report-markdown", markdown)...)
@@ -289,7 +287,7 @@ func TestRollbackStatefulSetReleasesStuckPod(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	apply(t, c, statefulSetAt(ns, "db", 2, 1))
+	framework.Apply(t, c, statefulSetAt(ns, "db", 2, 1))
 	ready := framework.WaitForStatefulSetReady(t, c, ns, "db", 3*time.Minute)
 	v1, v1Hash := ready.Spec.Template, ready.Status.CurrentRevision
 	if ready.Spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement || ready.Spec.UpdateStrategy.Type != appsv1.RollingUpdateStatefulSetStrategyType {
@@ -297,7 +295,7 @@ func TestRollbackStatefulSetReleasesStuckPod(t *testing.T) {
 	}
 	db0 := podUID(t, c, ns, "db-0")
 
-	apply(t, c, statefulSetAt(ns, "db", 2, 2))
+	framework.Apply(t, c, statefulSetAt(ns, "db", 2, 2))
 
 	run := runGate(t, rollbackArgs(ns, "statefulset/db")...)
 	rb := rolledBack(t, run, "statefulset/db")
@@ -334,7 +332,7 @@ func TestRollbackDaemonSetRestoresV1(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	apply(t, c, daemonSetAt(ns, "agent", 1))
+	framework.Apply(t, c, daemonSetAt(ns, "agent", 1))
 	v1 := framework.WaitForDaemonSetReady(t, c, ns, "agent", 2*time.Minute).Spec.Template
 	v1Pods := activePods(t, c, ns, "agent")
 	if len(v1Pods) != 1 {
@@ -342,7 +340,7 @@ func TestRollbackDaemonSetRestoresV1(t *testing.T) {
 	}
 	v1Hash := v1Pods[0].Labels[appsv1.ControllerRevisionHashLabelKey]
 
-	apply(t, c, daemonSetAt(ns, "agent", 2))
+	framework.Apply(t, c, daemonSetAt(ns, "agent", 2))
 
 	run := runGate(t, rollbackArgs(ns, "daemonset/agent")...)
 	rolledBack(t, run, "daemonset/agent")
@@ -363,7 +361,7 @@ func TestRollbackFirstDeployHasNothingToRollBackTo(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
-	apply(t, c, deploymentAt(ns, "fresh", 1, 2))
+	framework.Apply(t, c, deploymentAt(ns, "fresh", 1, 2))
 	before := replicaSetWithRevision(t, c, ns, "fresh", "1")
 
 	run := runGate(t, rollbackArgs(ns, "deployment/fresh")...)

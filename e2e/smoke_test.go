@@ -21,10 +21,9 @@ const slow = 3 * time.Minute
 func TestSmokeHealthyDeploymentBecomesAvailable(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	d := framework.Deployment(ns, "web", "--ready-after", "1s")
+	d := framework.Ready(framework.Deployment(ns, "web", "--ready-after", "1s"))
 	d.Spec.Replicas = ptr.To[int32](2)
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	got := framework.WaitForDeploymentAvailable(t, c, ns, "web", slow)
 	if got.Status.ReadyReplicas != 2 {
 		t.Errorf("ready replicas = %d, want 2", got.Status.ReadyReplicas)
@@ -34,10 +33,9 @@ func TestSmokeHealthyDeploymentBecomesAvailable(t *testing.T) {
 func TestSmokeStatefulSetAndDaemonSetBecomeReady(t *testing.T) {
 	t.Parallel()
 	c, ns := framework.Client(t), framework.Namespace(t)
-	s := framework.StatefulSet(ns, "db")
-	s.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	apply(t, c, s)
-	apply(t, c, framework.DaemonSet(ns, "agent"))
+	s := framework.Ready(framework.StatefulSet(ns, "db"))
+	framework.Apply(t, c, s)
+	framework.Apply(t, c, framework.DaemonSet(ns, "agent"))
 	framework.WaitForStatefulSetReady(t, c, ns, "db", slow)
 	framework.WaitForDaemonSetReady(t, c, ns, "agent", slow)
 }
@@ -47,7 +45,7 @@ func TestSmokeCrashLoopBackOff(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	const line = "FATAL: cannot load config /etc/app/config.yaml: no such file or directory"
 	d := framework.Deployment(ns, "crasher", "--print-stderr", line, "--exit-code", "1")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	pod := framework.WaitForPod(t, c, ns, framework.Selector("crasher"), slow, "waiting CrashLoopBackOff after exit 1", func(p *corev1.Pod) bool {
 		cs := framework.ContainerStatus(p, "app")
 		return framework.WaitingReason(cs) == "CrashLoopBackOff" &&
@@ -61,7 +59,7 @@ func TestSmokeOOMKilled(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "hog", "--alloc-mb", "200")
 	d.Spec.Template.Spec.Containers[0].Resources = framework.Resources("", "32Mi")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	framework.WaitForPod(t, c, ns, framework.Selector("hog"), slow, "container OOMKilled with exit code 137", func(p *corev1.Pod) bool {
 		term := framework.LastTermination(framework.ContainerStatus(p, "app"))
 		return term != nil && term.Reason == "OOMKilled" && term.ExitCode == 137
@@ -73,7 +71,7 @@ func TestSmokeMissingSecret(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "needs-secret", "--require-env", "DB_PASSWORD")
 	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{framework.EnvFromSecret("DB_PASSWORD", "db-credentials", "password")}
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	framework.WaitForPod(t, c, ns, framework.Selector("needs-secret"), slow, "waiting CreateContainerConfigError", func(p *corev1.Pod) bool {
 		return framework.WaitingReason(framework.ContainerStatus(p, "app")) == "CreateContainerConfigError"
 	})
@@ -87,7 +85,7 @@ func TestSmokeLivenessProbeKillsAndRestarts(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	d := framework.Deployment(ns, "unhealthy")
 	d.Spec.Template.Spec.Containers[0].LivenessProbe = framework.HTTPProbe("/wrong-path")
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	framework.WaitForPod(t, c, ns, framework.Selector("unhealthy"), slow, "restarted by the liveness probe", func(p *corev1.Pod) bool {
 		cs := framework.ContainerStatus(p, "app")
 		return cs != nil && cs.RestartCount >= 1
@@ -109,7 +107,7 @@ func TestSmokeInitContainerCrashLoop(t *testing.T) {
 	d.Spec.Template.Spec.InitContainers = []corev1.Container{
 		framework.Container("migrate", "--print-stderr", "migration 42 failed: relation \"users\" already exists", "--exit-code", "1"),
 	}
-	apply(t, c, d)
+	framework.Apply(t, c, d)
 	// kubectl shows this pod as Init:CrashLoopBackOff.
 	pod := framework.WaitForPod(t, c, ns, framework.Selector("migrations"), slow, "init container in CrashLoopBackOff", func(p *corev1.Pod) bool {
 		cs := framework.ContainerStatus(p, "migrate")

@@ -86,6 +86,23 @@ func DaemonSet(namespace, name string, args ...string) *appsv1.DaemonSet {
 	}
 }
 
+// Ready gives the app container of w (a Deployment, StatefulSet or DaemonSet) a readiness probe
+// on the test app's /ready and returns w: without one a pod is ready as soon as it starts, before
+// the app listens or while it is still failing, and a test would judge too early.
+func Ready[W *appsv1.Deployment | *appsv1.StatefulSet | *appsv1.DaemonSet](w W) W {
+	var tpl *corev1.PodTemplateSpec
+	switch o := any(w).(type) {
+	case *appsv1.Deployment:
+		tpl = &o.Spec.Template
+	case *appsv1.StatefulSet:
+		tpl = &o.Spec.Template
+	case *appsv1.DaemonSet:
+		tpl = &o.Spec.Template
+	}
+	tpl.Spec.Containers[0].ReadinessProbe = HTTPProbe("/ready")
+	return w
+}
+
 // HTTPProbe probes path on the test app's port every second and fails after two misses, so that
 // probe-driven tests take seconds, not minutes.
 func HTTPProbe(path string) *corev1.Probe {

@@ -7,8 +7,6 @@ package framework
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,13 +17,12 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/rollout-gate/rollout-gate/e2e/internal/clusterenv"
 )
 
 // TestAppImage is the image of e2e/testapp that make cluster-up imports into the cluster. Pods
@@ -63,12 +60,11 @@ func RESTConfig(t testing.TB) *rest.Config {
 	if cfg, ok := clients.byPath[path]; ok {
 		return rest.CopyConfig(cfg)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		t.Fatalf("load kubeconfig %s: %v", path, err)
-	}
 	// Parallel tests watch and list a lot; the default 5 QPS would throttle them.
-	cfg.QPS, cfg.Burst = 50, 100
+	cfg, err := clusterenv.Config(path, 50, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg.UserAgent = "rollout-gate-e2e"
 	if clients.byPath == nil {
 		clients.byPath = map[string]*rest.Config{}
@@ -93,15 +89,7 @@ func Client(t testing.TB) kubernetes.Interface {
 func Namespace(t testing.TB) string {
 	t.Helper()
 	c := Client(t)
-	ctx := t.Context()
-	ns, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name:   namespaceName(t.Name()),
-		Labels: map[string]string{E2ELabel: "true"},
-	}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("create test namespace: %v", err)
-	}
-	name := ns.Name
+	name := namespaceName(t.Name())
 	t.Cleanup(func() {
 		// t.Context() is already cancelled when cleanups run.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -118,15 +106,8 @@ func Namespace(t testing.TB) string {
 			t.Errorf("delete test namespace %s: %v", name, err)
 		}
 	})
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		_, err := c.CoreV1().ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return err == nil, err
-	})
-	if err != nil {
-		t.Fatalf("wait for ServiceAccount default in namespace %s (is kube-controller-manager running?): %v", name, err)
+	if err := clusterenv.CreateNamespace(t.Context(), c, name, map[string]string{E2ELabel: "true"}); err != nil {
+		t.Fatalf("test namespace: %v (is the cluster up, and kube-controller-manager running?)", err)
 	}
 	return name
 }
@@ -142,9 +123,7 @@ func namespaceName(testName string) string {
 	if len(base) > maxBase {
 		base = strings.TrimRight(base[:maxBase], "-")
 	}
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	return "e2e-" + base + "-" + hex.EncodeToString(b)
+	return "e2e-" + base + "-" + clusterenv.RandomID(5)
 }
 
 var gate struct {
@@ -169,11 +148,8 @@ func GateBinary(t testing.TB) string {
 			gate.err = fmt.Errorf("create folder for the gate binary: %w", err)
 			return
 		}
-		gate.path = filepath.Join(gate.dir, "gate")
-		cmd := exec.Command("go", "build", "-o", gate.path, "./cmd/gate")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			gate.err = fmt.Errorf("go build ./cmd/gate in %s: %w\n%s", root, err, out)
+		if gate.path, err = clusterenv.BuildGate(root, gate.dir); err != nil {
+			gate.err = fmt.Errorf("in %s: %w", root, err)
 		}
 	})
 	if gate.err != nil {

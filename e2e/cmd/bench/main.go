@@ -13,14 +13,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,10 +30,10 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
 	"github.com/rollout-gate/rollout-gate/e2e/internal/benchstat"
+	"github.com/rollout-gate/rollout-gate/e2e/internal/clusterenv"
 )
 
 func main() {
@@ -53,14 +50,7 @@ func main() {
 }
 
 func run(kubeconfig string, runs int, gate string, kubectlLimit time.Duration, skipKubectl bool) error {
-	if kubeconfig == "" {
-		return fmt.Errorf("no kubeconfig: pass -kubeconfig or set KUBECONFIG (make cluster-up prints it)")
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return fmt.Errorf("load kubeconfig: %w", err)
-	}
-	c, err := kubernetes.NewForConfig(cfg)
+	c, err := clusterenv.Client(kubeconfig, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -70,9 +60,8 @@ func run(kubeconfig string, runs int, gate string, kubectlLimit time.Duration, s
 			return err
 		}
 		defer os.RemoveAll(dir)
-		gate = filepath.Join(dir, "gate")
-		if out, err := exec.Command("go", "build", "-o", gate, "./cmd/gate").CombinedOutput(); err != nil {
-			return fmt.Errorf("build the gate: %v\n%s", err, out)
+		if gate, err = clusterenv.BuildGate("", dir); err != nil {
+			return err
 		}
 	}
 	ctx := context.Background()
@@ -149,17 +138,11 @@ func crashLoopDeployment(ns string, readiness bool) *appsv1.Deployment {
 	return d
 }
 
+// namespace creates a namespace for one run and returns it with the func that deletes it.
 func namespace(ctx context.Context, c kubernetes.Interface, prefix string) (string, func(), error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := prefix + "-" + hex.EncodeToString(b)
-	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
-		return "", nil, fmt.Errorf("create namespace: %w", err)
-	}
-	for start := time.Now(); time.Since(start) < time.Minute; time.Sleep(100 * time.Millisecond) {
-		if _, err := c.CoreV1().ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{}); err == nil {
-			break
-		}
+	name := prefix + "-" + clusterenv.RandomID(4)
+	if err := clusterenv.CreateNamespace(ctx, c, name, nil); err != nil {
+		return "", nil, err
 	}
 	return name, func() { _ = c.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{}) }, nil
 }

@@ -17,8 +17,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,13 +31,11 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
+
+	"github.com/rollout-gate/rollout-gate/e2e/internal/clusterenv"
 )
 
 // benchLabel marks the namespaces the bench creates: kubectl delete ns -l rollout-gate.dev/bench=peers
@@ -104,8 +100,6 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	switch {
-	case o.kubeconfig == "":
-		return errors.New("no kubeconfig: pass -kubeconfig or set KUBECONFIG (make cluster-up prints it)")
 	case o.kubedog == "" || o.helm == "":
 		return errors.New("-kubedog and -helm are required: build them with `hack/tools.sh kubedog helm`, which prints their paths")
 	case o.timeout < 10*time.Second:
@@ -117,14 +111,9 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("kubectl: %w (install it, or pass -kubectl)", err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	c, err := clusterenv.Client(o.kubeconfig, 50, 100)
 	if err != nil {
-		return fmt.Errorf("load kubeconfig %s: %w", o.kubeconfig, err)
-	}
-	cfg.QPS, cfg.Burst = 50, 100
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("create Kubernetes client: %w", err)
+		return err
 	}
 	server, err := c.Discovery().ServerVersion()
 	if err != nil {
@@ -137,10 +126,9 @@ func run(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(work)
 	if o.gate == "" {
-		o.gate = filepath.Join(work, "gate")
 		fmt.Fprintln(os.Stderr, "bench-peers: go build ./cmd/gate")
-		if out, err := exec.Command("go", "build", "-o", o.gate, "./cmd/gate").CombinedOutput(); err != nil {
-			return fmt.Errorf("build the gate: %v\n%s", err, out)
+		if o.gate, err = clusterenv.BuildGate("", work); err != nil {
+			return err
 		}
 	}
 	if o.logs == "" {
@@ -323,24 +311,8 @@ func (b *bench) runTool(ctx context.Context, t tool, sc scenario, ns, chart stri
 // namespace creates a namespace for one tool on one scenario and waits for its default
 // ServiceAccount (pods are rejected before it exists).
 func namespace(ctx context.Context, c kubernetes.Interface, scenario, tool string) (string, error) {
-	suffix := make([]byte, 3)
-	_, _ = rand.Read(suffix)
-	name := fmt.Sprintf("peers-%s-%s-%s", scenario, strings.ToLower(strings.ReplaceAll(tool, "-", "")), hex.EncodeToString(suffix))
-	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: name, Labels: map[string]string{benchLabel: "peers"}}}, metav1.CreateOptions{}); err != nil {
-		return "", fmt.Errorf("create namespace %s: %w", name, err)
-	}
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		_, err := c.CoreV1().ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return err == nil, err
-	})
-	if err != nil {
-		return name, fmt.Errorf("wait for ServiceAccount default in %s: %w", name, err)
-	}
-	return name, nil
+	name := fmt.Sprintf("peers-%s-%s-%s", scenario, strings.ToLower(strings.ReplaceAll(tool, "-", "")), clusterenv.RandomID(3))
+	return name, clusterenv.CreateNamespace(ctx, c, name, map[string]string{benchLabel: "peers"})
 }
 
 // writeChart writes the smallest chart that installs the scenario's Deployment: Chart.yaml and

@@ -25,18 +25,13 @@ type scenario struct {
 // deploymentName is the name of the Deployment of every scenario (and of the Helm release).
 const deploymentName = "api"
 
-func withReadiness(d *appsv1.Deployment) *appsv1.Deployment {
-	d.Spec.Template.Spec.Containers[0].ReadinessProbe = framework.HTTPProbe("/ready")
-	return d
-}
-
 // scenarios are the failures of the e2e suite (TestDiagnose, the probe scenarios) plus healthy and
 // slow-start rollouts, where the wrong answer is a false alarm.
 var scenarios = []scenario{
 	{
 		name: "bad-env", title: "bad env value, crash at start (readiness probe)",
 		build: func(ns string) *appsv1.Deployment {
-			d := withReadiness(framework.Deployment(ns, deploymentName, "--require-int-env", "DATABASE_PORT"))
+			d := framework.Ready(framework.Deployment(ns, deploymentName, "--require-int-env", "DATABASE_PORT"))
 			d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{framework.Env("DATABASE_PORT", "abc")}
 			return d
 		},
@@ -100,7 +95,7 @@ var scenarios = []scenario{
 	{
 		name: "readiness-stall", title: "never ready (readiness probe answers 503)",
 		build: func(ns string) *appsv1.Deployment {
-			return withReadiness(framework.Deployment(ns, deploymentName, "--ready-after", "1h"))
+			return framework.Ready(framework.Deployment(ns, deploymentName, "--ready-after", "1h"))
 		},
 	},
 	{
@@ -127,7 +122,7 @@ var scenarios = []scenario{
 		// A warm-up: the readiness probe fails for 20 s, then passes. No startupProbe.
 		name: "slow-ready", title: "healthy, readiness probe fails for the first 20 s", healthy: true,
 		build: func(ns string) *appsv1.Deployment {
-			return withReadiness(framework.Deployment(ns, deploymentName, "--ready-after", "20s"))
+			return framework.Ready(framework.Deployment(ns, deploymentName, "--ready-after", "20s"))
 		},
 	},
 	{

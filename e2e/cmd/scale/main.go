@@ -24,8 +24,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -45,11 +43,11 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	"github.com/rollout-gate/rollout-gate/e2e/internal/benchstat"
+	"github.com/rollout-gate/rollout-gate/e2e/internal/clusterenv"
 )
 
 // Labels of the bench's objects. crashLabel is the one the kwok crash-loop Stage selects.
@@ -86,18 +84,10 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	if o.kubeconfig == "" {
-		return fmt.Errorf("no kubeconfig: pass -kubeconfig or set KUBECONFIG")
-	}
 	if o.workloads < 1 || o.replicas < 1 || o.nsCount < 1 {
 		return fmt.Errorf("-workloads, -replicas and -namespaces must be at least 1")
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
-	if err != nil {
-		return fmt.Errorf("load kubeconfig: %w", err)
-	}
-	cfg.QPS, cfg.Burst = 200, 400
-	c, err := kubernetes.NewForConfig(cfg)
+	c, err := clusterenv.Client(o.kubeconfig, 200, 400)
 	if err != nil {
 		return err
 	}
@@ -108,24 +98,18 @@ func run(ctx context.Context, o options) error {
 	if len(nodes.Items) == 0 {
 		return fmt.Errorf("no kwok nodes (label type=kwok): run make kwok-up first")
 	}
-	if o.gate == "" {
-		dir, err := os.MkdirTemp("", "scale-gate-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		o.gate = filepath.Join(dir, "gate")
-		if out, err := exec.Command("go", "build", "-o", o.gate, "./cmd/gate").CombinedOutput(); err != nil {
-			return fmt.Errorf("build the gate: %v\n%s", err, out)
-		}
-	}
 	work, err := os.MkdirTemp("", "scale-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
+	if o.gate == "" {
+		if o.gate, err = clusterenv.BuildGate("", work); err != nil {
+			return err
+		}
+	}
 
-	b := &bench{o: o, c: c, id: randomID(), work: work}
+	b := &bench{o: o, c: c, id: clusterenv.RandomID(3), work: work}
 	fmt.Printf("scale bench: %d Deployments × %d replicas = %d pods over %d namespaces, %d kwok nodes; run %s\n",
 		o.workloads, o.replicas, o.workloads*o.replicas, o.nsCount, len(nodes.Items), b.id)
 	if !o.keep {
@@ -164,12 +148,6 @@ type bench struct {
 	crashAt map[string]time.Time
 	// completeAt is when each Deployment's status first said its rollout was complete.
 	completeAt map[types.UID]time.Time
-}
-
-func randomID() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func (b *bench) namespace(i int) string { return fmt.Sprintf("scale-%s-%02d", b.id, i) }
