@@ -26,7 +26,7 @@ import (
 // client-go's default limits (5 and 10) where many requests are made; 0 keeps the default.
 func Config(kubeconfig string, qps float32, burst int) (*rest.Config, error) {
 	if kubeconfig == "" {
-		return nil, errors.New("no kubeconfig: pass -kubeconfig or set KUBECONFIG")
+		return nil, errors.New("no kubeconfig: pass -kubeconfig or set KUBECONFIG (make cluster-up starts the local cluster and prints its kubeconfig)")
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
