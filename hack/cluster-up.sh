@@ -309,6 +309,9 @@ CONTROLLERS+=,daemonset-controller,replicationcontroller-controller,job-controll
 CONTROLLERS+=,ttl-after-finished-controller,disruption-controller,endpoints-controller,endpointslice-controller
 CONTROLLERS+=,pod-garbage-collector-controller,node-lifecycle-controller,taint-eviction-controller
 CONTROLLERS+=,clusterrole-aggregation-controller,resourcequota-controller
+# Without it a deleted PVC keeps its kubernetes.io/pvc-protection finalizer, and its namespace
+# stays Terminating for good.
+CONTROLLERS+=,persistentvolumeclaim-protection-controller
 start kube-controller-manager "$bin/kube-controller-manager" \
   --kubeconfig "$kcfg/controller-manager.kubeconfig" \
   --bind-address 127.0.0.1 --leader-elect=false --use-service-account-credentials --controllers "$CONTROLLERS" \
