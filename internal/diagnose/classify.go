@@ -313,4 +313,3 @@ func appendNonEmpty(dst []string, ss ...string) []string {
 	}
 	return dst
 }
-
