@@ -48,6 +48,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/e2e/internal/benchstat"
 	"github.com/rollout-gate/rollout-gate/e2e/internal/clusterenv"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Labels of the bench's objects. crashLabel is the one the kwok crash-loop Stage selects.
@@ -166,7 +167,7 @@ func (b *bench) watchPods(ctx context.Context) (stop func(), err error) {
 		now := time.Now()
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if podReady(p) {
+		if workload.PodReady(p) {
 			if _, seen := b.readyAt[p.UID]; !seen {
 				b.readyAt[p.UID] = now
 			}
@@ -202,15 +203,6 @@ func (b *bench) watchPods(ctx context.Context) (stop func(), err error) {
 		return nil, fmt.Errorf("start the independent pod watch")
 	}
 	return cancel, nil
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // crashQualifies: a container crashed twice, the first state the gate's default policy (one
