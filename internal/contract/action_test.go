@@ -1,7 +1,6 @@
 package contract
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/app"
 	"github.com/rollout-gate/rollout-gate/internal/github"
+	"github.com/rollout-gate/rollout-gate/internal/githubtest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -327,31 +327,8 @@ func TestOutputsAreWhatThePublisherWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	written := outputNames(t, string(b))
+	// The safe heredoc form the runner reads, checked by the one parser the other tests use too.
+	written := sortedKeys(githubtest.ParseOutputs(t, string(b)))
 	declared := sortedKeys(loadAction(t).Outputs)
 	wantSameNames(t, declared, written, "outputs in action.yml that the publisher never writes", "outputs the publisher writes that action.yml does not declare")
-}
-
-// outputNames parses GITHUB_OUTPUT's file-command format: NAME=VALUE lines, or NAME<<DELIM, the
-// value lines, then DELIM.
-func outputNames(t *testing.T, s string) []string {
-	t.Helper()
-	var names []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := sc.Text()
-		if name, delim, ok := strings.Cut(line, "<<"); ok {
-			names = append(names, name)
-			for sc.Scan() && sc.Text() != delim {
-			}
-			continue
-		}
-		name, _, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("GITHUB_OUTPUT line %q is neither NAME=VALUE nor NAME<<DELIMITER", line)
-		}
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return slices.Compact(names)
 }
