@@ -394,15 +394,11 @@ func (b *bench) crashPhase(ctx context.Context) (*phase, error) {
 	}
 	p := s.p
 	p.crashCount = len(crash)
-	var lastVerdict time.Time
 	b.mu.Lock()
 	for _, w := range p.report.Workloads {
 		at, ok := w.verdictAt()
 		if !ok || w.Verdict != "failed" {
 			continue
-		}
-		if at.After(lastVerdict) {
-			lastVerdict = at
 		}
 		seen, ok := b.crashAt[w.Namespace+"/"+w.Name]
 		if !ok {
@@ -412,8 +408,10 @@ func (b *bench) crashPhase(ctx context.Context) (*phase, error) {
 		p.crashLat = append(p.crashLat, at.Sub(seen))
 	}
 	b.mu.Unlock()
-	if !lastVerdict.IsZero() {
-		p.diagnose = p.report.FinishedAt.Sub(lastVerdict)
+	// The gate diagnoses once the watch has ended, after every verdict (--wait-all waits for the
+	// healthy ones' soak too): the diagnosis is what follows the last verdict of any workload.
+	if last := p.report.lastVerdict(); !last.IsZero() {
+		p.diagnose = p.report.FinishedAt.Sub(last)
 	}
 	fmt.Printf("  gate exit %d; %d failed verdicts\n", p.exitCode, len(p.crashLat)+p.unmatched)
 	return p, nil
