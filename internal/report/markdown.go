@@ -24,6 +24,9 @@ type MarkdownOptions struct {
 	// Notes are plain-text lines the publisher adds (annotations left out, a recovered failure);
 	// they are escaped like any other text and shown under the headline.
 	Notes []string
+	// Run is what the report judged and where (commit, workflow run, job, environment); nil in
+	// reports made outside GitHub Actions.
+	Run *Run
 }
 
 // Marker returns the hidden sticky-comment marker for a comment key. The key is reduced to

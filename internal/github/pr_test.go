@@ -1,0 +1,208 @@
+package github
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rollout-gate/rollout-gate/internal/githubtest"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
+
+const otherSHA = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+
+func pr(number int, state, mergeSHA string, merged bool, head string) map[string]any {
+	m := map[string]any{"number": number, "state": state, "head": map[string]any{"sha": head}}
+	if merged {
+		m["merged_at"] = "2026-04-04T08:00:00Z"
+		m["merge_commit_sha"] = mergeSHA
+	}
+	return m
+}
+
+// After a merge, the push to main runs on the merge commit: the gate comments on the pull
+// request that shipped it, and only when that is clear.
+func TestCommitFindsThePullRequestThatShippedIt(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, event, payload string
+		prs                  []map[string]any
+		want                 int    // the pull request commented on; 0: none
+		notice               string // the notice when there is none
+	}{
+		{name: "push after a merge", event: "push", payload: `{"after":"` + headSHA + `"}`,
+			prs: []map[string]any{pr(11, "closed", headSHA, true, otherSHA)}, want: 11},
+		{name: "several: the one merged as this commit", event: "push", payload: `{}`,
+			prs: []map[string]any{pr(9, "closed", otherSHA, true, otherSHA), pr(12, "closed", headSHA, true, otherSHA), pr(13, "open", "", false, otherSHA)}, want: 12},
+		{name: "rebased: the only merged one", event: "push", payload: `{}`,
+			prs: []map[string]any{pr(14, "closed", otherSHA, true, otherSHA), pr(3, "closed", "", false, otherSHA)}, want: 14},
+		{name: "several merged, none as this commit", event: "push", payload: `{}`,
+			prs:    []map[string]any{pr(9, "closed", otherSHA, true, otherSHA), pr(10, "closed", otherSHA, true, otherSHA)},
+			notice: "::notice::no PR comment: commit 6dcb09b is in the merged pull requests #9, #10 and none was merged as it; set the pr-number input to choose."},
+		{name: "push to a pull request's branch", event: "push", payload: `{}`,
+			prs: []map[string]any{pr(20, "open", "", false, otherSHA), pr(21, "open", "", false, headSHA)}, want: 21},
+		{name: "direct push", event: "push", payload: `{}`, prs: []map[string]any{},
+			notice: "::notice::no PR comment: commit 6dcb09b belongs to no open or merged pull request (a direct push?)."},
+		{name: "workflow_dispatch on main", event: "workflow_dispatch", payload: `{"inputs":{}}`,
+			prs: []map[string]any{pr(11, "closed", headSHA, true, otherSHA)}, want: 11},
+		{name: "deployment of a merged commit", event: "deployment", payload: `{"deployment":{"sha":"` + headSHA + `","environment":"production"}}`,
+			prs: []map[string]any{pr(11, "closed", headSHA, true, otherSHA)}, want: 11},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, tc.event, tc.payload)
+			h.api.On("GET", "/repos/octo/shop/commits/"+headSHA+"/pulls").WithQuery("per_page=100").ReplyJSON(200, tc.prs)
+			if tc.want > 0 {
+				h.stubNewComment(tc.want)
+			}
+			wantNoWarnings(t, h.publish(failing(), ""))
+			if tc.notice != "" {
+				mustContain(t, "stdout", h.stdout.String(), tc.notice)
+			}
+			if h.outputs()["verdict"] != "failed" {
+				t.Errorf("outputs not written")
+			}
+		})
+	}
+}
+
+func TestPRFromCommitOff(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "push", `{}`)
+	p := h.publisher("")
+	p.NoCommitPR = true
+	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
+	h.api.WantCalls(t) // not even the look-up
+	mustContain(t, "stdout", h.stdout.String(), `::notice::no PR comment: event "push" names no pull request and pr-from-commit is false.`)
+}
+
+// A refused look-up is a warning that says what to do; the verdict and outputs stand.
+func TestPRLookupRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		header     []string
+		want       string
+	}{
+		{"403", `{"message":"Resource not accessible by integration"}`, 403, nil,
+			"GitHub answered 403 (Resource not accessible by integration). The token cannot read the pull requests of octo/shop: add `pull-requests: write`"},
+		{"404", `{"message":"Not Found"}`, 404, nil, "GitHub answered 404 (Not Found)"},
+		{"422", `{"message":"No commit found for SHA: 6dcb09b"}`, 422, nil, "GitHub does not know the commit (422 No commit found for SHA: 6dcb09b)"},
+		{"429", `{"message":"Too Many Requests"}`, 429, []string{"Retry-After", "1"}, "rate limited (429 Too Many Requests) after 3 retries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, "push", `{}`)
+			tries := 1
+			if tc.status == 429 {
+				tries = maxRetries + 1
+			}
+			for range tries {
+				h.api.On("GET", "/repos/octo/shop/commits/"+headSHA+"/pulls").Reply(tc.status, tc.body, tc.header...)
+			}
+			warnings := h.publish(failing(), "")
+			if len(warnings) != 1 {
+				t.Fatalf("want one warning, got %q", warnings)
+			}
+			mustContain(t, "warning", warnings[0], "no PR comment: could not find the pull request of the commit: ", tc.want,
+				"The job summary and outputs were written; the gate's verdict is unchanged.")
+			if h.outputs()["verdict"] != "failed" || !strings.Contains(h.summary(), "deployment/api failed") {
+				t.Errorf("the verdict was lost: outputs %v", h.outputs())
+			}
+		})
+	}
+}
+
+// The gate edits only the comment it wrote for this target: by the token's identity, ending
+// with this job's marker. The same bot's comment for another workflow, one that quotes the
+// marker and a person's copy of it are all left alone.
+func TestStickyCommentIsOursOnly(t *testing.T) {
+	t.Parallel()
+	otherWorkflow := strings.Replace(marker, "workflow=.github/workflows/deploy.yml", "workflow=.github/workflows/preview.yml", 1)
+	otherJob := strings.Replace(marker, "job=deploy,", "job=canary,", 1)
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7,"head":{"sha":"`+headSHA+`"}}}`)
+	h.stubUser()
+	h.stubComments(7, "", []map[string]any{
+		comment(1, "mallory", "## ❌ fake\n\n"+marker+"\n"),
+		comment(2, "github-actions[bot]", "## ❌ preview\n\n"+otherWorkflow+"\n"),
+		comment(3, "github-actions[bot]", "## ❌ canary\n\n"+otherJob+"\n"),
+		comment(4, "github-actions[bot]", "the gate said:\n> "+marker+"\nand more text after it\n"),
+	})
+	h.api.On("POST", "/repos/octo/shop/issues/7/comments").ReplyJSON(201, map[string]any{"id": 5, "user": map[string]any{"login": "github-actions[bot]"}})
+	wantNoWarnings(t, h.publish(failing(), ""))
+	mustContain(t, "stdout", h.stdout.String(), "::notice::rollout-gate posted its comment on pull request #7")
+}
+
+// A run with another set of workloads deploys to the same target: it edits the same comment.
+func TestOtherWorkloadsSameComment(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.stubUser()
+	h.stubComments(7, "", []map[string]any{comment(11, "github-actions[bot]", "## ❌ old\n\n"+marker+"\n")})
+	h.api.On("PATCH", "/repos/octo/shop/issues/comments/11").ReplyJSON(200, map[string]any{"id": 11})
+	r := failing()
+	r.Workloads = append(r.Workloads, report.Workload{Kind: "Deployment", Namespace: "production", Name: "worker", Verdict: report.VerdictHealthy})
+	wantNoWarnings(t, h.publish(r, ""))
+}
+
+// The failure at one commit, then a healthy run at the next: the same comment turns green and
+// names the commit that fixed it and the one it reported.
+func TestHealthyRunEditsTheCommentGreen(t *testing.T) {
+	t.Parallel()
+	first := newHarness(t, "push", `{}`)
+	first.env["GITHUB_SHA"] = otherSHA
+	first.api.On("GET", "/repos/octo/shop/commits/"+otherSHA+"/pulls").ReplyJSON(200, []map[string]any{pr(11, "closed", otherSHA, true, otherSHA)})
+	first.stubUser()
+	first.stubComments(11, "", nil)
+	var red string
+	first.api.On("POST", "/repos/octo/shop/issues/11/comments").CheckBody(func(t githubtest.TB, b []byte) {
+		red = githubtest.CommentBody(t, b)
+	}).ReplyJSON(201, map[string]any{"id": 31, "user": map[string]any{"login": "github-actions[bot]"}})
+	wantNoWarnings(t, first.publish(failing(), ""))
+	if red == "" {
+		t.Fatal("the failing run posted nothing")
+	}
+
+	// The fix is pushed to the pull request's branch and deployed by its workflow run.
+	second := newHarness(t, "pull_request", `{"pull_request":{"number":11,"head":{"sha":"`+headSHA+`"}}}`)
+	second.stubUser()
+	second.stubComments(11, "", []map[string]any{comment(31, "github-actions[bot]", red)})
+	second.api.On("PATCH", "/repos/octo/shop/issues/comments/31").CheckBody(func(t githubtest.TB, b []byte) {
+		body := githubtest.CommentBody(t, b)
+		mustContain(t, "comment", body, "## ✅ deployment/api rolled out healthy",
+			"Fixed by commit 6dcb09b: the rollout is healthy again. This comment reported a failure at commit 0a1b2c3 before.",
+			"<!-- rollout-gate-run:verdict=healthy,commit="+headSHA+" -->", marker)
+	}).ReplyJSON(200, map[string]any{"id": 31})
+	wantNoWarnings(t, second.publish(healthy(), CommentOnFailure))
+	mustContain(t, "stdout", second.stdout.String(), "::notice::rollout-gate updated its comment on pull request #11")
+}
+
+// GitHub says who posted the comment: when that is not whom the gate looks for (a GitHub App's
+// token without comment-author), the next run would post again, and the warning says how to stop it.
+func TestPostedAsSomeoneElseWarns(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "pull_request", `{"pull_request":{"number":7}}`)
+	h.stubUser()
+	h.stubComments(7, "", nil)
+	h.api.On("POST", "/repos/octo/shop/issues/7/comments").ReplyJSON(201, map[string]any{"id": 5, "user": map[string]any{"login": "deploy-app[bot]"}})
+	warnings := h.publish(failing(), "")
+	if len(warnings) != 1 {
+		t.Fatalf("want one warning, got %q", warnings)
+	}
+	mustContain(t, "warning", warnings[0], "posted as deploy-app[bot]", "by github-actions[bot]", "set the comment-author input to deploy-app[bot]")
+}
+
+func TestWorkflowID(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ ref, name, want string }{
+		{"octo/shop/.github/workflows/deploy.yml@refs/heads/main", "deploy", ".github/workflows/deploy.yml"},
+		{"octo/shop/.github/workflows/deploy.yml@refs/pull/7/merge", "deploy", ".github/workflows/deploy.yml"},
+		{"", "Deploy to prod", "Deploy to prod"},
+	} {
+		env := map[string]string{"GITHUB_REPOSITORY": "octo/shop", "GITHUB_WORKFLOW_REF": tc.ref, "GITHUB_WORKFLOW": tc.name}
+		if got := workflowID(func(k string) string { return env[k] }); got != tc.want {
+			t.Errorf("workflowID(%q) = %q, want %q", tc.ref, got, tc.want)
+		}
+	}
+}
