@@ -345,8 +345,19 @@ func finding(m *mdWriter, f *Finding, n, of int, headlined, changed bool) {
 		}
 		m.blank()
 	}
+	if e := f.Edit; e != nil {
+		m.line("**Fix the manifest:** line " + strconv.Itoa(e.Line) + " of " + mdName(e.File) + " sets " + mdText(e.What, maxCell) +
+			" to " + mdText(e.After, maxCell) + "; the revision before had " + mdText(e.Before, maxCell) + ".")
+		m.blank()
+		m.code("diff", []string{"-" + e.Old, "+" + e.New})
+		m.blank()
+	}
 	if len(f.Fix) > 0 {
-		m.line("**Fix**")
+		if f.Edit != nil {
+			m.line("**Or, in an emergency, in the cluster**")
+		} else {
+			m.line("**Fix**")
+		}
 		m.blank()
 		m.code("sh", f.Fix)
 		m.blank()
