@@ -126,6 +126,12 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 		verb = "updated"
 	}
 	s.notice("rollout-gate %s its comment on pull request #%d: %s", verb, number, c.GetHTMLURL())
+	if failing && s.getenv("GITHUB_EVENT_NAME") == "pull_request" && ev.PullRequest != nil && ev.PullRequest.Number == number {
+		// Only on a pull_request run: its workspace is the pull request's code, so the lines
+		// the edits name are the pull request's, and it is open (a suggestion on a closed one
+		// cannot be applied).
+		s.suggest(ctx, client, owner, repo, number, ev.PullRequest.Head.SHA, login, r)
+	}
 	if author := c.GetUser().GetLogin(); existing == nil && author != "" && author != login {
 		// The token posts as someone other than assumed: the next run would not recognise this
 		// comment as its own and would post another.
