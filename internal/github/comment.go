@@ -66,7 +66,13 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 		s.warn("no PR comment: %s"+keep, explainRead(err, "find the pull request of the commit", owner, repo))
 		return
 	}
+	// A healthy deploy from the branch (push, dispatch, deployment) may be the fix of a failure
+	// the gate reported on another pull request, the one that shipped the broken commit.
+	resolveOther := !failing && s.PRNumber == 0 && !s.NoCommitPR && commitEvents[s.getenv("GITHUB_EVENT_NAME")]
 	if pr.number == 0 {
+		if resolveOther {
+			s.resolveElsewhere(ctx, client, owner, repo, r, ev, 0)
+		}
 		s.notice("no PR comment: %s.", pr.why)
 		return
 	}
@@ -81,6 +87,9 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 	if err != nil {
 		s.warn("no PR comment: %s"+keep, explain(err, "list the comments of the pull request", owner, repo, number))
 		return
+	}
+	if existing == nil && resolveOther {
+		s.resolveElsewhere(ctx, client, owner, repo, r, ev, number)
 	}
 	if existing == nil && !mayCreate {
 		return // healthy, nothing reported before: stay quiet
@@ -140,6 +149,48 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 	}
 }
 
+// resolveElsewhere turns green the comment the gate last wrote for this target when it is on
+// another pull request and still reports a failure: on a push, the fix usually ships in a pull
+// request other than the one whose merge broke the deploy, and the red comment there must not
+// stand for ever. It reads one page of the repository's most recently updated comments, so a
+// failure reported long ago and many comments back is left as it is; failures are warnings.
+func (s *session) resolveElsewhere(ctx context.Context, client *gh.Client, owner, repo string, r *report.Report, ev event, fixedIn int) {
+	login := s.CommentAuthor
+	if login == "" {
+		login = s.login(ctx, client)
+	}
+	marker := s.marker(r)
+	cs, _, err := client.Issues.ListComments(ctx, owner, repo, 0, &gh.IssueListCommentsOptions{
+		Sort: gh.String("updated"), Direction: gh.String("desc"), ListOptions: gh.ListOptions{PerPage: 100}})
+	if err != nil {
+		s.warn("the earlier failure's comment was not updated: %s"+keep, explain(err, "list the repository's comments", owner, repo, 0))
+		return
+	}
+	var last *gh.IssueComment
+	for _, c := range cs {
+		if c.GetUser().GetLogin() == login && endsWithMarker(c.GetBody(), marker) {
+			last = c
+			break
+		}
+	}
+	if last == nil || lastRun(last.GetBody()).verdict == string(report.VerdictHealthy) {
+		return
+	}
+	run := s.runInfo(ev)
+	note := fixedNote(run.Commit, lastRun(last.GetBody()).commit)
+	if fixedIn > 0 {
+		note += fmt.Sprintf(" The fix shipped in pull request #%d.", fixedIn)
+	}
+	body := report.Markdown(r, report.MarkdownOptions{Limit: report.CommentLimit, Marker: stateLine(r.Verdict, run.Commit) + "\n" + marker,
+		Notes: []string{note}, Run: run})
+	c, _, err := client.Issues.EditComment(ctx, owner, repo, last.GetID(), &gh.IssueComment{Body: &body})
+	if err != nil {
+		s.warn("the earlier failure's comment was not updated: %s"+keep, explain(err, "edit the comment", owner, repo, 0))
+		return
+	}
+	s.notice("rollout-gate marked its earlier failure resolved: %s", c.GetHTMLURL())
+}
+
 // mayHaveApplied reports whether a failed write may still have been applied: GitHub answered
 // 5xx, or no answer came (a timeout or a dropped connection) while there is still time to look.
 func mayHaveApplied(ctx context.Context, err error) bool {
@@ -196,12 +247,16 @@ func (s *session) client() (*gh.Client, error) {
 
 // login is whose comments are ours: the token's user when GET /user works (a personal token),
 // otherwise github-actions[bot] (GITHUB_TOKEN may not read /user).
+// It is asked once per publish.
 func (s *session) login(ctx context.Context, client *gh.Client) string {
-	u, _, err := client.Users.Get(ctx, "")
-	if err == nil && u.GetLogin() != "" {
-		return u.GetLogin()
+	if s.tokenLogin != "" {
+		return s.tokenLogin
 	}
-	return botLogin
+	s.tokenLogin = botLogin
+	if u, _, err := client.Users.Get(ctx, ""); err == nil && u.GetLogin() != "" {
+		s.tokenLogin = u.GetLogin()
+	}
+	return s.tokenLogin
 }
 
 // findComment pages through the comments for the first one the gate wrote for this marker: by

@@ -206,3 +206,54 @@ func TestWorkflowID(t *testing.T) {
 		}
 	}
 }
+
+// The deploy broke when pull request #11 merged; the fix ships in #12. The healthy push of the
+// fix turns #11's red comment green and names the commit and the pull request of the fix. A
+// comment already green, another target's and someone else's are left alone.
+func TestFixInAnotherPullRequestResolvesTheRedComment(t *testing.T) {
+	t.Parallel()
+	red := "## ❌ deployment/api failed\n\n" + stateLine(report.VerdictFailed, otherSHA) + "\n" + marker + "\n"
+	other := strings.Replace(marker, "key=production", "key=staging", 1)
+	for _, tc := range []struct {
+		name     string
+		prs      []map[string]any
+		comments []map[string]any
+		edit     bool
+		notice   string
+	}{
+		{name: "fix merged in another pull request", prs: []map[string]any{pr(12, "closed", headSHA, true, otherSHA)},
+			comments: []map[string]any{comment(70, "mallory", red), comment(71, "github-actions[bot]", "## ❌ x\n\n"+other+"\n"),
+				{"id": 72, "body": red, "user": map[string]any{"login": "github-actions[bot]"}, "issue_url": "https://api.github.com/repos/octo/shop/issues/11"}},
+			edit: true, notice: "::notice::rollout-gate marked its earlier failure resolved"},
+		{name: "a direct push fixed it", prs: []map[string]any{},
+			comments: []map[string]any{comment(72, "github-actions[bot]", red)}, edit: true},
+		{name: "already green", prs: []map[string]any{pr(12, "closed", headSHA, true, otherSHA)},
+			comments: []map[string]any{comment(72, "github-actions[bot]", "## ✅ fine\n\n"+stateLine(report.VerdictHealthy, otherSHA)+"\n"+marker+"\n"),
+				comment(73, "github-actions[bot]", red)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, "push", `{}`)
+			h.api.On("GET", "/repos/octo/shop/commits/"+headSHA+"/pulls").ReplyJSON(200, tc.prs)
+			h.stubUser()
+			if len(tc.prs) > 0 {
+				h.stubComments(12, "", nil)
+			}
+			h.api.On("GET", "/repos/octo/shop/issues/comments").WithQuery("direction=desc&per_page=100&sort=updated").ReplyJSON(200, tc.comments)
+			if tc.edit {
+				h.api.On("PATCH", "/repos/octo/shop/issues/comments/72").CheckBody(func(t githubtest.TB, b []byte) {
+					body := githubtest.CommentBody(t, b)
+					want := "Fixed by commit 6dcb09b: the rollout is healthy again. This comment reported a failure at commit 0a1b2c3 before."
+					if len(tc.prs) > 0 {
+						want += " The fix shipped in pull request #\u200b12." // notes are escaped like cluster text: no live reference
+					}
+					mustContain(t, "comment", body, "## ✅ deployment/api rolled out healthy", want, marker)
+				}).ReplyJSON(200, map[string]any{"id": 72, "html_url": "https://github.com/octo/shop/pull/11#issuecomment-72"})
+			}
+			wantNoWarnings(t, h.publish(healthy(), CommentOnFailure))
+			if tc.notice != "" {
+				mustContain(t, "stdout", h.stdout.String(), tc.notice)
+			}
+		})
+	}
+}

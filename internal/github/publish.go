@@ -116,6 +116,8 @@ type session struct {
 	out      io.Writer
 	token    string
 	warnings []string
+	// tokenLogin is whom the token posts as, once asked (see login).
+	tokenLogin string
 }
 
 func (p *Publisher) session() *session {
