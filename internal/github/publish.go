@@ -200,12 +200,25 @@ func pickAnnotations(r *report.Report) (picked []annotation, rest []string) {
 			title += " (" + string(w.Findings[0].Cause) + ")"
 		}
 		msg := w.Headline()
-		if fix := firstCommand(w); fix != "" {
+		file, line := w.Source.File, max(w.Source.Line, 1)
+		if e := edit(w); e != nil && e.File == w.Source.File {
+			// On the line that sets the value, with the value it should have.
+			line = e.Line
+			msg += "\nFix: set " + e.What + " back to " + e.Before + " (the revision before)"
+		} else if fix := firstCommand(w); fix != "" {
 			msg += "\nFix: " + fix
 		}
-		picked = append(picked, annotation{file: w.Source.File, line: max(w.Source.Line, 1), title: title, msg: msg})
+		picked = append(picked, annotation{file: file, line: line, title: title, msg: msg})
 	}
 	return picked, rest
+}
+
+// edit is the manifest edit of a workload's first finding, if any.
+func edit(w *report.Workload) *report.ManifestEdit {
+	if len(w.Findings) == 0 {
+		return nil
+	}
+	return w.Findings[0].Edit
 }
 
 // firstCommand is the first fix command of a workload's first finding that is not a comment.

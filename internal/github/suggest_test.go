@@ -1,6 +1,8 @@
 package github
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -118,5 +120,20 @@ func TestSuggestionRefused(t *testing.T) {
 	mustContain(t, "stdout", h.stdout.String(), "::notice::rollout-gate posted its comment on pull request #7")
 	if h.outputs()["verdict"] != "failed" {
 		t.Errorf("outputs not written")
+	}
+}
+
+// The annotation stands on the line that sets the value, and says what to set it to.
+func TestAnnotationOnTheEditedLine(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	r := withEdit()
+	r.Workloads[0].Source = &report.Source{File: "k8s/api.yaml", Line: 1}
+	p := &Publisher{Getenv: func(string) string { return "" }, Stdout: &out, CommentMode: CommentNever}
+	wantNoWarnings(t, p.Publish(context.Background(), r, ""))
+	want := "::error file=k8s/api.yaml,line=14,title=rollout-gate%3A deployment/api failed (missing-secret-key)::" +
+		"deployment/api failed: key DB_PASSWORD missing from Secret production/api-db-credentials%0AFix: set DB_PORT back to \"5432\" (the revision before)\n"
+	if out.String() != want {
+		t.Errorf("got  %q\nwant %q", out.String(), want)
 	}
 }
