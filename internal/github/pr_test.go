@@ -257,3 +257,47 @@ func TestFixInAnotherPullRequestResolvesTheRedComment(t *testing.T) {
 		})
 	}
 }
+
+// What a comment says it judged comes from the runner: the pull request's head (not the merge
+// commit GITHUB_SHA is there), the deployment's commit and environment, the run and attempt.
+func TestRunInfo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, event, payload, environment string
+		env                               map[string]string
+		want                              report.Run
+	}{
+		{name: "pull request", event: "pull_request", payload: `{"pull_request":{"number":7,"head":{"sha":"` + otherSHA + `"}}}`,
+			want: report.Run{Commit: otherSHA, CommitURL: "https://github.com/octo/shop/commit/" + otherSHA,
+				URL: "https://github.com/octo/shop/actions/runs/4242/attempts/2", RunID: "4242", Attempt: "2", Job: "deploy"}},
+		{name: "deployment", event: "deployment", payload: `{"deployment":{"sha":"` + otherSHA + `","environment":"production"}}`,
+			want: report.Run{Commit: otherSHA, CommitURL: "https://github.com/octo/shop/commit/" + otherSHA,
+				URL: "https://github.com/octo/shop/actions/runs/4242/attempts/2", RunID: "4242", Attempt: "2", Job: "deploy", Environment: "production"}},
+		{name: "the environment input wins", event: "push", payload: `{}`, environment: "staging",
+			want: report.Run{Commit: headSHA, CommitURL: "https://github.com/octo/shop/commit/" + headSHA,
+				URL: "https://github.com/octo/shop/actions/runs/4242/attempts/2", RunID: "4242", Attempt: "2", Job: "deploy", Environment: "staging"}},
+		{name: "GitHub Enterprise, odd values", event: "push", payload: `{}`,
+			env:  map[string]string{"GITHUB_SERVER_URL": "https://ghe.example.com/", "GITHUB_SHA": "not-a-sha", "GITHUB_RUN_ATTEMPT": "x"},
+			want: report.Run{URL: "https://ghe.example.com/octo/shop/actions/runs/4242", RunID: "4242", Attempt: "x", Job: "deploy"}},
+		{name: "a server URL that is not http(s)", event: "push", payload: `{}`, env: map[string]string{"GITHUB_SERVER_URL": "javascript:x"},
+			want: report.Run{Commit: headSHA, RunID: "4242", Attempt: "2", Job: "deploy"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, tc.event, tc.payload)
+			for k, v := range tc.env {
+				h.env[k] = v
+			}
+			p := h.publisher("")
+			p.Environment = tc.environment
+			s := p.session()
+			ev, err := s.readEvent()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := *s.runInfo(ev); got != tc.want {
+				t.Errorf("runInfo\n %+v\nwant\n %+v", got, tc.want)
+			}
+		})
+	}
+}
