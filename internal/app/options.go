@@ -56,6 +56,11 @@ type Options struct {
 	// empty means the token's user, else github-actions[bot].
 	CommentAuthor string
 	PRNumber      int
+	// PRFromCommit finds the pull request that shipped the commit on push, workflow_dispatch,
+	// workflow_run and deployment events.
+	PRFromCommit bool
+	// Environment is the deployment environment the comment names.
+	Environment string
 }
 
 // FlagSet returns the gate's flags bound to o, with the defaults set.
@@ -86,9 +91,11 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "with --rollback: say what would be rolled back and change nothing")
 	fs.StringVar(&o.GitHubToken, "github-token", "", "GitHub token for the pull-request comment (Actions only)")
 	fs.StringVar(&o.Comment, "comment", "on-failure", "pull-request comment: on-failure, always or never (Actions only)")
-	fs.StringVar(&o.CommentKey, "comment-key", "", "key of the sticky comment (default: namespace and workloads)")
+	fs.StringVar(&o.CommentKey, "comment-key", "", "key of the sticky comment, for several targets in one job (default: the context and the namespace; the marker adds the repository, workflow and job)")
 	fs.StringVar(&o.CommentAuthor, "comment-author", "", "login that posts the comment, to find it again (default: the token's user, else github-actions[bot]; a GitHub App token needs APP-SLUG[bot])")
 	fs.IntVar(&o.PRNumber, "pr-number", 0, "pull request to comment on when the event does not name one (Actions only)")
+	fs.BoolVar(&o.PRFromCommit, "pr-from-commit", true, "on push, workflow_dispatch and deployment events, comment on the pull request that shipped the commit (Actions only)")
+	fs.StringVar(&o.Environment, "environment", "", "deployment environment to name in the comment (default: the deployment event's) (Actions only)")
 	return fs
 }
 

@@ -202,6 +202,24 @@ type Finding struct {
 	Change string `json:"change,omitempty"`
 	// Logs is the log excerpt (previous container when there is one); secret values are masked.
 	Logs *LogExcerpt `json:"logs,omitempty"`
+	// Edit is the change to the applied manifest that fixes the finding, when its cause is a
+	// value the manifest sets: the first fix, before the commands.
+	Edit *ManifestEdit `json:"edit,omitempty"`
+}
+
+// ManifestEdit is one line of an applied manifest as it is and as it should be.
+type ManifestEdit struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// Path is the changed field (containers[api].env[DB_PORT]); What names it for people
+	// (DB_PORT, "the image of container api").
+	Path string `json:"path"`
+	What string `json:"what"`
+	Old  string `json:"old"` // the line as the manifest has it
+	New  string `json:"new"` // the line as it should be
+	// Before and After are the field's values in the last good revision and in this one.
+	Before string `json:"before"`
+	After  string `json:"after"`
 }
 
 // LogExcerpt is a tail of a container's log.
