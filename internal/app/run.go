@@ -227,7 +227,7 @@ func (d Deps) withDefaults() Deps {
 func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns string, d Deps) ([]target.Workload, error) {
 	var ts []target.Workload
 	if len(o.Filenames) > 0 {
-		fromFiles, err := target.FromManifests(o.Filenames, ns, d.Stdin)
+		fromFiles, err := target.FromManifests(o.Filenames, o.Recursive, ns, d.Stdin)
 		if err != nil {
 			return nil, err
 		}
@@ -235,6 +235,16 @@ func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns stri
 			return nil, fault.Invalidf("the manifests given with -f hold no Kubernetes object")
 		}
 		ts = append(ts, fromFiles...)
+	}
+	if len(o.Kustomizations) > 0 {
+		built, err := target.FromKustomizations(o.Kustomizations, ns)
+		if err != nil {
+			return nil, err
+		}
+		if len(built) == 0 {
+			return nil, fault.Invalidf("the kustomizations given with -k build no Kubernetes object")
+		}
+		ts = append(ts, built...)
 	}
 	for _, ref := range o.Workloads {
 		kind, name, err := target.ParseRef(ref)
@@ -460,6 +470,9 @@ func source(t target.Workload) *report.Source {
 	s := &report.Source{File: t.File, Line: t.Line}
 	if t.Helm != nil {
 		s.Helm = &report.HelmSource{Release: t.Helm.Release, Revision: t.Helm.Revision, Hook: t.Helm.Hook}
+	}
+	if t.Kustomization != nil {
+		s.Kustomization, s.PatchedBy = t.Kustomization.Dir, t.Kustomization.Patched
 	}
 	return s
 }

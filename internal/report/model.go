@@ -5,6 +5,7 @@ package report
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -100,6 +101,10 @@ type Source struct {
 	File string      `json:"file"`
 	Line int         `json:"line"`
 	Helm *HelmSource `json:"helm,omitempty"`
+	// Kustomization is the -k folder that built the object (File is then the file kustomize read
+	// it from), and PatchedBy the kustomization files whose patches or transformers changed it.
+	Kustomization string   `json:"kustomization,omitempty"`
+	PatchedBy     []string `json:"patchedBy,omitempty"`
 }
 
 // HelmSource is the Helm release (and revision) that rendered a resource; Hook lists the hook
@@ -112,10 +117,18 @@ type HelmSource struct {
 
 // String is "file:line", or the template alone when there is no line (a Helm chart template).
 func (s Source) String() string {
-	if s.Line <= 0 {
-		return s.File
+	out := s.File
+	if s.Line > 0 {
+		out += ":" + strconv.Itoa(s.Line)
 	}
-	return s.File + ":" + strconv.Itoa(s.Line)
+	if s.Kustomization != "" {
+		out += " (-k " + s.Kustomization
+		if len(s.PatchedBy) > 0 {
+			out += ", changed by " + strings.Join(s.PatchedBy, ", ")
+		}
+		out += ")"
+	}
+	return out
 }
 
 // Pod is the state of one pod of the new revision.
