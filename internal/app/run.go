@@ -163,6 +163,11 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 					Message: fmt.Sprintf("rollback does not apply to a %s: it is judged by its status and has no revision history the gate could go back to; it was not touched", judged[i].Kind)}
 				continue
 			}
+			if src := judged[i].Source; src != nil && src.Helm != nil {
+				judged[i].Rollback = helmRollbackRefused(src.Helm, judged[i].Namespace)
+				fmt.Fprintf(d.Progress, "%s: not rolled back: %s\n", judged[i].Ref(), judged[i].Rollback.Message)
+				continue
+			}
 			if results[i].Settings.NoRollback {
 				judged[i].Rollback = &report.Rollback{Status: report.RollbackSkipped,
 					Message: fmt.Sprintf("its annotation %s is \"false\": not rolled back, the failed revision stays in place", workload.AnnotationRollback)}
@@ -508,6 +513,17 @@ func addVerdictMoment(w *report.Workload, at time.Time) {
 	w.Timeline = append(w.Timeline, report.Moment{At: at.UTC(), What: what, Kind: report.MomentVerdict})
 	// The diagnosis, which came after the verdict, may have recorded later events.
 	slices.SortStableFunc(w.Timeline, func(a, b report.Moment) int { return a.At.Compare(b.At) })
+}
+
+// helmRollbackRefused is the rollback of a Helm release's resource: the gate does not undo it
+// behind Helm's back, since `helm history` would go on saying the failed revision is deployed and
+// the next `helm upgrade` would diff against a state that is not in the cluster. Helm's own
+// rollback makes a new revision from the previous one; the message gives that command.
+func helmRollbackRefused(h *report.HelmSource, namespace string) *report.Rollback {
+	return &report.Rollback{Status: report.RollbackSkipped,
+		Message: fmt.Sprintf("it belongs to Helm release %s (revision %d), which Helm rolls back itself so that its history stays true: "+
+			"run `helm rollback %s -n %s` (the previous revision; `helm history %s -n %s` lists them)",
+			h.Release, h.Revision, h.Release, namespace, h.Release, namespace)}
 }
 
 // addRollbackMoments puts a rollback that was tried on the timeline: when it began, and when
