@@ -19,6 +19,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/watch"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Options are the gate's flags. Every action.yml input has the same name as one of them.
@@ -38,6 +39,9 @@ type Options struct {
 	Soak           time.Duration
 	ReadinessGrace time.Duration
 	WaitAll        bool
+	// WorkloadAnnotations is which of a workload's own rollout-gate.io/ annotations apply:
+	// tighten (default), all or none.
+	WorkloadAnnotations string
 
 	Output         string // text | json
 	ReportJSON     string
@@ -77,6 +81,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.Soak, "soak", p.Soak, "keep watching a complete rollout this long to catch a crash right after ready (longer while a liveness probe could still kill a new container)")
 	fs.DurationVar(&o.ReadinessGrace, "readiness-grace", p.ReadinessGrace, "extra time, beyond the readiness probe's own window, before a readiness probe that keeps failing fails the rollout")
 	fs.BoolVar(&o.WaitAll, "wait-all", false, "judge every workload to the end (default: the first failed workload ends the run; the others are reported interrupted)")
+	fs.StringVar(&o.WorkloadAnnotations, "workload-annotations", string(workload.AnnotationsTighten), "which of a workload's own rollout-gate.io/ annotations apply: tighten (only those that make the gate stricter), all (ignore and looser values too, each named in the report) or none")
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format on stdout: text or json")
 	fs.StringVar(&o.ReportJSON, "report-json", "", "also write the JSON report (schema v1) to this file")
 	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")
@@ -138,6 +143,9 @@ func (o *Options) Validate() error {
 	}
 	if o.PendingGrace < 0 || o.Soak < 0 || o.ReadinessGrace < 0 {
 		return fault.Invalidf("--pending-grace, --soak and --readiness-grace must not be negative")
+	}
+	if _, ok := workload.ParseAnnotationPolicy(o.WorkloadAnnotations); !ok && o.WorkloadAnnotations != "" {
+		return fault.Invalidf("--workload-annotations %q: use tighten (the default: a workload's annotations may only make the gate stricter), all or none", o.WorkloadAnnotations)
 	}
 	if o.Output != "text" && o.Output != "json" {
 		return fault.Invalidf("--output %q: use text or json", o.Output)
