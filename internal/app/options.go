@@ -32,6 +32,9 @@ type Options struct {
 	Selector   string
 	// HelmRelease names a Helm release whose current revision's resources are gated.
 	HelmRelease string
+	// HelmCrossNamespace gates a release's resources outside its namespace too: a release record
+	// can name any namespace, and whoever can write Secrets in the release's namespace can plant one.
+	HelmCrossNamespace bool
 
 	Timeout        time.Duration
 	CrashTolerance int
@@ -75,6 +78,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds, job, or any kind with a status as kubectl spells it, e.g. pvc/data or certificates.cert-manager.io/web (repeatable)")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "watch the deployments, statefulsets and daemonsets matching this label selector (not jobs: name them with -f or --workload)")
 	fs.StringVar(&o.HelmRelease, "helm-release", "", "gate every resource of this Helm release's current revision (in the namespace of -n), as Helm stored it in the cluster; sources are the chart templates")
+	fs.BoolVar(&o.HelmCrossNamespace, "helm-cross-namespace", false, "with --helm-release: also gate the release's resources that name another namespace (by default they are skipped and named: the release record is only as trusted as whoever can write Secrets in its namespace)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a rollout that is still incomplete after this long (verdict timeout)")
 	fs.IntVar(&o.CrashTolerance, "crash-tolerance", p.CrashTolerance, "crashes of one container of the new revision tolerated before the gate fails (0: fail on the first)")
 	fs.DurationVar(&o.PendingGrace, "pending-grace", p.PendingGrace, "how long a pod may stay unschedulable or retry a transient start-up error before the gate fails")

@@ -263,6 +263,7 @@ func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns stri
 	if err != nil {
 		return nil, err
 	}
+	ts = helmNamespaces(ts, ns, o.HelmCrossNamespace, d.Progress)
 	ts = target.Dedupe(ts)
 	judgeable := 0
 	var why []string
