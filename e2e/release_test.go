@@ -115,17 +115,81 @@ func TestReleaseAnnotationCrashToleranceZero(t *testing.T) {
 	t.Logf("crash-tolerance 0: failed after %s: %s", run.Duration.Round(time.Millisecond), w.Message)
 }
 
+// TestReleaseAnnotationIgnore is issue 20's attack: rollout-gate.io/ignore on a broken
+// Deployment must not turn the gate into a silent pass. By default the annotation is refused and
+// the Deployment judged; when the CI owner allows it, the run judged nothing and says so (exit 3).
 func TestReleaseAnnotationIgnore(t *testing.T) {
 	t.Parallel()
-	c, ns := framework.Client(t), framework.Namespace(t)
-	framework.Apply(t, c, annotate(framework.Deployment(ns, "api", "--exit-code", "1"), "rollout-gate.io/ignore", "true"))
-
-	run := runGate(t, "-n", ns, "--workload", "deployment/api")
-	w := run.workload(t, "deployment/api")
-	run.mustEnd(t, 0, report.VerdictHealthy, "the only workload is ignored")
-	if w.Verdict != report.VerdictSkipped || w.Reason != "Ignored" || !strings.Contains(w.Message, "rollout-gate.io/ignore") {
-		t.Errorf("deployment/api %s %s %q, want skipped Ignored naming the annotation", w.Verdict, w.Reason, w.Message)
+	tests := []struct {
+		name     string
+		args     []string
+		wantExit int
+		want     report.Verdict // of the run
+		wantAPI  report.Verdict
+		stderr   string
+	}{
+		{name: "refused by default", wantExit: 1, want: report.VerdictFailed, wantAPI: report.VerdictFailed,
+			stderr: "deployment/api: annotation rollout-gate.io/ignore=true not applied: it would loosen"},
+		{name: "allowed: nothing was judged", args: []string{"--workload-annotations", "all"}, wantExit: 3, want: report.VerdictError,
+			wantAPI: report.VerdictSkipped, stderr: "nothing was judged"},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, ns := framework.Client(t), framework.Namespace(t)
+			framework.GateBinary(t)
+			framework.Apply(t, c, annotate(framework.Deployment(ns, "api", "--exit-code", "1"), "rollout-gate.io/ignore", "true"))
+
+			run := runGate(t, append([]string{"-n", ns, "--workload", "deployment/api"}, tt.args...)...)
+			run.mustEnd(t, tt.wantExit, tt.want)
+			w := run.workload(t, "deployment/api")
+			if w.Verdict != tt.wantAPI || len(w.Overrides) != 1 || w.Overrides[0].Annotation != "rollout-gate.io/ignore" ||
+				w.Overrides[0].Applied != (tt.wantAPI == report.VerdictSkipped) {
+				t.Errorf("deployment/api %s with overrides %+v, want %s with the ignore recorded", w.Verdict, w.Overrides, tt.wantAPI)
+			}
+			if !strings.Contains(run.Stderr, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, run.Stderr)
+			}
+		})
+	}
+}
+
+// TestReleaseAnnotationLoosening: the CI asks for crash-tolerance 0 and a 30 s soak; the workload's
+// own annotations ask for any number of crashes and no soak. By default the run's settings hold
+// and the crash fails it; when allowed, the looser settings are applied and named in the headline.
+func TestReleaseAnnotationLoosening(t *testing.T) {
+	t.Parallel()
+	t.Run("refused by default", func(t *testing.T) {
+		t.Parallel()
+		c, ns := framework.Client(t), framework.Namespace(t)
+		framework.GateBinary(t)
+		framework.Apply(t, c, annotate(framework.Deployment(ns, "api", "--delay", "5s", "--exit-code", "1"),
+			"rollout-gate.io/crash-tolerance", "2147483647", "rollout-gate.io/soak", "0s"))
+		run := runGate(t, "-n", ns, "--workload", "deployment/api", "--crash-tolerance", "0", "--soak", "30s")
+		run.mustEnd(t, 1, report.VerdictFailed, "the run's crash-tolerance 0 holds")
+		w := run.workload(t, "deployment/api")
+		for _, o := range w.Overrides {
+			if o.Applied || !o.Loosens {
+				t.Errorf("override %+v, want refused as loosening", o)
+			}
+		}
+		if len(w.Overrides) != 2 || !strings.Contains(run.Stderr, "rollout-gate.io/crash-tolerance=2147483647 not applied") {
+			t.Errorf("overrides %+v; stderr does not show the refused crash-tolerance:\n%s", w.Overrides, run.Stderr)
+		}
+	})
+	t.Run("allowed and shown", func(t *testing.T) {
+		t.Parallel()
+		c, ns := framework.Client(t), framework.Namespace(t)
+		framework.Apply(t, c, framework.Ready(annotate(framework.Deployment(ns, "web"), "rollout-gate.io/soak", "0s")))
+		run := runGate(t, "-n", ns, "--workload", "deployment/web", "--soak", "30s", "--workload-annotations", "all")
+		run.mustEnd(t, 0, report.VerdictHealthy)
+		if h := run.Report.Headline(); !strings.Contains(h, "deployment/web was checked with its own looser rollout-gate.io/soak=0s") {
+			t.Errorf("headline %q does not name the loosened workload", h)
+		}
+		if !strings.Contains(run.Stdout, "looser rollout-gate.io/soak=0s") {
+			t.Errorf("the text report does not show the loosening:\n%s", run.Stdout)
+		}
+	})
 }
 
 func TestReleaseAnnotationRollbackFalse(t *testing.T) {

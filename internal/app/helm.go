@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/rollout-gate/rollout-gate/internal/helmrelease"
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
@@ -29,6 +30,9 @@ func helmTargets(ctx context.Context, c client.Interface, name, ns string, d Dep
 	if err != nil {
 		return nil, err
 	}
+	for _, why := range rel.Ignored {
+		fmt.Fprintf(d.Progress, "warning: helm release %s -n %s: ignored a record that does not follow Helm's storage conventions: %s\n", rel.Name, rel.Namespace, why)
+	}
 	fmt.Fprintf(d.Progress, "helm release %s -n %s: revision %d (%s, stored in %s)\n", rel.Name, rel.Namespace, rel.Version, rel.Info.Status, rel.Driver)
 	switch {
 	case rel.Pending():
@@ -48,4 +52,25 @@ func helmTargets(ctx context.Context, c client.Interface, name, ns string, d Dep
 		fmt.Fprintf(d.Progress, "helm release %s: hook %s (%s) ran and was deleted by its helm.sh/hook-delete-policy; not gated\n", rel.Name, g.Ref(), g.Helm.Hook)
 	}
 	return ws, nil
+}
+
+// helmNamespaces skips the release's resources that name a namespace other than the release's
+// own, unless the CI opted in: anyone who can write a Secret in the release's namespace can plant
+// a record naming kube-system's or another team's workloads, which the gate would then watch,
+// quote in the PR comment and, with --rollback, roll back. Either way each one is named.
+func helmNamespaces(ws []target.Workload, ns string, cross bool, progress io.Writer) []target.Workload {
+	for i := range ws {
+		w := &ws[i]
+		if w.Helm == nil || w.Namespace == ns || w.Namespace == "" || w.Skipped { // "": cluster-scoped
+			continue
+		}
+		if cross {
+			fmt.Fprintf(progress, "helm release: gating %s in namespace %s, outside the release's namespace %s (--helm-cross-namespace)\n", w.Ref(), w.Namespace, ns)
+			continue
+		}
+		w.Skipped = true
+		w.Why = fmt.Sprintf("the release renders it in namespace %s, outside its own namespace %s; a release record can name any namespace, so it is gated only with --helm-cross-namespace", w.Namespace, ns)
+		fmt.Fprintf(progress, "warning: helm release: %s in namespace %s not gated: outside the release's namespace %s; pass --helm-cross-namespace to gate it\n", w.Ref(), w.Namespace, ns)
+	}
+	return ws
 }

@@ -126,3 +126,49 @@ func TestRunHelmReleaseRollbackIsHelms(t *testing.T) {
 		t.Errorf("the gate rolled back a Helm release's Deployment itself:\n%s", progress.String())
 	}
 }
+
+// TestRunHelmReleaseOtherNamespace is issue 20's attack: a release record (planted by whoever can
+// write Secrets in prod) names a workload in kube-system. It is not gated unless the CI opts in,
+// and the report names it either way.
+func TestRunHelmReleaseOtherNamespace(t *testing.T) {
+	t.Parallel()
+	manifest := shopManifest + "---\n# Source: shop/templates/dns.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: coredns\n  namespace: kube-system\n"
+	for _, tc := range []struct {
+		name, want, progress string
+		args                 []string
+	}{
+		{name: "skipped by default", want: "deployment/coredns=skipped kube-system",
+			progress: "deployment/coredns in namespace kube-system not gated: outside the release's namespace prod; pass --helm-cross-namespace"},
+		{name: "gated when the CI opts in", args: []string{"--helm-cross-namespace"}, want: "deployment/coredns=healthy kube-system",
+			progress: "gating deployment/coredns in namespace kube-system, outside the release's namespace prod (--helm-cross-namespace)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			objs := append(completeRollout("api"), helmSecret(t, "prod", "shop", 1, "deployed", manifest))
+			for _, o := range completeRollout("coredns") {
+				o.(metav1.Object).SetNamespace("kube-system")
+				objs = append(objs, o)
+			}
+			var progress bytes.Buffer
+			r, err := runAgainst(t, objs, Deps{Progress: &progress}, append([]string{"--helm-release", "shop", "--timeout", "10s", "--soak", "0s"}, tc.args...)...)
+			if err != nil {
+				t.Fatalf("err %v, want a healthy run", err)
+			}
+			var got string
+			for _, w := range r.Workloads {
+				if w.Name == "coredns" {
+					got = w.Ref() + "=" + string(w.Verdict) + " " + w.Namespace
+					if w.Verdict == "skipped" && !strings.Contains(w.Message, "--helm-cross-namespace") {
+						t.Errorf("message %q does not say how to gate it", w.Message)
+					}
+				}
+			}
+			if got != tc.want {
+				t.Errorf("coredns: %q, want %q", got, tc.want)
+			}
+			if !strings.Contains(progress.String(), tc.progress) {
+				t.Errorf("progress %q, want %q", progress.String(), tc.progress)
+			}
+		})
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/watch"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // Options are the gate's flags. Every action.yml input has the same name as one of them.
@@ -35,6 +36,9 @@ type Options struct {
 	Selector       string
 	// HelmRelease names a Helm release whose current revision's resources are gated.
 	HelmRelease string
+	// HelmCrossNamespace gates a release's resources outside its namespace too: a release record
+	// can name any namespace, and whoever can write Secrets in the release's namespace can plant one.
+	HelmCrossNamespace bool
 
 	Timeout        time.Duration
 	CrashTolerance int
@@ -42,6 +46,9 @@ type Options struct {
 	Soak           time.Duration
 	ReadinessGrace time.Duration
 	WaitAll        bool
+	// WorkloadAnnotations is which of a workload's own rollout-gate.io/ annotations apply:
+	// tighten (default), all or none.
+	WorkloadAnnotations string
 
 	Output         string // text | json
 	ReportJSON     string
@@ -82,12 +89,14 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds, job, or any kind with a status as kubectl spells it, e.g. pvc/data or certificates.cert-manager.io/web (repeatable)")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "watch the deployments, statefulsets and daemonsets matching this label selector (not jobs: name them with -f or --workload)")
 	fs.StringVar(&o.HelmRelease, "helm-release", "", "gate every resource of this Helm release's current revision (in the namespace of -n), as Helm stored it in the cluster; sources are the chart templates")
+	fs.BoolVar(&o.HelmCrossNamespace, "helm-cross-namespace", false, "with --helm-release: also gate the release's resources that name another namespace (by default they are skipped and named: the release record is only as trusted as whoever can write Secrets in its namespace)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a rollout that is still incomplete after this long (verdict timeout)")
 	fs.IntVar(&o.CrashTolerance, "crash-tolerance", p.CrashTolerance, "crashes of one container of the new revision tolerated before the gate fails (0: fail on the first)")
 	fs.DurationVar(&o.PendingGrace, "pending-grace", p.PendingGrace, "how long a pod may stay unschedulable or retry a transient start-up error before the gate fails")
 	fs.DurationVar(&o.Soak, "soak", p.Soak, "keep watching a complete rollout this long to catch a crash right after ready (longer while a liveness probe could still kill a new container)")
 	fs.DurationVar(&o.ReadinessGrace, "readiness-grace", p.ReadinessGrace, "extra time, beyond the readiness probe's own window, before a readiness probe that keeps failing fails the rollout")
 	fs.BoolVar(&o.WaitAll, "wait-all", false, "judge every workload to the end (default: the first failed workload ends the run; the others are reported interrupted)")
+	fs.StringVar(&o.WorkloadAnnotations, "workload-annotations", string(workload.AnnotationsTighten), "which of a workload's own rollout-gate.io/ annotations apply: tighten (only those that make the gate stricter), all (ignore and looser values too, each named in the report) or none")
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format on stdout: text or json")
 	fs.StringVar(&o.ReportJSON, "report-json", "", "also write the JSON report (schema v1) to this file")
 	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")
@@ -154,6 +163,9 @@ func (o *Options) Validate() error {
 	}
 	if o.PendingGrace < 0 || o.Soak < 0 || o.ReadinessGrace < 0 {
 		return fault.Invalidf("--pending-grace, --soak and --readiness-grace must not be negative")
+	}
+	if _, ok := workload.ParseAnnotationPolicy(o.WorkloadAnnotations); !ok && o.WorkloadAnnotations != "" {
+		return fault.Invalidf("--workload-annotations %q: use tighten (the default: a workload's annotations may only make the gate stricter), all or none", o.WorkloadAnnotations)
 	}
 	if o.Output != "text" && o.Output != "json" {
 		return fault.Invalidf("--output %q: use text or json", o.Output)

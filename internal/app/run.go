@@ -91,11 +91,12 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		watchClient = wc.WatchClient()
 	}
 	w := &watch.Watcher{Client: watchClient, Policy: o.Policy(), Timeout: o.Timeout, WaitAll: o.WaitAll,
-		Progress: d.Progress, Now: d.Now}
+		Annotations: workload.AnnotationPolicy(o.WorkloadAnnotations), Progress: d.Progress, Now: d.Now}
 	results, err := w.Watch(ctx, targets)
 	if err != nil {
 		return fail(err)
 	}
+	sayOverrides(d.Progress, results)
 
 	judged := make([]report.Workload, len(results))
 	masks := make([]func(string) string, len(results))
@@ -197,6 +198,10 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	r.Workloads = append(judged, r.Workloads...)
 	r.Verdict = overall(judged)
 	r.FinishedAt = d.Now().UTC()
+	if err := nothingJudged(r.Workloads); err != nil {
+		r.Verdict, r.Message = report.VerdictError, err.Error()
+		return r, err
+	}
 	switch r.Verdict {
 	case report.VerdictHealthy:
 		return r, nil
@@ -280,6 +285,7 @@ func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns stri
 	if err != nil {
 		return nil, err
 	}
+	ts = helmNamespaces(ts, ns, o.HelmCrossNamespace, d.Progress)
 	ts = target.Dedupe(ts)
 	judgeable := 0
 	var why []string
@@ -497,7 +503,7 @@ func workloadOf(res watch.Result) report.Workload {
 		Kind: res.Workload.Kind, Namespace: res.Workload.Namespace, Name: res.Workload.Name,
 		Revision: res.Revision, Verdict: res.Verdict, Reason: res.Reason, Message: res.Message,
 		Source: source(res.Workload), Pods: []report.Pod{}, Findings: []report.Finding{}, Changes: []report.Change{},
-		Duration: report.Seconds(res.DecidedAt.Sub(res.Since)),
+		Duration: report.Seconds(res.DecidedAt.Sub(res.Since)), Overrides: overridesOf(res.Overrides),
 	}
 }
 

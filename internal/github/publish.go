@@ -105,6 +105,7 @@ func (p *Publisher) Publish(ctx context.Context, r *report.Report, reportPath st
 	s.summary(r, notes)
 	s.outputs(r, reportPath)
 	s.annotate(annotated)
+	s.warnOverrides(r)
 	s.comment(ctx, r)
 	return s.warnings
 }
@@ -172,6 +173,7 @@ func (s *session) outputs(r *report.Report, reportPath string) {
 		{"cause", string(r.TopCause())},
 		{"rolled-back", strconv.FormatBool(r.RolledBack)},
 		{"report-path", reportPath},
+		{"ignored", strings.Join(r.IgnoredRefs(), ",")},
 	}
 	if err := appendFile(path, outputs(kv)); err != nil {
 		s.warn("could not write the step outputs to GITHUB_OUTPUT: %v", err)

@@ -154,7 +154,7 @@ func TestPullRequestCreatesComment(t *testing.T) {
 		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
 	}
 	outs := h.outputs()
-	wantOuts := map[string]string{"verdict": "failed", "cause": "missing-secret-key", "rolled-back": "false", "report-path": "/github/workspace/rollout-gate.json"}
+	wantOuts := map[string]string{"verdict": "failed", "cause": "missing-secret-key", "rolled-back": "false", "report-path": "/github/workspace/rollout-gate.json", "ignored": ""}
 	if fmt.Sprint(outs) != fmt.Sprint(wantOuts) {
 		t.Errorf("outputs = %v, want %v", outs, wantOuts)
 	}

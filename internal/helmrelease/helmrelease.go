@@ -31,9 +31,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,7 +52,12 @@ import (
 // MaxReleaseJSON bounds the decompressed release. A release object is at most 1 MiB in etcd,
 // but gzip expands up to about 1000 times: without a bound, a hostile object could make the gate
 // allocate gigabytes. Helm's own releases (the chart's files included) stay far below this.
-const MaxReleaseJSON = 64 << 20
+const MaxReleaseJSON = 32 << 20
+
+// MaxDocuments bounds the YAML documents of one revision (manifest and hooks together): a few
+// hundred kilobytes of "---" lines gzip into a record that would otherwise make the gate parse a
+// million empty documents. Real charts render tens to hundreds.
+const MaxDocuments = 10000
 
 // Helm's release statuses (pkg/release/common).
 const (
@@ -77,6 +85,9 @@ type Release struct {
 	Hooks    []Hook `json:"hooks"`
 	// Driver is where it was found: "secrets" or "configmaps".
 	Driver string `json:"-"`
+	// Ignored says, one line each, which stored objects that looked like this release's were not
+	// read, and why: they do not follow Helm's storage conventions (a planted record, most likely).
+	Ignored []string `json:"-"`
 }
 
 // Hook is one of the release's hooks (helm.sh/hook resources), rendered but applied by Helm
@@ -134,48 +145,56 @@ var (
 type stored struct {
 	name    string
 	version int
+	status  string
 	data    string
 }
 
-// Current reads the release's current revision: the highest version among its stored
-// revisions, whatever its status (the caller decides what a pending or failed one means).
-// A release that is not there is a fault.Invalid error naming it, its namespace and how to list
-// the releases; an uninstalled one too.
+// Current reads the release's current revision in namespace, by Helm's own rule: the highest
+// version among the revisions whose status is deployed or pending-*, else the highest version of
+// all (a first install that failed). Whoever can create a Secret in the namespace can plant a
+// record, so a record is read only when it follows Helm's storage conventions: its object name,
+// its owner, name, status and version labels, and the release inside (name, namespace, version,
+// status) all agree; others are ignored and listed in Release.Ignored. A release that is not there
+// is a fault.Invalid error naming it, its namespace and how to list the releases; an uninstalled
+// one too, and a damaged or oversized record, named.
 func Current(ctx context.Context, c client.Interface, namespace, name string, drivers []string) (*Release, error) {
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 		return nil, fault.Invalidf("--helm-release %q: not a valid release name (%s)", name, errs[0])
 	}
 	sel := labels.Set{"owner": "helm", "name": name}.AsSelector().String()
+	var ignored []string
 	for _, d := range drivers {
-		revs, err := list(ctx, c, d, namespace, sel)
+		revs, bad, err := list(ctx, c, d, namespace, sel)
 		if err != nil {
 			return nil, err
 		}
-		if len(revs) == 0 {
-			continue
+		ignored = append(ignored, bad...)
+		kind := strings.TrimSuffix(d, "s")
+		if err := oneDeployed(revs, kind, namespace, name); err != nil {
+			return nil, err
 		}
-		top := revs[0]
-		r, err := Decode([]byte(top.data))
-		if err != nil {
-			return nil, fault.Invalidf("helm release %s -n %s: %s %s: %v; the stored revision is damaged, check it with `helm history %s -n %s`",
-				name, namespace, strings.TrimSuffix(d, "s"), top.name, err, name, namespace)
+		for _, top := range byHelmRule(revs) {
+			if why := gap(top, revs); why != "" {
+				ignored = append(ignored, fmt.Sprintf("%s %s: %s", kind, top.name, why))
+				continue
+			}
+			r, err := Decode([]byte(top.data))
+			if err != nil {
+				return nil, fault.Invalidf("helm release %s -n %s: %s %s: %v; the stored revision is damaged or not Helm's, check it with `helm history %s -n %s`",
+					name, namespace, kind, top.name, err, name, namespace)
+			}
+			if why := mismatch(r, top, namespace, name); why != "" {
+				ignored = append(ignored, fmt.Sprintf("%s %s: %s", kind, top.name, why))
+				continue
+			}
+			r.Version, r.Namespace, r.Driver, r.Ignored = top.version, namespace, d, ignored
+			neutralise(r)
+			if r.Info.Status == StatusUninstalled || r.Info.Status == StatusUninstalling {
+				return nil, fault.Invalidf("helm release %s -n %s: revision %d is %s, so nothing is left to gate; install it again, or check `helm history %s -n %s`",
+					name, namespace, r.Version, r.Info.Status, name, namespace)
+			}
+			return r, nil
 		}
-		if r.Name != name {
-			return nil, fault.Invalidf("helm release %s -n %s: %s %s holds release %q; it is not one of Helm's revisions of %s",
-				name, namespace, strings.TrimSuffix(d, "s"), top.name, r.Name, name)
-		}
-		if r.Version == 0 {
-			r.Version = top.version
-		}
-		if r.Namespace == "" {
-			r.Namespace = namespace
-		}
-		r.Driver = d
-		if r.Info.Status == StatusUninstalled || r.Info.Status == StatusUninstalling {
-			return nil, fault.Invalidf("helm release %s -n %s: revision %d is %s, so nothing is left to gate; install it again, or check `helm history %s -n %s`",
-				name, namespace, r.Version, r.Info.Status, name, namespace)
-		}
-		return r, nil
 	}
 	where := "Secrets"
 	if len(drivers) == 1 && drivers[0] == "configmaps" {
@@ -183,53 +202,169 @@ func Current(ctx context.Context, c client.Interface, namespace, name string, dr
 	} else if len(drivers) == 2 {
 		where = "Secrets or ConfigMaps"
 	}
-	return nil, fault.Invalidf("helm release %s not found in namespace %s (no %s labelled owner=helm,name=%s); check the name and namespace with `helm list -n %s`, and that `helm upgrade --install` ran before the gate",
-		name, namespace, where, name, namespace)
+	extra := ""
+	if len(ignored) > 0 {
+		extra = fmt.Sprintf("; ignored, not Helm's: %s", strings.Join(ignored, "; "))
+	}
+	return nil, fault.Invalidf("helm release %s not found in namespace %s (no %s labelled owner=helm,name=%s%s); check the name and namespace with `helm list -n %s`, and that `helm upgrade --install` ran before the gate",
+		name, namespace, where, name, extra, namespace)
 }
 
-// list returns the stored revisions of one driver, highest version first.
-func list(ctx context.Context, c client.Interface, driver, namespace, sel string) ([]stored, error) {
+// byHelmRule orders the revisions as Helm picks the current one: deployed and pending-* first,
+// each group highest version first.
+func byHelmRule(revs []stored) []stored {
+	live := func(s stored) bool { return s.status == StatusDeployed || strings.HasPrefix(s.status, "pending-") }
+	out := slices.Clone(revs)
+	sort.SliceStable(out, func(i, j int) bool {
+		if li, lj := live(out[i]), live(out[j]); li != lj {
+			return li
+		}
+		return out[i].version > out[j].version
+	})
+	return out
+}
+
+// oneDeployed refuses a release with more than one revision labelled deployed: Helm supersedes
+// the previous revision when it deploys the next, so a second one is a planted record (or a
+// release Helm itself left broken), and either way the gate cannot tell which one is current.
+func oneDeployed(revs []stored, kind, namespace, name string) error {
+	var names []string
+	for _, r := range revs {
+		if r.status == StatusDeployed {
+			names = append(names, r.name)
+		}
+	}
+	if len(names) < 2 {
+		return nil
+	}
+	sort.Strings(names)
+	return fault.Invalidf("helm release %s -n %s: %d revisions are labelled deployed (%s %s); Helm keeps one, so all but one are not Helm's: compare them with `helm history %s -n %s` and delete the stray %s",
+		name, namespace, len(names), kind, strings.Join(names, ", "), name, namespace, kind)
+}
+
+// gap says why a revision cannot be Helm's next one: Helm numbers each revision one above the
+// highest stored, so a version more than one above the next lower revision was not written by it.
+func gap(top stored, revs []stored) string {
+	below := 0
+	for _, r := range revs {
+		if r.version < top.version {
+			below = max(below, r.version)
+		}
+	}
+	if below > 0 && top.version > below+1 {
+		return fmt.Sprintf("version %d skips from version %d; Helm numbers revisions one after another", top.version, below)
+	}
+	return ""
+}
+
+// mismatch says how a decoded record disagrees with its object's name and labels or with the
+// release asked for, "" when it agrees.
+func mismatch(r *Release, s stored, namespace, name string) string {
+	switch {
+	case r.Name != name:
+		return fmt.Sprintf("holds release %q, not %s", neutral(r.Name), name)
+	case r.Namespace != "" && r.Namespace != namespace:
+		return fmt.Sprintf("holds a release of namespace %q, not %s", neutral(r.Namespace), namespace)
+	case r.Version != 0 && r.Version != s.version:
+		return fmt.Sprintf("holds version %d but is labelled version %d", r.Version, s.version)
+	case r.Info.Status != s.status:
+		return fmt.Sprintf("holds status %q but is labelled status %q", neutral(r.Info.Status), s.status)
+	}
+	return ""
+}
+
+// list returns the stored revisions of one driver, and one line for each object that carries the
+// release's labels but not Helm's conventions.
+func list(ctx context.Context, c client.Interface, driver, namespace, sel string) ([]stored, []string, error) {
 	var out []stored
+	var bad []string
 	opts := metav1.ListOptions{LabelSelector: sel}
 	switch driver {
 	case "secrets":
 		l, err := c.CoreV1().Secrets(namespace).List(ctx, opts)
 		if err != nil {
-			return nil, kube.Explain(err, fmt.Sprintf("list the Helm release Secrets -n %s -l %s", namespace, sel), "list", secretsGR)
+			return nil, nil, kube.Explain(err, fmt.Sprintf("list the Helm release Secrets -n %s -l %s", namespace, sel), "list", secretsGR)
 		}
 		for _, s := range l.Items {
 			if s.Type != secretType {
+				bad = append(bad, fmt.Sprintf("secret %s: type %q, not %s", neutral(s.Name), neutral(string(s.Type)), secretType))
 				continue
 			}
-			if v, ok := version(s.ObjectMeta); ok {
-				out = append(out, stored{name: s.Name, version: v, data: string(s.Data["release"])})
+			if v, why := conventional(s.ObjectMeta); why != "" {
+				bad = append(bad, "secret "+neutral(s.Name)+": "+why)
+			} else {
+				out = append(out, stored{name: s.Name, version: v, status: s.Labels["status"], data: string(s.Data["release"])})
 			}
 		}
 	case "configmaps":
 		l, err := c.CoreV1().ConfigMaps(namespace).List(ctx, opts)
 		if err != nil {
-			return nil, kube.Explain(err, fmt.Sprintf("list the Helm release ConfigMaps -n %s -l %s", namespace, sel), "list", configMapsGR)
+			return nil, nil, kube.Explain(err, fmt.Sprintf("list the Helm release ConfigMaps -n %s -l %s", namespace, sel), "list", configMapsGR)
 		}
 		for _, cm := range l.Items {
-			if v, ok := version(cm.ObjectMeta); ok {
-				out = append(out, stored{name: cm.Name, version: v, data: cm.Data["release"]})
+			if v, why := conventional(cm.ObjectMeta); why != "" {
+				bad = append(bad, "configmap "+neutral(cm.Name)+": "+why)
+			} else {
+				out = append(out, stored{name: cm.Name, version: v, status: cm.Labels["status"], data: cm.Data["release"]})
 			}
 		}
 	default:
-		return nil, fmt.Errorf("unknown Helm storage driver %q", driver)
+		return nil, nil, fmt.Errorf("unknown Helm storage driver %q", driver)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version > out[j].version })
-	return out, nil
+	return out, bad, nil
 }
 
-// version is the revision number of a stored object, from its version label, checked against
-// its name (sh.helm.release.v1.NAME.vN): objects that are not Helm's own are ignored.
-func version(m metav1.ObjectMeta) (int, bool) {
+// conventional is the revision number of a stored object, from its version label, checked against
+// its name (sh.helm.release.v1.NAME.vN) and its status label (one of Helm's statuses); why says
+// what is wrong with an object that is not Helm's own.
+func conventional(m metav1.ObjectMeta) (int, string) {
 	v, err := strconv.Atoi(m.Labels["version"])
 	if err != nil || v <= 0 {
-		return 0, false
+		return 0, fmt.Sprintf("version label %q is not a revision number", neutral(m.Labels["version"]))
 	}
-	return v, m.Name == fmt.Sprintf("%s.%s.v%d", storageType, m.Labels["name"], v)
+	if want := fmt.Sprintf("%s.%s.v%d", storageType, m.Labels["name"], v); m.Name != want {
+		return 0, fmt.Sprintf("its name is not %s", want)
+	}
+	if !knownStatus[m.Labels["status"]] {
+		return 0, fmt.Sprintf("status label %q is not one of Helm's", neutral(m.Labels["status"]))
+	}
+	return v, ""
+}
+
+var knownStatus = map[string]bool{
+	StatusDeployed: true, StatusFailed: true, StatusSuperseded: true, StatusUninstalled: true, StatusUninstalling: true,
+	StatusPendingInstall: true, StatusPendingUpgrade: true, StatusPendingRollback: true, "unknown": true,
+}
+
+// neutral makes a field of a stored release safe to print: control and format characters (escape
+// sequences, bidi overrides) become "?", and it is cut short.
+func neutral(s string) string {
+	const maxLen = 128
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > maxLen {
+		s = string(r[:maxLen]) + "…"
+	}
+	return s
+}
+
+// neutralise applies neutral to every field of a release that the gate may print.
+func neutralise(r *Release) {
+	r.Name, r.Namespace, r.Info.Status, r.Info.Description = neutral(r.Name), neutral(r.Namespace), neutral(r.Info.Status), neutral(r.Info.Description)
+	for i := range r.Hooks {
+		h := &r.Hooks[i]
+		h.Name, h.Kind, h.Path, h.LastRun.Phase = neutral(h.Name), neutral(h.Kind), neutral(h.Path), neutral(h.LastRun.Phase)
+		for j := range h.Events {
+			h.Events[j] = neutral(h.Events[j])
+		}
+		for j := range h.DeletePolicies {
+			h.DeletePolicies[j] = neutral(h.DeletePolicies[j])
+		}
+	}
 }
 
 var gzipMagic = []byte{0x1f, 0x8b, 0x08}
@@ -267,5 +402,17 @@ func Decode(data []byte) (*Release, error) {
 	if r.Name == "" {
 		return nil, errors.New("the release has no name")
 	}
+	if n := documents(&r); n > MaxDocuments {
+		return nil, fmt.Errorf("the release holds more than %d YAML documents (%d); no chart renders that many", MaxDocuments, n)
+	}
 	return &r, nil
+}
+
+// documents counts the YAML documents of the manifest and the hooks, as their separators.
+func documents(r *Release) int {
+	n := 1 + strings.Count(r.Manifest, "---")
+	for _, h := range r.Hooks {
+		n += 1 + strings.Count(h.Manifest, "---")
+	}
+	return n
 }

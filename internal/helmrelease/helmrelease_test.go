@@ -126,6 +126,9 @@ func TestCurrent(t *testing.T) {
 		wantDriver string
 		wantCode   int
 		wantErr    []string
+		// wantIgnored is part of the warning about an ignored record; wantHookEvent the first
+		// hook's first event as the gate will print it.
+		wantIgnored, wantHookEvent string
 	}{
 		{name: "highest revision wins over older deployed ones", release: "shop", wantVer: 3, wantStatus: StatusDeployed, wantDriver: "secrets",
 			objects: func(t *testing.T) []runtime.Object {
@@ -144,6 +147,7 @@ func TestCurrent(t *testing.T) {
 				}
 			}},
 		{name: "objects that are not Helm's are ignored", release: "shop", wantVer: 1, wantStatus: StatusDeployed, wantDriver: "secrets",
+			wantIgnored: "secret not-helms: its name is not sh.helm.release.v1.shop.v7\nsecret sh.helm.release.v1.shop.v8: type \"Opaque\"",
 			objects: func(t *testing.T) []runtime.Object {
 				forged := secret(t, "shop", 7, StatusDeployed, encode(t, rel("shop", 7, StatusDeployed)))
 				forged.Name = "not-helms"
@@ -173,13 +177,64 @@ func TestCurrent(t *testing.T) {
 			wantErr: []string{"secret sh.helm.release.v1.shop.v2", "decode base64", "helm history shop -n shop"},
 			objects: func(t *testing.T) []runtime.Object {
 				return []runtime.Object{
-					secret(t, "shop", 1, StatusDeployed, encode(t, rel("shop", 1, StatusDeployed))),
+					secret(t, "shop", 1, StatusSuperseded, encode(t, rel("shop", 1, StatusSuperseded))),
 					secret(t, "shop", 2, StatusDeployed, "%%%"),
 				}
 			}},
 		{name: "a revision holding another release", release: "shop", wantCode: fault.ExitInvalid, wantErr: []string{`holds release "evil"`},
 			objects: func(t *testing.T) []runtime.Object {
 				return []runtime.Object{secret(t, "shop", 1, StatusDeployed, encode(t, rel("evil", 1, StatusDeployed)))}
+			}},
+		// Issue 20: records planted by whoever can create a Secret in the namespace.
+		{name: "a planted v6 whose release is another namespace's is ignored", release: "shop", wantVer: 5, wantStatus: StatusDeployed, wantDriver: "secrets",
+			wantIgnored: "sh.helm.release.v1.shop.v6: holds a release of namespace \"kube-system\"",
+			objects: func(t *testing.T) []runtime.Object {
+				planted := rel("shop", 6, StatusPendingUpgrade)
+				planted["namespace"] = "kube-system"
+				return []runtime.Object{secret(t, "shop", 5, StatusDeployed, encode(t, rel("shop", 5, StatusDeployed))),
+					secret(t, "shop", 6, StatusPendingUpgrade, encode(t, planted))}
+			}},
+		{name: "a planted v999 that skips revisions is ignored", release: "shop", wantVer: 5, wantStatus: StatusPendingUpgrade, wantDriver: "secrets",
+			wantIgnored: "version 999 skips from version 5",
+			objects: func(t *testing.T) []runtime.Object {
+				return []runtime.Object{secret(t, "shop", 4, StatusDeployed, encode(t, rel("shop", 4, StatusDeployed))),
+					secret(t, "shop", 5, StatusPendingUpgrade, encode(t, rel("shop", 5, StatusPendingUpgrade))),
+					secret(t, "shop", 999, StatusPendingUpgrade, encode(t, rel("shop", 999, StatusPendingUpgrade)))}
+			}},
+		{name: "a planted second deployed revision stops the gate", release: "shop", wantCode: fault.ExitInvalid,
+			wantErr: []string{"2 revisions are labelled deployed", "sh.helm.release.v1.shop.v5", "sh.helm.release.v1.shop.v6"},
+			objects: func(t *testing.T) []runtime.Object {
+				return []runtime.Object{secret(t, "shop", 5, StatusDeployed, encode(t, rel("shop", 5, StatusDeployed))),
+					secret(t, "shop", 6, StatusDeployed, encode(t, rel("shop", 6, StatusDeployed)))}
+			}},
+		{name: "labels that disagree with the release are ignored", release: "shop", wantVer: 1, wantStatus: StatusSuperseded, wantDriver: "secrets",
+			wantIgnored: "holds status \"failed\" but is labelled status \"deployed\"",
+			objects: func(t *testing.T) []runtime.Object {
+				return []runtime.Object{secret(t, "shop", 1, StatusSuperseded, encode(t, rel("shop", 1, StatusSuperseded))),
+					secret(t, "shop", 2, StatusDeployed, encode(t, rel("shop", 2, StatusFailed)))}
+			}},
+		{name: "a failed first install is still current", release: "shop", wantVer: 1, wantStatus: StatusFailed, wantDriver: "secrets",
+			objects: func(t *testing.T) []runtime.Object {
+				return []runtime.Object{secret(t, "shop", 1, StatusFailed, encode(t, rel("shop", 1, StatusFailed)))}
+			}},
+		{name: "deployed wins over a higher failed revision", release: "shop", wantVer: 2, wantStatus: StatusDeployed, wantDriver: "secrets",
+			objects: func(t *testing.T) []runtime.Object {
+				return []runtime.Object{secret(t, "shop", 2, StatusDeployed, encode(t, rel("shop", 2, StatusDeployed))),
+					secret(t, "shop", 3, StatusFailed, encode(t, rel("shop", 3, StatusFailed)))}
+			}},
+		{name: "a record of a million documents is refused, named", release: "shop", wantCode: fault.ExitInvalid,
+			wantErr: []string{"secret sh.helm.release.v1.shop.v1", "more than 10000 YAML documents"},
+			objects: func(t *testing.T) []runtime.Object {
+				bomb := rel("shop", 1, StatusDeployed)
+				bomb["manifest"] = strings.Repeat("---\n", 1<<20)
+				return []runtime.Object{secret(t, "shop", 1, StatusDeployed, encode(t, bomb))}
+			}},
+		{name: "an escape sequence in a release field is neutralised", release: "shop", wantVer: 1, wantStatus: StatusDeployed, wantDriver: "secrets",
+			wantHookEvent: "pre-upgrade?[2J",
+			objects: func(t *testing.T) []runtime.Object {
+				r := rel("shop", 1, StatusDeployed)
+				r["hooks"].([]any)[0].(map[string]any)["events"] = []string{"pre-upgrade\x1b[2J"}
+				return []runtime.Object{secret(t, "shop", 1, StatusDeployed, encode(t, r))}
 			}},
 		{name: "Secrets forbidden", release: "shop", forbid: "secrets", wantCode: fault.ExitCannotEvaluate, wantErr: []string{"secrets"},
 			objects: func(t *testing.T) []runtime.Object { return nil }},
@@ -219,6 +274,12 @@ func TestCurrent(t *testing.T) {
 			}
 			if r.Version != tc.wantVer || r.Info.Status != tc.wantStatus || r.Driver != tc.wantDriver || r.Namespace != "shop" {
 				t.Fatalf("got version %d status %s driver %s ns %s, want %d %s %s", r.Version, r.Info.Status, r.Driver, r.Namespace, tc.wantVer, tc.wantStatus, tc.wantDriver)
+			}
+			if got := strings.Join(r.Ignored, "\n"); (tc.wantIgnored == "") != (got == "") || !strings.Contains(got, tc.wantIgnored) {
+				t.Errorf("ignored %q, want it to say %q", got, tc.wantIgnored)
+			}
+			if tc.wantHookEvent != "" && r.Hooks[0].Events[0] != tc.wantHookEvent {
+				t.Errorf("hook event %q, want %q", r.Hooks[0].Events[0], tc.wantHookEvent)
 			}
 		})
 	}

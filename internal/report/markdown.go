@@ -76,7 +76,7 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 
 func renderMarkdown(m *mdWriter, r *Report, opts MarkdownOptions) {
 	m.fallback = "## " + verdictEmoji(r.Verdict) + " rollout-gate verdict: " + mdText(string(r.Verdict), 40) + " (the report did not fit here)"
-	m.line("## " + verdictEmoji(r.Verdict) + " " + mdText(r.Headline(), maxProse))
+	m.line("## " + headlineEmoji(r) + " " + mdText(r.Headline(), maxProse))
 	m.blank()
 	if l := runLine(opts.Run); l != "" {
 		m.line(l)

@@ -70,6 +70,9 @@ type Workload struct {
 	// Status is the object's status as the kstatus conventions read it, for kinds judged by
 	// their status alone; its conditions are the evidence of the verdict.
 	Status *ResourceStatus `json:"status,omitempty"`
+	// Overrides are the workload's own rollout-gate.io/ annotations and what the gate did with
+	// each under --workload-annotations: none acts unseen.
+	Overrides []Override `json:"overrides,omitempty"`
 }
 
 // ResourceStatus is an object's status as kstatus reads it.

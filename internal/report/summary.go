@@ -90,6 +90,17 @@ func (r *Report) TopCause() Cause {
 // "deployment/api failed: key DB_PASSWORD missing from Secret production/api-db-credentials".
 // It is safe to print (no control characters, no line breaks) but not escaped for Markdown.
 func (r *Report) Headline() string {
+	line := r.verdictHeadline()
+	if note := r.overrideNote(); note != "" && r.Verdict != VerdictError {
+		if r.Verdict == VerdictHealthy {
+			return note + "; " + line
+		}
+		return line + "; " + note
+	}
+	return line
+}
+
+func (r *Report) verdictHeadline() string {
 	switch r.Verdict {
 	case VerdictError:
 		if r.Message == "" {

@@ -26,18 +26,19 @@ func (w *Watcher) configure(caches map[string]*nsCache, ts []*tracked, start tim
 		if err != nil {
 			continue
 		}
-		s, err := workload.SettingsOf(wl)
+		asked, err := workload.SettingsOf(wl)
 		if err != nil {
 			return err
 		}
-		t.configured, t.settings = true, s
+		s, overrides := asked.Under(w.annotationPolicy(), workload.RunSettings{Timeout: w.Timeout, CrashTolerance: w.Policy.CrashTolerance, Soak: w.Policy.Soak})
+		t.configured, t.settings, t.overrides = true, s, overrides
 		t.policy = policyWith(w.Policy, s)
 		if s.Timeout != nil {
 			t.deadline = start.Add(*s.Timeout)
 		}
 		if s.Ignore {
 			t.result = &Result{Workload: t.w, Verdict: report.VerdictSkipped, Reason: "Ignored", Since: start, DecidedAt: w.now(),
-				Message: fmt.Sprintf("not watched: its annotation %s is \"true\"", workload.AnnotationIgnore)}
+				Message: fmt.Sprintf("not watched: its annotation %s is \"true\", applied by --workload-annotations all", workload.AnnotationIgnore)}
 		}
 	}
 	return nil
@@ -65,4 +66,13 @@ func (w *Watcher) expire(c *nsCache, t *tracked, start time.Time) bool {
 	t.result.Since = orTime(t.result.Since, start)
 	t.result.Message += fmt.Sprintf(" (its own timeout, annotation %s, is %s)", workload.AnnotationTimeout, *t.settings.Timeout)
 	return true
+}
+
+// annotationPolicy is the Watcher's, tighten when unset: a workload's annotations never loosen
+// the gate unless the run says they may.
+func (w *Watcher) annotationPolicy() workload.AnnotationPolicy {
+	if w.Annotations == "" {
+		return workload.AnnotationsTighten
+	}
+	return w.Annotations
 }

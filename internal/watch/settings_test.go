@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -51,13 +52,24 @@ func TestWatchAppliesAnnotations(t *testing.T) {
 		wantReason  string
 		wantMsg     string
 		wantCode    int // of the error, when the watch must fail
+		policy      workload.AnnotationPolicy
+		strict      bool   // the run's crash-tolerance is 0, not 1
+		wantApplied string // each override as annotation=value:applied
 	}{
 		{name: "crash-tolerance 0 fails on the first crash", annotations: map[string]string{workload.AnnotationCrashTolerance: "0"},
-			wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff"},
-		{name: "ignore skips it", annotations: map[string]string{workload.AnnotationIgnore: "true"},
-			wantVerdict: report.VerdictSkipped, wantReason: "Ignored", wantMsg: "rollout-gate.io/ignore"},
+			wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff", wantApplied: "rollout-gate.io/crash-tolerance=0:true"},
+		{name: "ignore skips it when the run allows all", policy: workload.AnnotationsAll, annotations: map[string]string{workload.AnnotationIgnore: "true"},
+			wantVerdict: report.VerdictSkipped, wantReason: "Ignored", wantMsg: "rollout-gate.io/ignore", wantApplied: "rollout-gate.io/ignore=true:true"},
+		// The attacker's side: the default policy judges what the annotations would hide.
+		{name: "ignore is refused by default", strict: true, annotations: map[string]string{workload.AnnotationIgnore: "true"},
+			wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff", wantApplied: "rollout-gate.io/ignore=true:false"},
+		{name: "a huge crash-tolerance is refused by default", strict: true, annotations: map[string]string{workload.AnnotationCrashTolerance: "2147483647", workload.AnnotationSoak: "0s"},
+			wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff", wantApplied: "rollout-gate.io/crash-tolerance=2147483647:false rollout-gate.io/soak=0s:false"},
+		{name: "none refuses ignore too", policy: workload.AnnotationsNone, strict: true, annotations: map[string]string{workload.AnnotationIgnore: "true"},
+			wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff", wantApplied: "rollout-gate.io/ignore=true:false"},
 		{name: "its own timeout", annotations: map[string]string{workload.AnnotationTimeout: "1s"},
-			wantVerdict: report.VerdictTimeout, wantReason: "NotReady", wantMsg: "its own timeout, annotation rollout-gate.io/timeout, is 1s"},
+			wantVerdict: report.VerdictTimeout, wantReason: "NotReady", wantMsg: "its own timeout, annotation rollout-gate.io/timeout, is 1s",
+			wantApplied: "rollout-gate.io/timeout=1s:true"},
 		{name: "a bad value is invalid input", annotations: map[string]string{workload.AnnotationSoak: "soon"},
 			wantCode: fault.ExitInvalid, wantMsg: "deployment/api in namespace prod: annotation rollout-gate.io/soak"},
 	}
@@ -68,7 +80,11 @@ func TestWatchAppliesAnnotations(t *testing.T) {
 			d.Annotations = tt.annotations
 			pod.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1, State: running,
 				LastTerminationState: terminated(1, "Error")}
-			w := &Watcher{Client: kubetest.Client(d, rs, pod), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute}
+			p := Policy{CrashTolerance: 1, PendingGrace: time.Minute}
+			if tt.strict {
+				p.CrashTolerance = 0
+			}
+			w := &Watcher{Client: kubetest.Client(d, rs, pod), Policy: p, Timeout: time.Minute, Annotations: tt.policy}
 			res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
 			if tt.wantCode != 0 {
 				if fault.Code(err) != tt.wantCode || !strings.Contains(err.Error(), tt.wantMsg) {
@@ -81,6 +97,13 @@ func TestWatchAppliesAnnotations(t *testing.T) {
 			}
 			if res[0].Verdict != tt.wantVerdict || res[0].Reason != tt.wantReason || !strings.Contains(res[0].Message, tt.wantMsg) {
 				t.Errorf("result %s %s %q, want %s %s containing %q", res[0].Verdict, res[0].Reason, res[0].Message, tt.wantVerdict, tt.wantReason, tt.wantMsg)
+			}
+			var applied []string
+			for _, o := range res[0].Overrides {
+				applied = append(applied, fmt.Sprintf("%s:%v", o, o.Applied))
+			}
+			if got := strings.Join(applied, " "); got != tt.wantApplied {
+				t.Errorf("overrides %q, want %q", got, tt.wantApplied)
 			}
 		})
 	}

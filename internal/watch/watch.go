@@ -43,6 +43,8 @@ type Watcher struct {
 	// WaitAll keeps judging every workload to the end; without it the first failed workload
 	// ends the watch and the others are reported interrupted (interrupt.go).
 	WaitAll bool
+	// Annotations is which of a workload's own annotations apply (settings.go); "" is tighten.
+	Annotations workload.AnnotationPolicy
 	// runSettingsOnly ignores the workloads' own settings (a rollback's verification).
 	runSettingsOnly bool
 	// Progress receives one line per change of a workload's state; nil discards.
@@ -69,6 +71,8 @@ type Result struct {
 	DecidedAt time.Time
 	// Settings are the workload's own settings, from its annotations (settings.go).
 	Settings workload.Settings
+	// Overrides are its annotations and what the policy did with each, applied or not.
+	Overrides []workload.Override
 	// Status is set for a kind judged by its status alone (status.go): its kstatus status and
 	// conditions, the evidence of its verdict.
 	Status *report.ResourceStatus
@@ -98,6 +102,7 @@ type tracked struct {
 	// and its deadline when it has its own timeout.
 	configured bool
 	settings   workload.Settings
+	overrides  []workload.Override
 	policy     Policy
 	deadline   time.Time
 }
@@ -415,7 +420,7 @@ func results(ts []*tracked) []Result {
 	out := make([]Result, 0, len(ts))
 	for _, t := range ts {
 		r := *t.result
-		r.Settings = t.settings
+		r.Settings, r.Overrides = t.settings, t.overrides
 		out = append(out, r)
 	}
 	return out
