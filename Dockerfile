@@ -19,4 +19,6 @@ RUN go build -C /src -trimpath -ldflags "-s -w" -o /out/gate ./cmd/gate
 
 FROM gcr.io/distroless/static-debian12:latest@sha256:d75cdd72874d4790092fcb1b058493ecf6bb5bf2b2b897045b00ff01d91843f2
 COPY --from=build /out/gate /gate
+# The Apache License asks for its text and the NOTICE to travel with the binary.
+COPY LICENSE NOTICE /
 ENTRYPOINT ["/gate"]
