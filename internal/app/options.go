@@ -98,7 +98,7 @@ func Parse(args []string, errOut io.Writer) (*Options, error) {
 	fs := o.FlagSet(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
-			fmt.Fprintf(errOut, "Usage: gate [flags]\n\nWatch the rollouts an apply started, fail fast on crash loops, diagnose and report.\n\n%s", fs.FlagUsages())
+			fmt.Fprintf(errOut, "Usage: gate [flags]\n       gate version   (or --version: the version, VCS revision, Go and client-go versions)\n\nWatch the rollouts an apply started, fail fast on crash loops, diagnose and report.\n\n%s", fs.FlagUsages())
 			return nil, err
 		}
 		return nil, fault.Invalidf("%v; run `gate --help` for the flags", err)

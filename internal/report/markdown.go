@@ -120,7 +120,11 @@ func contextLine(r *Report) string {
 	if !r.StartedAt.IsZero() && r.FinishedAt.After(r.StartedAt) {
 		parts = append(parts, "took "+human(Seconds(r.FinishedAt.Sub(r.StartedAt))))
 	}
-	return "<sub>rollout-gate · " + strings.Join(parts, " · ") + "</sub>"
+	gate := "rollout-gate"
+	if r.GateVersion != "" {
+		gate += " " + mdText(r.GateVersion, 80)
+	}
+	return "<sub>" + gate + " · " + strings.Join(parts, " · ") + "</sub>"
 }
 
 func workloadTable(m *mdWriter, r *Report) {
