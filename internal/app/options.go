@@ -24,11 +24,13 @@ import (
 // Options are the gate's flags. Every action.yml input has the same name as one of them.
 type Options struct {
 	Kubeconfig string
-	Context    string
-	Namespace  string
-	Filenames  []string
-	Workloads  []string
-	Selector   string
+	// KubeconfigData is a kubeconfig's content (plain or base64), from a secret; never written.
+	KubeconfigData string
+	Context        string
+	Namespace      string
+	Filenames      []string
+	Workloads      []string
+	Selector       string
 	// HelmRelease names a Helm release whose current revision's resources are gated.
 	HelmRelease string
 
@@ -65,6 +67,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.SetOutput(errOut)
 	fs.SortFlags = false
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&o.KubeconfigData, "kubeconfig-data", "", "a kubeconfig's content, plain or base64 (the action's kubeconfig-data input, from a secret); read in memory, never written. On the command line prefer --kubeconfig: arguments are visible to other processes")
 	fs.StringVar(&o.Context, "context", "", "the kubeconfig context to use")
 	fs.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of workloads that do not name one (default: the context's namespace, else default)")
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "applied manifests: file, folder, glob, or - for stdin (repeatable); their Deployments, StatefulSets, DaemonSets and Jobs are watched, and any other kind with a status is judged by its conditions")
