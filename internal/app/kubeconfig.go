@@ -113,11 +113,11 @@ func (c *credentials) checkFiles(s kubeconfigSource) error {
 	}
 	msg := fmt.Sprintf("kubeconfig from %s: %s", s.from, strings.Join(problems, "; "))
 	if len(invisible) > 0 {
-		return fault.Invalidf("%s. Inside the container action only the workspace (/github/workspace), RUNNER_TEMP (/github/runner_temp) "+
-			"and /github/home are the runner's; %s is a path on the runner that the container does not see (login actions such as "+
-			"aws eks update-kubeconfig write ~/.kube/config there). Two ways out: write the kubeconfig under ${{ runner.temp }} "+
-			"and pass `kubeconfig: ${{ runner.temp }}/kubeconfig` (or its content with `kubeconfig-data`), or %s",
-			msg, strings.Join(invisible, ", "), hostFlavour)
+		// Short enough for the summary's headline: the way out comes first.
+		return fault.Invalidf("kubeconfig from %s: %s does not exist in the container action: it is a runner path, and the container "+
+			"sees only the workspace, RUNNER_TEMP (/github/runner_temp) and /github/home. Fix: write the kubeconfig to "+
+			"${{ runner.temp }}/kubeconfig and pass that path (or its content as kubeconfig-data), or run the gate on the runner "+
+			"with rollout-gate/rollout-gate/setup@v1 (docs/credentials.md)", s.from, strings.Join(invisible, ", "))
 	}
 	switch s.from {
 	case "$KUBECONFIG":

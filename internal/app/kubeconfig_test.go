@@ -74,12 +74,12 @@ func TestKubeconfigFileMessages(t *testing.T) {
 		{"default path", Options{}, map[string]string{"HOME": dir}, false,
 			[]string{"kubeconfig from the default path (~/.kube/config; no --kubeconfig and no $KUBECONFIG): " + filepath.Join(dir, ".kube", "config") + " does not exist", "kubeconfig-data"}, nil},
 		{"container: runner path from $KUBECONFIG", Options{}, map[string]string{"GITHUB_ACTIONS": "true", "KUBECONFIG": "/home/runner/.kube/config"}, true,
-			[]string{"kubeconfig from $KUBECONFIG: /home/runner/.kube/config does not exist", "is a path on the runner that the container does not see",
+			[]string{"kubeconfig from $KUBECONFIG: /home/runner/.kube/config does not exist in the container action: it is a runner path",
 				"${{ runner.temp }}/kubeconfig", "rollout-gate/rollout-gate/setup@v1"}, nil},
 		{"container: old runner's RUNNER_TEMP path", Options{Kubeconfig: "/home/runner/work/_temp/kubeconfig"}, map[string]string{"GITHUB_ACTIONS": "true", "INPUT_KUBECONFIG": "/home/runner/work/_temp/kubeconfig"}, true,
-			[]string{"kubeconfig from the kubeconfig input", "the container does not see"}, nil},
+			[]string{"kubeconfig from the kubeconfig input: /home/runner/work/_temp/kubeconfig does not exist in the container action: it is a runner path"}, nil},
 		{"container: missing under RUNNER_TEMP is only missing", Options{Kubeconfig: "/github/runner_temp/kubeconfig"}, actions, true,
-			[]string{"/github/runner_temp/kubeconfig does not exist"}, []string{"does not see"}},
+			[]string{"/github/runner_temp/kubeconfig does not exist"}, []string{"runner path"}},
 		{"kubeconfig-data needs no file", Options{KubeconfigData: "x"}, nil, false, nil, nil},
 	}
 	for _, tt := range tests {
