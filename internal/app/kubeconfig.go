@@ -36,6 +36,8 @@ type kubeconfigSource struct {
 	paths []string // the files, in kubectl's order ($KUBECONFIG may list several)
 	from  string   // "--kubeconfig", "the kubeconfig input", "$KUBECONFIG", "the default path"
 	data  string   // the kubeconfig-data content, when given instead of a file
+	// inCluster: no kubeconfig named, in a pod; a missing default file is then no error.
+	inCluster bool
 }
 
 // credentials finds, loads and checks the kubeconfig. Its fields are the seams of the machine
@@ -82,7 +84,10 @@ func (c *credentials) source(o *Options) kubeconfigSource {
 	if home := c.getenv("HOME"); home != "" {
 		path = filepath.Join(home, ".kube", "config")
 	}
-	return kubeconfigSource{paths: []string{path}, from: "the default path (~/.kube/config; no --kubeconfig and no $KUBECONFIG)"}
+	// Like kubectl, a pod with no kubeconfig uses its ServiceAccount (client-go's in-cluster
+	// config, read by the same loader).
+	inCluster := c.getenv("KUBERNETES_SERVICE_HOST") != "" && c.getenv("KUBERNETES_SERVICE_PORT") != ""
+	return kubeconfigSource{paths: []string{path}, from: "the default path (~/.kube/config; no --kubeconfig and no $KUBECONFIG)", inCluster: inCluster}
 }
 
 // checkFiles fails when no file of the source can be read: it names each file and what is wrong
@@ -110,6 +115,9 @@ func (c *credentials) checkFiles(s kubeconfigSource) error {
 		default:
 			problems = append(problems, fmt.Sprintf("%s cannot be read: %v", p, err))
 		}
+	}
+	if s.inCluster && len(s.paths) == 1 && len(invisible) == 0 && strings.HasSuffix(problems[0], " does not exist") {
+		return nil
 	}
 	msg := fmt.Sprintf("kubeconfig from %s: %s", s.from, strings.Join(problems, "; "))
 	if len(invisible) > 0 {

@@ -73,6 +73,7 @@ func TestKubeconfigFileMessages(t *testing.T) {
 			[]string{"kubeconfig from $KUBECONFIG: " + missing + " does not exist; " + missing + "2 does not exist", "set KUBECONFIG to"}, nil},
 		{"default path", Options{}, map[string]string{"HOME": dir}, false,
 			[]string{"kubeconfig from the default path (~/.kube/config; no --kubeconfig and no $KUBECONFIG): " + filepath.Join(dir, ".kube", "config") + " does not exist", "kubeconfig-data"}, nil},
+		{"default path missing in a pod: its ServiceAccount, as kubectl", Options{}, map[string]string{"HOME": dir, "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}, false, nil, nil},
 		{"container: runner path from $KUBECONFIG", Options{}, map[string]string{"GITHUB_ACTIONS": "true", "KUBECONFIG": "/home/runner/.kube/config"}, true,
 			[]string{"kubeconfig from $KUBECONFIG: /home/runner/.kube/config does not exist in the container action: it is a runner path",
 				"${{ runner.temp }}/kubeconfig", "rollout-gate/rollout-gate/setup@v1"}, nil},
