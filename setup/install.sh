@@ -52,7 +52,10 @@ fi
 
 cache=${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}/tool-cache}
 finish() { # $1: the folder holding the binary; $2: its version
-  echo "$1" >>"${GITHUB_PATH:-/dev/null}"
+  local onpath=$1
+  # Windows runners: Git Bash paths (C:\hostedtoolcache\windows/rollout-gate/...) as Windows sees them.
+  if command -v cygpath >/dev/null 2>&1; then onpath=$(cygpath -w "$1"); fi
+  echo "$onpath" >>"${GITHUB_PATH:-/dev/null}"
   {
     echo "path=$1/$exe"
     echo "version=$2"
