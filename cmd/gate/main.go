@@ -104,7 +104,8 @@ func run(ctx context.Context, args []string, e env) int {
 		pub = &github.Publisher{
 			Getenv: e.getenv, Stdout: e.stdout, HTTPClient: e.httpClient,
 			Token: o.GitHubToken, CommentMode: o.Comment, CommentKey: o.CommentKey, PRNumber: o.PRNumber,
-			CommentAuthor: o.CommentAuthor, Secrets: app.KubeconfigSecrets(o.KubeconfigData),
+			CommentAuthor: o.CommentAuthor, NoCommitPR: !o.PRFromCommit, Environment: o.Environment,
+			Secrets: app.KubeconfigSecrets(o.KubeconfigData),
 		}
 		// First of all: the runner masks the token only in what is printed after this.
 		pub.Mask()

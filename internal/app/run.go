@@ -21,6 +21,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/manifestfix"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
@@ -37,6 +38,8 @@ type Deps struct {
 	Now      func() time.Time
 	// Connect builds the client and the default namespace; nil uses the kubeconfig.
 	Connect func(o *Options, getenv func(string) string) (client.Interface, string, error)
+	// ReadFile reads a manifest again to point a fix at its line; nil is os.ReadFile.
+	ReadFile func(string) ([]byte, error)
 }
 
 // Run judges the rollouts the options name and returns the report. The error classifies the
@@ -147,6 +150,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	wg.Wait()
 	for i, res := range results {
 		addVerdictMoment(&judged[i], res.DecidedAt)
+		manifestEdit(&judged[i], d.ReadFile)
 	}
 
 	cancelDiagnose()
@@ -219,6 +223,9 @@ func (d Deps) withDefaults() Deps {
 	if d.Connect == nil {
 		d.Connect = Connect
 	}
+	if d.ReadFile == nil {
+		d.ReadFile = os.ReadFile
+	}
 	return d
 }
 
@@ -226,7 +233,7 @@ func (d Deps) withDefaults() Deps {
 func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns string, d Deps) ([]target.Workload, error) {
 	var ts []target.Workload
 	if len(o.Filenames) > 0 {
-		fromFiles, err := target.FromManifests(o.Filenames, ns, d.Stdin)
+		fromFiles, err := target.FromManifests(o.Filenames, o.Recursive, ns, d.Stdin)
 		if err != nil {
 			return nil, err
 		}
@@ -234,6 +241,16 @@ func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns stri
 			return nil, fault.Invalidf("the manifests given with -f hold no Kubernetes object")
 		}
 		ts = append(ts, fromFiles...)
+	}
+	if len(o.Kustomizations) > 0 {
+		built, err := target.FromKustomizations(o.Kustomizations, ns)
+		if err != nil {
+			return nil, err
+		}
+		if len(built) == 0 {
+			return nil, fault.Invalidf("the kustomizations given with -k build no Kubernetes object")
+		}
+		ts = append(ts, built...)
 	}
 	for _, ref := range o.Workloads {
 		kind, name, err := target.ParseRef(ref)
@@ -491,6 +508,9 @@ func source(t target.Workload) *report.Source {
 	if t.Helm != nil {
 		s.Helm = &report.HelmSource{Release: t.Helm.Release, Revision: t.Helm.Revision, Hook: t.Helm.Hook}
 	}
+	if t.Kustomization != nil {
+		s.Kustomization, s.PatchedBy = t.Kustomization.Dir, t.Kustomization.Patched
+	}
 	return s
 }
 
@@ -554,6 +574,20 @@ func addRollbackMoments(w *report.Workload, began time.Time) {
 	w.Timeline = append(w.Timeline,
 		report.Moment{At: began.UTC(), What: what, Kind: report.MomentRollback},
 		report.Moment{At: end.UTC(), What: ended, Kind: report.MomentRollbackEnd})
+}
+
+// manifestEdit leads a failing workload's first finding with the edit of its manifest that
+// takes back the change the finding blames, when the workload came from a manifest file (not
+// stdin, not a Helm chart's template, whose line is not the rendered one).
+func manifestEdit(w *report.Workload, read func(string) ([]byte, error)) {
+	if !w.Verdict.Failing() || len(w.Findings) == 0 || w.Source == nil || w.Source.Helm != nil || w.Source.File == "" || w.Source.File == "-" {
+		return
+	}
+	text, err := read(w.Source.File)
+	if err != nil {
+		return // the commands still fix it; the report needs no line
+	}
+	w.Findings[0].Edit = manifestfix.Suggest(w.Source.File, text, w.Source.Line, &w.Findings[0], w.Changes)
 }
 
 func applyDiagnosis(w *report.Workload, out diagnose.Result) {
