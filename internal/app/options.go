@@ -25,9 +25,11 @@ import (
 // Options are the gate's flags. Every action.yml input has the same name as one of them.
 type Options struct {
 	Kubeconfig string
-	Context    string
-	Namespace  string
-	Filenames  []string
+	// KubeconfigData is a kubeconfig's content (plain or base64), from a secret; never written.
+	KubeconfigData string
+	Context        string
+	Namespace      string
+	Filenames      []string
 	// Recursive reads the subfolders of a folder given to -f too, as kubectl's -R does.
 	Recursive bool
 	// Kustomizations are the folders given to -k, built as `kubectl apply -k` builds them.
@@ -81,6 +83,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.SetOutput(errOut)
 	fs.SortFlags = false
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&o.KubeconfigData, "kubeconfig-data", "", "a kubeconfig's content, plain or base64 (the action's kubeconfig-data input, from a secret); read in memory, never written. On the command line prefer --kubeconfig: arguments are visible to other processes")
 	fs.StringVar(&o.Context, "context", "", "the kubeconfig context to use")
 	fs.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of workloads that do not name one (default: the context's namespace, else default)")
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "applied manifests: file, folder, glob, or - for stdin (repeatable); their Deployments, StatefulSets, DaemonSets and Jobs are watched, and any other kind with a status is judged by its conditions")
@@ -120,7 +123,7 @@ func Parse(args []string, errOut io.Writer) (*Options, error) {
 	fs := o.FlagSet(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
-			fmt.Fprintf(errOut, "Usage: gate [flags]\n\nWatch the rollouts an apply started, fail fast on crash loops, diagnose and report.\n\n%s", fs.FlagUsages())
+			fmt.Fprintf(errOut, "Usage: gate [flags]\n       gate version   (or --version: the version, VCS revision, Go and client-go versions)\n\nWatch the rollouts an apply started, fail fast on crash loops, diagnose and report.\n\n%s", fs.FlagUsages())
 			return nil, err
 		}
 		return nil, fault.Invalidf("%v; run `gate --help` for the flags", err)

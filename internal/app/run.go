@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,9 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
@@ -63,6 +64,11 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		return fail(err)
 	}
 	r.Namespace = ns
+	if p, ok := client.(preflighter); ok {
+		if err := p.Preflight(ctx); err != nil {
+			return fail(err)
+		}
+	}
 	if rc, ok := client.(requestCounter); ok && rc.Requests() != nil {
 		defer rc.Requests().WriteTable(d.Progress)
 	}
@@ -343,6 +349,17 @@ type clients struct {
 	watch    client.Interface
 	resolver *workload.Resolver
 	requests *kube.RequestCounter // nil unless kube.DebugAPIEnv is set
+	// preflight is the first request (GET /version): it runs the credential plugin, and its
+	// error says whether the credentials, the permissions or the network are wrong.
+	preflight func(context.Context) error
+}
+
+// Preflight checks that the API server accepts the gate's credentials.
+func (c clients) Preflight(ctx context.Context) error { return c.preflight(ctx) }
+
+// preflighter is a client that can check its credentials before the run (see Connect).
+type preflighter interface {
+	Preflight(ctx context.Context) error
 }
 
 func (c clients) WatchClient() client.Interface  { return c.watch }
@@ -350,23 +367,30 @@ func (c clients) Resolver() target.Resolver      { return c.resolver }
 func (c clients) Requests() *kube.RequestCounter { return c.requests }
 
 // Connect loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else
-// ~/.kube/config) and returns a client and the namespace to use.
+// ~/.kube/config), or from --kubeconfig-data, and returns a client and the namespace to use.
+// Each way the credentials can be wrong has its own message (see credentials): a file that is
+// not there (and where its name came from), a path the container action cannot see, an exec
+// plugin that is not installed. The client's Preflight finds the rest with its first request.
 func Connect(o *Options, getenv func(string) string) (client.Interface, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if o.Kubeconfig != "" {
-		if _, err := os.Stat(o.Kubeconfig); err != nil {
-			return nil, "", fault.Invalidf("--kubeconfig %s: %v; give the path of a kubeconfig file", o.Kubeconfig, err)
-		}
-		rules.ExplicitPath = o.Kubeconfig
+	creds := newCredentials(getenv)
+	src := creds.source(o)
+	if o.Kubeconfig != "" && o.KubeconfigData != "" {
+		return nil, "", fault.Invalidf("both --kubeconfig and --kubeconfig-data (the kubeconfig and kubeconfig-data inputs) are set; give one")
 	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
-	if o.Namespace != "" {
-		overrides.Context.Namespace = o.Namespace
+	if err := creds.checkFiles(src); err != nil {
+		return nil, "", err
 	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cc, err := creds.clientConfig(src, o)
+	if err != nil {
+		return nil, "", err
+	}
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, "", fault.Invalidf("load kubeconfig: %v; point --kubeconfig (or $KUBECONFIG) at a valid kubeconfig, and --context at one of its contexts", err)
+		return nil, "", fault.Invalidf("load kubeconfig from %s: %v; point --kubeconfig (or $KUBECONFIG) at a valid kubeconfig, and --context at one of its contexts", src.from, err)
+	}
+	userName, _ := user(cc, o.Context)
+	if err := creds.checkPlugin(cfg, userName); err != nil {
+		return nil, "", err
 	}
 	if err := checkReachableFromContainer(cfg, getenv); err != nil {
 		return nil, "", err
@@ -399,7 +423,19 @@ func Connect(o *Options, getenv func(string) string) (client.Interface, string, 
 			return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
 		}
 	}
-	return clients{Interface: c, watch: watchClient, requests: requests,
+	preflight := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		defer cancel()
+		_, err := c.CoreV1().(interface{ RESTClient() rest.Interface }).RESTClient().Get().AbsPath("/version").DoRaw(ctx)
+		if err == nil || ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return err
+		}
+		if e := creds.explainPreflight(ctx, err, cfg, userName); e != nil {
+			return e
+		}
+		return kube.Explain(err, "connect to the Kubernetes API server at "+cfg.Host, "get", schema.GroupResource{Resource: "version"})
+	}
+	return clients{Interface: c, watch: watchClient, requests: requests, preflight: preflight,
 		resolver: workload.NewResolver(disc, dyn, watchDyn)}, ns, nil
 }
 
@@ -433,9 +469,10 @@ func checkReachableFromContainer(cfg *rest.Config, getenv func(string) string) e
 		"so one kubeconfig works from the runner and from containers; see the README, \"kind on GitHub runners\"", cfg.Host, err)
 }
 
-// inContainer: the Actions runner starts container actions with /github/workspace mounted.
+// inContainer: the Actions runner starts container actions with the workspace mounted at
+// /github/workspace and GITHUB_WORKSPACE set to it (docker leaves /.dockerenv, podman does not).
 func inContainer(getenv func(string) string) bool {
-	if getenv("ROLLOUT_GATE_IN_CONTAINER") == "true" {
+	if getenv("ROLLOUT_GATE_IN_CONTAINER") == "true" || getenv("GITHUB_WORKSPACE") == "/github/workspace" {
 		return true
 	}
 	_, err := os.Stat("/.dockerenv")

@@ -67,10 +67,11 @@ func TestDockerfileBuildsTheGateAsRoot(t *testing.T) {
 				if !cgoOff[in.stage] && !strings.Contains(in.args, "CGO_ENABLED=0") {
 					t.Error("the gate is built without CGO_ENABLED=0: distroless/static has no libc")
 				}
-				for _, want := range []string{"-trimpath", `-ldflags "-s -w"`} {
-					if !strings.Contains(in.args, want) {
-						t.Errorf("go build of ./cmd/gate lacks %s", want)
-					}
+				if !strings.Contains(in.args, "-trimpath") || !strings.Contains(in.args, `-ldflags "-s -w`) {
+					t.Errorf("go build of ./cmd/gate lacks -trimpath or -ldflags \"-s -w ...\"")
+				}
+				if !strings.Contains(in.args, "-X "+module+"/internal/version.version=${VERSION}") {
+					t.Errorf("go build of ./cmd/gate does not stamp the release version (-X %s/internal/version.version=${VERSION})", module)
 				}
 			}
 		case "COPY":

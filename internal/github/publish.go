@@ -73,6 +73,9 @@ type Publisher struct {
 	// CommentAuthor is whose comment is ours; empty means the token's user (GET /user), else
 	// github-actions[bot]. GitHub App installation tokens cannot read /user: they need this.
 	CommentAuthor string
+	// Secrets are more values to mask with the token (a kubeconfig's token and keys given as
+	// content), each line on its own: the runner masks a value only as it was registered.
+	Secrets []string
 
 	masked bool
 }
@@ -84,8 +87,16 @@ func (p *Publisher) Mask() {
 		return
 	}
 	p.masked = true
-	if s := p.session(); s.token != "" {
+	s := p.session()
+	if s.token != "" {
 		_ = command(s.out, "add-mask", nil, s.token)
+	}
+	for _, v := range p.Secrets {
+		for _, line := range strings.Split(v, "\n") {
+			if line = strings.TrimSpace(line); len(line) >= 8 {
+				_ = command(s.out, "add-mask", nil, line)
+			}
+		}
 	}
 }
 

@@ -802,3 +802,18 @@ func mustContain(t githubtest.TB, what, s string, wants ...string) {
 		}
 	}
 }
+
+// Secrets (a kubeconfig's token and key given as content) are masked with the token, line by
+// line, before anything else is printed; short values are left alone.
+func TestMaskSecrets(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	p := &Publisher{Getenv: func(string) string { return "" }, Stdout: &out, Token: "ghs_tokenvalue1",
+		Secrets: []string{"eyJhbGciOi.token", "-----BEGIN KEY-----\nMIIEvQIBADANBg\n-----END KEY-----\n", "short"}}
+	p.Mask()
+	p.Mask()
+	want := "::add-mask::ghs_tokenvalue1\n::add-mask::eyJhbGciOi.token\n::add-mask::-----BEGIN KEY-----\n::add-mask::MIIEvQIBADANBg\n::add-mask::-----END KEY-----\n"
+	if out.String() != want {
+		t.Errorf("masks:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

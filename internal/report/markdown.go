@@ -149,8 +149,14 @@ func contextLine(r *Report, run *Run) string {
 		parts = append(parts, "took "+human(Seconds(r.FinishedAt.Sub(r.StartedAt))))
 	}
 	gate := "rollout-gate"
+	// The report names the gate that wrote it (GateVersion); a publisher's Run.Version, when
+	// set, says it for the comment.
+	version := r.GateVersion
 	if run != nil && run.Version != "" {
-		gate += " " + mdText(run.Version, maxCell)
+		version = run.Version
+	}
+	if version != "" {
+		gate += " " + mdText(version, maxCell)
 	}
 	return "<sub>" + gate + " · " + strings.Join(parts, " · ") + "</sub>"
 }

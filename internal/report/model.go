@@ -40,6 +40,9 @@ type Report struct {
 	Context       string     `json:"context,omitempty"`
 	Message       string     `json:"message,omitempty"` // set when Verdict is error
 	Workloads     []Workload `json:"workloads"`
+	// GateVersion is the gate that wrote the report (version.Info.Short: "1.2.0", or
+	// "devel (REVISION)"), so a report can be traced to a build.
+	GateVersion string `json:"gateVersion,omitempty"`
 }
 
 // Workload is the verdict and evidence for one Deployment, StatefulSet, DaemonSet or Job.
