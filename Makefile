@@ -68,7 +68,8 @@ fuzz:
 # The Helm tests run a real Helm 4, built once into the cache by hack/tools.sh (a few minutes the
 # first time, nothing after).
 test-e2e:
-	@kubeconfig=$$(hack/cluster-up.sh | tail -n1); \
+	@hack/test-packages.sh; \
+	kubeconfig=$$(hack/cluster-up.sh | tail -n1); \
 	helm=$$(hack/tools.sh helm); \
 	echo "KUBECONFIG=$$kubeconfig ROLLOUT_GATE_HELM=$$helm go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./e2e/..."; \
 	KUBECONFIG=$$kubeconfig ROLLOUT_GATE_HELM=$$helm go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./e2e/...
