@@ -15,8 +15,16 @@ COPY go.mod go.sum /src/
 RUN go mod download -C /src
 COPY cmd /src/cmd
 COPY internal /src/internal
-RUN go build -C /src -trimpath -ldflags "-s -w" -o /out/gate ./cmd/gate
+# release.yml passes the version and commit (a build context has no .git for Go to stamp);
+# `gate version` and the reports show them. Empty: "devel".
+ARG VERSION= REVISION=
+RUN go build -C /src -trimpath -ldflags "-s -w \
+      -X github.com/rollout-gate/rollout-gate/internal/version.version=${VERSION} \
+      -X github.com/rollout-gate/rollout-gate/internal/version.revision=${REVISION}" \
+    -o /out/gate ./cmd/gate
 
 FROM gcr.io/distroless/static-debian12:latest@sha256:d75cdd72874d4790092fcb1b058493ecf6bb5bf2b2b897045b00ff01d91843f2
 COPY --from=build /out/gate /gate
+# The Apache License asks for its text and the NOTICE to travel with the binary.
+COPY LICENSE NOTICE /
 ENTRYPOINT ["/gate"]

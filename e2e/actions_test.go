@@ -63,7 +63,8 @@ func TestActionsCrashLoopReportsEverywhere(t *testing.T) {
 			return
 		}
 		body := githubtest.CommentBody(t, []byte(calls[2].Body))
-		marker = report.Marker(github.DefaultCommentKey(&run.Report))
+		// The sticky marker: this workflow's file and job, and the target (the namespace).
+		marker = report.Marker("repo=" + ghRepo + ",workflow=.github/workflows/deploy.yml,job=deploy,key=" + github.DefaultCommentKey(&run.Report))
 		wantComment(t, body, marker, run.Report.Headline())
 		if !strings.Contains(run.Stdout, "::notice::rollout-gate posted its comment on pull request #42") {
 			t.Errorf("no notice of the posted comment in stdout:\n%s", run.Stdout)

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,9 +36,15 @@ type gateRunning struct {
 // and returns at once, so that the test can act on the cluster while the gate watches.
 func startGateRun(t *testing.T, args ...string) *gateRunning {
 	t.Helper()
+	return startGateRunStdin(t, nil, args...)
+}
+
+// startGateRunStdin is startGateRun with stdin as the gate's standard input (for -f -).
+func startGateRunStdin(t *testing.T, stdin io.Reader, args ...string) *gateRunning {
+	t.Helper()
 	g := &gateRunning{args: args, reportPath: filepath.Join(t.TempDir(), "report.json")}
 	args = append([]string{"--kubeconfig", framework.Kubeconfig(t), "--report-json", g.reportPath}, args...)
-	g.p = startGate(t, "", append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1"), args...)
+	g.p = startGateStdin(t, "", append(os.Environ(), "GITHUB_ACTIONS=", "NO_COLOR=1"), stdin, args...)
 	return g
 }
 

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os/exec"
 	"strings"
 	"sync"
@@ -33,10 +34,16 @@ type gateProcess struct {
 // timing assertion: the longest run here takes a few minutes.
 func startGate(t *testing.T, dir string, env []string, args ...string) *gateProcess {
 	t.Helper()
+	return startGateStdin(t, dir, env, nil, args...)
+}
+
+// startGateStdin is startGate with stdin as the gate's standard input (a stream for -f -).
+func startGateStdin(t *testing.T, dir string, env []string, stdin io.Reader, args ...string) *gateProcess {
+	t.Helper()
 	bin := framework.GateBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	p := &gateProcess{cmd: exec.CommandContext(ctx, bin, args...), exited: make(chan struct{})}
-	p.cmd.Dir, p.cmd.Env = dir, env
+	p.cmd.Dir, p.cmd.Env, p.cmd.Stdin = dir, env, stdin
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.started = time.Now()
 	t.Cleanup(cancel) // a gate the test did not wait for ends with it

@@ -282,7 +282,8 @@ func runHardenedAction(t *testing.T, a hardenedAction) hardenedRun {
 	}
 	for k, v := range map[string]string{
 		"GITHUB_REPOSITORY": ghRepo, "GITHUB_WORKSPACE": a.ws, "GITHUB_API_URL": a.apiURL, "RUNNER_TEMP": temp,
-		"GITHUB_SHA":      "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", // the merge commit: not to be looked up
+		"GITHUB_SHA":          "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", // the merge commit: not to be looked up
+		"GITHUB_WORKFLOW_REF": ghRepo + "/.github/workflows/deploy.yml@refs/pull/42/merge", "GITHUB_JOB": "deploy",
 		"INPUT_NAMESPACE": a.ns, "INPUT_FILENAME": "k8s/app.yaml",
 		"INPUT_GITHUB-TOKEN": fakeToken, "INPUT_CRASH-TOLERANCE": "0", "INPUT_SOAK": "2s", "INPUT_TIMEOUT": "3m",
 	} {

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,13 +152,23 @@ func TestHelmReleaseBrokenUpgrade(t *testing.T) {
 	ns := framework.Namespace(t)
 	helmUpgrade(t, ns, nil)
 	helmUpgrade(t, ns, nil, "--set-json", `apiArgs=["--print","FATAL: cannot load config","--exit-code","1"]`)
-	run := runGate(t, "--helm-release", "shop", "-n", ns, "--timeout", "3m")
+	run := runGate(t, "--helm-release", "shop", "-n", ns, "--timeout", "3m", "--rollback")
 	run.mustEnd(t, 1, report.VerdictFailed)
 	api := run.workload(t, "deployment/api")
 	if api.Verdict != report.VerdictFailed {
 		t.Fatalf("deployment/api: verdict %s (%s), want failed", api.Verdict, api.Message)
 	}
 	wantHelmSource(t, api, "shop/templates/deployment.yaml", 2, "")
+	// --rollback leaves a release's rollback to Helm, and gives its command; the command is right:
+	// run as given, it makes revision 3 a rollback to 1.
+	wantCmd := fmt.Sprintf("helm rollback shop -n %s", ns)
+	if api.Rollback == nil || api.Rollback.Status != report.RollbackSkipped || api.Rollback.Undone || !strings.Contains(api.Rollback.Message, wantCmd) {
+		t.Fatalf("deployment/api rollback %+v, want skipped with %q", api.Rollback, wantCmd)
+	}
+	helm(t, nil, strings.Fields(wantCmd)[1:]...)
+	if h := helm(t, nil, "history", "shop", "-n", ns); !strings.Contains(h, "Rollback to 1") {
+		t.Errorf("helm history after the command the gate gave shows no rollback to 1:\n%s", h)
+	}
 	if !strings.Contains(run.Stdout, "shop/templates/deployment.yaml") {
 		t.Errorf("the text report does not name the chart template:\n%s", run.Stdout)
 	}

@@ -249,13 +249,17 @@ func TestRollbackDeploymentRestoresV1(t *testing.T) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	ctx := t.Context()
 	framework.Apply(t, c, deploymentAt(ns, "api", 2, 1))
+	// A healthy neighbour gated in the same run: the report draws the rollout diagram only for
+	// several workloads.
+	framework.Apply(t, c, deploymentAt(ns, "worker", 1, 1))
 	v1 := framework.WaitForDeploymentAvailable(t, c, ns, "api", 2*time.Minute).Spec.Template
+	framework.WaitForDeploymentAvailable(t, c, ns, "worker", 2*time.Minute)
 	v1RS := replicaSetWithRevision(t, c, ns, "api", "1")
 
 	framework.Apply(t, c, deploymentAt(ns, "api", 2, 2))
 
 	markdown := filepath.Join(t.TempDir(), "report.md")
-	run := runGate(t, rollbackArgs(ns, "deployment/api", "--report-markdown", markdown)...)
+	run := runGate(t, rollbackArgs(ns, "deployment/api", "--workload", "deployment/worker", "--report-markdown", markdown)...)
 	rolledBack(t, run, "deployment/api")
 	wantRolloutDiagram(t, run, markdown, "deployment/api")
 

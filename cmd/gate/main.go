@@ -28,6 +28,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/github"
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/version"
 )
 
 func main() {
@@ -36,7 +37,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], env{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		getenv: os.Getenv, now: time.Now, isTTY: isTerminal(os.Stdout),
+		getenv: os.Getenv, now: time.Now, isTTY: isTerminal(os.Stdout), version: version.Get(),
 	})
 	stop()
 	os.Exit(code)
@@ -49,6 +50,7 @@ type env struct {
 	getenv         func(string) string
 	now            func() time.Time
 	isTTY          bool
+	version        version.Info // the build's; the reports carry its Short form
 	httpClient     *http.Client // GitHub API; nil = github.NewHTTPClient()
 	// connect builds the Kubernetes client; nil = app.Connect (the kubeconfig).
 	connect func(*app.Options, func(string) string) (client.Interface, string, error)
@@ -70,6 +72,10 @@ const cancelledMessage = "the run was cancelled (SIGTERM or SIGINT: the job was 
 
 // run is the whole command; only it turns outcomes into exit codes.
 func run(ctx context.Context, args []string, e env) (code int) {
+	if wantsVersion(args) {
+		fmt.Fprint(e.stdout, e.version.String())
+		return 0
+	}
 	inActions := e.getenv("GITHUB_ACTIONS") == "true"
 	if inActions {
 		args = append(app.ArgsFromInputs(e.getenv), args...)
@@ -98,13 +104,15 @@ func run(ctx context.Context, args []string, e env) (code int) {
 		pub = &github.Publisher{
 			Getenv: e.getenv, Stdout: e.stdout, HTTPClient: e.httpClient,
 			Token: o.GitHubToken, CommentMode: o.Comment, CommentKey: o.CommentKey, PRNumber: o.PRNumber,
-			CommentAuthor: o.CommentAuthor,
+			CommentAuthor: o.CommentAuthor, NoCommitPR: !o.PRFromCommit, Environment: o.Environment,
+			Secrets: app.KubeconfigSecrets(o.KubeconfigData),
 		}
 		// First of all: the runner masks the token only in what is printed after this.
 		pub.Mask()
 	}
 
 	r, runErr := app.Run(ctx, o, app.Deps{Stdin: e.stdin, Progress: e.stderr, Getenv: e.getenv, Now: e.now, Connect: e.connect})
+	r.GateVersion = e.version.Short()
 	code = settle(ctx, r, runErr, e.now)
 	if code == fault.ExitInvalid || code == fault.ExitCannotEvaluate {
 		fmt.Fprintf(e.stderr, "error: %s\n", r.Message)
@@ -140,6 +148,23 @@ func run(ctx context.Context, args []string, e env) (code int) {
 		cancel()
 	}
 	return code
+}
+
+// wantsVersion: `gate version`, or --version anywhere before a `--`. Not a flag of app.Options,
+// whose flags are the action's inputs one for one.
+func wantsVersion(args []string) bool {
+	if len(args) > 0 && args[0] == "version" {
+		return true
+	}
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--version" {
+			return true
+		}
+	}
+	return false
 }
 
 // settle makes the report and the exit code agree, whatever path the run took: healthy is 0;
@@ -188,7 +213,7 @@ func publishInputError(ctx context.Context, e env, err error) {
 	pub.Mask()
 	now := e.now().UTC()
 	r := &report.Report{SchemaVersion: report.SchemaVersion, Verdict: report.VerdictError, Message: err.Error(),
-		StartedAt: now, FinishedAt: now, Workloads: []report.Workload{}}
+		StartedAt: now, FinishedAt: now, Workloads: []report.Workload{}, GateVersion: e.version.Short()}
 	_ = pub.Publish(ctx, r, "")
 }
 

@@ -27,7 +27,7 @@ func TestRunInputErrors(t *testing.T) {
 		{name: "help", args: []string{"--help"}, wantCode: 0, wantStderr: "Usage: gate"},
 		{name: "no targets", args: nil, wantCode: 2, wantStderr: "nothing to watch"},
 		{name: "bad flag value", args: []string{"--workload", "deploy/api", "--soak", "later"}, wantCode: 2, wantStderr: `invalid argument "later" for "--soak"`},
-		{name: "missing kubeconfig", args: []string{"--workload", "deploy/api", "--kubeconfig", "/nonexistent/config"}, wantCode: 2, wantStderr: "--kubeconfig /nonexistent/config"},
+		{name: "missing kubeconfig", args: []string{"--workload", "deploy/api", "--kubeconfig", "/nonexistent/config"}, wantCode: 2, wantStderr: "kubeconfig from --kubeconfig: /nonexistent/config does not exist"},
 		{name: "json report on bad input", args: []string{"--workload", "deploy/api", "--timeout", "-1s", "-o", "json"}, wantCode: 2, wantStderr: "--timeout -1s", wantJSON: true},
 		{name: "action inputs", env: map[string]string{"GITHUB_ACTIONS": "true", "INPUT_WORKLOAD": "deploy/api", "INPUT_CRASH-TOLERANCE": "many"},
 			wantCode: 2, wantStderr: `invalid argument "many" for "--crash-tolerance"`},

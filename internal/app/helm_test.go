@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
 // helmSecret is revision version of release name as Helm's Secrets driver stores it.
@@ -97,6 +98,32 @@ func TestValidateNothingToWatchNamesHelm(t *testing.T) {
 	}
 	if err := (&Options{HelmRelease: "shop", Timeout: time.Minute, Output: "text", RollbackTimeout: time.Minute, Comment: "never"}).Validate(); err != nil {
 		t.Fatalf("--helm-release alone: %v", err)
+	}
+}
+
+// A failed resource of a Helm release is not rolled back behind Helm's back: `kubectl rollout undo`
+// would leave `helm history` saying the failed revision is deployed. The report gives Helm's own
+// command instead, and nothing in the cluster changes.
+func TestRunHelmReleaseRollbackIsHelms(t *testing.T) {
+	t.Parallel()
+	objs := append(rollingOut("api", true), helmSecret(t, "prod", "shop", 2, "deployed", shopManifest))
+	var progress bytes.Buffer
+	r, err := runAgainst(t, objs, Deps{Progress: &progress}, "--helm-release", "shop", "--rollback", "--timeout", "10s")
+	if fault.Code(err) != fault.ExitFailed {
+		t.Fatalf("exit %d (%v), want %d", fault.Code(err), err, fault.ExitFailed)
+	}
+	var api report.Workload
+	for _, w := range r.Workloads {
+		if w.Ref() == "deployment/api" {
+			api = w
+		}
+	}
+	if api.Verdict != report.VerdictFailed || api.Rollback == nil || api.Rollback.Status != report.RollbackSkipped ||
+		!strings.Contains(api.Rollback.Message, "run `helm rollback shop -n prod`") || api.Rollback.Undone {
+		t.Fatalf("deployment/api verdict %s rollback %+v, want failed, not rolled back, with the helm rollback command", api.Verdict, api.Rollback)
+	}
+	if r.RolledBack || strings.Contains(progress.String(), "rolling back") {
+		t.Errorf("the gate rolled back a Helm release's Deployment itself:\n%s", progress.String())
 	}
 }
 

@@ -25,11 +25,17 @@ import (
 // Options are the gate's flags. Every action.yml input has the same name as one of them.
 type Options struct {
 	Kubeconfig string
-	Context    string
-	Namespace  string
-	Filenames  []string
-	Workloads  []string
-	Selector   string
+	// KubeconfigData is a kubeconfig's content (plain or base64), from a secret; never written.
+	KubeconfigData string
+	Context        string
+	Namespace      string
+	Filenames      []string
+	// Recursive reads the subfolders of a folder given to -f too, as kubectl's -R does.
+	Recursive bool
+	// Kustomizations are the folders given to -k, built as `kubectl apply -k` builds them.
+	Kustomizations []string
+	Workloads      []string
+	Selector       string
 	// HelmRelease names a Helm release whose current revision's resources are gated.
 	HelmRelease string
 	// HelmCrossNamespace gates a release's resources outside its namespace too: a release record
@@ -63,6 +69,11 @@ type Options struct {
 	// empty means the token's user, else github-actions[bot].
 	CommentAuthor string
 	PRNumber      int
+	// PRFromCommit finds the pull request that shipped the commit on push, workflow_dispatch,
+	// workflow_run and deployment events.
+	PRFromCommit bool
+	// Environment is the deployment environment the comment names.
+	Environment string
 }
 
 // FlagSet returns the gate's flags bound to o, with the defaults set.
@@ -72,9 +83,12 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.SetOutput(errOut)
 	fs.SortFlags = false
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&o.KubeconfigData, "kubeconfig-data", "", "a kubeconfig's content, plain or base64 (the action's kubeconfig-data input, from a secret); read in memory, never written. On the command line prefer --kubeconfig: arguments are visible to other processes")
 	fs.StringVar(&o.Context, "context", "", "the kubeconfig context to use")
 	fs.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of workloads that do not name one (default: the context's namespace, else default)")
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "applied manifests: file, folder, glob, or - for stdin (repeatable); their Deployments, StatefulSets, DaemonSets and Jobs are watched, and any other kind with a status is judged by its conditions")
+	fs.BoolVarP(&o.Recursive, "recursive", "R", false, "read the subfolders of a folder given to -f too, as kubectl apply -R does (without it, only the folder's own files)")
+	fs.StringArrayVarP(&o.Kustomizations, "kustomize", "k", nil, "a kustomization folder, built as kubectl apply -k builds it; its objects are gated as -f's are (repeatable)")
 	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds, job, or any kind with a status as kubectl spells it, e.g. pvc/data or certificates.cert-manager.io/web (repeatable)")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "watch the deployments, statefulsets and daemonsets matching this label selector (not jobs: name them with -f or --workload)")
 	fs.StringVar(&o.HelmRelease, "helm-release", "", "gate every resource of this Helm release's current revision (in the namespace of -n), as Helm stored it in the cluster; sources are the chart templates")
@@ -95,9 +109,11 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "with --rollback: say what would be rolled back and change nothing")
 	fs.StringVar(&o.GitHubToken, "github-token", "", "GitHub token for the pull-request comment (Actions only)")
 	fs.StringVar(&o.Comment, "comment", "on-failure", "pull-request comment: on-failure, always or never (Actions only)")
-	fs.StringVar(&o.CommentKey, "comment-key", "", "key of the sticky comment (default: namespace and workloads)")
+	fs.StringVar(&o.CommentKey, "comment-key", "", "key of the sticky comment, for several targets in one job (default: the context and the namespace; the marker adds the repository, workflow and job)")
 	fs.StringVar(&o.CommentAuthor, "comment-author", "", "login that posts the comment, to find it again (default: the token's user, else github-actions[bot]; a GitHub App token needs APP-SLUG[bot])")
 	fs.IntVar(&o.PRNumber, "pr-number", 0, "pull request to comment on when the event does not name one (Actions only)")
+	fs.BoolVar(&o.PRFromCommit, "pr-from-commit", true, "on push, workflow_dispatch and deployment events, comment on the pull request that shipped the commit (Actions only)")
+	fs.StringVar(&o.Environment, "environment", "", "deployment environment to name in the comment (default: the deployment event's) (Actions only)")
 	return fs
 }
 
@@ -107,7 +123,7 @@ func Parse(args []string, errOut io.Writer) (*Options, error) {
 	fs := o.FlagSet(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
-			fmt.Fprintf(errOut, "Usage: gate [flags]\n\nWatch the rollouts an apply started, fail fast on crash loops, diagnose and report.\n\n%s", fs.FlagUsages())
+			fmt.Fprintf(errOut, "Usage: gate [flags]\n       gate version   (or --version: the version, VCS revision, Go and client-go versions)\n\nWatch the rollouts an apply started, fail fast on crash loops, diagnose and report.\n\n%s", fs.FlagUsages())
 			return nil, err
 		}
 		return nil, fault.Invalidf("%v; run `gate --help` for the flags", err)
@@ -120,8 +136,8 @@ func Parse(args []string, errOut io.Writer) (*Options, error) {
 
 // Validate checks the options without touching the cluster; each error names the bad value and the fix.
 func (o *Options) Validate() error {
-	if len(o.Filenames) == 0 && len(o.Workloads) == 0 && o.Selector == "" && o.HelmRelease == "" {
-		return fault.Invalidf("nothing to watch: give the applied manifests with -f, workloads with --workload deployment/NAME, a label selector with -l, or a Helm release with --helm-release")
+	if len(o.Filenames) == 0 && len(o.Kustomizations) == 0 && len(o.Workloads) == 0 && o.Selector == "" && o.HelmRelease == "" {
+		return fault.Invalidf("nothing to watch: give the applied manifests with -f (or a kustomization with -k), workloads with --workload deployment/NAME, a label selector with -l, or a Helm release with --helm-release")
 	}
 	if errs := validation.IsDNS1123Subdomain(o.HelmRelease); o.HelmRelease != "" && len(errs) > 0 {
 		return fault.Invalidf("--helm-release %q: not a valid Helm release name (%s); give the name `helm list -n NAMESPACE` shows", o.HelmRelease, errs[0])
@@ -138,6 +154,9 @@ func (o *Options) Validate() error {
 		if _, err := labels.Parse(o.Selector); err != nil {
 			return fault.Invalidf("-l %q: not a label selector (%v); write it as kubectl does, e.g. -l app=api,tier!=db", o.Selector, err)
 		}
+	}
+	if o.Recursive && len(o.Filenames) == 0 {
+		return fault.Invalidf("-R (--recursive) reads the folders given to -f; add -f FOLDER")
 	}
 	if o.Timeout <= 0 {
 		return fault.Invalidf("--timeout %s: must be positive, e.g. --timeout 5m", o.Timeout)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,14 +13,15 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/manifestfix"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
@@ -36,6 +38,8 @@ type Deps struct {
 	Now      func() time.Time
 	// Connect builds the client and the default namespace; nil uses the kubeconfig.
 	Connect func(o *Options, getenv func(string) string) (client.Interface, string, error)
+	// ReadFile reads a manifest again to point a fix at its line; nil is os.ReadFile.
+	ReadFile func(string) ([]byte, error)
 }
 
 // Run judges the rollouts the options name and returns the report. The error classifies the
@@ -60,6 +64,11 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		return fail(err)
 	}
 	r.Namespace = ns
+	if p, ok := client.(preflighter); ok {
+		if err := p.Preflight(ctx); err != nil {
+			return fail(err)
+		}
+	}
 	if rc, ok := client.(requestCounter); ok && rc.Requests() != nil {
 		defer rc.Requests().WriteTable(d.Progress)
 	}
@@ -142,6 +151,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 	wg.Wait()
 	for i, res := range results {
 		addVerdictMoment(&judged[i], res.DecidedAt)
+		manifestEdit(&judged[i], d.ReadFile)
 	}
 
 	cancelDiagnose()
@@ -158,6 +168,11 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 			if results[i].Status != nil {
 				judged[i].Rollback = &report.Rollback{Status: report.RollbackSkipped,
 					Message: fmt.Sprintf("rollback does not apply to a %s: it is judged by its status and has no revision history the gate could go back to; it was not touched", judged[i].Kind)}
+				continue
+			}
+			if src := judged[i].Source; src != nil && src.Helm != nil {
+				judged[i].Rollback = helmRollbackRefused(src.Helm, judged[i].Namespace)
+				fmt.Fprintf(d.Progress, "%s: not rolled back: %s\n", judged[i].Ref(), judged[i].Rollback.Message)
 				continue
 			}
 			if results[i].Settings.NoRollback {
@@ -218,6 +233,9 @@ func (d Deps) withDefaults() Deps {
 	if d.Connect == nil {
 		d.Connect = Connect
 	}
+	if d.ReadFile == nil {
+		d.ReadFile = os.ReadFile
+	}
 	return d
 }
 
@@ -225,7 +243,7 @@ func (d Deps) withDefaults() Deps {
 func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns string, d Deps) ([]target.Workload, error) {
 	var ts []target.Workload
 	if len(o.Filenames) > 0 {
-		fromFiles, err := target.FromManifests(o.Filenames, ns, d.Stdin)
+		fromFiles, err := target.FromManifests(o.Filenames, o.Recursive, ns, d.Stdin)
 		if err != nil {
 			return nil, err
 		}
@@ -233,6 +251,16 @@ func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns stri
 			return nil, fault.Invalidf("the manifests given with -f hold no Kubernetes object")
 		}
 		ts = append(ts, fromFiles...)
+	}
+	if len(o.Kustomizations) > 0 {
+		built, err := target.FromKustomizations(o.Kustomizations, ns)
+		if err != nil {
+			return nil, err
+		}
+		if len(built) == 0 {
+			return nil, fault.Invalidf("the kustomizations given with -k build no Kubernetes object")
+		}
+		ts = append(ts, built...)
 	}
 	for _, ref := range o.Workloads {
 		kind, name, err := target.ParseRef(ref)
@@ -321,6 +349,17 @@ type clients struct {
 	watch    client.Interface
 	resolver *workload.Resolver
 	requests *kube.RequestCounter // nil unless kube.DebugAPIEnv is set
+	// preflight is the first request (GET /version): it runs the credential plugin, and its
+	// error says whether the credentials, the permissions or the network are wrong.
+	preflight func(context.Context) error
+}
+
+// Preflight checks that the API server accepts the gate's credentials.
+func (c clients) Preflight(ctx context.Context) error { return c.preflight(ctx) }
+
+// preflighter is a client that can check its credentials before the run (see Connect).
+type preflighter interface {
+	Preflight(ctx context.Context) error
 }
 
 func (c clients) WatchClient() client.Interface  { return c.watch }
@@ -328,23 +367,30 @@ func (c clients) Resolver() target.Resolver      { return c.resolver }
 func (c clients) Requests() *kube.RequestCounter { return c.requests }
 
 // Connect loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else
-// ~/.kube/config) and returns a client and the namespace to use.
+// ~/.kube/config), or from --kubeconfig-data, and returns a client and the namespace to use.
+// Each way the credentials can be wrong has its own message (see credentials): a file that is
+// not there (and where its name came from), a path the container action cannot see, an exec
+// plugin that is not installed. The client's Preflight finds the rest with its first request.
 func Connect(o *Options, getenv func(string) string) (client.Interface, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if o.Kubeconfig != "" {
-		if _, err := os.Stat(o.Kubeconfig); err != nil {
-			return nil, "", fault.Invalidf("--kubeconfig %s: %v; give the path of a kubeconfig file", o.Kubeconfig, err)
-		}
-		rules.ExplicitPath = o.Kubeconfig
+	creds := newCredentials(getenv)
+	src := creds.source(o)
+	if o.Kubeconfig != "" && o.KubeconfigData != "" {
+		return nil, "", fault.Invalidf("both --kubeconfig and --kubeconfig-data (the kubeconfig and kubeconfig-data inputs) are set; give one")
 	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
-	if o.Namespace != "" {
-		overrides.Context.Namespace = o.Namespace
+	if err := creds.checkFiles(src); err != nil {
+		return nil, "", err
 	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cc, err := creds.clientConfig(src, o)
+	if err != nil {
+		return nil, "", err
+	}
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, "", fault.Invalidf("load kubeconfig: %v; point --kubeconfig (or $KUBECONFIG) at a valid kubeconfig, and --context at one of its contexts", err)
+		return nil, "", fault.Invalidf("load kubeconfig from %s: %v; point --kubeconfig (or $KUBECONFIG) at a valid kubeconfig, and --context at one of its contexts", src.from, err)
+	}
+	userName, _ := user(cc, o.Context)
+	if err := creds.checkPlugin(cfg, userName); err != nil {
+		return nil, "", err
 	}
 	if err := checkReachableFromContainer(cfg, getenv); err != nil {
 		return nil, "", err
@@ -377,7 +423,19 @@ func Connect(o *Options, getenv func(string) string) (client.Interface, string, 
 			return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
 		}
 	}
-	return clients{Interface: c, watch: watchClient, requests: requests,
+	preflight := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		defer cancel()
+		_, err := c.CoreV1().(interface{ RESTClient() rest.Interface }).RESTClient().Get().AbsPath("/version").DoRaw(ctx)
+		if err == nil || ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return err
+		}
+		if e := creds.explainPreflight(ctx, err, cfg, userName); e != nil {
+			return e
+		}
+		return kube.Explain(err, "connect to the Kubernetes API server at "+cfg.Host, "get", schema.GroupResource{Resource: "version"})
+	}
+	return clients{Interface: c, watch: watchClient, requests: requests, preflight: preflight,
 		resolver: workload.NewResolver(disc, dyn, watchDyn)}, ns, nil
 }
 
@@ -411,9 +469,10 @@ func checkReachableFromContainer(cfg *rest.Config, getenv func(string) string) e
 		"so one kubeconfig works from the runner and from containers; see the README, \"kind on GitHub runners\"", cfg.Host, err)
 }
 
-// inContainer: the Actions runner starts container actions with /github/workspace mounted.
+// inContainer: the Actions runner starts container actions with the workspace mounted at
+// /github/workspace and GITHUB_WORKSPACE set to it (docker leaves /.dockerenv, podman does not).
 func inContainer(getenv func(string) string) bool {
-	if getenv("ROLLOUT_GATE_IN_CONTAINER") == "true" {
+	if getenv("ROLLOUT_GATE_IN_CONTAINER") == "true" || getenv("GITHUB_WORKSPACE") == "/github/workspace" {
 		return true
 	}
 	_, err := os.Stat("/.dockerenv")
@@ -460,6 +519,9 @@ func source(t target.Workload) *report.Source {
 	if t.Helm != nil {
 		s.Helm = &report.HelmSource{Release: t.Helm.Release, Revision: t.Helm.Revision, Hook: t.Helm.Hook}
 	}
+	if t.Kustomization != nil {
+		s.Kustomization, s.PatchedBy = t.Kustomization.Dir, t.Kustomization.Patched
+	}
 	return s
 }
 
@@ -496,6 +558,17 @@ func addVerdictMoment(w *report.Workload, at time.Time) {
 	slices.SortStableFunc(w.Timeline, func(a, b report.Moment) int { return a.At.Compare(b.At) })
 }
 
+// helmRollbackRefused is the rollback of a Helm release's resource: the gate does not undo it
+// behind Helm's back, since `helm history` would go on saying the failed revision is deployed and
+// the next `helm upgrade` would diff against a state that is not in the cluster. Helm's own
+// rollback makes a new revision from the previous one; the message gives that command.
+func helmRollbackRefused(h *report.HelmSource, namespace string) *report.Rollback {
+	return &report.Rollback{Status: report.RollbackSkipped,
+		Message: fmt.Sprintf("it belongs to Helm release %s (revision %d), which Helm rolls back itself so that its history stays true: "+
+			"run `helm rollback %s -n %s` (the previous revision; `helm history %s -n %s` lists them)",
+			h.Release, h.Revision, h.Release, namespace, h.Release, namespace)}
+}
+
 // addRollbackMoments puts a rollback that was tried on the timeline: when it began, and when
 // it ended and how. One that was skipped, refused or only described (dry run) changed nothing
 // and has no moments.
@@ -523,6 +596,20 @@ func addRollbackMoments(w *report.Workload, began time.Time) {
 	w.Timeline = append(w.Timeline,
 		report.Moment{At: began.UTC(), What: what, Kind: report.MomentRollback},
 		report.Moment{At: end.UTC(), What: ended, Kind: report.MomentRollbackEnd})
+}
+
+// manifestEdit leads a failing workload's first finding with the edit of its manifest that
+// takes back the change the finding blames, when the workload came from a manifest file (not
+// stdin, not a Helm chart's template, whose line is not the rendered one).
+func manifestEdit(w *report.Workload, read func(string) ([]byte, error)) {
+	if !w.Verdict.Failing() || len(w.Findings) == 0 || w.Source == nil || w.Source.Helm != nil || w.Source.File == "" || w.Source.File == "-" {
+		return
+	}
+	text, err := read(w.Source.File)
+	if err != nil {
+		return // the commands still fix it; the report needs no line
+	}
+	w.Findings[0].Edit = manifestfix.Suggest(w.Source.File, text, w.Source.Line, &w.Findings[0], w.Changes)
 }
 
 func applyDiagnosis(w *report.Workload, out diagnose.Result) {

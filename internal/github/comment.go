@@ -2,11 +2,9 @@ package github
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -59,38 +57,53 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 		s.warn("no PR comment: %v."+keep, err)
 		return
 	}
-	number, err := s.findPR(ctx, client, owner, repo)
+	ev, err := s.readEvent()
 	if err != nil {
-		s.warn("no PR comment: %s"+keep, explain(err, "find the pull request", owner, repo, 0))
+		s.warn("no PR comment: %v."+keep, err)
 		return
 	}
-	if number == 0 {
-		s.notice("no PR comment: event %q has no pull request; set the pr-number input to comment on one.", s.getenv("GITHUB_EVENT_NAME"))
+	pr, err := s.findPR(ctx, client, owner, repo, ev)
+	if err != nil {
+		s.warn("no PR comment: %s"+keep, explainRead(err, "find the pull request of the commit", owner, repo))
 		return
 	}
+	// A healthy deploy from the branch (push, dispatch, deployment) may be the fix of a failure
+	// the gate reported on another pull request, the one that shipped the broken commit.
+	resolveOther := !failing && s.PRNumber == 0 && !s.NoCommitPR && commitEvents[s.getenv("GITHUB_EVENT_NAME")]
+	if pr.number == 0 {
+		if resolveOther {
+			s.resolveElsewhere(ctx, client, owner, repo, r, ev, 0)
+		}
+		s.notice("no PR comment: %s.", pr.why)
+		return
+	}
+	number := pr.number
 	login := s.CommentAuthor
 	if login == "" {
 		login = s.login(ctx, client)
 	}
-	key := s.CommentKey
-	if key == "" {
-		key = DefaultCommentKey(r)
-	}
-	marker := report.Marker(key)
+	run := s.runInfo(ev)
+	marker := s.marker(r)
 	existing, err := findComment(ctx, client, owner, repo, number, marker, login)
 	if err != nil {
 		s.warn("no PR comment: %s"+keep, explain(err, "list the comments of the pull request", owner, repo, number))
 		return
 	}
+	if existing == nil && resolveOther {
+		s.resolveElsewhere(ctx, client, owner, repo, r, ev, number)
+	}
 	if existing == nil && !mayCreate {
 		return // healthy, nothing reported before: stay quiet
 	}
 	var notes []string
-	if existing != nil && !failing && !strings.HasPrefix(existing.GetBody(), "## ✅") {
-		notes = append(notes, "The rollout is now healthy; the failure this comment reported before is resolved.")
+	if existing != nil && !failing {
+		if before := lastRun(existing.GetBody()); before.verdict != string(report.VerdictHealthy) {
+			notes = append(notes, fixedNote(run.Commit, before.commit))
+		}
 	}
+	state := stateLine(r.Verdict, run.Commit)
 	post := func(limit int) (*gh.IssueComment, error) {
-		body := report.Markdown(r, report.MarkdownOptions{Limit: limit, Marker: marker, Notes: notes})
+		body := report.Markdown(r, report.MarkdownOptions{Limit: limit, Marker: state + "\n" + marker, Notes: notes, Run: run})
 		if existing != nil {
 			c, _, err := client.Issues.EditComment(ctx, owner, repo, existing.GetID(), &gh.IssueComment{Body: &body})
 			return c, err
@@ -123,6 +136,60 @@ func (s *session) comment(ctx context.Context, r *report.Report) {
 		verb = "updated"
 	}
 	s.notice("rollout-gate %s its comment on pull request #%d: %s", verb, number, c.GetHTMLURL())
+	if failing && s.getenv("GITHUB_EVENT_NAME") == "pull_request" && ev.PullRequest != nil && ev.PullRequest.Number == number {
+		// Only on a pull_request run: its workspace is the pull request's code, so the lines
+		// the edits name are the pull request's, and it is open (a suggestion on a closed one
+		// cannot be applied).
+		s.suggest(ctx, client, owner, repo, number, ev.PullRequest.Head.SHA, login, r)
+	}
+	if author := c.GetUser().GetLogin(); existing == nil && author != "" && author != login {
+		// The token posts as someone other than assumed: the next run would not recognise this
+		// comment as its own and would post another.
+		s.warn("the comment was posted as %s, but the gate looks for its own comments by %s; set the comment-author input to %s so that later runs edit this comment instead of adding one.",
+			author, login, author)
+	}
+}
+
+// resolveElsewhere turns green the comment the gate last wrote for this target when it is on
+// another pull request and still reports a failure: on a push, the fix usually ships in a pull
+// request other than the one whose merge broke the deploy, and the red comment there must not
+// stand for ever. It reads one page of the repository's most recently updated comments, so a
+// failure reported long ago and many comments back is left as it is; failures are warnings.
+func (s *session) resolveElsewhere(ctx context.Context, client *gh.Client, owner, repo string, r *report.Report, ev event, fixedIn int) {
+	login := s.CommentAuthor
+	if login == "" {
+		login = s.login(ctx, client)
+	}
+	marker := s.marker(r)
+	cs, _, err := client.Issues.ListComments(ctx, owner, repo, 0, &gh.IssueListCommentsOptions{
+		Sort: gh.String("updated"), Direction: gh.String("desc"), ListOptions: gh.ListOptions{PerPage: 100}})
+	if err != nil {
+		s.warn("the earlier failure's comment was not updated: %s"+keep, explain(err, "list the repository's comments", owner, repo, 0))
+		return
+	}
+	var last *gh.IssueComment
+	for _, c := range cs {
+		if c.GetUser().GetLogin() == login && endsWithMarker(c.GetBody(), marker) {
+			last = c
+			break
+		}
+	}
+	if last == nil || lastRun(last.GetBody()).verdict == string(report.VerdictHealthy) {
+		return
+	}
+	run := s.runInfo(ev)
+	note := fixedNote(run.Commit, lastRun(last.GetBody()).commit)
+	if fixedIn > 0 {
+		note += fmt.Sprintf(" The fix shipped in pull request #%d.", fixedIn)
+	}
+	body := report.Markdown(r, report.MarkdownOptions{Limit: report.CommentLimit, Marker: stateLine(r.Verdict, run.Commit) + "\n" + marker,
+		Notes: []string{note}, Run: run})
+	c, _, err := client.Issues.EditComment(ctx, owner, repo, last.GetID(), &gh.IssueComment{Body: &body})
+	if err != nil {
+		s.warn("the earlier failure's comment was not updated: %s"+keep, explain(err, "edit the comment", owner, repo, 0))
+		return
+	}
+	s.notice("rollout-gate marked its earlier failure resolved: %s", c.GetHTMLURL())
 }
 
 // mayHaveApplied reports whether a failed write may still have been applied: GitHub answered
@@ -179,89 +246,23 @@ func (s *session) client() (*gh.Client, error) {
 	return client, nil
 }
 
-// event holds the parts of the webhook payloads that lead to a pull request.
-type event struct {
-	PullRequest *struct {
-		Number int `json:"number"`
-	} `json:"pull_request"`
-	Issue *struct {
-		Number      int             `json:"number"`
-		PullRequest json.RawMessage `json:"pull_request"`
-	} `json:"issue"`
-	WorkflowRun *struct {
-		HeadSHA string `json:"head_sha"`
-	} `json:"workflow_run"`
-	Deployment *struct {
-		SHA string `json:"sha"`
-	} `json:"deployment"`
-}
-
-// findPR returns the pull request to comment on, 0 if there is none.
-func (s *session) findPR(ctx context.Context, client *gh.Client, owner, repo string) (int, error) {
-	if s.PRNumber > 0 {
-		return s.PRNumber, nil
-	}
-	name := s.getenv("GITHUB_EVENT_NAME")
-	var ev event
-	if path := s.getenv("GITHUB_EVENT_PATH"); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return 0, fmt.Errorf("read the event payload GITHUB_EVENT_PATH: %w", err)
-		}
-		if err := json.Unmarshal(b, &ev); err != nil {
-			return 0, fmt.Errorf("decode the event payload %s: %w", path, err)
-		}
-	}
-	sha := ""
-	switch name {
-	case "pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment":
-		// GITHUB_SHA is a merge commit (or the base branch tip for _target): use the number.
-		if ev.PullRequest != nil {
-			return ev.PullRequest.Number, nil
-		}
-	case "issue_comment":
-		if ev.Issue != nil && len(ev.Issue.PullRequest) > 0 && string(ev.Issue.PullRequest) != "null" {
-			return ev.Issue.Number, nil
-		}
-	case "push":
-		sha = s.getenv("GITHUB_SHA")
-	case "workflow_run":
-		// workflow_run.pull_requests is empty for fork PRs; the head commit finds them all.
-		if ev.WorkflowRun != nil {
-			sha = ev.WorkflowRun.HeadSHA
-		}
-	case "deployment", "deployment_status":
-		if ev.Deployment != nil {
-			sha = ev.Deployment.SHA
-		}
-	}
-	if sha == "" {
-		return 0, nil
-	}
-	prs, _, err := client.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, &gh.ListOptions{PerPage: 100})
-	if err != nil {
-		return 0, fmt.Errorf("list the pull requests of commit %s: %w", sha, err)
-	}
-	for _, pr := range prs {
-		if pr.GetState() == "open" {
-			return pr.GetNumber(), nil
-		}
-	}
-	return 0, nil
-}
-
 // login is whose comments are ours: the token's user when GET /user works (a personal token),
 // otherwise github-actions[bot] (GITHUB_TOKEN may not read /user).
+// It is asked once per publish.
 func (s *session) login(ctx context.Context, client *gh.Client) string {
-	u, _, err := client.Users.Get(ctx, "")
-	if err == nil && u.GetLogin() != "" {
-		return u.GetLogin()
+	if s.tokenLogin != "" {
+		return s.tokenLogin
 	}
-	return botLogin
+	s.tokenLogin = botLogin
+	if u, _, err := client.Users.Get(ctx, ""); err == nil && u.GetLogin() != "" {
+		s.tokenLogin = u.GetLogin()
+	}
+	return s.tokenLogin
 }
 
-// findComment pages through the comments for the first one by login that carries the marker.
-// Both must match: anyone can paste a marker into a comment of their own.
+// findComment pages through the comments for the first one the gate wrote for this marker: by
+// login (anyone can paste a marker into a comment of their own) and ending with the marker,
+// which the gate always writes last (a comment that quotes it, even by the same bot, is not ours).
 func findComment(ctx context.Context, client *gh.Client, owner, repo string, number int, marker, login string) (*gh.IssueComment, error) {
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
 	for range maxCommentPages {
@@ -270,7 +271,7 @@ func findComment(ctx context.Context, client *gh.Client, owner, repo string, num
 			return nil, err
 		}
 		for _, c := range cs {
-			if c.GetUser().GetLogin() == login && strings.Contains(c.GetBody(), marker) {
+			if c.GetUser().GetLogin() == login && endsWithMarker(c.GetBody(), marker) {
 				return c, nil
 			}
 		}
@@ -344,6 +345,28 @@ func explain(err error, doing, owner, repo string, number int) string {
 		return fmt.Sprintf("could not %s: GitHub answered %d (%s).", doing, code, msg)
 	}
 	return fmt.Sprintf("could not %s: %v.", doing, err)
+}
+
+// explainRead is explain for the look-up of a commit's pull requests, a read: a 403 or 404 there
+// means the token may not read pull requests (or the repository), not that it cannot write.
+func explainRead(err error, doing, owner, repo string) string {
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		switch code := er.Response.StatusCode; code {
+		case http.StatusForbidden, http.StatusNotFound:
+			var rl *gh.RateLimitError
+			var abuse *gh.AbuseRateLimitError
+			if errors.As(err, &rl) || errors.As(err, &abuse) {
+				break
+			}
+			return fmt.Sprintf("could not %s: GitHub answered %d (%s). The token cannot read the pull requests of %s/%s: "+
+				"add `pull-requests: write` (which includes read) under `permissions:` in the workflow, or set pr-from-commit: false.",
+				doing, code, er.Message, owner, repo)
+		case http.StatusUnprocessableEntity:
+			return fmt.Sprintf("could not %s: GitHub does not know the commit (422 %s); was it pushed to this repository?", doing, er.Message)
+		}
+	}
+	return explain(err, doing, owner, repo, 0)
 }
 
 func parseUnix(s string) (time.Time, error) {

@@ -6,13 +6,10 @@ package github
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,14 +58,24 @@ type Publisher struct {
 	Token string
 	// CommentMode is on-failure (default), always or never.
 	CommentMode string
-	// CommentKey tells this deploy's comment from others on the same PR (another environment or
-	// namespace). Empty means DefaultCommentKey of the report.
+	// CommentKey tells this deploy target's comment from others of the same workflow job on the
+	// same PR. Empty means DefaultCommentKey of the report. The marker always adds the
+	// repository, workflow and job (see marker).
 	CommentKey string
 	// PRNumber is an explicit pull request to comment on; 0 means find it from the event.
 	PRNumber int
+	// NoCommitPR turns off finding the pull request from the commit on push, workflow_dispatch,
+	// workflow_run and deployment events (the pr-from-commit input, false).
+	NoCommitPR bool
+	// Environment is the deployment environment the comment names; empty means the deployment
+	// event's, if any.
+	Environment string
 	// CommentAuthor is whose comment is ours; empty means the token's user (GET /user), else
 	// github-actions[bot]. GitHub App installation tokens cannot read /user: they need this.
 	CommentAuthor string
+	// Secrets are more values to mask with the token (a kubeconfig's token and keys given as
+	// content), each line on its own: the runner masks a value only as it was registered.
+	Secrets []string
 
 	masked bool
 }
@@ -80,8 +87,16 @@ func (p *Publisher) Mask() {
 		return
 	}
 	p.masked = true
-	if s := p.session(); s.token != "" {
+	s := p.session()
+	if s.token != "" {
 		_ = command(s.out, "add-mask", nil, s.token)
+	}
+	for _, v := range p.Secrets {
+		for _, line := range strings.Split(v, "\n") {
+			if line = strings.TrimSpace(line); len(line) >= 8 {
+				_ = command(s.out, "add-mask", nil, line)
+			}
+		}
 	}
 }
 
@@ -113,6 +128,8 @@ type session struct {
 	out      io.Writer
 	token    string
 	warnings []string
+	// tokenLogin is whom the token posts as, once asked (see login).
+	tokenLogin string
 }
 
 func (p *Publisher) session() *session {
@@ -196,12 +213,25 @@ func pickAnnotations(r *report.Report) (picked []annotation, rest []string) {
 			title += " (" + string(w.Findings[0].Cause) + ")"
 		}
 		msg := w.Headline()
-		if fix := firstCommand(w); fix != "" {
+		file, line := w.Source.File, max(w.Source.Line, 1)
+		if e := edit(w); e != nil && e.File == w.Source.File {
+			// On the line that sets the value, with the value it should have.
+			line = e.Line
+			msg += "\nFix: set " + e.What + " back to " + e.Before + " (the revision before)"
+		} else if fix := firstCommand(w); fix != "" {
 			msg += "\nFix: " + fix
 		}
-		picked = append(picked, annotation{file: w.Source.File, line: max(w.Source.Line, 1), title: title, msg: msg})
+		picked = append(picked, annotation{file: file, line: line, title: title, msg: msg})
 	}
 	return picked, rest
+}
+
+// edit is the manifest edit of a workload's first finding, if any.
+func edit(w *report.Workload) *report.ManifestEdit {
+	if len(w.Findings) == 0 {
+		return nil
+	}
+	return w.Findings[0].Edit
 }
 
 // firstCommand is the first fix command of a workload's first finding that is not a comment.
@@ -222,27 +252,4 @@ func (s *session) annotate(as []annotation) {
 		props := map[string]string{"file": a.file, "line": strconv.Itoa(a.line), "title": a.title}
 		_ = command(s.out, "error", props, a.msg)
 	}
-}
-
-// DefaultCommentKey names the deploy a comment belongs to: the namespace and the workloads, so
-// that deploys of other namespaces or apps to the same PR keep their own comments. Long keys are
-// shortened to a hash. The CLI should pass an explicit key when the workloads are not known (a
-// report with verdict error has none), so that such a run updates the same comment.
-func DefaultCommentKey(r *report.Report) string {
-	refs := make([]string, 0, len(r.Workloads))
-	for i := range r.Workloads {
-		w := &r.Workloads[i]
-		ref := w.Ref()
-		if w.Namespace != "" && w.Namespace != r.Namespace {
-			ref = w.Namespace + "/" + ref
-		}
-		refs = append(refs, ref)
-	}
-	slices.Sort(refs)
-	key := r.Namespace + ":" + strings.Join(refs, ",")
-	if len(key) > 120 {
-		sum := sha256.Sum256([]byte(strings.Join(refs, ",")))
-		key = r.Namespace + ":" + hex.EncodeToString(sum[:8])
-	}
-	return key
 }

@@ -21,7 +21,8 @@ import (
 const (
 	testToken = "ghs_test_token_123"
 	headSHA   = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
-	marker    = "<!-- rollout-gate:production:deployment/api -->"
+	// marker is the sticky marker of the harness's job for the failing() target.
+	marker = "<!-- rollout-gate:repo=octo/shop,workflow=.github/workflows/deploy.yml,job=deploy,key=production -->"
 )
 
 var fixedNow = time.Date(2026, 4, 4, 8, 30, 0, 0, time.UTC)
@@ -69,6 +70,12 @@ func newHarness(t *testing.T, eventName, payload string) *harness {
 	h.env["GITHUB_REPOSITORY"] = "octo/shop"
 	h.env["GITHUB_SHA"] = headSHA
 	h.env["GITHUB_API_URL"] = h.api.URL()
+	h.env["GITHUB_SERVER_URL"] = "https://github.com"
+	h.env["GITHUB_WORKFLOW"] = "deploy"
+	h.env["GITHUB_WORKFLOW_REF"] = "octo/shop/.github/workflows/deploy.yml@refs/heads/main"
+	h.env["GITHUB_JOB"] = "deploy"
+	h.env["GITHUB_RUN_ID"] = "4242"
+	h.env["GITHUB_RUN_ATTEMPT"] = "2"
 	return h
 }
 
@@ -132,7 +139,7 @@ func TestPullRequestCreatesComment(t *testing.T) {
 	h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(t githubtest.TB, b []byte) {
 		body := githubtest.CommentBody(t, b)
 		mustContain(t, "comment", body, "## ❌ deployment/api failed: key DB\\_PASSWORD missing from Secret production/api-db-credentials")
-		if !strings.HasSuffix(body, "\n"+marker+"\n") {
+		if !strings.HasSuffix(body, "\n"+marker+"\n") || !endsWithMarker(body, marker) {
 			t.Errorf("comment does not end with the marker:\n%s", body)
 		}
 	}).ReplyJSON(201, map[string]any{"id": 99, "html_url": "https://github.com/octo/shop/pull/7#issuecomment-99"})
@@ -166,7 +173,8 @@ func TestRerunUpdatesInPlace(t *testing.T) {
 		comment(11, "github-actions[bot]", "## ❌ old report\n\n"+marker+"\n"),
 		comment(12, "github-actions[bot]", "another deploy\n<!-- rollout-gate:staging:deployment/api -->\n"),
 	})
-	want, _ := json.Marshal(map[string]string{"body": report.Markdown(failing(), report.MarkdownOptions{Limit: report.CommentLimit, Marker: marker})})
+	want, _ := json.Marshal(map[string]string{"body": report.Markdown(failing(), report.MarkdownOptions{Limit: report.CommentLimit,
+		Marker: stateLine(report.VerdictFailed, headSHA) + "\n" + marker, Run: harnessRun()})})
 	h.api.On("PATCH", "/repos/octo/shop/issues/comments/11").WantBody(string(want)).
 		ReplyJSON(200, map[string]any{"id": 11, "html_url": "https://github.com/octo/shop/pull/7#issuecomment-11"})
 
@@ -230,7 +238,7 @@ func TestPushWithoutOpenPullRequestSkips(t *testing.T) {
 	h := newHarness(t, "push", `{}`)
 	h.api.On("GET", "/repos/octo/shop/commits/"+headSHA+"/pulls").ReplyJSON(200, []map[string]any{{"number": 3, "state": "closed"}})
 	wantNoWarnings(t, h.publish(failing(), ""))
-	mustContain(t, "stdout", h.stdout.String(), `::notice::no PR comment: event "push" has no pull request; set the pr-number input`)
+	mustContain(t, "stdout", h.stdout.String(), `::notice::no PR comment: commit 6dcb09b belongs to no open or merged pull request (a direct push?).`)
 	if h.outputs()["verdict"] != "failed" {
 		t.Errorf("outputs not written")
 	}
@@ -267,7 +275,7 @@ func TestCommentKey(t *testing.T) {
 	h.stubUser()
 	h.stubComments(7, "", []map[string]any{comment(11, "github-actions[bot]", marker)}) // another key's comment
 	h.api.On("POST", "/repos/octo/shop/issues/7/comments").CheckBody(func(t githubtest.TB, b []byte) {
-		mustContain(t, "comment", githubtest.CommentBody(t, b), "<!-- rollout-gate:eu-west/production -->")
+		mustContain(t, "comment", githubtest.CommentBody(t, b), "<!-- rollout-gate:repo=octo/shop,workflow=.github/workflows/deploy.yml,job=deploy,key=eu-west/production -->")
 	}).ReplyJSON(201, map[string]any{"id": 12})
 	p := h.publisher("")
 	p.CommentKey = "eu-west/production"
@@ -294,7 +302,7 @@ func TestOnFailureModes(t *testing.T) {
 		h.api.On("PATCH", "/repos/octo/shop/issues/comments/11").CheckBody(func(t githubtest.TB, b []byte) {
 			body := githubtest.CommentBody(t, b)
 			mustContain(t, "comment", body, "## ✅ deployment/api rolled out healthy",
-				"The rollout is now healthy; the failure this comment reported before is resolved.", marker)
+				"Fixed by commit 6dcb09b: the rollout is healthy again; the failure this comment reported before is resolved.", marker)
 		}).ReplyJSON(200, map[string]any{"id": 11})
 		wantNoWarnings(t, h.publish(healthy(), CommentOnFailure))
 	})
@@ -736,16 +744,18 @@ func TestStopCommands(t *testing.T) {
 func TestDefaultCommentKey(t *testing.T) {
 	t.Parallel()
 	r := failing()
-	r.Workloads = append(r.Workloads, report.Workload{Kind: "StatefulSet", Namespace: "data", Name: "db"},
-		report.Workload{Kind: "Deployment", Namespace: "production", Name: "worker"})
-	if got, want := DefaultCommentKey(r), "production:data/statefulset/db,deployment/api,deployment/worker"; got != want {
+	if got, want := DefaultCommentKey(r), "production"; got != want {
 		t.Errorf("key %q, want %q", got, want)
 	}
-	for i := range 20 {
-		r.Workloads = append(r.Workloads, report.Workload{Kind: "Deployment", Name: fmt.Sprintf("svc-%d", i)})
+	// The workloads are not part of it: a run that adds one deploys to the same target.
+	more := failing()
+	more.Workloads = append(more.Workloads, report.Workload{Kind: "StatefulSet", Namespace: "data", Name: "db"})
+	if DefaultCommentKey(more) != DefaultCommentKey(r) {
+		t.Errorf("the key changed with the workloads: %q, %q", DefaultCommentKey(more), DefaultCommentKey(r))
 	}
-	if got := DefaultCommentKey(r); len(got) > 40 || !strings.HasPrefix(got, "production:") {
-		t.Errorf("long key not hashed: %q", got)
+	r.Context = "kind-prod"
+	if got, want := DefaultCommentKey(r), "kind-prod/production"; got != want {
+		t.Errorf("key %q, want %q", got, want)
 	}
 }
 
@@ -778,11 +788,32 @@ func TestCommentAuthor(t *testing.T) {
 	wantNoWarnings(t, p.Publish(context.Background(), failing(), ""))
 }
 
+// harnessRun is what a comment made in the harness says it judged.
+func harnessRun() *report.Run {
+	return &report.Run{Commit: headSHA, CommitURL: "https://github.com/octo/shop/commit/" + headSHA,
+		URL: "https://github.com/octo/shop/actions/runs/4242/attempts/2", RunID: "4242", Attempt: "2", Job: "deploy"}
+}
+
 func mustContain(t githubtest.TB, what, s string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
 		if !strings.Contains(s, w) {
 			t.Errorf("%s does not contain %q:\n%s", what, w, s)
 		}
+	}
+}
+
+// Secrets (a kubeconfig's token and key given as content) are masked with the token, line by
+// line, before anything else is printed; short values are left alone.
+func TestMaskSecrets(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	p := &Publisher{Getenv: func(string) string { return "" }, Stdout: &out, Token: "ghs_tokenvalue1",
+		Secrets: []string{"eyJhbGciOi.token", "-----BEGIN KEY-----\nMIIEvQIBADANBg\n-----END KEY-----\n", "short"}}
+	p.Mask()
+	p.Mask()
+	want := "::add-mask::ghs_tokenvalue1\n::add-mask::eyJhbGciOi.token\n::add-mask::-----BEGIN KEY-----\n::add-mask::MIIEvQIBADANBg\n::add-mask::-----END KEY-----\n"
+	if out.String() != want {
+		t.Errorf("masks:\n%s\nwant:\n%s", out.String(), want)
 	}
 }

@@ -43,6 +43,10 @@ func Explain(err error, what, verb string, gr schema.GroupResource) error {
 	case IsServerTrouble(err):
 		return fault.CannotEvaluatef("%s: the Kubernetes API server throttled or failed the request (%v); "+
 			"the rollout was not judged: run the gate again, and check the API server's load if it repeats", what, err)
+	case strings.Contains(err.Error(), "getting credentials: "):
+		// client-go wraps a failed exec credential plugin in a *url.Error: it is not the network.
+		return fault.CannotEvaluatef("%s: credentials: the kubeconfig's credential plugin failed (%v); "+
+			"nothing reached the API server. Check the cloud login before the gate, or give a kubeconfig with a token", what, err)
 	case isUnreachable(err):
 		return fault.CannotEvaluatef("%s: cannot reach the Kubernetes API server: %v; "+
 			"check --kubeconfig/--context and that the server is up (kubectl cluster-info)", what, err)

@@ -3,6 +3,7 @@ package kube
 import (
 	"errors"
 	"net"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -34,6 +35,8 @@ func TestExplain(t *testing.T) {
 		{"unauthorized", apierrors.NewUnauthorized("token expired"), pods, fault.ExitCannotEvaluate, []string{"unauthorized", "credentials in the kubeconfig"}},
 		{"unreachable", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}, pods, fault.ExitCannotEvaluate,
 			[]string{"cannot reach the Kubernetes API server", "--kubeconfig/--context"}},
+		{"a failed credential plugin is not the network", &url.Error{Op: "Get", URL: "https://eks/api", Err: errors.New("getting credentials: exec: executable aws failed with exit code 255")},
+			pods, fault.ExitCannotEvaluate, []string{"credentials: the kubeconfig's credential plugin failed", "exit code 255"}},
 		{"not found cannot be evaluated", apierrors.NewNotFound(pods, "api-1"), pods, fault.ExitCannotEvaluate, []string{"list pods -n prod: pods \"api-1\" not found"}},
 		{"other errors keep their meaning", errors.New("boom"), pods, fault.ExitFailed, []string{"list pods -n prod: boom"}},
 	}

@@ -278,6 +278,8 @@ func fixtures() []fixture {
 		Confidence: ConfidenceHigh,
 		Change:     "this rollout changed env DATABASE_PORT of container api from 5432 to abc",
 		Logs:       &LogExcerpt{Container: "api", Previous: true, Lines: []string{`FATAL: invalid value for DATABASE_PORT: "abc" (expected integer)`, "exit status 1"}},
+		Edit: &ManifestEdit{File: "deploy/api.yaml", Line: 31, Path: "containers[api].env[DATABASE_PORT]", What: "DATABASE_PORT",
+			Old: `              value: "abc"`, New: `              value: "5432"`, Before: `"5432"`, After: `"abc"`},
 	}}
 	cfg.Changes = []Change{{Path: "containers[api].env[DATABASE_PORT]", Before: "5432", After: "abc"}}
 

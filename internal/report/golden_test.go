@@ -283,7 +283,7 @@ func scanMarkdown(md string) (scanned, error) {
 		if indent <= 3 && (strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~")) {
 			n := len(trimmed) - len(strings.TrimLeft(trimmed, trimmed[:1]))
 			info := trimmed[n:]
-			if trimmed[0] != '`' || (info != "sh" && info != "text" && info != "mermaid") {
+			if trimmed[0] != '`' || (info != "sh" && info != "text" && info != "mermaid" && info != "diff") {
 				return s, fmt.Errorf("a fence we did not open: %q", l)
 			}
 			fence = trimmed[:n]

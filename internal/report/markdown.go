@@ -24,6 +24,9 @@ type MarkdownOptions struct {
 	// Notes are plain-text lines the publisher adds (annotations left out, a recovered failure);
 	// they are escaped like any other text and shown under the headline.
 	Notes []string
+	// Run is what the report judged and where (commit, workflow run, job, environment); nil in
+	// reports made outside GitHub Actions.
+	Run *Run
 }
 
 // Marker returns the hidden sticky-comment marker for a comment key. The key is reduced to
@@ -51,10 +54,12 @@ const (
 	foldChangesAbove = 8
 )
 
-// Markdown renders the report for the job summary and the PR comment. It leads with one line
-// that says the verdict, the workload and the cause, then a table of workloads, then (for a
-// failed or rolled back rollout) a diagram of the rollout, then one section per workload that is
-// not healthy. Long parts are folded in <details>. All text from the cluster is neutralised (see
+// Markdown renders the report for the job summary and the PR comment, in the order a reviewer
+// needs it, and says each thing once: the headline (verdict, workload, cause), what was judged
+// (commit, run, job), the rollback, a table when there are several workloads, then for each
+// workload that is not healthy the evidence, the fix and what the rollout changed, with the long
+// parts (logs, pods, events, timeline) folded in <details>; the rollout diagram only for several
+// workloads, after the fixes; a footer. All text from the cluster is neutralised (see
 // sanitize.go and mermaid.go), and the result fits opts.Limit with the marker last.
 func Markdown(r *Report, opts MarkdownOptions) string {
 	full := mdWriter{logLines: maxLogLines, rows: maxTableRows}
@@ -73,12 +78,52 @@ func renderMarkdown(m *mdWriter, r *Report, opts MarkdownOptions) {
 	m.fallback = "## " + verdictEmoji(r.Verdict) + " rollout-gate verdict: " + mdText(string(r.Verdict), 40) + " (the report did not fit here)"
 	m.line("## " + headlineEmoji(r) + " " + mdText(r.Headline(), maxProse))
 	m.blank()
-	// Whether a rollback happened (and how it ended) is the second thing to know.
+	if l := runLine(opts.Run); l != "" {
+		m.line(l)
+		m.blank()
+	}
+	for _, n := range opts.Notes {
+		m.line("> [!NOTE]")
+		m.line("> " + mdText(n, maxProse))
+		m.blank()
+	}
+	rollbacks(m, r)
+	several := len(r.Workloads) > 1
+	if several {
+		workloadTable(m, r)
+		m.blank()
+	}
+	for i := range r.Workloads {
+		w := &r.Workloads[i]
+		if w.Verdict == VerdictHealthy {
+			continue
+		}
+		workloadSection(m, r, w, several)
+	}
+	if several {
+		rolloutPicture(m, r, opts.Limit)
+	}
+	m.line(contextLine(r, opts.Run))
+}
+
+// rollbacks says whether a rollback happened and how it ended, the next thing to know after the
+// verdict. It is said here only, once per workload: the duration, and the gate's message only
+// when the rollback did not simply end healthy (then the message says why).
+func rollbacks(m *mdWriter, r *Report) {
 	var parts []string
 	for i := range r.Workloads {
-		if rb := r.Workloads[i].Rollback; rb != nil && rb.Status != RollbackSkipped {
-			parts = append(parts, mdName(r.Workloads[i].Ref())+" "+mdText(rollbackLine(rb), maxProse))
+		rb := r.Workloads[i].Rollback
+		if rb == nil || rb.Status == RollbackSkipped {
+			continue
 		}
+		part := mdName(r.Workloads[i].Ref()) + " " + mdText(rollbackLine(rb), maxProse)
+		if rb.Duration > 0 {
+			part += " (" + human(rb.Duration) + ")"
+		}
+		if rb.Message != "" && rb.Status != RollbackRolledBack {
+			part += ": " + mdText(rb.Message, maxProse)
+		}
+		parts = append(parts, part)
 	}
 	if len(parts) == 0 && r.RolledBack {
 		parts = append(parts, "the gate rolled back the failed rollout")
@@ -87,28 +132,11 @@ func renderMarkdown(m *mdWriter, r *Report, opts MarkdownOptions) {
 		m.line("↩️ **Rollback:** " + strings.Join(parts, "; ") + ".")
 		m.blank()
 	}
-	for _, n := range opts.Notes {
-		m.line("> [!NOTE]")
-		m.line("> " + mdText(n, maxProse))
-		m.blank()
-	}
-	m.line(contextLine(r))
-	m.blank()
-	if len(r.Workloads) > 0 {
-		workloadTable(m, r)
-		m.blank()
-	}
-	rolloutPicture(m, r, opts.Limit)
-	for i := range r.Workloads {
-		w := &r.Workloads[i]
-		if w.Verdict == VerdictHealthy {
-			continue
-		}
-		workloadSection(m, r, w)
-	}
 }
 
-func contextLine(r *Report) string {
+// contextLine is the footer: the gate (and its version, when the publisher knows it), the
+// namespace and context, how many workloads and how long it took.
+func contextLine(r *Report, run *Run) string {
 	var parts []string
 	if r.Namespace != "" {
 		parts = append(parts, "namespace "+mdName(r.Namespace))
@@ -120,7 +148,17 @@ func contextLine(r *Report) string {
 	if !r.StartedAt.IsZero() && r.FinishedAt.After(r.StartedAt) {
 		parts = append(parts, "took "+human(Seconds(r.FinishedAt.Sub(r.StartedAt))))
 	}
-	return "<sub>rollout-gate · " + strings.Join(parts, " · ") + "</sub>"
+	gate := "rollout-gate"
+	// The report names the gate that wrote it (GateVersion); a publisher's Run.Version, when
+	// set, says it for the comment.
+	version := r.GateVersion
+	if run != nil && run.Version != "" {
+		version = run.Version
+	}
+	if version != "" {
+		gate += " " + mdText(version, maxCell)
+	}
+	return "<sub>" + gate + " · " + strings.Join(parts, " · ") + "</sub>"
 }
 
 func workloadTable(m *mdWriter, r *Report) {
@@ -201,44 +239,73 @@ func rolloutPicture(m *mdWriter, r *Report, limit int) {
 	}
 }
 
-func workloadSection(m *mdWriter, r *Report, w *Workload) {
-	m.line("### " + verdictEmoji(w.Verdict) + " " + mdName(w.Ref()) + " " + mdText(w.Verdict.phrase(), maxCell))
-	m.blank()
-	if w.Message != "" {
+// workloadSection is one workload that is not healthy: the evidence, the fix and what changed,
+// then the folded details. With one workload the headline has already named it and its
+// verdict, so the section has no heading of its own and a line of facts takes the table's place.
+func workloadSection(m *mdWriter, r *Report, w *Workload, several bool) {
+	if several {
+		m.line("### " + verdictEmoji(w.Verdict) + " " + mdName(w.Ref()) + " " + mdText(w.Verdict.phrase(), maxCell))
+		m.blank()
+	} else if facts := workloadFacts(w); facts != "" {
+		m.line(facts)
+		m.blank()
+	}
+	// The workload's message, unless the headline or the status line says it already.
+	headlined := w == r.FirstFailing()
+	said := func(msg string) bool {
+		return headlined && oneLine(msg, maxCell) == w.why()
+	}
+	if w.Message != "" && len(w.Findings) == 0 && !said(w.Message) && (w.Status == nil || w.Status.Message != w.Message) {
 		m.line(mdPara(w.Message, maxProse))
 		m.blank()
 	}
-	if rb := w.Rollback; rb != nil {
-		line := "↩️ **Rollback:** " + mdText(rollbackLine(rb), maxProse)
-		if rb.Duration > 0 {
-			line += " (" + human(rb.Duration) + ")"
+	if rb := w.Rollback; rb != nil && len(rb.DeletedPods) > 0 {
+		names := make([]string, 0, len(rb.DeletedPods))
+		for _, p := range rb.DeletedPods {
+			names = append(names, mdName(p))
 		}
-		if rb.Message != "" {
-			line += ". " + mdText(rb.Message, maxProse)
-		}
-		m.line(line)
+		m.line("Deleted stuck pods so the rollback could proceed: " + strings.Join(names, ", ") + ".")
 		m.blank()
-		if len(rb.DeletedPods) > 0 {
-			names := make([]string, 0, len(rb.DeletedPods))
-			for _, p := range rb.DeletedPods {
-				names = append(names, mdName(p))
-			}
-			m.line("Deleted stuck pods so the rollback could proceed: " + strings.Join(names, ", ") + ".")
-			m.blank()
-		}
-		changeTable(m, fmt.Sprintf("What the rollback changed (%d)", len(rb.Changes)), "Failed revision", "Rolled back to", rb.Changes, true)
 	}
-	resourceStatus(m, w.Status)
+	resourceStatus(m, w.Status, w.Status != nil && said(w.Status.Message))
 	for i := range w.Findings {
-		finding(m, &w.Findings[i], i+1, len(w.Findings))
+		finding(m, &w.Findings[i], i+1, len(w.Findings), headlined && i == 0, len(w.Changes) > 0)
 	}
 	changes(m, w.Changes)
+	if rb := w.Rollback; rb != nil {
+		changeTable(m, fmt.Sprintf("What the rollback changed (%d)", len(rb.Changes)), "Failed revision", "Rolled back to", rb.Changes, true)
+	}
 	pods(m, w.Pods)
 	events(m, w.Events)
 	timeline(m, r, w.Timeline)
 }
 
-func finding(m *mdWriter, f *Finding, n, of int) {
+// workloadFacts is the one-workload report's line in place of the table: the revision, the
+// ready pods, the reason and the manifest.
+func workloadFacts(w *Workload) string {
+	var parts []string
+	if w.Revision != "" {
+		parts = append(parts, "revision "+mdText(w.Revision, maxCell))
+	}
+	if ready, total := readyPods(w); total > 0 {
+		parts = append(parts, fmt.Sprintf("%d/%d pods ready", ready, total))
+	}
+	if w.Reason != "" {
+		parts = append(parts, mdText(w.Reason, maxCell))
+	}
+	if w.Source != nil {
+		parts = append(parts, mdName(w.Source.String()))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "<sub>" + mdName(w.Ref()) + " · " + strings.Join(parts, " · ") + "</sub>"
+}
+
+// finding is one cause: its name, the evidence, the fix, the log excerpt folded. headlined says
+// the report's headline already carries its summary; changed that the table of what the
+// rollout changed follows, so its change need not be said here as well.
+func finding(m *mdWriter, f *Finding, n, of int, headlined, changed bool) {
 	title := "#### "
 	if of > 1 {
 		title += strconv.Itoa(n) + ". "
@@ -256,36 +323,47 @@ func finding(m *mdWriter, f *Finding, n, of int) {
 	if f.Confidence != "" {
 		where = append(where, mdText(string(f.Confidence), maxCell)+" confidence")
 	}
-	if f.Summary != "" {
+	if f.Summary != "" && !headlined {
 		m.line("**" + mdText(f.Summary, maxProse) + "**")
+		m.blank()
 	}
 	if len(where) > 0 {
-		m.blank()
 		m.line("<sub>" + strings.Join(where, " · ") + "</sub>")
+		m.blank()
 	}
-	m.blank()
+	var evidence []string
 	if f.Detail != "" {
-		m.line(mdPara(f.Detail, maxProse))
-		m.blank()
+		evidence = append(evidence, f.Detail)
 	}
-	if f.Change != "" {
-		m.line("**Changed in this rollout:** " + mdText(f.Change, maxProse))
-		m.blank()
+	if f.Change != "" && !changed {
+		evidence = append(evidence, "Changed in this rollout: "+f.Change)
 	}
-	if len(f.Evidence) > 0 {
+	evidence = append(evidence, onceEach(f.Evidence)...)
+	if len(evidence) > 0 {
 		m.line("**Evidence**")
 		m.blank()
-		for i, e := range f.Evidence {
+		for i, e := range evidence {
 			if i == maxEvidence {
-				m.line(fmt.Sprintf("- … %d more (see the JSON report)", len(f.Evidence)-i))
+				m.line(fmt.Sprintf("- … %d more (see the JSON report)", len(evidence)-i))
 				break
 			}
 			m.line("- " + mdText(e, maxProse))
 		}
 		m.blank()
 	}
+	if e := f.Edit; e != nil {
+		m.line("**Fix the manifest:** line " + strconv.Itoa(e.Line) + " of " + mdName(e.File) + " sets " + mdText(e.What, maxCell) +
+			" to " + mdText(e.After, maxCell) + "; the revision before had " + mdText(e.Before, maxCell) + ".")
+		m.blank()
+		m.code("diff", []string{"-" + e.Old, "+" + e.New})
+		m.blank()
+	}
 	if len(f.Fix) > 0 {
-		m.line("**Fix**")
+		if f.Edit != nil {
+			m.line("**Or, in an emergency, in the cluster**")
+		} else {
+			m.line("**Fix**")
+		}
 		m.blank()
 		m.code("sh", f.Fix)
 		m.blank()
@@ -308,6 +386,29 @@ func finding(m *mdWriter, f *Finding, n, of int) {
 		m.close()
 		m.blank()
 	}
+}
+
+// onceEach drops an item of evidence that ends in the same words as an earlier one: the
+// container's waiting message and the kubelet's event usually quote the same error, and the
+// events stay in their folded table.
+func onceEach(evidence []string) []string {
+	tail := func(e string) string {
+		if i := strings.LastIndex(e, ": "); i >= 0 && len(strings.Fields(e[i+2:])) >= 4 {
+			return e[i+2:]
+		}
+		return ""
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range evidence {
+		t := tail(e)
+		if t != "" && seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, e)
+	}
+	return out
 }
 
 func changes(m *mdWriter, cs []Change) {
@@ -349,12 +450,12 @@ func orUnset(s string) string {
 
 // resourceStatus shows the kstatus status of an object judged by its status, and its conditions
 // (the controller's words: escaped, never live Markdown).
-func resourceStatus(m *mdWriter, st *ResourceStatus) {
+func resourceStatus(m *mdWriter, st *ResourceStatus, saidMessage bool) {
 	if st == nil {
 		return
 	}
 	line := "**Status (kstatus):** " + mdText(st.Status, maxCell)
-	if st.Message != "" {
+	if st.Message != "" && !saidMessage {
 		line += " — " + mdText(st.Message, maxProse)
 	}
 	m.line(line)

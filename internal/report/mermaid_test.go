@@ -105,8 +105,12 @@ func TestRolloutDiagramBounds(t *testing.T) {
 					t.Error(err)
 				}
 			}
-			// In a comment, the budget is an eighth of the comment's limit.
+			// In a comment, the budget is an eighth of the comment's limit, and the picture is
+			// drawn only for several workloads: one workload's report says it all in words.
 			want := rolloutDiagram(tc.r, CommentLimit/diagramShare)
+			if len(tc.r.Workloads) < 2 {
+				want = diagram{}
+			}
 			md := Markdown(tc.r, MarkdownOptions{Limit: CommentLimit})
 			if got := strings.Contains(md, "```mermaid"); got != (want.lines != nil) {
 				t.Errorf("Markdown has a mermaid block: %v, want %v", got, want.lines != nil)
@@ -182,8 +186,9 @@ func TestMarkdownKeepsDiagramWhole(t *testing.T) {
 		if has && !strings.Contains(md, whole) {
 			t.Fatalf("limit %d: the diagram is not whole:\n%s", limit, md)
 		}
-		if !has && limit >= diagramShare*len(whole) {
-			t.Errorf("limit %d: no diagram, though it takes only %d bytes", limit, len(whole))
+		// The picture comes after the fixes, so a cut at the end may leave it out, never half.
+		if !has && limit >= diagramShare*len(whole) && !strings.Contains(md, "Truncated to fit") {
+			t.Errorf("limit %d: no diagram, though it takes only %d bytes and nothing was cut", limit, len(whole))
 		}
 	}
 	if !seen[true] || !seen[false] {

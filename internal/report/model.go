@@ -5,6 +5,7 @@ package report
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,6 +40,9 @@ type Report struct {
 	Context       string     `json:"context,omitempty"`
 	Message       string     `json:"message,omitempty"` // set when Verdict is error
 	Workloads     []Workload `json:"workloads"`
+	// GateVersion is the gate that wrote the report (version.Info.Short: "1.2.0", or
+	// "devel (REVISION)"), so a report can be traced to a build.
+	GateVersion string `json:"gateVersion,omitempty"`
 }
 
 // Workload is the verdict and evidence for one Deployment, StatefulSet, DaemonSet or Job.
@@ -103,6 +107,10 @@ type Source struct {
 	File string      `json:"file"`
 	Line int         `json:"line"`
 	Helm *HelmSource `json:"helm,omitempty"`
+	// Kustomization is the -k folder that built the object (File is then the file kustomize read
+	// it from), and PatchedBy the kustomization files whose patches or transformers changed it.
+	Kustomization string   `json:"kustomization,omitempty"`
+	PatchedBy     []string `json:"patchedBy,omitempty"`
 }
 
 // HelmSource is the Helm release (and revision) that rendered a resource; Hook lists the hook
@@ -115,10 +123,18 @@ type HelmSource struct {
 
 // String is "file:line", or the template alone when there is no line (a Helm chart template).
 func (s Source) String() string {
-	if s.Line <= 0 {
-		return s.File
+	out := s.File
+	if s.Line > 0 {
+		out += ":" + strconv.Itoa(s.Line)
 	}
-	return s.File + ":" + strconv.Itoa(s.Line)
+	if s.Kustomization != "" {
+		out += " (-k " + s.Kustomization
+		if len(s.PatchedBy) > 0 {
+			out += ", changed by " + strings.Join(s.PatchedBy, ", ")
+		}
+		out += ")"
+	}
+	return out
 }
 
 // Pod is the state of one pod of the new revision.
@@ -205,6 +221,24 @@ type Finding struct {
 	Change string `json:"change,omitempty"`
 	// Logs is the log excerpt (previous container when there is one); secret values are masked.
 	Logs *LogExcerpt `json:"logs,omitempty"`
+	// Edit is the change to the applied manifest that fixes the finding, when its cause is a
+	// value the manifest sets: the first fix, before the commands.
+	Edit *ManifestEdit `json:"edit,omitempty"`
+}
+
+// ManifestEdit is one line of an applied manifest as it is and as it should be.
+type ManifestEdit struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// Path is the changed field (containers[api].env[DB_PORT]); What names it for people
+	// (DB_PORT, "the image of container api").
+	Path string `json:"path"`
+	What string `json:"what"`
+	Old  string `json:"old"` // the line as the manifest has it
+	New  string `json:"new"` // the line as it should be
+	// Before and After are the field's values in the last good revision and in this one.
+	Before string `json:"before"`
+	After  string `json:"after"`
 }
 
 // LogExcerpt is a tail of a container's log.

@@ -406,3 +406,26 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// The gate's version goes into the line under the headline, in the summary and the comment alike,
+// and into the JSON report; a report without one renders as before.
+func TestGateVersionInFooterAndJSON(t *testing.T) {
+	t.Parallel()
+	r := failedReport(VerdictFailed, 12, deployment("api", "2", "CrashLoopBackOff"))
+	if md := Markdown(r, MarkdownOptions{}); !strings.Contains(md, "<sub>rollout-gate · ") {
+		t.Errorf("without a version the footer changed:\n%s", md)
+	}
+	r.GateVersion = "1.2.0"
+	for name, md := range map[string]string{
+		"summary": Markdown(r, MarkdownOptions{Limit: SummaryLimit}),
+		"comment": Markdown(r, MarkdownOptions{Limit: CommentLimit, Marker: "<!-- rollout-gate:x -->"}),
+	} {
+		if !strings.Contains(md, "<sub>rollout-gate 1.2.0 · ") {
+			t.Errorf("%s lacks the version in its footer:\n%s", name, md)
+		}
+	}
+	js, err := JSON(r)
+	if err != nil || !strings.Contains(string(js), `"gateVersion": "1.2.0"`) {
+		t.Errorf("JSON lacks gateVersion (%v):\n%s", err, js)
+	}
+}

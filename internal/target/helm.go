@@ -74,21 +74,9 @@ func parseRendered(r *helmrelease.Release, path string, text []byte, src *HelmSo
 // templatePath is the chart template a rendered document came from, from Helm's "# Source:"
 // comment (or the hook's recorded path), cut to one short line: it is the chart author's text.
 func templatePath(doc []byte, fallback string) string {
-	p := fallback
-	for _, l := range strings.Split(string(doc), "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "# Source: "); ok {
-			p = rest
-			break
-		}
-	}
-	p = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, p))
-	if len(p) > maxTemplatePath {
-		p = p[:maxTemplatePath]
+	p, _ := sourceComment(doc)
+	if p == "" {
+		p = cleanTemplatePath(fallback)
 	}
 	if p == "" {
 		p = "(no # Source: line)"

@@ -74,7 +74,7 @@ func TestFromHelmRelease(t *testing.T) {
 				{ref: "daemonset/b", ns: "shop", file: "x/" + strings.Repeat("a", maxTemplatePath-2)},
 			}},
 		{name: "an invalid rendered document names the release and template", manifest: "# Source: shop/templates/bad.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: Bad_Name\n",
-			wantErr: "helm release shop -n shop revision 4: shop/templates/bad.yaml:2: Deployment metadata.name \"Bad_Name\" is not a valid name"},
+			wantErr: "helm release shop -n shop revision 4: shop/templates/bad.yaml:1: Deployment metadata.name \"Bad_Name\" is not a valid name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &helmrelease.Release{Name: "shop", Namespace: "shop", Version: 4, Manifest: tc.manifest, Hooks: tc.hooks}

@@ -48,6 +48,9 @@ type Workload struct {
 	// Helm is set for the resources of a Helm release (--helm-release); File is then the chart
 	// template that rendered it and Line is 0.
 	Helm *HelmSource
+	// Kustomization is set for the objects of a -k build: File and Line are then the file
+	// kustomize read the object from, and this names the -k folder and what changed the object.
+	Kustomization *KustomizeSource
 }
 
 // Ref is "deployment/api", as kubectl spells it.

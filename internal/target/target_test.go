@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,13 +56,28 @@ func TestFromManifests(t *testing.T) {
 	release := write("release.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\n---\n"+
 		"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n")
 	jobInApps := write("jobapps.yaml", "apiVersion: apps/v1\nkind: Job\nmetadata: {name: migrate}\n")
+	write("tree/top.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: top}\n")
+	write("tree/sub/nested.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: nested}\n")
+	write("onlysub/sub/nested.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: nested}\n")
+	write("kust/kustomization.yaml", "resources: [deploy.yaml]\n")
+	write("kust/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: k}\n")
+	write("withkust/app.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n")
+	write("withkust/overlay/kustomization.yaml", "resources: [../app.yaml]\n")
+	unrenderedChart := write("chart/templates/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Values.name }}\n")
+	quotedTemplate := write("quoted.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"{{ .Values.name }}\"\n")
+	metaString := write("metastring.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: api\n")
+	notMapping := write("notmapping.yaml", "- a\n- b\n")
+	badLater := write("badlater.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n   labels: {}\n")
+	helmStream := "---\n# Source: shop/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: shop\n" +
+		"---\n# Source: shop/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\n"
 
 	tests := []struct {
-		name    string
-		paths   []string
-		stdin   string
-		want    []string // Key@line, skipped marked with !
-		wantErr string
+		name      string
+		paths     []string
+		stdin     string
+		recursive bool
+		want      []string // Key@line (Key@file:line where the file is not the one given), skipped marked with !
+		wantErr   string
 	}{
 		{name: "file with lines and default namespace", paths: []string{app},
 			want: []string{"!Service/default/api@2", "Deployment/production/api@7", "StatefulSet/default/db@17"}},
@@ -78,14 +94,35 @@ func TestFromManifests(t *testing.T) {
 		{name: "a Job is judged, a CronJob skipped", paths: []string{release},
 			want: []string{"Job/default/migrate@1", "!CronJob/default/nightly@5", "Deployment/default/api@9"}},
 		{name: "a Job in the wrong api group", paths: []string{jobInApps}, wantErr: "use batch/v1"},
+		{name: "a folder is read without its subfolders, as kubectl -f does", paths: []string{filepath.Join(dir, "tree")},
+			want: []string{"Deployment/default/top@1"}},
+		{name: "recursive reads the subfolders, as kubectl -R does", paths: []string{filepath.Join(dir, "tree")}, recursive: true,
+			want: []string{"Deployment/default/nested@1", "Deployment/default/top@1"}},
+		{name: "manifests only in subfolders: the -R hint", paths: []string{filepath.Join(dir, "onlysub")}, wantErr: "add -R (--recursive)"},
+		{name: "a kustomization folder: the -k hint", paths: []string{filepath.Join(dir, "kust")}, wantErr: "give it to the gate the same way: -k " + filepath.Join(dir, "kust")},
+		{name: "a kustomization file: the -k hint", paths: []string{filepath.Join(dir, "kust", "kustomization.yaml")}, wantErr: "give it to the gate the same way: -k"},
+		{name: "a kustomization in a subfolder is not read without -R", paths: []string{filepath.Join(dir, "withkust")},
+			want: []string{"Deployment/default/a@1"}},
+		{name: "a kustomization in a subfolder with -R: the -k hint", paths: []string{filepath.Join(dir, "withkust")}, recursive: true,
+			wantErr: "is a kustomization"},
+		{name: "helm template on stdin: the chart template and its line", paths: []string{"-"}, stdin: helmStream,
+			want: []string{"!Service/default/shop@shop/templates/service.yaml:1", "Deployment/default/shop@shop/templates/deploy.yaml:1"}},
+		{name: "an unrendered chart template: the hint", paths: []string{unrenderedChart}, wantErr: "unrendered Helm template"},
+		{name: "an unrendered template that parses: the hint", paths: []string{quotedTemplate}, wantErr: "render it first (`helm template RELEASE CHART | gate -f -`), or gate the installed release with --helm-release"},
+		{name: "metadata of the wrong shape, in words", paths: []string{metaString}, wantErr: `metastring.yaml:1: not a Kubernetes object: metadata is a string ("api"), want a mapping with name`},
+		{name: "a list document, in words", paths: []string{notMapping}, wantErr: "the document is a list; a manifest is a mapping"},
+		{name: "a YAML error names the file's line", paths: []string{badLater}, wantErr: "badlater.yaml:5: invalid YAML: line 9: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ws, err := FromManifests(tt.paths, "default", strings.NewReader(tt.stdin))
+			ws, err := FromManifests(tt.paths, tt.recursive, "default", strings.NewReader(tt.stdin))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "interface {}") || strings.Contains(err.Error(), "Go struct") {
+					t.Errorf("err = %v: it names a Go type", err)
 				}
 				if fault.Code(err) != fault.ExitInvalid {
 					t.Errorf("exit code %d, want %d", fault.Code(err), fault.ExitInvalid)
@@ -98,6 +135,9 @@ func TestFromManifests(t *testing.T) {
 			var got []string
 			for _, w := range ws {
 				s := fmt.Sprintf("%s@%d", w.Key(), w.Line)
+				if !slices.Contains(tt.paths, w.File) && w.File != "<stdin>" && !strings.HasPrefix(w.File, dir) {
+					s = fmt.Sprintf("%s@%s:%d", w.Key(), w.File, w.Line)
+				}
 				if w.Skipped {
 					s = "!" + s
 				}

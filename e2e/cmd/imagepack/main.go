@@ -2,7 +2,10 @@
 // (the `docker save` layout), which `ctr images import` and kind's image loading accept. The e2e
 // cluster has no registry, so its images are built this way from the project's own binaries.
 //
-// Usage: imagepack -binary FILE -tag NAME:TAG -o OUT.tar [-path /app] [-arch amd64]
+// Usage: imagepack -binary FILE -tag NAME:TAG -o OUT.tar [-path /app] [-arch amd64] [-add SRC=/DEST ...]
+//
+// -add puts more files in the layer (mode 0644), such as a CA bundle at
+// /etc/ssl/certs/ca-certificates.crt, which the gate's image carries as distroless/static does.
 //
 // The archive is byte-for-byte reproducible: the same binary gives the same image ID, which is
 // printed on stdout, so callers can skip re-importing an unchanged image.
@@ -25,10 +28,23 @@ import (
 )
 
 type options struct {
-	tag  string // repository:tag recorded in manifest.json
-	path string // absolute path of the binary inside the image; also the entrypoint
-	arch string
+	tag   string // repository:tag recorded in manifest.json
+	path  string // absolute path of the binary inside the image; also the entrypoint
+	arch  string
+	files []file // more files in the layer
 }
+
+// file is one more file of the image: its absolute path there and its content.
+type file struct {
+	path string
+	data []byte
+}
+
+// addFlags collects -add SRC=DEST.
+type addFlags []string
+
+func (a *addFlags) String() string     { return strings.Join(*a, ",") }
+func (a *addFlags) Set(v string) error { *a = append(*a, v); return nil }
 
 func main() {
 	var o options
@@ -38,7 +54,18 @@ func main() {
 	flag.StringVar(&out, "o", "", "archive to write (required)")
 	flag.StringVar(&o.path, "path", "", "path of the binary in the image and entrypoint (default /<binary name>)")
 	flag.StringVar(&o.arch, "arch", runtime.GOARCH, "image architecture")
+	var adds addFlags
+	flag.Var(&adds, "add", "SRC=/DEST: put file SRC at /DEST in the image (repeatable)")
 	flag.Parse()
+	for _, a := range adds {
+		src, dest, ok := strings.Cut(a, "=")
+		data, err := os.ReadFile(src)
+		if !ok || err != nil {
+			fmt.Fprintf(os.Stderr, "imagepack: -add %s: want SRC=/DEST with a readable SRC (%v)\n", a, err)
+			os.Exit(2)
+		}
+		o.files = append(o.files, file{path: dest, data: data})
+	}
 	if binary == "" || o.tag == "" || out == "" {
 		fmt.Fprintln(os.Stderr, "imagepack: -binary, -tag and -o are required")
 		flag.Usage()
@@ -123,6 +150,21 @@ func build(bin []byte, o options) ([]byte, string, error) {
 		entries = append([]tar.Header{{Name: dir[1:] + "/", Typeflag: tar.TypeDir, Mode: 0o755}}, entries...)
 	}
 	entries = append(entries, tar.Header{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777})
+	seen := map[string]bool{}
+	for _, h := range entries {
+		seen[h.Name] = true
+	}
+	for _, f := range o.files {
+		if !strings.HasPrefix(f.path, "/") || path.Clean(f.path) != f.path || f.path == o.path {
+			return nil, "", fmt.Errorf("file %q: want a clean absolute path other than the binary's", f.path)
+		}
+		var dirs []tar.Header
+		for dir := path.Dir(f.path); dir != "/" && !seen[dir[1:]+"/"]; dir = path.Dir(dir) {
+			seen[dir[1:]+"/"] = true
+			dirs = append([]tar.Header{{Name: dir[1:] + "/", Typeflag: tar.TypeDir, Mode: 0o755}}, dirs...)
+		}
+		entries = append(entries, dirs...)
+	}
 	for _, h := range entries {
 		h.ModTime, h.Format = epoch, tar.FormatPAX
 		if err := lw.WriteHeader(&h); err != nil {
@@ -135,6 +177,15 @@ func build(bin []byte, o options) ([]byte, string, error) {
 	}
 	if _, err := lw.Write(bin); err != nil {
 		return nil, "", err
+	}
+	for _, f := range o.files {
+		if err := lw.WriteHeader(&tar.Header{Name: f.path[1:], Typeflag: tar.TypeReg, Mode: 0o644,
+			Size: int64(len(f.data)), ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+			return nil, "", err
+		}
+		if _, err := lw.Write(f.data); err != nil {
+			return nil, "", err
+		}
 	}
 	if err := lw.Close(); err != nil {
 		return nil, "", err

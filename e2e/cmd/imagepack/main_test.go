@@ -169,3 +169,41 @@ func TestPackFileKeepsUnchangedArchive(t *testing.T) {
 		t.Error("changed binary kept the old image ID")
 	}
 }
+
+// -add files land in the layer with their folders, once each, after the binary.
+func TestBuildAddsFiles(t *testing.T) {
+	t.Parallel()
+	archive, _, err := build([]byte("bin"), options{tag: "localhost/rollout-gate/action:e2e", path: "/gate", arch: "amd64",
+		files: []file{{"/etc/ssl/certs/ca-certificates.crt", []byte("CA")}, {"/etc/ssl/NOTICE", []byte("n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := readTar(t, archive)
+	var manifest []manifestEntry
+	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil {
+		t.Fatal(err)
+	}
+	r := tar.NewReader(bytes.NewReader(files[manifest[0].Layers[0]]))
+	var names []string
+	for {
+		h, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if h.Name == "etc/ssl/certs/ca-certificates.crt" {
+			if got, _ := io.ReadAll(r); string(got) != "CA" || h.Mode != 0o644 {
+				t.Errorf("CA bundle %q mode %o", got, h.Mode)
+			}
+		}
+	}
+	if want := "tmp/ etc/ etc/ssl/ etc/ssl/certs/ gate etc/ssl/certs/ca-certificates.crt etc/ssl/NOTICE"; strings.Join(names, " ") != want {
+		t.Errorf("layer entries = %q, want %q", strings.Join(names, " "), want)
+	}
+	if _, _, err := build([]byte("bin"), options{tag: "a:b", path: "/gate", files: []file{{"etc/x", nil}}}); err == nil {
+		t.Error("a relative file path was accepted")
+	}
+}
