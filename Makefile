@@ -40,6 +40,7 @@ images:
 	@hack/images.sh
 
 test-unit:
+	@hack/test-packages.sh
 	go build ./...
 	go test ./...
 	$(MAKE) --no-print-directory fuzz

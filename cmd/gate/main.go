@@ -71,7 +71,7 @@ const (
 const cancelledMessage = "the run was cancelled (SIGTERM or SIGINT: the job was cancelled or timed out) before the gate finished; the rollouts were not judged"
 
 // run is the whole command; only it turns outcomes into exit codes.
-func run(ctx context.Context, args []string, e env) int {
+func run(ctx context.Context, args []string, e env) (code int) {
 	if wantsVersion(args) {
 		fmt.Fprint(e.stdout, e.version.String())
 		return 0
@@ -113,13 +113,18 @@ func run(ctx context.Context, args []string, e env) int {
 
 	r, runErr := app.Run(ctx, o, app.Deps{Stdin: e.stdin, Progress: e.stderr, Getenv: e.getenv, Now: e.now, Connect: e.connect})
 	r.GateVersion = e.version.Short()
-	code := settle(ctx, r, runErr, e.now)
+	code = settle(ctx, r, runErr, e.now)
 	if code == fault.ExitInvalid || code == fault.ExitCannotEvaluate {
 		fmt.Fprintf(e.stderr, "error: %s\n", r.Message)
 	}
 
 	reportPath, werr := writeFiles(o, r, e.getenv, inActions)
-	if werr != nil {
+	switch {
+	case fault.Code(werr) == fault.ExitInvalid:
+		// A report path that is a link or not a file: the run's input is wrong, whatever the verdict.
+		fmt.Fprintf(e.stderr, "error: %v\n", werr)
+		defer func() { code = fault.ExitInvalid }()
+	case werr != nil:
 		fmt.Fprintf(e.stderr, "warning: %v\n", werr)
 	}
 	if code == fault.ExitHealthy || code == fault.ExitFailed || o.Output == "json" {
@@ -229,7 +234,7 @@ func writeFiles(o *app.Options, r *report.Report, getenv func(string) string, in
 	if path != "" {
 		js, err := report.JSON(r)
 		if err == nil {
-			err = os.WriteFile(path, js, 0o644)
+			err = writeReportFile(path, js)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("write JSON report %s: %w", path, err))
@@ -238,7 +243,7 @@ func writeFiles(o *app.Options, r *report.Report, getenv func(string) string, in
 	}
 	if o.ReportMarkdown != "" {
 		md := report.Markdown(r, report.MarkdownOptions{Limit: report.SummaryLimit})
-		if err := os.WriteFile(o.ReportMarkdown, []byte(md), 0o644); err != nil {
+		if err := writeReportFile(o.ReportMarkdown, []byte(md)); err != nil {
 			errs = append(errs, fmt.Errorf("write Markdown report %s: %w", o.ReportMarkdown, err))
 		}
 	}

@@ -67,6 +67,8 @@ type logTail struct {
 	Previous  bool
 	Truncated bool
 	Err       string // why the log could not be read
+	// Cut: the read stopped inside the last line (its byte limit), which may end in half a secret.
+	Cut bool
 }
 
 // objectInfo is what the diagnosis may know about a Secret or ConfigMap: existence and key names.

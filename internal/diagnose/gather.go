@@ -235,6 +235,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		return nil, err
 	}
 	ev.mask = newMasker(maskSpecs, secrets)
+	maskLogs(ev)
 	// Gaps are appended by concurrent reads: sort them so that reports do not vary between runs.
 	slices.Sort(ev.Gaps)
 	slices.SortStableFunc(ev.Events, func(a, b corev1.Event) int {

@@ -155,7 +155,8 @@ func oneLineErr(err error) string {
 
 // parseLog splits a log into lines, peeling off the timestamps the API adds.
 func parseLog(b []byte, previous bool, tail int) logTail {
-	lt := logTail{Previous: previous}
+	// The API ends every line with a newline: a read without one stopped inside its last line.
+	lt := logTail{Previous: previous, Cut: len(b) > 0 && b[len(b)-1] != '\n'}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), maxLogBytes)
 	for sc.Scan() {

@@ -1,6 +1,8 @@
 package diagnose
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/mask"
@@ -93,4 +95,21 @@ func secretValue(s *corev1.Secret, key string) []byte {
 		return []byte(v)
 	}
 	return nil
+}
+
+// maskLogs masks the log lines as soon as the masker exists, before any rule quotes or cuts them
+// (a summary cut at 200 characters must not leave half a secret), and masks the start of a secret
+// at the end of a line the read cut short.
+func maskLogs(ev *evidence) {
+	for k, lt := range ev.Logs {
+		lt.Lines = slices.Clone(lt.Lines)
+		for i := range lt.Lines {
+			if lt.Cut && i == len(lt.Lines)-1 {
+				lt.Lines[i] = ev.mask.MaskCut(lt.Lines[i])
+			} else {
+				lt.Lines[i] = ev.mask.Mask(lt.Lines[i])
+			}
+		}
+		ev.Logs[k] = lt
+	}
 }

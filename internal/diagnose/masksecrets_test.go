@@ -120,3 +120,33 @@ func TestRedactMasksBeforeCutting(t *testing.T) {
 		t.Error("Result.Mask is not the masker")
 	}
 }
+
+// TestCutLogLineMasksTheSecretsStart is issue 20's leak: the log read stopped inside a secret
+// (its byte limit), and the fragment left at the line's end was shown. The masker sees the
+// secret's first characters at the end of the cut line; a line that was not cut keeps its text.
+func TestCutLogLineMasksTheSecretsStart(t *testing.T) {
+	t.Parallel()
+	m := tokenMasker([]byte("s3cr3t-Pa55word"))
+	tests := []struct {
+		name, raw string
+		want      []string
+	}{
+		{name: "cut inside the secret", raw: "2026-04-04T08:15:01Z starting\n2026-04-04T08:15:02Z password s3cr3t-Pa55w",
+			want: []string{"starting", "password [secret TOKEN redacted]"}},
+		{name: "cut after four characters", raw: "login s3cr", want: []string{"login [secret TOKEN redacted]"}},
+		{name: "three characters are not a secret's start", raw: "login s3c", want: []string{"login s3c"}},
+		{name: "a whole line is not cut", raw: "password s3cr3t-Pa55w\n", want: []string{"password s3cr3t-Pa55w"}},
+		{name: "whole values are masked everywhere", raw: "a s3cr3t-Pa55word b\npassword s3cr3t-Pa55word",
+			want: []string{"a [secret TOKEN redacted] b", "password [secret TOKEN redacted]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ev := &evidence{mask: m, Logs: map[string]logTail{"api": parseLog([]byte(tt.raw), true, 50)}}
+			maskLogs(ev)
+			if got := ev.Logs["api"].Lines; strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("lines %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -258,3 +258,26 @@ func (m *Masker) MaskAll(ss []string) []string {
 	}
 	return ss
 }
+
+// MaskCut is Mask for a line that was cut short (a log read that stopped at its byte limit): a
+// secret cut at the line's end leaves its first characters, which Mask cannot recognise, so an
+// end of minMaskLen characters or more that begins a known value is masked too.
+func (m *Masker) MaskCut(s string) string {
+	s = m.Mask(s)
+	if m == nil {
+		return s
+	}
+	best, label := 0, ""
+	for _, v := range m.values {
+		for k := min(len(v.value)-1, len(s)); k >= minMaskLen && k > best; k-- {
+			if strings.HasSuffix(s, v.value[:k]) {
+				best, label = k, v.label
+				break
+			}
+		}
+	}
+	if best == 0 {
+		return s
+	}
+	return s[:len(s)-best] + Marker(label)
+}

@@ -109,3 +109,22 @@ func FuzzMasker(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskCut(t *testing.T) {
+	t.Parallel()
+	var b Builder
+	b.Value("DB_PASSWORD", []byte("s3cr3t-Pa55word"))
+	b.Value("API_KEY", []byte("key-0123456789"))
+	m := b.Masker()
+	for _, tc := range []struct{ in, want string }{
+		{"password s3cr3t-Pa55w", "password [secret DB_PASSWORD redacted]"},
+		{"key=key-01", "key=[secret API_KEY redacted]"},
+		{"ends in s3c", "ends in s3c"},
+		{"s3cr3t-Pa55word then s3cr3", "[secret DB_PASSWORD redacted] then [secret DB_PASSWORD redacted]"},
+		{"nothing secret", "nothing secret"},
+	} {
+		if got := m.MaskCut(tc.in); got != tc.want {
+			t.Errorf("MaskCut(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -141,7 +141,11 @@ func TestFixturesCoverEveryCause(t *testing.T) {
 // checkMarkdown asserts what must hold for any rendered report.
 // liveAutolink and liveIssueRef are what GitHub links in prose: bare URLs, www., GH-12, #12.
 var (
-	liveAutolink = regexp.MustCompile(`(?i)\b(?:https?|ftp)://|\bwww\.|\bgh-[0-9]`)
+	// liveAutolink is cmark-gfm's rule (extensions/autolink.c), which GitHub's renderer is built
+	// on, not RE2's \b: a URL's scheme is the ASCII letters before "://", so "1https://" and
+	// "_https://" link; "www." links at a line start or after white space, *, _, ~ or (. And
+	// GitHub's own GH-12 references.
+	liveAutolink = regexp.MustCompile(`(?i)(?:^|[^a-z])(?:https?|ftp)://|(?:^|[\s*_~(])www\.|\bgh-[0-9]`)
 	liveIssueRef = regexp.MustCompile(`(?:^|[^&])#[0-9]`)
 )
 

@@ -29,6 +29,7 @@ var hostile = []string{
 	"##[error]legacy command",
 	"\x1b[31mred\x1b[0m \x07bell \x00nul \u202egnp.exe",
 	"[click](https://evil.example) ![img](https://evil.example/x.png) $x^2$",
+	"_https://evil.example/a 1https://evil.example/b _www.evil.example (www.evil.example ~www.evil.example",
 	"| a | b |\n|---|---|",
 	"line1\r\nline2\rline3",
 	"\xff\xfe invalid utf8",
@@ -146,6 +147,10 @@ func TestMdText(t *testing.T) {
 		{"fixes GH-12 and gh-3", "fixes GH-\u200b12 and gh-\u200b3"},
 		{"get https://evil.example/x or HTTP://a", "get https:\u200b//evil.example/x or HTTP:\u200b//a"},
 		{"visit www.evil.example", "visit www\u200b.evil.example"},
+		// Issue 20: cmark-gfm links these, and RE2's \b did not see a boundary before them.
+		{"_https://evil.example", "\\_https:\u200b//evil.example"},
+		{"1https://evil.example", "1https:\u200b//evil.example"},
+		{"_www.evil.example", "\\_www\u200b.evil.example"},
 		{"mail a@b.example", "mail a@\u200bb.example"},
 		{"<!-- x -->", "&lt;!-\u200b- x -\u200b-&gt;"},
 		{"a|b", `a\|b`},

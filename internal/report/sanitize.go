@@ -165,7 +165,10 @@ func escape(s string, markdown bool) string {
 }
 
 // autolinks are the links GitHub makes of plain text in comments and summaries, broken by a
-// zero-width space: bare URLs (http://, https://, ftp://, www.) and GH-12 issue references.
+// zero-width space: bare URLs (http://, https://, ftp://, www.) and GH-12 issue references. No
+// \b: RE2's word boundary is ASCII-only and counts _ and digits as word characters, while
+// cmark-gfm, which GitHub's renderer is built on, links "1https://", "_https://" and "_www.". So
+// every occurrence is broken, whatever precedes it: a superset of what GitHub would link.
 // Mentions (@user) and #12 are handled character by character in escape; code spans and code
 // blocks are never linked. Repository-configured autolink prefixes (JIRA-12) and bare commit
 // hashes cannot be known here and stay as they are.
@@ -173,8 +176,8 @@ var autolinks = []struct {
 	re   *regexp.Regexp
 	repl string
 }{
-	{regexp.MustCompile(`(?i)\b(https?|ftp):(/)`), "$1:" + zwsp + "$2"},
-	{regexp.MustCompile(`(?i)\b(www)\.`), "$1" + zwsp + "."},
+	{regexp.MustCompile(`(?i)(https?|ftp):(/)`), "$1:" + zwsp + "$2"},
+	{regexp.MustCompile(`(?i)(www)\.`), "$1" + zwsp + "."},
 	{regexp.MustCompile(`(?i)\b(gh)-([0-9])`), "$1-" + zwsp + "$2"},
 }
 

@@ -54,6 +54,11 @@ func EvaluateStatus(s workload.Status) Judgement {
 			return j
 		}
 		if s.Status == workload.StatusCurrent {
+			if why := notAboutGeneration(s); why != "" {
+				// Ready on the status from before the apply would pass the spec no one has seen.
+				j.Progress = why
+				return j
+			}
 			j.Verdict, j.Reason, j.Message = report.VerdictHealthy, "Current", s.Message
 			j.Complete = true
 		}
@@ -100,11 +105,39 @@ func conditionsText(cs []workload.Condition) string {
 	return strings.Join(parts, "; ")
 }
 
+// notAboutGeneration says why a custom resource's status cannot be judged yet: nothing in it says
+// it is about the applied generation (status.observedGeneration, or the Ready condition's own, or
+// every condition's when there is no Ready); "" when it is, or when kstatus has a rule for the
+// kind (a PVC, a Pod) that needs none.
+func notAboutGeneration(s workload.Status) string {
+	if !s.Custom || s.Generation == 0 || s.ObservedGeneration == s.Generation {
+		return ""
+	}
+	if c, ok := readyCondition(s); ok {
+		if c.ObservedGeneration == s.Generation {
+			return ""
+		}
+	} else if len(s.Conditions) > 0 {
+		all := true
+		for _, c := range s.Conditions {
+			all = all && c.ObservedGeneration == s.Generation
+		}
+		if all {
+			return ""
+		}
+	}
+	return fmt.Sprintf("waiting for a status about generation %d: its status has no observedGeneration and its conditions do not say which generation they are for, so it may still be the status from before the apply", s.Generation)
+}
+
 // statusTimedOut is the timeout verdict of an object judged by its status, quoting its conditions.
 func statusTimedOut(s workload.Status, waited time.Duration) (reason, message string) {
 	if s.Empty {
 		return "NoStatus", fmt.Sprintf("no status after %s: its controller never wrote one; is the controller (operator) of this kind running?",
 			waited.Round(time.Second))
+	}
+	if why := notAboutGeneration(s); why != "" && s.Status == workload.StatusCurrent {
+		return "StatusNotForGeneration", fmt.Sprintf("no status about generation %d after %s: its status has no observedGeneration and its conditions do not say which generation they are for, so the gate cannot tell it from the status before the apply; have its controller set status.observedGeneration; conditions: %s",
+			s.Generation, waited.Round(time.Second), conditionsText(s.Conditions))
 	}
 	return orDefault(s.Status, "InProgress"), fmt.Sprintf("still %s after %s: %s; conditions: %s",
 		orDefault(s.Status, "InProgress"), waited.Round(time.Second), orDefault(s.Message, "no message"), conditionsText(s.Conditions))

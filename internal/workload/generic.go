@@ -3,6 +3,7 @@ package workload
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -181,6 +182,9 @@ type Status struct {
 	// Silent: the status has neither conditions nor observedGeneration, and kstatus has no rule
 	// of its own for the kind: kstatus would call it Current whatever its state, so it says nothing.
 	Silent bool
+	// Custom: kstatus has no rule of its own for the kind (a custom resource): only a status that
+	// says which generation it is about tells the applied spec from the one before.
+	Custom bool
 }
 
 // Condition is one of an object's status.conditions.
@@ -228,7 +232,18 @@ func StatusOf(w Workload) Status {
 			Reason: str("reason"), Message: str("message"), ObservedGeneration: og})
 	}
 	sort.SliceStable(s.Conditions, func(i, j int) bool { return s.Conditions[i].Type < s.Conditions[j].Type })
-	s.Silent = !s.Empty && len(s.Conditions) == 0 && s.ObservedGeneration < 0 && status.GetLegacyConditionsFn(u) == nil
+	s.Custom = status.GetLegacyConditionsFn(u) == nil
+	s.Silent = !s.Empty && len(s.Conditions) == 0 && s.ObservedGeneration < 0 && s.Custom
+	if s.Silent {
+		// A status of a phase or state alone says nothing kstatus reads; one that says failure is
+		// a failure, not a skip.
+		for _, field := range []string{"phase", "state"} {
+			if v, _, _ := unstructured.NestedString(u.Object, "status", field); failedPhase.MatchString(v) {
+				return Status{Status: StatusFailed, Reason: v, Message: fmt.Sprintf("its status.%s is %q", field, v),
+					Generation: s.Generation, ObservedGeneration: -1, Custom: true}
+			}
+		}
+	}
 	res, err := status.Compute(u)
 	if err != nil {
 		s.Status, s.Message = StatusUnknown, err.Error()
@@ -257,6 +272,9 @@ func StatusOf(w Workload) Status {
 	}
 	return s
 }
+
+// failedPhase is a status.phase or status.state that says the object failed.
+var failedPhase = regexp.MustCompile(`(?i)^(failed|failure|error|errored|degraded|crashloopbackoff)$`)
 
 // Key identifies a kind across API groups: "Deployment.apps", "Certificate.cert-manager.io".
 func Key(k Kind) string { return GroupKind(k).String() }

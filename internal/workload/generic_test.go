@@ -62,6 +62,13 @@ func TestStatusOf(t *testing.T) {
 			status: "status: {conditions: [{type: Ready, status: 'False', reason: Provisioning}]}"},
 		{name: "a phase only says nothing kstatus can use", want: StatusCurrent, silent: true, og: -1,
 			status: "status: {phase: Running}"},
+		// Issue 20: a status that says failure in its phase alone is a failure, not a skip.
+		{name: "phase Failed without conditions is a failure", want: StatusFailed, reason: "Failed", og: -1,
+			status: "status: {phase: Failed}"},
+		{name: "state Degraded without conditions is a failure", want: StatusFailed, reason: "Degraded", og: -1,
+			status: "status: {state: Degraded}"},
+		{name: "phase Error without conditions is a failure", want: StatusFailed, reason: "Error", og: -1,
+			status: "status: {phase: Error}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
