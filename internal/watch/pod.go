@@ -134,6 +134,18 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 		return podJudgement{fatal: true, reason: "ReadinessFlapping", note: "ReadinessFlapping",
 			message: fmt.Sprintf("turned NotReady %d times while its containers kept running%s", n, lastReadinessFailure(pod, s.Events))}
 	}
+	// A liveness or startup probe that cannot work passes in silence, ready or not: fail it once
+	// it has had its window (probeCannotWork).
+	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil {
+		fails := probeFailures(pod, s.Events)
+		for _, cs := range longRunning(pod) {
+			reason, msg, bad, at := probeCannotWork(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], now)
+			if bad {
+				return podJudgement{fatal: true, reason: reason, note: reason, message: msg}
+			}
+			recheck = earliest([]time.Time{recheck, at})
+		}
+	}
 	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil && !workload.PodReady(pod) {
 		fails := probeFailures(pod, s.Events)
 		for _, cs := range longRunning(pod) {
