@@ -15,6 +15,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // noTermination: CrashLoopBackOff with no termination on record and nothing in the log.
@@ -524,10 +525,15 @@ func readinessFailing(c *containerCtx) report.Finding {
 	if p != nil {
 		handler = podtemplate.ProbeHandler(p)
 	}
-	if len(fails) == 0 {
+	erroredOnly := len(fails) > 0 && !slices.ContainsFunc(fails, func(e corev1.Event) bool { return !probeErrored(&e) })
+	switch {
+	case len(fails) == 0:
 		f.Confidence = report.ConfidenceMedium
 		f.Summary = fmt.Sprintf("%s runs but never becomes ready: %s has not succeeded (no failure events were recorded)", c.label(), handler)
-	} else {
+	case erroredOnly:
+		_, detail, _ := strings.Cut(fails[len(fails)-1].Message, ": ")
+		f.Summary = fmt.Sprintf("the readiness probe of %s cannot run: %s errors (%s), so it never becomes ready", c.label(), handler, firstLine(detail, 160))
+	default:
 		ans := firstLine(answers[0], 160)
 		if m := reStatusCode.FindStringSubmatch(answers[0]); m != nil {
 			ans = "HTTP " + m[1]
@@ -538,6 +544,9 @@ func readinessFailing(c *containerCtx) report.Finding {
 		}
 	}
 	f.Detail = fmt.Sprintf("readinessProbe of %s: %s. A failing readiness probe does not restart the container; it only keeps the pod out of Service endpoints, so the rollout cannot progress", c.label(), podtemplate.Probe(p))
+	if erroredOnly {
+		f.Detail = fmt.Sprintf("readinessProbe of %s: %s. The kubelet reports each run as errored (result Unknown): it could not run the probe at all, so the container is never marked ready and the rollout cannot progress", c.label(), podtemplate.Probe(p))
+	}
 	cpath := ev.containerPath(c.st.Name, c.init) + "/readinessProbe"
 	f.Fix = []string{ev.cmdDescribePod(c.pod.Name)}
 	if p != nil && p.HTTPGet != nil {
@@ -553,10 +562,20 @@ func readinessFailing(c *containerCtx) report.Finding {
 			f.Fix = append(f.Fix, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": cpath + "/httpGet/path", "value": path}))
 		}
 	}
-	f.Fix = append(f.Fix, c.cmdLogs())
+	if erroredOnly && p != nil && p.Exec != nil && len(p.Exec.Command) > 0 {
+		f.Fix = append(f.Fix, note("run the probe's command as the kubelet does, and see it fail:"),
+			command("kubectl", "exec", c.pod.Name, "-c", c.st.Name, ev.ns(), "--", p.Exec.Command),
+			note("add the program to the image, or point the probe at one the image has"))
+	} else {
+		f.Fix = append(f.Fix, c.cmdLogs())
+	}
 	if ch, ok := changeFor(ev.Changes, c.path()+".readinessProbe"); ok {
 		f.Change = describeChange("readinessProbe of "+c.label(), ch)
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
+	}
+	if erroredOnly && ev.workloadRef() != "" {
+		f.Fix = append(f.Fix, note("to ship it as it is, leave this workload out of the gate:"),
+			command("kubectl", "annotate", ev.workloadRef(), ev.ns(), workload.AnnotationIgnore+"=true", "--overwrite"))
 	}
 	return f
 }

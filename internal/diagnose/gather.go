@@ -258,6 +258,8 @@ func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since ti
 	var out []corev1.Event
 	for _, e := range list.Items {
 		if e.InvolvedObject.Kind == o.kind && e.InvolvedObject.Name == o.name {
+			// A folded event keeps its reason and object; the rules read the kubelet's words.
+			e.Message = workload.EventMessage(&e)
 			out = append(out, e)
 		}
 	}

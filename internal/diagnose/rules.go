@@ -46,23 +46,24 @@ import (
 //	   21. exit-code
 //	   22. unexplained-exit
 //	  running
-//	   23. not-ready-too-early
-//	   24. not-ready-startup-probe
-//	   25. not-ready-dependency
-//	   26. not-ready-readiness-probe
-//	   27. not-ready-no-probe
-//	   28. init-stuck
+//	   23. probe-cannot-work
+//	   24. not-ready-too-early
+//	   25. not-ready-startup-probe
+//	   26. not-ready-dependency
+//	   27. not-ready-readiness-probe
+//	   28. not-ready-no-probe
+//	   29. init-stuck
 //	fallbacks: only when no container named a cause (or only unknown ones); each sees what the
 //	one before it wrote and may replace it (podFallbacks)
-//	   29. pod-volume
-//	   30. node-pressure
-//	   31. pod-failed
+//	   30. pod-volume
+//	   31. node-pressure
+//	   32. pod-failed
 //
 // Then once for the workload, with the findings of all its pods (workloadRules); its finding
 // stands first, next to the pods' findings:
 //
-//	   32. create-denied
-//	   33. unknown-workload
+//	   33. create-denied
+//	   34. unknown-workload
 
 // A rule names one cause from the gathered evidence of a pod (T = *podCtx), of a container
 // (T = *containerCtx) or of the workload (T = *workloadCtx).
@@ -232,6 +233,11 @@ var containerRules = []rule[*containerCtx]{
 	// Running: not a crash loop, but not ready, or an init container that never finishes. A
 	// startup probe that fails explains the rest; then a dependency the log cannot reach; then the
 	// readiness probe; only then is there nothing to blame.
+	// A liveness or startup probe the kubelet cannot run never kills: ready or not, the container
+	// looks healthy while nothing checks it (causes_probe.go).
+	{name: "probe-cannot-work", causes: causes(report.CauseLivenessProbe),
+		match: func(c *containerCtx) bool { _, _, ok := c.brokenProbe(); return ok },
+		write: probeCannotWork},
 	{name: "not-ready-too-early",
 		match: func(c *containerCtx) bool { return c.notReadyRunning() && c.tooEarlyToJudge() }},
 	{name: "not-ready-startup-probe", causes: causes(report.CauseLivenessProbe),

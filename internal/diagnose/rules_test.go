@@ -122,6 +122,7 @@ var ruleCases = map[string]classifyCase{
 	}},
 	"exit-code":                 rc("unknown", exitCode(127)),
 	"unexplained-exit":          rc("unknown", nil),
+	"probe-cannot-work":         classifyCase{fixture: "readiness-probe", reason: "LivenessProbeErrored", editEvidence: erroring("Liveness", true)},
 	"not-ready-too-early":       classifyCase{fixture: "readiness-probe", reason: "ProgressDeadlineExceeded", editEvidence: justStarted},
 	"not-ready-startup-probe":   notReadyCase(nil, startupFailing),
 	"not-ready-dependency":      notReadyCase(refusedDial, nil),
