@@ -2,6 +2,9 @@ package diagnose
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +143,58 @@ func TestEventsReadFolded(t *testing.T) {
 			t.Errorf("%s: first %s last %s, want %s and %s", e.Name, first, last, t0, w.last)
 		}
 	}
+}
+
+// restartedBetweenSyncs shows the first container as the kubelet may between two syncs after a
+// liveness kill: created again, with no last state on hand.
+func restartedBetweenSyncs(ev *evidence) {
+	cs := &ev.Pods[0].Status.ContainerStatuses[0]
+	cs.LastTerminationState = corev1.ContainerState{}
+	cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
+}
+
+// The make-test flake of issue 26: a previous-log read that fails, on any status the watch may
+// hand over, never turns a liveness kill into cause unknown, and the failed read is a gap.
+func TestProbeKillSurvivesAFailedLogRead(t *testing.T) {
+	t.Parallel()
+	rejected := errors.New("the server rejected our request for an unknown reason")
+	states := map[string]func(*evidence){
+		"in back-off":                  nil,
+		"created again":                restartedBetweenSyncs,
+		"running again, not ready":     func(ev *evidence) { runningAgain(ev, true) },
+		"running again, no last state": func(ev *evidence) { runningAgain(ev, false) },
+	}
+	for name, edit := range states {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fx := loadFixture(t, "liveness-slow")
+			d, _, rl := fx.diagnoser(nil)
+			rl.err[logKey("api-7d4b9c-xkp2z", "api")] = rejected
+			ev, err := d.gather(context.Background(), fx.input("CrashLoopBackOff"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if edit != nil {
+				edit(ev)
+			}
+			got := classify(ev)
+			if len(got) == 0 || got[0].Cause != report.CauseLivenessProbe {
+				t.Fatalf("want cause %s from the Killing and Unhealthy events alone, got:\n%s", report.CauseLivenessProbe, dump(got))
+			}
+			if !slices.ContainsFunc(ev.Gaps, func(g string) bool { return strings.Contains(g, "the server rejected our request") }) {
+				t.Errorf("the failed log read is not a gap: %q", ev.Gaps)
+			}
+		})
+	}
+}
+
+// runningAgain shows the first container running its next run, not ready, with or without the
+// last state on hand.
+func runningAgain(ev *evidence, lastState bool) {
+	cs := &ev.Pods[0].Status.ContainerStatuses[0]
+	if !lastState {
+		cs.LastTerminationState = corev1.ContainerState{}
+	}
+	cs.Ready = false
+	cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(fixtureNow.Add(-5 * time.Second))}}
 }

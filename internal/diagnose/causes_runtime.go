@@ -100,7 +100,8 @@ func oomKilled(c *containerCtx) report.Finding {
 		f.Summary = c.label() + " is killed by the OOM killer although it has no memory limit: the node ran out of memory"
 		f.Detail = fmt.Sprintf("%s sets no limits.memory (requests.memory %s), so the kernel killed it for the node's sake", c.label(), req)
 	}
-	f.Evidence = appendNonEmpty(f.Evidence, c.exitLine(), c.restartLine())
+	f.Evidence = append(f.Evidence, c.oomExitLines()...)
+	f.Evidence = appendNonEmpty(f.Evidence, c.restartLine())
 	if node := ev.Nodes[c.pod.Spec.NodeName]; node != nil {
 		if p := nodePressures(node); len(p) > 0 {
 			f.Evidence = append(f.Evidence, fmt.Sprintf("node %s reports %s", node.Name, strings.Join(p, ", ")))
@@ -139,6 +140,25 @@ func oomKilled(c *containerCtx) report.Finding {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}
 	return f
+}
+
+// oomExitLines describes the OOM kill once. When the latest exit is a plain SIGKILL (137,
+// "Error") right after an OOM kill of the same container, as the runtime sometimes reports a
+// second OOM kill, it quotes the OOM kill and says once what the 137 after it is, instead of the
+// meaning of a lone 137 ("killed from outside, not OOMKilled"), which would contradict it.
+func (c *containerCtx) oomExitLines() []string {
+	prev := c.st.LastTerminationState.Terminated
+	if c.term == nil || c.term.Reason == "OOMKilled" || prev == nil || prev == c.term || prev.Reason != "OOMKilled" {
+		return appendNonEmpty(nil, c.exitLine())
+	}
+	latest := fmt.Sprintf("its latest exit, code %d (%s)", c.term.ExitCode, orStr(c.term.Reason, "no reason"))
+	if !c.term.StartedAt.IsZero() && c.term.FinishedAt.After(c.term.StartedAt.Time) {
+		latest += " after running " + roundDur(c.term.FinishedAt.Sub(c.term.StartedAt.Time))
+	}
+	return []string{
+		c.exitLineOf(prev, "exited"),
+		latest + ", is the same OOM kill again: a SIGKILL right after an OOM kill of the same container, which the runtime did not flag as OOMKilled this time",
+	}
 }
 
 var (

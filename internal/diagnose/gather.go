@@ -222,6 +222,11 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 				mu.Lock()
 				ev.Logs[logKey(p.Name, lc.name)] = lt
 				mu.Unlock()
+				// A failed read is a gap in the report; the rules still run on the status and
+				// events the watch holds.
+				if lt.Err != "" {
+					gap("container %s of pod %s: %s", lc.name, p.Name, lt.Err)
+				}
 			})
 		}
 	}

@@ -94,6 +94,7 @@ var ruleCases = map[string]classifyCase{
 	"start-error-missing-ref": rc("missing-secret", func(ev *evidence) {
 		ev.Pods[0].Status.ContainerStatuses[0].State.Waiting.Reason = "CreateContainerError"
 	}),
+	"probe-kill-events": rc("liveness-slow", restartedBetweenSyncs),
 	"still-creating": rc("unknown", func(ev *evidence) {
 		ev.Pods[0].Status.ContainerStatuses[0].State.Waiting.Reason = "ContainerCreating"
 	}),
