@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -117,6 +118,9 @@ func workloadInfo(ev *evidence, wl workload.Workload) {
 	if d, ok := wl.Object().(*appsv1.Deployment); ok {
 		ev.Conditions = d.Status.Conditions
 		ev.Revision = d.Annotations[workload.RevisionAnnotation]
+	}
+	if j, ok := wl.Object().(*batchv1.Job); ok {
+		ev.Job = j
 	}
 }
 

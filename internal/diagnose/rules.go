@@ -62,8 +62,9 @@ import (
 // Then once for the workload, with the findings of all its pods (workloadRules); its finding
 // stands first, next to the pods' findings:
 //
-//	   34. create-denied
-//	   35. unknown-workload
+//	   34. job-deadline
+//	   35. create-denied
+//	   36. unknown-workload
 
 // A rule names one cause from the gathered evidence of a pod (T = *podCtx), of a container
 // (T = *containerCtx) or of the workload (T = *workloadCtx).
@@ -287,6 +288,10 @@ type workloadCtx struct {
 }
 
 var workloadRules = []rule[*workloadCtx]{
+	// A Job past its deadline: the controller stopped its pods, whatever they show now.
+	{name: "job-deadline", causes: causes(report.CauseJobDeadline),
+		match: func(w *workloadCtx) bool { return jobDeadline(w.ev) != nil },
+		write: only(func(w *workloadCtx) report.Finding { return jobDeadlineFinding(w.ev) })},
 	{name: "create-denied", causes: causes(report.CauseCreateDenied),
 		match: func(w *workloadCtx) bool { return len(denialsOf(w.ev).msgs) > 0 },
 		write: only(func(w *workloadCtx) report.Finding { return createDenied(w.ev) })},

@@ -144,6 +144,7 @@ var ruleCases = map[string]classifyCase{
 		p.Status.ContainerStatuses = nil
 		p.Status.Phase, p.Status.Reason, p.Status.Message = corev1.PodFailed, "NodeLost", "node node-1 which was running the pod is unresponsive"
 	}),
+	"job-deadline":     rc("unknown", pastDeadline),
 	"create-denied":    rc("create-denied", nil),
 	"unknown-workload": rc("unknown", func(ev *evidence) { ev.Pods = nil }),
 }
