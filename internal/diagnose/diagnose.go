@@ -107,8 +107,21 @@ func (d *Diagnoser) Diagnose(ctx context.Context, in Input) (Result, error) {
 	if res.Changes == nil {
 		res.Changes = []report.Change{}
 	}
+	cleanFindings(res.Findings)
 	redact(&res, ev.mask)
 	return res, nil
+}
+
+// cleanFindings drops the repeat at the end of a quoted cluster message (the scheduler's
+// "... not found. not found") from every line a finding says.
+func cleanFindings(fs []report.Finding) {
+	for i := range fs {
+		f := &fs[i]
+		f.Summary, f.Detail = workload.DropRepeatedTail(f.Summary), workload.DropRepeatedTail(f.Detail)
+		for j := range f.Evidence {
+			f.Evidence[j] = workload.DropRepeatedTail(f.Evidence[j])
+		}
+	}
 }
 
 // workloadInfo extracts what the diagnosis needs from the typed workload.

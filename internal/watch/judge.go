@@ -100,6 +100,7 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 			if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
 				// A LimitRange, PodSecurity or webhook denial is final; a quota may clear when
 				// another rollout ends (finality.go).
+				c.Message = workload.DropRepeatedTail(c.Message)
 				f, why := classifyMessage(c.Message)
 				until := c.LastTransitionTime.Add(p.PendingGrace)
 				switch {

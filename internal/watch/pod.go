@@ -226,6 +226,7 @@ func judgeScheduling(pod *corev1.Pod, p Policy, now time.Time) (podJudgement, bo
 		if c.Type != corev1.PodScheduled || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
 			continue
 		}
+		c.Message = workload.DropRepeatedTail(c.Message)
 		since := c.LastTransitionTime.Time
 		if since.IsZero() {
 			since = pod.CreationTimestamp.Time
