@@ -412,12 +412,19 @@ func diagScenarios() []diagScenario {
 				d.Spec.Template.Spec.Containers[0].Image = "registry.invalid.example:5000/api:v2"
 				d.Spec.Template.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent
 			}),
+			// A registry host that does not resolve is final (issue 26): the verdict comes at
+			// once, not after --pending-grace, which is set past --timeout here so that a
+			// verdict that waited would be a timeout.
+			args:    []string{"--pending-grace", "120s"},
 			verdict: report.VerdictFailed, cause: report.CauseImagePull, container: "app",
 			says: []string{"registry.invalid.example:5000/api:v2", "registry unreachable", "no such host"},
 			fix:  "nslookup registry.invalid.example",
 			check: func(t *testing.T, run gateRun, f report.Finding) {
 				if slices.ContainsFunc(f.Fix, func(l string) bool { return strings.Contains(l, "nslookup registry.invalid.example:") }) {
 					t.Errorf("nslookup is given a port: %q", f.Fix)
+				}
+				if w := run.workload(t, "deployment/api"); strings.Contains(w.Message, "for more than") {
+					t.Errorf("a final pull error waited out the grace: %s", w.Message)
 				}
 			},
 		},
@@ -453,6 +460,12 @@ func diagScenarios() []diagScenario {
 			says:     []string{"cannot create pods: ResourceQuota no-pods is exhausted", "pods=1"},
 			evidence: "exceeded quota: no-pods",
 			fix:      "kubectl describe resourcequota no-pods",
+			// A quota may clear when another rollout ends: it still waits out the grace.
+			check: func(t *testing.T, run gateRun, _ report.Finding) {
+				if w := run.workload(t, "deployment/api"); !strings.Contains(w.Message, "for more than 8s") {
+					t.Errorf("a quota denial did not wait out the grace: %s", w.Message)
+				}
+			},
 		},
 		{
 			// Exit 143 is 128+SIGTERM. No image on this cluster dies of SIGTERM (the test app and

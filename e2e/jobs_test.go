@@ -248,3 +248,29 @@ func TestJobRollbackIsNotApplicable(t *testing.T) {
 	}
 	t.Logf("job/migrate rollback: %s: %s", rb.Status, rb.Message)
 }
+
+// Issue 26: a Job past its activeDeadlineSeconds fails with its own cause, the deadline, how long
+// it ran and what its pod was doing, not cause unknown.
+func TestJobDeadlineExceededNamesTheDeadline(t *testing.T) {
+	t.Parallel()
+	c, ns := framework.Client(t), framework.Namespace(t)
+	j := migrationJob(ns, "migrate", corev1.RestartPolicyNever, 0, "--startup-delay", "1h")
+	j.Spec.ActiveDeadlineSeconds = ptr.To(int64(8))
+	createJob(t, c, j)
+
+	run := runGate(t, "-n", ns, "--workload", "job.batch/migrate")
+	w := wantJobFailed(t, run, "job/migrate", "DeadlineExceeded")
+	if len(w.Findings) == 0 || w.Findings[0].Cause != report.CauseJobDeadline {
+		t.Fatalf("cause is not %s: %+v", report.CauseJobDeadline, w.Findings)
+	}
+	f := w.Findings[0]
+	if !strings.Contains(f.Summary, "activeDeadlineSeconds 8") || !strings.Contains(f.Summary, "ran for") {
+		t.Errorf("summary %q does not give the deadline and how long the Job ran", f.Summary)
+	}
+	// The controller deletes the pods at the deadline: the finding says what the pod was doing if
+	// the watch still held it, or that none is left.
+	if ev := strings.Join(f.Evidence, "\n"); !strings.Contains(ev, "DeadlineExceeded") ||
+		!strings.Contains(ev, "container migrate") && !strings.Contains(ev, "no pod of the Job is left") {
+		t.Errorf("evidence does not quote the condition and what the pod was doing:\n%s", ev)
+	}
+}

@@ -5,7 +5,9 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +35,20 @@ type probeScenario struct {
 	// failure comes before --timeout is held by the verdict itself: at the timeout it would be
 	// `timeout`, not `failed`.)
 	notBefore time.Duration
+	// evidence must be in the first finding's evidence (the kubelet's own words); runsOver: the
+	// finding counts more than this many runs of the probe, folded events included.
+	evidence string
+	runsOver int
+}
+
+// missingExecProbe is an exec probe of a binary the test image lacks: the kubelet reports every
+// run as errored (Unknown) and never acts on it. Probed every second, it runs past the ten events
+// after which the kubelet's correlator folds them into one, well within the rule's window.
+func missingExecProbe() *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:  corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/healthcheck"}}},
+		PeriodSeconds: 1, TimeoutSeconds: 1, FailureThreshold: 3,
+	}
 }
 
 // slowProbe fails a container after three misses three seconds apart: slow enough that a plain
@@ -79,6 +95,29 @@ var probeScenarios = []probeScenario{
 			return d
 		},
 		verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe,
+	},
+	{
+		name: "an exec liveness probe whose binary is missing",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api")
+			// Ten misses before a kill, had they been failures: the window holds more than ten
+			// errored runs even on a loaded node.
+			d.Spec.Template.Spec.Containers[0].LivenessProbe = missingExecProbe()
+			d.Spec.Template.Spec.Containers[0].LivenessProbe.FailureThreshold = 10
+			return d
+		},
+		verdict: report.VerdictFailed, reason: "LivenessProbeErrored", cause: report.CauseLivenessProbe,
+		evidence: "Liveness probe errored and resulted in unknown state", runsOver: 10,
+	},
+	{
+		name: "an exec readiness probe whose binary is missing",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api")
+			d.Spec.Template.Spec.Containers[0].ReadinessProbe = missingExecProbe()
+			return d
+		},
+		verdict: report.VerdictFailed, reason: "ReadinessProbeFailing", cause: report.CauseReadinessProbe,
+		evidence: "Readiness probe errored and resulted in unknown state",
 	},
 	{
 		name: "a crash a few seconds after ready",
@@ -225,7 +264,35 @@ func runProbeScenario(t *testing.T, sc probeScenario, mode string, rep int, resu
 	if sc.cause != "" && cause != sc.cause {
 		t.Errorf("cause %q, want %q; findings: %+v", cause, sc.cause, w.Findings)
 	}
+	if sc.evidence != "" || sc.runsOver > 0 {
+		checkProbeEvidence(t, w.Findings, sc.evidence, sc.runsOver)
+	}
 	if sc.notBefore > 0 && took < sc.notBefore {
 		t.Errorf("healthy %s after the apply, before the app could be ready (%s): judged too early", took.Round(time.Millisecond), sc.notBefore)
+	}
+}
+
+// reRuns reads the count of the probe finding's summary line of runs.
+var reRuns = regexp.MustCompile(`the kubelet reported (\d+) (?:errored|failed) runs?`)
+
+// checkProbeEvidence: the first finding quotes the kubelet (want) and, with runsOver, counts more
+// runs than that, which only folded events can give.
+func checkProbeEvidence(t *testing.T, findings []report.Finding, want string, runsOver int) {
+	t.Helper()
+	if len(findings) == 0 {
+		t.Fatalf("no finding, want evidence %q", want)
+	}
+	ev := strings.Join(findings[0].Evidence, "\n")
+	if !strings.Contains(ev, want) {
+		t.Errorf("evidence does not quote the kubelet (%q):\n%s", want, ev)
+	}
+	if runsOver > 0 {
+		m := reRuns.FindStringSubmatch(ev)
+		if m == nil {
+			t.Fatalf("evidence does not count the probe's runs:\n%s", ev)
+		}
+		if n, _ := strconv.Atoi(m[1]); n <= runsOver {
+			t.Errorf("the finding counts %d runs, want more than %d (folded events must count):\n%s", n, runsOver, ev)
+		}
 	}
 }

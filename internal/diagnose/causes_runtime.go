@@ -15,6 +15,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // noTermination: CrashLoopBackOff with no termination on record and nothing in the log.
@@ -99,7 +100,8 @@ func oomKilled(c *containerCtx) report.Finding {
 		f.Summary = c.label() + " is killed by the OOM killer although it has no memory limit: the node ran out of memory"
 		f.Detail = fmt.Sprintf("%s sets no limits.memory (requests.memory %s), so the kernel killed it for the node's sake", c.label(), req)
 	}
-	f.Evidence = appendNonEmpty(f.Evidence, c.exitLine(), c.restartLine())
+	f.Evidence = append(f.Evidence, c.oomExitLines()...)
+	f.Evidence = appendNonEmpty(f.Evidence, c.restartLine())
 	if node := ev.Nodes[c.pod.Spec.NodeName]; node != nil {
 		if p := nodePressures(node); len(p) > 0 {
 			f.Evidence = append(f.Evidence, fmt.Sprintf("node %s reports %s", node.Name, strings.Join(p, ", ")))
@@ -138,6 +140,25 @@ func oomKilled(c *containerCtx) report.Finding {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}
 	return f
+}
+
+// oomExitLines describes the OOM kill once. When the latest exit is a plain SIGKILL (137,
+// "Error") right after an OOM kill of the same container, as the runtime sometimes reports a
+// second OOM kill, it quotes the OOM kill and says once what the 137 after it is, instead of the
+// meaning of a lone 137 ("killed from outside, not OOMKilled"), which would contradict it.
+func (c *containerCtx) oomExitLines() []string {
+	prev := c.st.LastTerminationState.Terminated
+	if c.term == nil || c.term.Reason == "OOMKilled" || prev == nil || prev == c.term || prev.Reason != "OOMKilled" {
+		return appendNonEmpty(nil, c.exitLine())
+	}
+	latest := fmt.Sprintf("its latest exit, code %d (%s)", c.term.ExitCode, orStr(c.term.Reason, "no reason"))
+	if !c.term.StartedAt.IsZero() && c.term.FinishedAt.After(c.term.StartedAt.Time) {
+		latest += " after running " + roundDur(c.term.FinishedAt.Sub(c.term.StartedAt.Time))
+	}
+	return []string{
+		c.exitLineOf(prev, "exited"),
+		latest + ", is the same OOM kill again: a SIGKILL right after an OOM kill of the same container, which the runtime did not flag as OOMKilled this time",
+	}
 }
 
 var (
@@ -524,10 +545,15 @@ func readinessFailing(c *containerCtx) report.Finding {
 	if p != nil {
 		handler = podtemplate.ProbeHandler(p)
 	}
-	if len(fails) == 0 {
+	erroredOnly := len(fails) > 0 && !slices.ContainsFunc(fails, func(e corev1.Event) bool { return !probeErrored(&e) })
+	switch {
+	case len(fails) == 0:
 		f.Confidence = report.ConfidenceMedium
 		f.Summary = fmt.Sprintf("%s runs but never becomes ready: %s has not succeeded (no failure events were recorded)", c.label(), handler)
-	} else {
+	case erroredOnly:
+		_, detail, _ := strings.Cut(fails[len(fails)-1].Message, ": ")
+		f.Summary = fmt.Sprintf("the readiness probe of %s cannot run: %s errors (%s), so it never becomes ready", c.label(), handler, firstLine(detail, 160))
+	default:
 		ans := firstLine(answers[0], 160)
 		if m := reStatusCode.FindStringSubmatch(answers[0]); m != nil {
 			ans = "HTTP " + m[1]
@@ -538,6 +564,9 @@ func readinessFailing(c *containerCtx) report.Finding {
 		}
 	}
 	f.Detail = fmt.Sprintf("readinessProbe of %s: %s. A failing readiness probe does not restart the container; it only keeps the pod out of Service endpoints, so the rollout cannot progress", c.label(), podtemplate.Probe(p))
+	if erroredOnly {
+		f.Detail = fmt.Sprintf("readinessProbe of %s: %s. The kubelet reports each run as errored (result Unknown): it could not run the probe at all, so the container is never marked ready and the rollout cannot progress", c.label(), podtemplate.Probe(p))
+	}
 	cpath := ev.containerPath(c.st.Name, c.init) + "/readinessProbe"
 	f.Fix = []string{ev.cmdDescribePod(c.pod.Name)}
 	if p != nil && p.HTTPGet != nil {
@@ -553,10 +582,20 @@ func readinessFailing(c *containerCtx) report.Finding {
 			f.Fix = append(f.Fix, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": cpath + "/httpGet/path", "value": path}))
 		}
 	}
-	f.Fix = append(f.Fix, c.cmdLogs())
+	if erroredOnly && p != nil && p.Exec != nil && len(p.Exec.Command) > 0 {
+		f.Fix = append(f.Fix, note("run the probe's command as the kubelet does, and see it fail:"),
+			command("kubectl", "exec", c.pod.Name, "-c", c.st.Name, ev.ns(), "--", p.Exec.Command),
+			note("add the program to the image, or point the probe at one the image has"))
+	} else {
+		f.Fix = append(f.Fix, c.cmdLogs())
+	}
 	if ch, ok := changeFor(ev.Changes, c.path()+".readinessProbe"); ok {
 		f.Change = describeChange("readinessProbe of "+c.label(), ch)
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
+	}
+	if erroredOnly && ev.workloadRef() != "" {
+		f.Fix = append(f.Fix, note("to ship it as it is, leave this workload out of the gate:"),
+			command("kubectl", "annotate", ev.workloadRef(), ev.ns(), workload.AnnotationIgnore+"=true", "--overwrite"))
 	}
 	return f
 }

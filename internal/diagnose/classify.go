@@ -131,12 +131,14 @@ func (c *containerCtx) base(cause report.Cause, conf report.Confidence) report.F
 }
 
 // exitLine describes the most recent termination: "last exit: code 137 (OOMKilled) after 3.4s: SIGKILL by ...".
-func (c *containerCtx) exitLine() string {
-	t := c.term
+func (c *containerCtx) exitLine() string { return c.exitLineOf(c.term, "last exited") }
+
+// exitLineOf describes termination t: "<label> <verb> with code 137 (OOMKilled) after ...".
+func (c *containerCtx) exitLineOf(t *corev1.ContainerStateTerminated, verb string) string {
 	if t == nil {
 		return ""
 	}
-	s := fmt.Sprintf("%s last exited with code %d", c.label(), t.ExitCode)
+	s := fmt.Sprintf("%s %s with code %d", c.label(), verb, t.ExitCode)
 	if t.Reason != "" {
 		s += " (" + t.Reason + ")"
 	}

@@ -34,6 +34,7 @@ type want struct {
 	notSummary []string
 	detail     []string
 	evidence   []string // substrings that some evidence line must contain
+	noEvidence []string // substrings no evidence line may contain
 	fix        []string // exact fix lines that must be present
 	fixHas     []string // substrings some fix line must contain
 	change     string   // exact Change; "-" means none
@@ -291,10 +292,13 @@ func classifyCases() []classifyCase {
 			},
 			want: want{
 				cause: report.CauseOOMKilled, container: "worker", confidence: report.ConfidenceHigh,
-				summary:  []string{"killed by the OOM killer", "256Mi memory limit"},
-				evidence: []string{"the run before was OOMKilled", "not flagged as OOM"},
-				change:   "memory limit of container worker changed from 1Gi to 256Mi in this rollout",
-				logs:     true,
+				summary: []string{"killed by the OOM killer", "256Mi memory limit"},
+				// Said once: the OOM kill, then what the plain 137 after it is; never the meaning
+				// of a lone 137, which would contradict it.
+				evidence:   []string{"code 137 (OOMKilled)", "is the same OOM kill again", "did not flag as OOMKilled"},
+				noEvidence: []string{"not OOMKilled", "killed from outside"},
+				change:     "memory limit of container worker changed from 1Gi to 256Mi in this rollout",
+				logs:       true,
 			},
 		},
 		{
@@ -672,6 +676,11 @@ func checkFindings(t *testing.T, got []report.Finding, w want) {
 	for _, s := range w.evidence {
 		if !containsSub(f.Evidence, s) {
 			t.Errorf("no evidence line contains %q; evidence:\n  %s", s, strings.Join(f.Evidence, "\n  "))
+		}
+	}
+	for _, s := range w.noEvidence {
+		if containsSub(f.Evidence, s) {
+			t.Errorf("an evidence line contains %q; evidence:\n  %s", s, strings.Join(f.Evidence, "\n  "))
 		}
 	}
 	for _, s := range w.fix {

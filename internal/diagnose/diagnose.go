@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -106,8 +107,21 @@ func (d *Diagnoser) Diagnose(ctx context.Context, in Input) (Result, error) {
 	if res.Changes == nil {
 		res.Changes = []report.Change{}
 	}
+	cleanFindings(res.Findings)
 	redact(&res, ev.mask)
 	return res, nil
+}
+
+// cleanFindings drops the repeat at the end of a quoted cluster message (the scheduler's
+// "... not found. not found") from every line a finding says.
+func cleanFindings(fs []report.Finding) {
+	for i := range fs {
+		f := &fs[i]
+		f.Summary, f.Detail = workload.DropRepeatedTail(f.Summary), workload.DropRepeatedTail(f.Detail)
+		for j := range f.Evidence {
+			f.Evidence[j] = workload.DropRepeatedTail(f.Evidence[j])
+		}
+	}
 }
 
 // workloadInfo extracts what the diagnosis needs from the typed workload.
@@ -117,6 +131,9 @@ func workloadInfo(ev *evidence, wl workload.Workload) {
 	if d, ok := wl.Object().(*appsv1.Deployment); ok {
 		ev.Conditions = d.Status.Conditions
 		ev.Revision = d.Annotations[workload.RevisionAnnotation]
+	}
+	if j, ok := wl.Object().(*batchv1.Job); ok {
+		ev.Job = j
 	}
 }
 

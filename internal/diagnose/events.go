@@ -10,38 +10,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // maxEventGroups caps the events in a Result; warnings are kept first.
 const maxEventGroups = 60
 
-// eventTimes returns when an event was first and last seen, whichever API wrote it.
-func eventTimes(e *corev1.Event) (first, last time.Time) {
-	first = e.FirstTimestamp.Time
-	if first.IsZero() {
-		first = e.EventTime.Time
-	}
-	if first.IsZero() {
-		first = e.CreationTimestamp.Time
-	}
-	last = e.LastTimestamp.Time
-	if e.Series != nil && e.Series.LastObservedTime.Time.After(last) {
-		last = e.Series.LastObservedTime.Time
-	}
-	if last.IsZero() {
-		last = first
-	}
-	return first, last
-}
+// eventTimes and eventCount read an event whichever API wrote it (workload.EventTimes).
+func eventTimes(e *corev1.Event) (first, last time.Time) { return workload.EventTimes(e) }
 
-// eventCount is how many times the event happened (core/v1 count or events.k8s.io series).
-func eventCount(e *corev1.Event) int32 {
-	n := e.Count
-	if e.Series != nil && e.Series.Count > n {
-		n = e.Series.Count
-	}
-	return max(n, 1)
-}
+func eventCount(e *corev1.Event) int32 { return workload.EventCount(e) }
 
 // recentEvents keeps events last seen at or after since (all of them when since is zero).
 func recentEvents(events []corev1.Event, since time.Time) []corev1.Event {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -28,6 +29,8 @@ type evidence struct {
 	Name      string
 	// Conditions are the Deployment's status conditions (ReplicaFailure, Progressing).
 	Conditions []appsv1.DeploymentCondition
+	// Job is the Job as the watch last saw it, when the workload is one.
+	Job *batchv1.Job
 
 	Template         *corev1.PodTemplateSpec // the new revision's pod template
 	Previous         *corev1.PodTemplateSpec // nil on the first deploy or when it could not be read

@@ -222,6 +222,11 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 				mu.Lock()
 				ev.Logs[logKey(p.Name, lc.name)] = lt
 				mu.Unlock()
+				// A failed read is a gap in the report; the rules still run on the status and
+				// events the watch holds.
+				if lt.Err != "" {
+					gap("container %s of pod %s: %s", lc.name, p.Name, lt.Err)
+				}
 			})
 		}
 	}
@@ -259,6 +264,8 @@ func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since ti
 	var out []corev1.Event
 	for _, e := range list.Items {
 		if e.InvolvedObject.Kind == o.kind && e.InvolvedObject.Name == o.name {
+			// A folded event keeps its reason and object; the rules read the kubelet's words.
+			e.Message = workload.EventMessage(&e)
 			out = append(out, e)
 		}
 	}

@@ -60,7 +60,9 @@ func retryable(err error) bool {
 	if kubeletErrorLine.MatchString(s) {
 		return true
 	}
-	for _, t := range []string{"unable to retrieve container logs", "failed to try resolving symlinks", "no such file or directory", "context deadline exceeded", "connection reset", "EOF", "i/o timeout"} {
+	for _, t := range []string{"unable to retrieve container logs", "failed to try resolving symlinks", "no such file or directory", "context deadline exceeded", "connection reset", "EOF", "i/o timeout",
+		// The API server's words for a kubelet's 5xx while it proxies the log request.
+		"the server rejected our request for an unknown reason"} {
 		if strings.Contains(s, t) {
 			return true
 		}
@@ -111,7 +113,11 @@ func (d *Diagnoser) fetchLog(ctx context.Context, src LogSource, ns, pod string,
 			if err == nil {
 				return b, nil
 			}
-			if ctx.Err() != nil || !retryable(err) || (prev && previousMissing(err)) {
+			// Right after a restart the kubelet may not have the dead instance on record yet
+			// ("previous terminated container ... not found") though the status shows it: worth
+			// another try when the container did restart; never when this is its first run.
+			missing := prev && previousMissing(err)
+			if ctx.Err() != nil || (!retryable(err) && !missing) || (missing && lc.firstRun) {
 				return nil, err
 			}
 			if attempt < 2 {

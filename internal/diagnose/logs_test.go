@@ -202,3 +202,52 @@ func TestParseLog(t *testing.T) {
 		t.Errorf("cutLine: %d bytes", len(got))
 	}
 }
+
+// flakyPrevious fails the first reads of the previous instance with err, then serves the log.
+type flakyPrevious struct {
+	*recordedLogs
+	err   error
+	fails int
+}
+
+func (p *flakyPrevious) Logs(ctx context.Context, ns, pod, container string, previous bool, tail int64) ([]byte, error) {
+	out, err := p.recordedLogs.Logs(ctx, ns, pod, container, previous, tail)
+	if previous {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.fails > 0 {
+			p.fails--
+			return nil, p.err
+		}
+	}
+	return out, err
+}
+
+// A read of the previous log that fails once right after a restart, in either of the ways the
+// kubelet words it on the local cluster, is tried again: the crash's own log is the evidence.
+func TestPreviousLogReadIsRetried(t *testing.T) {
+	t.Parallel()
+	const key = "api-7d4b9c-xkp2z/api"
+	for _, e := range []error{
+		errors.New(`previous terminated container "api" in pod "api-7d4b9c-xkp2z" not found`),
+		errors.New("the server rejected our request for an unknown reason (get pods api-7d4b9c-xkp2z)"),
+	} {
+		t.Run(e.Error(), func(t *testing.T) {
+			t.Parallel()
+			fx := loadFixture(t, "unknown")
+			d, _, rl := fx.diagnoser(map[string]string{key: "2026-04-04T08:15:01Z worker pool exhausted, exiting\n"})
+			d.Logs = &flakyPrevious{recordedLogs: rl, err: e, fails: 1}
+			res, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := res.Findings[0]
+			if f.Logs == nil || !f.Logs.Previous {
+				t.Errorf("log excerpt %+v, want the previous instance's", f.Logs)
+			}
+			if containsSub(f.Evidence, "could not read") {
+				t.Errorf("a read that succeeded on retry is reported as a gap: %q", f.Evidence)
+			}
+		})
+	}
+}

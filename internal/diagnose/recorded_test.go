@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // recordedExpect is expect.yaml of a recorded fixture: what the e2e scenario asserted when the
@@ -113,6 +115,69 @@ func TestRecordedFixtures(t *testing.T) {
 			}
 			if !slices.Contains(rules, rule) {
 				t.Errorf("scenario %s: decided by rules %v, want %q", exp.Scenario, rules, rule)
+			}
+		})
+	}
+}
+
+// TestRecordedMessagesSayThingsOnce renders every finding of every recorded fixture (what a real
+// kubelet, scheduler and API server wrote) and checks that no line ends by repeating itself, as
+// the missing-PVC message did ("... not found. not found"); the last case is that message.
+func TestRecordedMessagesSayThingsOnce(t *testing.T) {
+	t.Parallel()
+	dirs, err := filepath.Glob(filepath.Join("testdata", "recorded", "*", "expect.yaml"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no recorded fixtures: %v", err)
+	}
+	type tcase struct {
+		name string
+		tc   classifyCase
+		exp  recordedExpect
+	}
+	var cases []tcase
+	for _, path := range dirs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exp recordedExpect
+		if err := yaml.UnmarshalStrict(b, &exp); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		dir := filepath.Base(filepath.Dir(path))
+		cases = append(cases, tcase{dir, classifyCase{fixture: filepath.Join("recorded", dir), reason: exp.Reason}, exp})
+		if dir == "unschedulable" {
+			doubled := classifyCase{fixture: filepath.Join("recorded", dir), reason: exp.Reason, editInput: func(in *Input) {
+				for i := range in.Pods {
+					for j := range in.Pods[i].Status.Conditions {
+						if c := &in.Pods[i].Status.Conditions[j]; c.Type == corev1.PodScheduled {
+							c.Message = `0/1 nodes are available: persistentvolumeclaim "claims-data" not found. not found`
+						}
+					}
+				}
+			}}
+			cases = append(cases, tcase{"missing PVC, as the scheduler words it", doubled, exp})
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			d, in := c.tc.setup(t)
+			d.Now = func() time.Time { return c.exp.Now }
+			in.Since = c.exp.Since
+			res, err := d.Diagnose(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Findings) == 0 {
+				t.Fatal("no finding")
+			}
+			for _, f := range res.Findings {
+				for _, line := range append([]string{f.Summary, f.Detail}, f.Evidence...) {
+					if workload.HasRepeatedTail(line) {
+						t.Errorf("cause %s says a thing twice: %q", f.Cause, line)
+					}
+				}
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,41 +27,44 @@ import (
 //	    4. config-ref
 //	    5. image-pull
 //	    6. start-error-missing-ref
-//	    7. still-creating
-//	    8. start-error
+//	    7. probe-kill-events
+//	    8. still-creating
+//	    9. start-error
 //	  termination: OOM before probe kill before what the log says before the exit code
-//	    9. oom-killed
-//	   10. oom-then-sigkill
-//	   11. init-failure
-//	   12. probe-kill
-//	   13. probe-failing-then-exit
-//	   14. config-error
-//	   15. dependency
-//	   16. crash-signature
-//	   17. no-termination
-//	   18. killed-from-outside
-//	   19. exits-zero
-//	   20. self-reported-error
-//	   21. exit-code
-//	   22. unexplained-exit
+//	   10. oom-killed
+//	   11. oom-then-sigkill
+//	   12. init-failure
+//	   13. probe-kill
+//	   14. probe-failing-then-exit
+//	   15. config-error
+//	   16. dependency
+//	   17. crash-signature
+//	   18. no-termination
+//	   19. killed-from-outside
+//	   20. exits-zero
+//	   21. self-reported-error
+//	   22. exit-code
+//	   23. unexplained-exit
 //	  running
-//	   23. not-ready-too-early
-//	   24. not-ready-startup-probe
-//	   25. not-ready-dependency
-//	   26. not-ready-readiness-probe
-//	   27. not-ready-no-probe
-//	   28. init-stuck
+//	   24. probe-cannot-work
+//	   25. not-ready-too-early
+//	   26. not-ready-startup-probe
+//	   27. not-ready-dependency
+//	   28. not-ready-readiness-probe
+//	   29. not-ready-no-probe
+//	   30. init-stuck
 //	fallbacks: only when no container named a cause (or only unknown ones); each sees what the
 //	one before it wrote and may replace it (podFallbacks)
-//	   29. pod-volume
-//	   30. node-pressure
-//	   31. pod-failed
+//	   31. pod-volume
+//	   32. node-pressure
+//	   33. pod-failed
 //
 // Then once for the workload, with the findings of all its pods (workloadRules); its finding
 // stands first, next to the pods' findings:
 //
-//	   32. create-denied
-//	   33. unknown-workload
+//	   34. job-deadline
+//	   35. create-denied
+//	   36. unknown-workload
 
 // A rule names one cause from the gathered evidence of a pod (T = *podCtx), of a container
 // (T = *containerCtx) or of the workload (T = *workloadCtx).
@@ -142,6 +144,16 @@ var containerRules = []rule[*containerCtx]{
 			return c.st.State.Waiting != nil && startErrorReasons[c.st.State.Waiting.Reason]
 		},
 		write: func(c *containerCtx) (report.Finding, bool) { return missingFromMessage(c, c.st.State.Waiting.Message) }},
+	// The kubelet's own word that it killed the container for its liveness (or startup) probe,
+	// with the failures that led to it, is enough even when the status on hand shows no crash
+	// yet (a restart between two syncs: waiting to be created again, or running with no last
+	// state) and the log could not be read: one failed read never erases the evidence.
+	{name: "probe-kill-events", causes: causes(report.CauseLivenessProbe),
+		match: func(c *containerCtx) bool {
+			return !c.crashed() && len(c.probeKills()) > 0 &&
+				(len(c.probeFailures("Liveness")) > 0 || len(c.probeFailures("Startup")) > 0)
+		},
+		write: only(func(c *containerCtx) report.Finding { return probeKill(c, c.probeKills()) })},
 	{name: "still-creating",
 		match: waitingIn("ContainerCreating", "PodInitializing", "")},
 	{name: "start-error", causes: causes(report.CauseAppCrash),
@@ -170,11 +182,7 @@ var containerRules = []rule[*containerCtx]{
 			prev := c.st.LastTerminationState.Terminated
 			return c.term != nil && c.term.ExitCode == 137 && prev != nil && prev != c.term && prev.Reason == "OOMKilled"
 		}),
-		write: only(func(c *containerCtx) report.Finding {
-			f := oomKilled(c)
-			f.Evidence = append(f.Evidence, fmt.Sprintf("the run before was OOMKilled (exit %d); the latest exit 137 is not flagged as OOM by the runtime, but a SIGKILL right after one is the same kill", c.st.LastTerminationState.Terminated.ExitCode))
-			return f
-		})},
+		write: only(oomKilled)},
 	{name: "init-failure", causes: causes(report.CauseInitContainer),
 		match: crashedAnd(func(c *containerCtx) bool { return c.init && !c.sidecar() }),
 		write: only(initFailure)},
@@ -232,6 +240,11 @@ var containerRules = []rule[*containerCtx]{
 	// Running: not a crash loop, but not ready, or an init container that never finishes. A
 	// startup probe that fails explains the rest; then a dependency the log cannot reach; then the
 	// readiness probe; only then is there nothing to blame.
+	// A liveness or startup probe the kubelet cannot run never kills: ready or not, the container
+	// looks healthy while nothing checks it (causes_probe.go).
+	{name: "probe-cannot-work", causes: causes(report.CauseLivenessProbe),
+		match: func(c *containerCtx) bool { _, _, ok := c.brokenProbe(); return ok },
+		write: probeCannotWork},
 	{name: "not-ready-too-early",
 		match: func(c *containerCtx) bool { return c.notReadyRunning() && c.tooEarlyToJudge() }},
 	{name: "not-ready-startup-probe", causes: causes(report.CauseLivenessProbe),
@@ -275,6 +288,10 @@ type workloadCtx struct {
 }
 
 var workloadRules = []rule[*workloadCtx]{
+	// A Job past its deadline: the controller stopped its pods, whatever they show now.
+	{name: "job-deadline", causes: causes(report.CauseJobDeadline),
+		match: func(w *workloadCtx) bool { return jobDeadline(w.ev) != nil },
+		write: only(func(w *workloadCtx) report.Finding { return jobDeadlineFinding(w.ev) })},
 	{name: "create-denied", causes: causes(report.CauseCreateDenied),
 		match: func(w *workloadCtx) bool { return len(denialsOf(w.ev).msgs) > 0 },
 		write: only(func(w *workloadCtx) report.Finding { return createDenied(w.ev) })},

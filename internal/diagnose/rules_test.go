@@ -94,6 +94,7 @@ var ruleCases = map[string]classifyCase{
 	"start-error-missing-ref": rc("missing-secret", func(ev *evidence) {
 		ev.Pods[0].Status.ContainerStatuses[0].State.Waiting.Reason = "CreateContainerError"
 	}),
+	"probe-kill-events": rc("liveness-slow", restartedBetweenSyncs),
 	"still-creating": rc("unknown", func(ev *evidence) {
 		ev.Pods[0].Status.ContainerStatuses[0].State.Waiting.Reason = "ContainerCreating"
 	}),
@@ -122,6 +123,7 @@ var ruleCases = map[string]classifyCase{
 	}},
 	"exit-code":                 rc("unknown", exitCode(127)),
 	"unexplained-exit":          rc("unknown", nil),
+	"probe-cannot-work":         classifyCase{fixture: "readiness-probe", reason: "LivenessProbeErrored", editEvidence: erroring("Liveness", true)},
 	"not-ready-too-early":       classifyCase{fixture: "readiness-probe", reason: "ProgressDeadlineExceeded", editEvidence: justStarted},
 	"not-ready-startup-probe":   notReadyCase(nil, startupFailing),
 	"not-ready-dependency":      notReadyCase(refusedDial, nil),
@@ -142,6 +144,7 @@ var ruleCases = map[string]classifyCase{
 		p.Status.ContainerStatuses = nil
 		p.Status.Phase, p.Status.Reason, p.Status.Message = corev1.PodFailed, "NodeLost", "node node-1 which was running the pod is unresponsive"
 	}),
+	"job-deadline":     rc("unknown", pastDeadline),
 	"create-denied":    rc("create-denied", nil),
 	"unknown-workload": rc("unknown", func(ev *evidence) { ev.Pods = nil }),
 }

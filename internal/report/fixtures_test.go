@@ -252,6 +252,17 @@ func fixtures() []fixture {
 		Change:     "this rollout removed securityContext.allowPrivilegeEscalation from container api",
 	}}
 
+	deadline := Workload{Kind: "Job", Namespace: "production", Name: "migrate", Verdict: VerdictFailed, Reason: "DeadlineExceeded",
+		Message: "job failed: Job was active longer than specified deadline"}
+	deadline.Findings = []Finding{{
+		Cause:      CauseJobDeadline,
+		Summary:    "job/migrate ran for 35s, past its activeDeadlineSeconds 30 (30s), and was stopped",
+		Detail:     "the Job controller kills the Job's pods at activeDeadlineSeconds, counted from the Job's start, whatever they are doing; the work did not finish in time",
+		Evidence:   []string{"Job condition Failed=True DeadlineExceeded: Job was active longer than specified deadline", "pod migrate-x7k2p: container migrate running for 33s; last log line: migrating table orders: 41%"},
+		Fix:        []string{"kubectl logs job/migrate -n production --all-containers --tail=50", "kubectl delete job/migrate -n production", "# then apply the Job's fixed manifest again"},
+		Confidence: ConfidenceHigh,
+	}}
+
 	ready := deployment("api", "18", "ProgressDeadlineExceeded")
 	ready.Verdict = VerdictTimeout
 	ready.Message = `ReplicaSet "api-7d4b9c" has timed out progressing.`
@@ -488,6 +499,7 @@ func fixtures() []fixture {
 		{"unschedulable", failedReport(VerdictFailed, 20, unsched)},
 		{"node-pressure", failedReport(VerdictFailed, 30, pressure)},
 		{"create-denied", failedReport(VerdictFailed, 15, denied)},
+		{"job-deadline", failedReport(VerdictFailed, 36, deadline)},
 		{"readiness-probe", failedReport(VerdictTimeout, 600, ready)},
 		{"config-error", failedReport(VerdictFailed, 35, cfg)},
 		{"app-crash", failedReport(VerdictFailed, 45, crash)},

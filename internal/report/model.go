@@ -191,6 +191,7 @@ const (
 	CauseUnschedulable       Cause = "unschedulable"
 	CauseNodePressure        Cause = "node-pressure"
 	CauseCreateDenied        Cause = "create-denied"
+	CauseJobDeadline         Cause = "job-deadline"
 	CauseUnknown             Cause = "unknown"
 )
 

@@ -61,6 +61,8 @@ func (c Cause) Title() string {
 		return "Node under resource pressure"
 	case CauseCreateDenied:
 		return "Pod creation denied"
+	case CauseJobDeadline:
+		return "Job past its deadline"
 	case CauseUnknown, "":
 		return "Unknown cause"
 	}

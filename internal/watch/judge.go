@@ -98,11 +98,19 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 				j.Verdict, j.Reason, j.Message = report.VerdictFailed, "ProgressDeadlineExceeded", c.Message
 			}
 			if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+				// A LimitRange, PodSecurity or webhook denial is final; a quota may clear when
+				// another rollout ends (finality.go).
+				c.Message = workload.DropRepeatedTail(c.Message)
+				f, why := classifyMessage(c.Message)
 				until := c.LastTransitionTime.Add(p.PendingGrace)
-				if !now.Before(until) {
+				switch {
+				case f == final:
 					j.Verdict, j.Reason = report.VerdictFailed, orDefault(c.Reason, "ReplicaFailure")
-					j.Message = "the controller cannot create pods: " + c.Message
-				} else {
+					j.Message = fmt.Sprintf("the controller cannot create pods (%s): %s", why, c.Message)
+				case !now.Before(until):
+					j.Verdict, j.Reason = report.VerdictFailed, orDefault(c.Reason, "ReplicaFailure")
+					j.Message = fmt.Sprintf("the controller cannot create pods for more than %s: %s", p.PendingGrace, c.Message)
+				default:
 					recheck = append(recheck, until)
 				}
 			}

@@ -33,6 +33,16 @@ func stripManagedFields(obj any) (any, error) {
 	return obj, nil
 }
 
+// leanEvent is the events informer's transform: managed fields go, and a folded event's message
+// loses the aggregator's prefix (workload.EventMessage), so that the probe rules still read
+// "Liveness probe ..." once the kubelet's events are combined.
+func leanEvent(obj any) (any, error) {
+	if e, ok := obj.(*corev1.Event); ok {
+		e.Message = workload.EventMessage(e)
+	}
+	return stripManagedFields(obj)
+}
+
 // leanPod keeps of a pod its identity, labels and owners, its whole status, and of its spec
 // what the judge reads: the node, the restart policy, and each container's name, restart policy
 // and probes (probes.go). Annotations, volumes, environment, commands and the rest are dropped.

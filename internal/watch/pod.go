@@ -38,12 +38,6 @@ var transientWaiting = map[string]bool{
 	"SetupNetworkError":     true,
 }
 
-// Image pull messages that mean the image will never be pulled as named: not a blip.
-var fatalPullMessages = []string{
-	"not found", "manifest unknown", "repository does not exist", "pull access denied",
-	"unauthorized", "authorization failed", "denied", "invalid reference format",
-}
-
 type podJudgement struct {
 	fatal   bool
 	reason  string
@@ -78,7 +72,9 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 			case fatalWaiting[w.Reason] && !isTransientConfigError(w):
 				return podJudgement{fatal: true, reason: prefix + w.Reason, message: fmt.Sprintf("%s: %s: %s", label, w.Reason, w.Message)}, true
 			case transientWaiting[w.Reason] || isTransientConfigError(w):
-				if isPull(w.Reason) && matchesAny(w.Message, fatalPullMessages) {
+				// A pull whose message is final (the image or its registry does not exist, no
+				// access) fails at once; a registry blip waits out the grace (finality.go).
+				if f, _ := classifyMessage(w.Message); isPull(w.Reason) && f == final {
 					return podJudgement{fatal: true, reason: prefix + w.Reason, message: fmt.Sprintf("%s: %s: %s", label, w.Reason, w.Message)}, true
 				}
 				until := started.Add(p.PendingGrace)
@@ -133,6 +129,18 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 	if n := s.Flaps[pod.Name]; n >= readinessFlapLimit {
 		return podJudgement{fatal: true, reason: "ReadinessFlapping", note: "ReadinessFlapping",
 			message: fmt.Sprintf("turned NotReady %d times while its containers kept running%s", n, lastReadinessFailure(pod, s.Events))}
+	}
+	// A liveness or startup probe that cannot work passes in silence, ready or not: fail it once
+	// it has had its window (probeCannotWork).
+	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil {
+		fails := probeFailures(pod, s.Events)
+		for _, cs := range longRunning(pod) {
+			reason, msg, bad, at := probeCannotWork(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], now)
+			if bad {
+				return podJudgement{fatal: true, reason: reason, note: reason, message: msg}
+			}
+			recheck = earliest([]time.Time{recheck, at})
+		}
 	}
 	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil && !workload.PodReady(pod) {
 		fails := probeFailures(pod, s.Events)
@@ -218,9 +226,16 @@ func judgeScheduling(pod *corev1.Pod, p Policy, now time.Time) (podJudgement, bo
 		if c.Type != corev1.PodScheduled || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
 			continue
 		}
+		c.Message = workload.DropRepeatedTail(c.Message)
 		since := c.LastTransitionTime.Time
 		if since.IsZero() {
 			since = pod.CreationTimestamp.Time
+		}
+		// A claim or StorageClass that does not exist, or an autoscaler that will not add a node,
+		// is final; insufficient resources may clear when other pods go (finality.go).
+		if f, why := classifyMessage(c.Message); f == final {
+			return podJudgement{fatal: true, reason: "Unschedulable", note: "Unschedulable",
+				message: fmt.Sprintf("unschedulable (%s): %s", why, c.Message)}, true
 		}
 		until := since.Add(p.PendingGrace)
 		if !now.Before(until) {
@@ -299,16 +314,6 @@ func isTransientConfigError(w *corev1.ContainerStateWaiting) bool {
 }
 
 func isPull(reason string) bool { return reason == "ErrImagePull" || reason == "ImagePullBackOff" }
-
-func matchesAny(s string, subs []string) bool {
-	s = strings.ToLower(s)
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
 
 // scheduledAt is when the pod was bound to a node (start-up errors are timed from there).
 func scheduledAt(pod *corev1.Pod) time.Time {

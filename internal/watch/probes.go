@@ -7,6 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // The kubelet's probe windows, read from the live pod's spec. A rollout is judged healthy only once
@@ -130,32 +132,121 @@ func killWindowEnd(pod *corev1.Pod, cs corev1.ContainerStatus, startedSeen, now 
 	return from.Add(w + probeMargin(w))
 }
 
-// probeFailure is one Unhealthy event of a pod: which probe of which container, and when it last
-// happened.
+// probeFailure is one Unhealthy event of a pod: which probe of which container, whether the
+// probe errored (the kubelet could not run it: an Unknown result, which never kills), when it first
+// and last happened and how often (a folded event counts every repeat).
 type probeFailure struct {
-	kind      string // Liveness, Readiness or Startup
-	container string
-	message   string
-	last      time.Time
+	kind        string // Liveness, Readiness or Startup
+	container   string
+	message     string
+	errored     bool
+	first, last time.Time
+	count       int32
 }
 
-// probeFailures reads the kubelet's Unhealthy events of one pod ("Liveness probe failed: ...").
-// The container is in the event's fieldPath, `spec.containers{NAME}`.
+// probeFailures reads the kubelet's Unhealthy events of one pod ("Liveness probe failed: ...",
+// "Liveness probe errored and resulted in unknown state: ..."), folded or not. The container is in
+// the event's fieldPath, `spec.containers{NAME}`.
 func probeFailures(pod *corev1.Pod, events []*corev1.Event) []probeFailure {
 	var out []probeFailure
 	for _, e := range events {
 		if e.Reason != "Unhealthy" || e.InvolvedObject.UID != pod.UID {
 			continue
 		}
-		kind, _, ok := strings.Cut(e.Message, " probe ")
+		msg := workload.EventMessage(e)
+		kind, rest, ok := strings.Cut(msg, " probe ")
 		if !ok || (kind != "Liveness" && kind != "Readiness" && kind != "Startup") {
 			continue
 		}
+		first, last := workload.EventTimes(e)
 		out = append(out, probeFailure{kind: kind, container: fieldPathContainer(e.InvolvedObject.FieldPath),
-			message: e.Message, last: eventLast(e)})
+			message: msg, errored: strings.HasPrefix(rest, "errored"), first: first, last: last, count: workload.EventCount(e)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].last.Before(out[j].last) })
 	return out
+}
+
+// minProbeErrors is how many errored runs of a liveness or startup probe, in one run of the
+// container, past the window in which the probe would have killed it, prove that the probe cannot
+// work: more than one, so a single exec that raced a restart is not a verdict.
+const minProbeErrors = 3
+
+// probeCannotWork is the verdict on a running container whose liveness or startup probe errors
+// (the kubelet cannot run it: a missing binary, a bad exec) or fails on every run without the kill
+// that must follow: such a probe passes in silence and can never restart the container on a hang.
+// It holds once the probe's own kill window with the kubelet's margin is over, the probe has kept
+// erroring or failing through it (the newest report within a window of now), and, for failures,
+// there was one on every period (intermittent failures are a flaky app, not a dead probe).
+// reason is the watch's reason (LivenessProbeErrored, StartupProbeFailing, ...); ok is false when
+// the rule does not apply; recheck is when it may next.
+func probeCannotWork(pod *corev1.Pod, cs corev1.ContainerStatus, fails []probeFailure, startedSeen, now time.Time) (reason, msg string, ok bool, recheck time.Time) {
+	c := containerSpec(pod, cs.Name)
+	if c == nil || cs.State.Running == nil || cs.State.Running.StartedAt.IsZero() {
+		return "", "", false, time.Time{}
+	}
+	started := cs.State.Running.StartedAt.Time
+	for _, kind := range []string{"Startup", "Liveness"} {
+		var p *corev1.Probe
+		var from time.Time
+		switch {
+		case kind == "Startup" && c.StartupProbe != nil:
+			p = c.StartupProbe
+			from = started.Add(seconds(p.InitialDelaySeconds))
+		case kind == "Liveness" && c.LivenessProbe != nil && (c.StartupProbe == nil || cs.Started == nil || *cs.Started):
+			// The kubelet runs no liveness probe before the startup probe passes.
+			p = c.LivenessProbe
+			from = livenessFrom(pod, c, cs, startedSeen, now)
+		default:
+			continue
+		}
+		w := failWindow(p)
+		windowEnd := from.Add(w + probeMargin(w))
+		var n int32
+		var errored, failed bool
+		var newest *probeFailure
+		var span time.Time // the first report of this run
+		for i := range fails {
+			f := &fails[i]
+			if f.kind != kind || f.container != cs.Name || f.last.Before(started) {
+				continue
+			}
+			// A folded event that began in an earlier run counts once in this one.
+			if f.first.Before(started) {
+				n++
+				span = started
+			} else {
+				n += f.count
+				if span.IsZero() || f.first.Before(span) {
+					span = f.first
+				}
+			}
+			errored, failed = errored || f.errored, failed || !f.errored
+			newest = f
+		}
+		if newest == nil {
+			continue
+		}
+		if now.Before(windowEnd) {
+			recheck = earliest([]time.Time{recheck, windowEnd})
+			continue
+		}
+		if now.Sub(newest.last) > w+probeMargin(w) {
+			continue // it has stopped erroring
+		}
+		switch {
+		case errored && !failed && n >= minProbeErrors:
+		case !errored && n > failureThreshold(p) && int64(n) >= int64(newest.last.Sub(span)/probePeriod(p)):
+		default:
+			continue
+		}
+		what, reason := "errored", kind+"ProbeErrored"
+		if !errored {
+			what, reason = "failed", kind+"ProbeFailing"
+		}
+		return reason, fmt.Sprintf("container %s: its %s probe %s %d times in %s of running and never killed it: %s",
+			cs.Name, strings.ToLower(kind), what, n, now.Sub(started).Round(time.Second), newest.message), true, time.Time{}
+	}
+	return "", "", false, recheck
 }
 
 // fieldPathContainer returns NAME from "spec.containers{NAME}" or "spec.initContainers{NAME}".
@@ -168,21 +259,10 @@ func fieldPathContainer(fp string) string {
 	return name
 }
 
-// eventLast is when an event last happened, whichever API wrote it.
+// eventLast is when an event last happened, whichever API wrote it: each fold of a repeat into
+// the event moves it.
 func eventLast(e *corev1.Event) time.Time {
-	last := e.LastTimestamp.Time
-	if e.Series != nil && e.Series.LastObservedTime.After(last) {
-		last = e.Series.LastObservedTime.Time
-	}
-	if e.EventTime.After(last) {
-		last = e.EventTime.Time
-	}
-	if last.IsZero() {
-		last = e.FirstTimestamp.Time
-	}
-	if last.IsZero() {
-		last = e.CreationTimestamp.Time
-	}
+	_, last := workload.EventTimes(e)
 	return last
 }
 

@@ -214,6 +214,15 @@ func TestEvaluateProbes(t *testing.T) {
 		{name: "a readiness stall past its window fails", pods: []*corev1.Pod{stalled},
 			events: []*corev1.Event{unhealthy("Readiness", "HTTP probe failed with statuscode: 503", t0.Add(30*time.Second))},
 			now:    t0.Add(31 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "ReadinessProbeFailing", wantMsg: "statuscode: 503"},
+		{name: "a liveness probe that errors, folded, fails instead of holding until it passes", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			events: []*corev1.Event{errored("Liveness", t0.Add(4*time.Second), t0.Add(25*time.Second), 21, false, true)},
+			now:    t0.Add(26 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "LivenessProbeErrored", wantMsg: "stat /bin/healthcheck"},
+		{name: "a liveness probe that errors holds the soak within its window", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			events: []*corev1.Event{errored("Liveness", t0.Add(4*time.Second), t0.Add(12*time.Second), 8, true, false)},
+			now:    t0.Add(13 * time.Second), wantRecheck: t0.Add(19 * time.Second), wantHeld: true},
+		{name: "a readiness probe that errors, folded in the series shape, stalls", pods: []*corev1.Pod{stalled},
+			events: []*corev1.Event{errored("Readiness", t0.Add(time.Second), t0.Add(30*time.Second), 29, true, true)},
+			now:    t0.Add(31 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "ReadinessProbeFailing", wantMsg: "Readiness probe errored"},
 		{name: "three NotReady turns without a restart fail as flapping", pods: []*corev1.Pod{live()}, flaps: map[string]int{"api-1": 3},
 			now: t0.Add(5 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "ReadinessFlapping", wantMsg: "turned NotReady 3 times"},
 		{name: "two NotReady turns are tolerated", pods: []*corev1.Pod{live()}, flaps: map[string]int{"api-1": 2}, completedAt: t0.Add(time.Second),
@@ -319,4 +328,98 @@ func TestObserveCountsFlapsAndStarts(t *testing.T) {
 	if got := tr.startedSeen[StartedKey(p1, p1.Status.ContainerStatuses[0])]; !got.Equal(t0.Add(5 * time.Second)) {
 		t.Errorf("run 1 started seen at t0+%s, want t0+5s", got.Sub(t0))
 	}
+}
+
+// errored is the kubelet's Unhealthy event for a probe it could not run, folded as the event
+// correlator folds it: in the core/v1 shape (count and lastTimestamp, the kubelet's recorder) or
+// the events.k8s.io/v1 shape (eventTime and series), combined or not.
+func errored(kind string, first, last time.Time, count int32, seriesShape, combined bool) *corev1.Event {
+	msg := kind + ` probe errored and resulted in unknown state: failed to exec in container: exec: "/bin/healthcheck": stat /bin/healthcheck: no such file or directory`
+	if combined {
+		msg = "(combined from similar events): " + msg
+	}
+	e := &corev1.Event{
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", UID: "pod-uid-1", FieldPath: "spec.containers{api}"},
+		Reason:         "Unhealthy", Type: corev1.EventTypeWarning, Message: msg,
+	}
+	if seriesShape {
+		e.EventTime = metav1.NewMicroTime(first)
+		if count > 1 {
+			e.Series = &corev1.EventSeries{Count: count, LastObservedTime: metav1.NewMicroTime(last)}
+		}
+	} else {
+		e.FirstTimestamp, e.LastTimestamp, e.Count = metav1.NewTime(first), metav1.NewTime(last), count
+	}
+	return e
+}
+
+func TestProbeCannotWork(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	// liveness: window = 0 + 2*(3+1) + 1 = 9s, margin 14.5s: the kill window ends at t0+23.5s.
+	live := probe(0, 2, 1, 3)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	tests := []struct {
+		name              string
+		liveness, startup *corev1.Probe
+		started           *bool
+		events            []*corev1.Event
+		now               time.Time
+		wantReason        string
+		wantRecheck       time.Time
+	}{
+		{name: "errors, core/v1 count folded", liveness: live, now: at(25),
+			events:     []*corev1.Event{errored("Liveness", at(2), at(24), 12, false, false)},
+			wantReason: "LivenessProbeErrored"},
+		{name: "errors, events.k8s.io/v1 series folded", liveness: live, now: at(25),
+			events:     []*corev1.Event{errored("Liveness", at(2), at(24), 12, true, false)},
+			wantReason: "LivenessProbeErrored"},
+		{name: "errors combined from similar events after ten", liveness: live, now: at(40),
+			events:     []*corev1.Event{errored("Liveness", at(2), at(2), 1, false, false), errored("Liveness", at(20), at(38), 9, false, true)},
+			wantReason: "LivenessProbeErrored"},
+		{name: "errors within the kill window: not yet", liveness: live, now: at(20),
+			events:      []*corev1.Event{errored("Liveness", at(2), at(18), 9, false, false)},
+			wantRecheck: at(23.5)},
+		{name: "two errors: not proof", liveness: live, now: at(25),
+			events: []*corev1.Event{errored("Liveness", at(2), at(4), 2, false, false)}},
+		{name: "errors that stopped long ago", liveness: live, now: at(60),
+			events: []*corev1.Event{errored("Liveness", at(2), at(10), 5, false, false)}},
+		{name: "errors of an earlier run count once", liveness: live, now: at(25),
+			events: []*corev1.Event{errored("Liveness", t0.Add(-time.Minute), at(24), 30, false, false)}},
+		{name: "failures on every run without a kill", liveness: live, now: at(25),
+			events:     []*corev1.Event{withCount(unhealthy("Liveness", "HTTP probe failed with statuscode: 500", at(24)), at(2), 12)},
+			wantReason: "LivenessProbeFailing"},
+		{name: "intermittent failures are not a dead probe", liveness: live, now: at(25),
+			events: []*corev1.Event{withCount(unhealthy("Liveness", "HTTP probe failed with statuscode: 500", at(24)), at(2), 4)}},
+		{name: "startup probe errors", startup: probe(0, 1, 1, 10), liveness: live, started: &no, now: at(30),
+			events:     []*corev1.Event{errored("Startup", at(1), at(29), 28, true, true)},
+			wantReason: "StartupProbeErrored"},
+		{name: "liveness not run before the startup probe passes", startup: probe(0, 1, 1, 100), liveness: live, started: &no, now: at(30),
+			events: []*corev1.Event{errored("Liveness", at(1), at(29), 28, false, false)}},
+		{name: "readiness errors are the readiness rule's", liveness: live, started: &yes, now: at(30),
+			events: []*corev1.Event{errored("Readiness", at(1), at(29), 28, false, false)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := pod("api-1", withSpec(tt.liveness, nil, tt.startup))
+			cs := corev1.ContainerStatus{Name: "api", State: runningSince(t0), Started: tt.started}
+			reason, msg, ok, recheck := probeCannotWork(p, cs, probeFailures(p, tt.events), time.Time{}, tt.now)
+			if reason != tt.wantReason || ok != (tt.wantReason != "") {
+				t.Fatalf("probeCannotWork = %q, %v (%s), want %q", reason, ok, msg, tt.wantReason)
+			}
+			if ok && (!strings.Contains(msg, "never killed it") || strings.Contains(msg, "combined from similar")) {
+				t.Errorf("message %q: want the kubelet's words without the aggregator's prefix", msg)
+			}
+			if !recheck.Equal(tt.wantRecheck) {
+				t.Errorf("recheck t0+%s, want t0+%s", recheck.Sub(t0), tt.wantRecheck.Sub(t0))
+			}
+		})
+	}
+}
+
+// withCount folds an event: it first happened at first and count times in all.
+func withCount(e *corev1.Event, first time.Time, count int32) *corev1.Event {
+	e.FirstTimestamp, e.Count = metav1.NewTime(first), count
+	return e
 }

@@ -545,7 +545,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	f := client.NewInformers(w.Client, ns, client.WithTransform(lean))
 	// Only the Warning events of pods: probe failures and mounts that cannot succeed. Their own
 	// informers, because the field selector applies to every list and watch of them.
-	ef := client.NewInformers(w.Client, ns, client.WithTransform(stripManagedFields),
+	ef := client.NewInformers(w.Client, ns, client.WithTransform(leanEvent),
 		client.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podWarnings }))
 	probe := metav1.ListOptions{Limit: 1}
 	c := &nsCache{kinds: map[string]workload.Cached{}}
