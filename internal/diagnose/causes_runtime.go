@@ -15,7 +15,6 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
-	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // noTermination: CrashLoopBackOff with no termination on record and nothing in the log.
@@ -593,9 +592,8 @@ func readinessFailing(c *containerCtx) report.Finding {
 		f.Change = describeChange("readinessProbe of "+c.label(), ch)
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}
-	if erroredOnly && ev.workloadRef() != "" {
-		f.Fix = append(f.Fix, note("to ship it as it is, leave this workload out of the gate:"),
-			command("kubectl", "annotate", ev.workloadRef(), ev.ns(), workload.AnnotationIgnore+"=true", "--overwrite"))
+	if erroredOnly {
+		f.Fix = append(f.Fix, ev.cmdShipAnyway()...)
 	}
 	return f
 }

@@ -10,14 +10,14 @@ import "strings"
 var (
 	gateOptions = map[string]bool{
 		"-c": true, "-n": true, "-o": true, "-p": true, "-l": true, "-A": true, "-it": true, "-w": true, "-zv": true, "-qO-": true,
-		"--": true, "--rm": true, "--previous": true, "--show-labels": true, "--containers": true, "--field-selector": true,
+		"--": true, "--rm": true, "--previous": true, "--all-containers": true, "--overwrite": true, "--show-labels": true, "--containers": true, "--field-selector": true,
 		"--type=json": true, "--type=merge": true, "--restart=Never": true, "--image=busybox:1.36": true,
 		"--sort-by=.lastTimestamp": true, "--timeout=5m": true, "--for=condition=complete": true,
 		"--docker-username=<user>": true, "--docker-password=<password>": true,
 	}
 	// gateOptionPrefixes are options whose value the gate fills in: what follows the "=" is a value
 	// for that option, whatever it starts with.
-	gateOptionPrefixes = []string{"--limits=", "--requests=", "--from-literal=", "--docker-server="}
+	gateOptionPrefixes = []string{"--limits=", "--tail=", "--requests=", "--from-literal=", "--docker-server="}
 )
 
 // foreignOption reports a word that a command-line parser would read as an option and that is
