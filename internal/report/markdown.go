@@ -208,6 +208,12 @@ func workloadSection(m *mdWriter, r *Report, w *Workload) {
 		m.line(mdPara(w.Message, maxProse))
 		m.blank()
 	}
+	for _, v := range w.View {
+		m.line("- 📡 " + mdText(v, maxProse))
+	}
+	if len(w.View) > 0 {
+		m.blank()
+	}
 	if rb := w.Rollback; rb != nil {
 		line := "↩️ **Rollback:** " + mdText(rollbackLine(rb), maxProse)
 		if rb.Duration > 0 {

@@ -69,6 +69,10 @@ type Workload struct {
 	// Status is the object's status as the kstatus conventions read it, for kinds judged by
 	// their status alone; its conditions are the evidence of the verdict.
 	Status *ResourceStatus `json:"status,omitempty"`
+	// View says when the gate's view of the cluster was stale while it judged (a silent API
+	// server or kubelet, a watch behind the server) and how long it waited, and what it could not
+	// check (kubelet liveness without read access to node Leases).
+	View []string `json:"view,omitempty"`
 }
 
 // ResourceStatus is an object's status as kstatus reads it.
