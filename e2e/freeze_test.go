@@ -94,27 +94,31 @@ func testFreeze(t *testing.T, daemon string) {
 }
 
 // freezeRun applies every case, starts a gate on each, freezes daemon once they all watch, and
-// checks each verdict once the daemon is back.
+// checks each verdict once the daemon is back. The gate whose --timeout must fall inside the freeze
+// starts last, and the freeze begins 3 s after it (as in the issue), or once it watches if later.
 func freezeRun(t *testing.T, daemon, row string, results *rowLog) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	fr := framework.NewFreezer(t, daemon)
-	gates := make([]*gateRunning, len(freezeCases))
-	for i, fc := range freezeCases {
+	for _, fc := range freezeCases {
 		framework.Apply(t, c, fc.build(ns))
-		gates[i] = startGateRun(t, "-n", ns, "--workload", "deployment/"+fc.build(ns).Name, "--timeout", fc.timeout, "-o", "json")
 	}
-	// Freeze once every gate watches (its first progress line), as the issue did 3 s in.
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	for i, g := range gates {
+	gates := make([]*gateRunning, len(freezeCases))
+	var lastStart time.Time
+	for i, fc := range freezeCases {
+		ref := "deployment/" + fc.build(ns).Name
+		lastStart = time.Now()
+		gates[i] = startGateRun(t, "-n", ns, "--workload", ref, "--timeout", fc.timeout, "-o", "json")
+		// Each gate watches (its first progress line) before the next starts.
 		select {
-		case <-g.p.stderr.shows("deployment/" + freezeCases[i].build(ns).Name + ":"):
+		case <-gates[i].p.stderr.shows(ref + ":"):
 		case <-ctx.Done():
-			t.Fatalf("gate of %s never started watching:\n%s", freezeCases[i].name, g.p.stderr.String())
+			t.Fatalf("the gate of %s never started watching:\n%s", fc.name, gates[i].p.stderr.String())
 		}
 	}
 	select {
-	case <-time.After(2 * time.Second):
+	case <-time.After(time.Until(lastStart.Add(3 * time.Second))):
 	case <-ctx.Done():
 		t.Fatal(ctx.Err())
 	}
