@@ -107,12 +107,13 @@ func (v *view) renewed(node string, renewTime time.Time, duration time.Duration,
 }
 
 // answered records a read sent at sent and answered at at: one slower than readLimit was a
-// silence of the API server for as long as it waited.
+// silence of the API server, from the last thing heard from it (a frozen API server was silent
+// before the read too, and what the kubelets queued meanwhile is still to come).
 func (v *view) answered(sent, at time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if at.Sub(sent) > readLimit {
-		v.silences = append(v.silences, silence{who: "the API server (a read went unanswered)", from: sent, to: at})
+		v.silences = append(v.silences, silence{who: "the API server (a read went unanswered)", from: earlier(sent, v.apiLast), to: at})
 	}
 	v.heardLocked(at)
 }

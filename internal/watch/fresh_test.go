@@ -39,9 +39,11 @@ func TestViewCountsSilences(t *testing.T) {
 		{name: "a quiet watch is no silence without leases", leases: false, until: 60,
 			steps: []step{heard(0), heard(50)}},
 		{name: "a slow read is a silence", leases: false, until: 60, want: 11 * time.Second,
-			steps: []step{heard(0), read(12, 23)}},
+			steps: []step{heard(12), read(12, 23)}},
+		{name: "a slow read is a silence since the API server was last heard", leases: false, until: 60, want: 20 * time.Second,
+			steps: []step{heard(3), read(12, 23)}},
 		{name: "a quick read is not", leases: false, until: 60,
-			steps: []step{read(12, 13)}},
+			steps: []step{heard(0), read(12, 13)}},
 		{name: "overlapping silences count once", leases: true, nodes: []string{"n1"}, until: 60, want: 30 * time.Second,
 			// The kubelet is silent 0 to 30, the API server 0 to 30 as well.
 			steps: []step{renew("n1", 0, 0), read(5, 25), renew("n1", 30, 30)}},
