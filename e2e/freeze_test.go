@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,13 +64,55 @@ var freezeCases = []freezeCase{
 		}},
 }
 
-func TestFreezeAPIServer(t *testing.T) { testFreeze(t, "kube-apiserver") }
+func TestFreezeAPIServer(t *testing.T) {
+	testFreeze(t, "kube-apiserver", freezeCases, freeze("kube-apiserver"))
+}
 
-func TestFreezeKubelet(t *testing.T) { testFreeze(t, "kubelet") }
+func TestFreezeKubelet(t *testing.T) { testFreeze(t, "kubelet", freezeCases, freeze("kubelet")) }
 
-// testFreeze runs the freeze cases through a freeze of daemon, idle and under CPU load,
-// E2E_FREEZE_REPEAT times each (once by default, to keep the suite short).
-func testFreeze(t *testing.T, daemon string) {
+// TestFreezeRestartAPIServer restarts the API server under the watches: the watches fail with
+// connection refused, then end in 410 Gone or resume; the informers list again and the judge
+// decides from the fresh state (the crash and the health it could not hear of meanwhile).
+func TestFreezeRestartAPIServer(t *testing.T) {
+	// The restart's end is when /readyz answers, which the gate cannot see: verdicts just after
+	// it are right too, and a restart shorter than a renew interval and a half is no silence.
+	cases := slices.Clone(freezeCases[:3])
+	for i := range cases {
+		cases[i].wantAfterResume = false
+	}
+	testFreeze(t, "kube-apiserver", cases, func(t *testing.T) (time.Time, time.Time) {
+		c := framework.Client(t)
+		from := time.Now()
+		framework.RestartDaemon(t, "kube-apiserver")
+		framework.WaitFor(t, 2*time.Minute, "the API server to serve again", func(ctx context.Context) (bool, error) {
+			_, err := c.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+			return err == nil, nil
+		})
+		return from, time.Now()
+	})
+}
+
+// fault does something to the cluster and returns when it began and when it was over.
+type fault func(t *testing.T) (from, to time.Time)
+
+// freeze stops daemon for freezeWindow.
+func freeze(daemon string) fault {
+	return func(t *testing.T) (time.Time, time.Time) {
+		fr := framework.NewFreezer(t, daemon)
+		from := time.Now()
+		fr.Freeze(freezeWindow)
+		select {
+		case <-time.After(freezeWindow):
+		case <-t.Context().Done():
+		}
+		fr.Resume()
+		return from, time.Now()
+	}
+}
+
+// testFreeze runs cases through fault of daemon, idle and under CPU load, E2E_FREEZE_REPEAT
+// times each (once by default, to keep the suite short).
+func testFreeze(t *testing.T, daemon string, cases []freezeCase, f fault) {
 	framework.GateBinary(t) // built before any clock starts
 	reps := repeatFromEnv("E2E_FREEZE_REPEAT", 1)
 	results := &rowLog{}
@@ -86,7 +129,7 @@ func testFreeze(t *testing.T, daemon string) {
 			}
 			for rep := 1; rep <= reps; rep++ {
 				t.Run(fmt.Sprintf("run%d", rep), func(t *testing.T) {
-					freezeRun(t, daemon, fmt.Sprintf("%s | %d", mode.name, rep), results)
+					freezeRun(t, daemon, cases, f, fmt.Sprintf("%s | %d", mode.name, rep), results)
 				})
 			}
 		})
@@ -96,9 +139,11 @@ func testFreeze(t *testing.T, daemon string) {
 // freezeRun applies every case, starts a gate on each, freezes daemon once they all watch, and
 // checks each verdict once the daemon is back. The gate whose --timeout must fall inside the freeze
 // starts last, and the freeze begins 3 s after it (as in the issue), or once it watches if later.
-func freezeRun(t *testing.T, daemon, row string, results *rowLog) {
+func freezeRun(t *testing.T, daemon string, freezeCases []freezeCase, f fault, row string, results *rowLog) {
 	c, ns := framework.Client(t), framework.Namespace(t)
-	fr := framework.NewFreezer(t, daemon)
+	if _, err := framework.DaemonPID(daemon); err != nil {
+		t.Fatal(err)
+	}
 	for _, fc := range freezeCases {
 		framework.Apply(t, c, fc.build(ns))
 	}
@@ -122,14 +167,7 @@ func freezeRun(t *testing.T, daemon, row string, results *rowLog) {
 	case <-ctx.Done():
 		t.Fatal(ctx.Err())
 	}
-	frozenAt := time.Now()
-	fr.Freeze(freezeWindow)
-	select {
-	case <-time.After(freezeWindow):
-	case <-t.Context().Done():
-	}
-	fr.Resume()
-	resumedAt := time.Now()
+	frozenAt, resumedAt := f(t)
 	t.Logf("%s frozen from %s to %s", daemon, frozenAt.Format("15:04:05.000"), resumedAt.Format("15:04:05.000"))
 
 	for i, fc := range freezeCases {
@@ -153,7 +191,7 @@ func freezeRun(t *testing.T, daemon, row string, results *rowLog) {
 				t.Errorf("verdict %s at %s, inside the freeze (%s to %s): the gate judged on what it did not hear",
 					run.Report.Verdict, finished.Format("15:04:05.000"), frozenAt.Format("15:04:05.000"), resumedAt.Format("15:04:05.000"))
 			}
-			if fc.wantVerdict == report.VerdictHealthy && len(w.View) == 0 {
+			if fc.wantAfterResume && fc.wantVerdict == report.VerdictHealthy && len(w.View) == 0 {
 				t.Errorf("a healthy verdict through a freeze of %s must say in the report's view how long the view was stale; view is empty", daemon)
 			}
 		})
