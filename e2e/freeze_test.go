@@ -34,6 +34,10 @@ type freezeCase struct {
 	build func(ns string) *appsv1.Deployment
 	// timeout is the gate's --timeout.
 	timeout string
+	// soakingAtFreeze makes the freeze wait until this gate soaks (its rollout complete): the
+	// freeze then falls inside the soak, as in the issue. lastAtFreeze starts this gate last,
+	// just before the freeze, so that its --timeout falls inside the freeze.
+	soakingAtFreeze, lastAtFreeze bool
 	// wantExit and wantVerdict are what the gate must end with; wantAfterResume says that the
 	// verdict cannot come before the daemon is resumed (it needs what the frozen daemon withheld).
 	wantExit        int
@@ -45,20 +49,20 @@ type freezeCase struct {
 const freezeWindow = 20 * time.Second
 
 var freezeCases = []freezeCase{
-	{name: "crash-after-5s", timeout: "150s", wantExit: 1, wantVerdict: report.VerdictFailed, wantAfterResume: true,
+	{name: "crash-after-5s", timeout: "150s", soakingAtFreeze: true, wantExit: 1, wantVerdict: report.VerdictFailed, wantAfterResume: true,
 		build: func(ns string) *appsv1.Deployment {
 			return framework.Deployment(ns, "crash", "--print", "boom", "--delay", "5s", "--exit-code", "1")
 		}},
-	{name: "healthy", timeout: "150s", wantExit: 0, wantVerdict: report.VerdictHealthy, wantAfterResume: true,
+	{name: "healthy", timeout: "150s", soakingAtFreeze: true, wantExit: 0, wantVerdict: report.VerdictHealthy, wantAfterResume: true,
 		build: func(ns string) *appsv1.Deployment { return framework.Deployment(ns, "healthy") }},
 	{name: "slow-starter", timeout: "150s", wantExit: 0, wantVerdict: report.VerdictHealthy, wantAfterResume: true,
 		build: func(ns string) *appsv1.Deployment {
 			return framework.Ready(framework.Deployment(ns, "slow", "--startup-delay", "8s"))
 		}},
-	// The freeze outlasts this gate's --timeout: it could not evaluate, and must say so (exit 3);
-	// its deadline falls inside the freeze, more than a renew interval and a half after the
-	// freeze began, so the silence is plain by then.
-	{name: "crash-timeout-in-freeze", timeout: "21s", wantExit: 3, wantVerdict: report.VerdictError,
+	// The freeze outlasts this gate's --timeout: it could not evaluate, and must say so (exit 3).
+	// It starts just before the freeze, so that its deadline falls inside the freeze, more than a
+	// renew interval and a half (15 s) after the freeze began: the silence is plain by then.
+	{name: "crash-timeout-in-freeze", timeout: "19s", lastAtFreeze: true, wantExit: 3, wantVerdict: report.VerdictError,
 		build: func(ns string) *appsv1.Deployment {
 			return framework.Deployment(ns, "crash-short", "--print", "boom", "--delay", "5s", "--exit-code", "1")
 		}},
@@ -136,9 +140,8 @@ func testFreeze(t *testing.T, daemon string, cases []freezeCase, f fault) {
 	}
 }
 
-// freezeRun applies every case, starts a gate on each, freezes daemon once they all watch, and
-// checks each verdict once the daemon is back. The gate whose --timeout must fall inside the freeze
-// starts last, and the freeze begins 3 s after it (as in the issue), or once it watches if later.
+// freezeRun applies every case, starts a gate on each, and applies the fault once the gates that
+// must soak do, right after the last gate watches; then it checks each verdict.
 func freezeRun(t *testing.T, daemon string, freezeCases []freezeCase, f fault, row string, results *rowLog) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	if _, err := framework.DaemonPID(daemon); err != nil {
@@ -150,22 +153,32 @@ func freezeRun(t *testing.T, daemon string, freezeCases []freezeCase, f fault, r
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	gates := make([]*gateRunning, len(freezeCases))
-	var lastStart time.Time
-	for i, fc := range freezeCases {
-		ref := "deployment/" + fc.build(ns).Name
-		lastStart = time.Now()
-		gates[i] = startGateRun(t, "-n", ns, "--workload", ref, "--timeout", fc.timeout, "-o", "json")
-		// Each gate watches (its first progress line) before the next starts.
+	await := func(i int, text string) {
 		select {
-		case <-gates[i].p.stderr.shows(ref + ":"):
+		case <-gates[i].p.stderr.shows(text):
 		case <-ctx.Done():
-			t.Fatalf("the gate of %s never started watching:\n%s", fc.name, gates[i].p.stderr.String())
+			t.Fatalf("the gate of %s never printed %q:\n%s", freezeCases[i].name, text, gates[i].p.stderr.String())
 		}
 	}
-	select {
-	case <-time.After(time.Until(lastStart.Add(3 * time.Second))):
-	case <-ctx.Done():
-		t.Fatal(ctx.Err())
+	start := func(i int) string {
+		ref := "deployment/" + freezeCases[i].build(ns).Name
+		gates[i] = startGateRun(t, "-n", ns, "--workload", ref, "--timeout", freezeCases[i].timeout, "-o", "json")
+		return ref
+	}
+	for i, fc := range freezeCases {
+		if !fc.lastAtFreeze {
+			start(i)
+		}
+	}
+	for i, fc := range freezeCases {
+		if fc.soakingAtFreeze {
+			await(i, "complete, soaking")
+		}
+	}
+	for i, fc := range freezeCases {
+		if fc.lastAtFreeze {
+			await(i, start(i)+":")
+		}
 	}
 	frozenAt, resumedAt := f(t)
 	t.Logf("%s frozen from %s to %s", daemon, frozenAt.Format("15:04:05.000"), resumedAt.Format("15:04:05.000"))
