@@ -23,7 +23,8 @@ import (
 // They are NOT parallel, on purpose: go test runs every top-level test that does not call
 // t.Parallel before it releases any that does, and one at a time, so nothing else runs on the
 // cluster while it is frozen (every other e2e test calls t.Parallel, or, like
-// TestProbeVerdictsIdleAndUnderLoad, is itself sequential). The daemon is always resumed: by the
+// TestProbeVerdictsIdleAndUnderLoad and TestDiagnoseNodePressure, is itself sequential, and
+// sequential tests never overlap). The daemon is always resumed: by the
 // test, by its cleanup after a failure or panic, and by a watchdog outside the test binary
 // (framework.Freezer). Several rollouts share one freeze window to keep the tests short.
 
