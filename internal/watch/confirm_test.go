@@ -91,6 +91,16 @@ func TestSoakWaitsForTheKubelet(t *testing.T) {
 			act: func(t *testing.T, _ *fake.Clientset, _ *coordinationv1.Lease, _ *corev1.Pod, clk *offsetClock, _ <-chan string) {
 				clk.jump(20 * time.Second)
 			}},
+		{name: "back after a silence, still healthy", wantVerdict: report.VerdictHealthy, wantReason: "Complete",
+			wantView: "nothing heard from the kubelet of node n1",
+			act: func(t *testing.T, c *fake.Clientset, l *coordinationv1.Lease, _ *corev1.Pod, clk *offsetClock, lines <-chan string) {
+				clk.jump(30 * time.Second)
+				renewLease(t, c, l, clk.now())
+				// The soak goes on for the time the silence took from it, then waits again.
+				waitLine(t, lines, "deployment/api: 1/1 updated, 1/1 available; complete, soaking until")
+				waitLine(t, lines, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1")
+				renewLease(t, c, l, clk.now())
+			}},
 		{name: "back after a silence, then a crash", wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff",
 			wantView: "nothing heard from the kubelet of node n1",
 			act: func(t *testing.T, c *fake.Clientset, l *coordinationv1.Lease, pod *corev1.Pod, clk *offsetClock, lines <-chan string) {
