@@ -121,8 +121,10 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 		// An interrupted rollout was cut short, not found wanting: its message is its state. An
 		// ignored one (rollout-gate.io/ignore) was not watched at all.
 		// An object judged by its status has no pods to diagnose: its conditions are the evidence.
+		// One not judged (the cluster fell silent, VerdictError) has nothing the diagnosis could
+		// read: it would wait on the same silent API server.
 		if res.Verdict == report.VerdictHealthy || res.Verdict == report.VerdictInterrupted || res.Verdict == report.VerdictSkipped ||
-			res.Status != nil {
+			res.Verdict == report.VerdictError || res.Status != nil {
 			if res.Verdict != report.VerdictSkipped && res.Status == nil {
 				judged[i].Timeline = diagnose.Milestones(res.Revision, res.Since, res.Pods)
 			}
@@ -541,6 +543,7 @@ func workloadOf(res watch.Result) report.Workload {
 		Revision: res.Revision, Verdict: res.Verdict, Reason: res.Reason, Message: res.Message,
 		Source: source(res.Workload), Pods: []report.Pod{}, Findings: []report.Finding{}, Changes: []report.Change{},
 		Duration: report.Seconds(res.DecidedAt.Sub(res.Since)), Overrides: overridesOf(res.Overrides),
+		View: res.View,
 	}
 }
 

@@ -259,6 +259,12 @@ func workloadSection(m *mdWriter, r *Report, w *Workload, several bool) {
 		m.line(mdPara(w.Message, maxProse))
 		m.blank()
 	}
+	for _, v := range w.View {
+		m.line("- 📡 " + mdText(v, maxProse))
+	}
+	if len(w.View) > 0 {
+		m.blank()
+	}
 	if rb := w.Rollback; rb != nil && len(rb.DeletedPods) > 0 {
 		names := make([]string, 0, len(rb.DeletedPods))
 		for _, p := range rb.DeletedPods {

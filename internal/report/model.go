@@ -76,6 +76,10 @@ type Workload struct {
 	// Overrides are the workload's own rollout-gate.io/ annotations and what the gate did with
 	// each under --workload-annotations: none acts unseen.
 	Overrides []Override `json:"overrides,omitempty"`
+	// View says when the gate's view of the cluster was stale while it judged (a silent API
+	// server or kubelet, a watch behind the server) and how long it waited, and what it could not
+	// check (kubelet liveness without read access to node Leases).
+	View []string `json:"view,omitempty"`
 }
 
 // ResourceStatus is an object's status as kstatus reads it.

@@ -104,6 +104,9 @@ func (t *textWriter) workload(r *Report, w *Workload) {
 	if w.Message != "" {
 		t.printf("  %s\n", oneLine(w.Message, maxTextLine))
 	}
+	for _, v := range w.View {
+		t.printf("  %s\n", t.dim(oneLine(v, maxTextLine)))
+	}
 	if rb := w.Rollback; rb != nil {
 		line := rollbackLine(rb)
 		if rb.Duration > 0 {

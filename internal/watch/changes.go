@@ -49,6 +49,15 @@ func (c *changes) add(ns string, obj any, controllerOf func(*metav1.OwnerReferen
 	}
 }
 
+// wake wakes the loop without naming a change: what the view heard (fresh.go) may let a
+// workload waiting for it be judged.
+func (c *changes) wake() {
+	select {
+	case c.poke <- struct{}{}:
+	default:
+	}
+}
+
 // take returns the changes so far and starts a new set.
 func (c *changes) take() changeSet {
 	c.mu.Lock()

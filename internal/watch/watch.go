@@ -76,6 +76,9 @@ type Result struct {
 	// Status is set for a kind judged by its status alone (status.go): its kstatus status and
 	// conditions, the evidence of its verdict.
 	Status *report.ResourceStatus
+	// View says when the gate's view of the cluster was stale while it judged, and how long it
+	// waited, and what it could not check (fresh.go).
+	View []string
 }
 
 // tracked is the watch's memory of one workload between judgements.
@@ -105,6 +108,12 @@ type tracked struct {
 	overrides  []workload.Override
 	policy     Policy
 	deadline   time.Time
+	// view is what the watch heard from the cluster, shared by every workload (fresh.go).
+	view *view
+	// started is when the watch first judged the workload: silences count from then.
+	started time.Time
+	// confirm holds a healthy verdict until the view is shown current (confirm.go).
+	confirm confirmation
 }
 
 // Watch judges the given workloads (skipped ones are ignored) and returns one Result each, in order.
@@ -143,9 +152,18 @@ func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGen
 	watchErr := make(chan error, 1)
 	informCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	v := newView(start)
+	for _, t := range ts {
+		t.view = v
+	}
+	if slices.ContainsFunc(ts, func(t *tracked) bool { k, ok := t.w.KindOf(); return ok && !k.StatusOnly() }) {
+		if err := w.startLeases(informCtx, v, changed.wake); err != nil {
+			return nil, err
+		}
+	}
 	caches := map[string]*nsCache{}
 	for ns, group := range byNS {
-		c, err := w.startNamespace(informCtx, ns, group, changed, watchErr)
+		c, err := w.startNamespace(informCtx, ns, group, changed, watchErr, v)
 		if err != nil {
 			return nil, err
 		}
@@ -167,8 +185,8 @@ func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGen
 			if t.result != nil || w.expire(caches[t.w.Namespace], t, start) {
 				continue
 			}
-			if first || set.has(t.w.Namespace, t.w.Name) || (!t.recheckAt.IsZero() && !now().Before(t.recheckAt)) {
-				j, res := w.judge(caches[t.w.Namespace], t, now())
+			if first || set.has(t.w.Namespace, t.w.Name) || !t.confirm.due.IsZero() || (!t.recheckAt.IsZero() && !now().Before(t.recheckAt)) {
+				j, res := w.judge(informCtx, v, caches[t.w.Namespace], t, now(), changed.wake)
 				if res != nil {
 					res.Since = orTime(res.Since, start)
 					t.result = res
@@ -216,8 +234,10 @@ func deadlineOnly(ctx context.Context) bool {
 	return errors.Is(ctx.Err(), context.DeadlineExceeded)
 }
 
-// judge evaluates one workload from the caches; it returns a Result when there is a verdict.
-func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Result) {
+// judge evaluates one workload from the caches; it returns a Result when there is a verdict. The
+// judge's clock counts only time in which the gate heard the cluster (v.effective), and a healthy
+// verdict waits until the view is shown current (confirm).
+func (w *Watcher) judge(ctx context.Context, v *view, c *nsCache, t *tracked, now time.Time, wake func()) (Judgement, *Result) {
 	wl, err := c.get(t.w)
 	if apierrors.IsNotFound(err) {
 		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictFailed, Reason: "Deleted",
@@ -231,7 +251,15 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 	}
 	obj := wl.Object()
 	pods, revision, since, ok := c.revisionPods(wl)
-	t.observe(pods, now)
+	nodes := nodesOf(pods)
+	// Silences stop the judge's clock: every window (soak, probe windows, graces) is longer by them.
+	start := t.started
+	if start.IsZero() {
+		t.started, start = now, now
+	}
+	silent := v.silent(nodes, start, now)
+	eff := now.Add(-silent)
+	t.observe(pods, eff)
 	snap := Snapshot{Object: obj, Pods: pods, CompletedAt: t.completedAt, Events: c.podEvents(pods),
 		StartedSeen: t.startedSeen, Flaps: t.flaps}
 	var j Judgement
@@ -240,19 +268,32 @@ func (w *Watcher) judge(c *nsCache, t *tracked, now time.Time) (Judgement, *Resu
 	} else if !ok {
 		j = Judgement{Progress: "waiting for the controller to create the new revision"}
 	} else {
-		j = Evaluate(snap, t.policy, now)
+		j = Evaluate(snap, t.policy, eff)
+	}
+	if !j.RecheckAt.IsZero() {
+		j.RecheckAt = j.RecheckAt.Add(silent) // back to the gate's clock
 	}
 	if j.Complete && t.completedAt.IsZero() {
-		t.completedAt = now
+		t.completedAt = eff
 	} else if !j.Complete {
 		t.completedAt = time.Time{}
+	}
+	if j.Verdict == report.VerdictHealthy && !wl.Kind().RunsToCompletion() {
+		if hold, recheck := w.confirm(ctx, v, c, t, wl, nodes, now, wake); hold != "" {
+			j.Verdict, j.Reason, j.Message = "", "", ""
+			j.Progress += "; soak done, " + hold
+			j.RecheckAt = recheck
+		}
+	} else if j.Verdict == "" {
+		t.confirm = confirmation{behind: t.confirm.behind}
 	}
 	w.progress(t, j)
 	if j.Verdict == "" {
 		return j, nil
 	}
 	return j, &Result{Workload: t.w, Verdict: j.Verdict, Reason: j.Reason, Message: j.Message, Revision: revision,
-		Object: obj, Pods: copyPods(pods), Failing: j.Failing, Since: since, DecidedAt: now}
+		Object: obj, Pods: copyPods(pods), Failing: j.Failing, Since: since, DecidedAt: now,
+		View: append(v.notes(nodes, start, now), t.confirm.behind...)}
 }
 
 // progress remembers a judgement and writes its line when the state changed.
@@ -305,10 +346,38 @@ func (t *tracked) observe(pods []*corev1.Pod, now time.Time) {
 	}
 }
 
-// timedOut builds the timeout verdict, saying why the rollout is stuck.
+// timedOut builds the timeout verdict, saying why the rollout is stuck. A silence of the cluster
+// still going on at the deadline makes it "could not evaluate" (fresh.go): what the gate did not
+// hear cannot pass, nor fail, the rollout.
 func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result {
 	now := w.now()
+	v := t.view
 	res := &Result{Workload: t.w, Verdict: report.VerdictTimeout, Reason: "Timeout", DecidedAt: now}
+	defer func() {
+		var nodes []string
+		for i := range res.Pods {
+			if n := res.Pods[i].Spec.NodeName; n != "" {
+				nodes = append(nodes, n)
+			}
+		}
+		res.View = append(v.notes(nodes, orTime(t.started, now.Add(-waited)), now), t.confirm.behind...)
+		who, since := v.quiet(nodes, now)
+		if who == "" && t.confirm.done != nil && now.Sub(t.confirm.sent) > readLimit {
+			who, since = "the API server (a read went unanswered)", t.confirm.sent
+		}
+		switch {
+		case res.Verdict == report.VerdictFailed:
+		case who != "":
+			res.Verdict, res.Reason = report.VerdictError, "ClusterSilent"
+			res.Message = fmt.Sprintf("could not evaluate: nothing heard from %s for %s (since %s), until --timeout ran out after %s; the rollout was not judged: %s",
+				who, now.Sub(since).Round(time.Second), since.UTC().Format("15:04:05"), waited.Round(time.Second), t.last.Progress)
+		case !t.confirm.due.IsZero():
+			// The soak was over, but the gate could not yet show its view was current.
+			res.Verdict, res.Reason = report.VerdictError, "ViewUnconfirmed"
+			res.Message = fmt.Sprintf("could not evaluate: the soak was over %s before --timeout ran out, but the gate could not confirm it heard the cluster: %s",
+				now.Sub(t.confirm.due).Round(time.Second), t.last.Progress)
+		}
+	}()
 	wl, err := c.get(t.w)
 	if err != nil {
 		res.Message = fmt.Sprintf("rollout incomplete after %s", waited.Round(time.Second))
@@ -541,7 +610,7 @@ func involvedUID(obj any) ([]string, error) {
 
 // startNamespace checks access with one small list per resource type (so a missing RBAC rule is
 // said plainly instead of retried forever), then starts one shared informer per type.
-func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracked, changed *changes, errs chan<- error) (*nsCache, error) {
+func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracked, changed *changes, errs chan<- error, v *view) (*nsCache, error) {
 	f := client.NewInformers(w.Client, ns, client.WithTransform(lean))
 	// Only the Warning events of pods: probe failures and mounts that cannot succeed. Their own
 	// informers, because the field selector applies to every list and watch of them.
@@ -606,10 +675,11 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 		}
 	}
 
+	// Every event is news from the API server (fresh.go), then a change to judge.
 	notify := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { changed.add(ns, obj, c.controllerOf) },
-		UpdateFunc: func(_, obj any) { changed.add(ns, obj, c.controllerOf) },
-		DeleteFunc: func(obj any) { changed.add(ns, obj, c.controllerOf) },
+		AddFunc:    func(obj any) { v.heard(w.now()); changed.add(ns, obj, c.controllerOf) },
+		UpdateFunc: func(_, obj any) { v.heard(w.now()); changed.add(ns, obj, c.controllerOf) },
+		DeleteFunc: func(obj any) { v.heard(w.now()); changed.add(ns, obj, c.controllerOf) },
 	}
 	var infs []cache.SharedIndexInformer
 	// add starts one informer; gr is the resource it watches, for the RBAC rule a 403 names.

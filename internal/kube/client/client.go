@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -38,6 +39,7 @@ type Interface interface {
 	BatchV1() BatchV1Interface
 	NetworkingV1() NetworkingV1Interface
 	DiscoveryV1() DiscoveryV1Interface
+	CoordinationV1() CoordinationV1Interface
 }
 
 // ResourceInterface is the part of a client-go typed resource client the gate calls.
@@ -92,6 +94,12 @@ type DiscoveryV1Interface interface {
 	EndpointSlices(namespace string) ResourceInterface[*discoveryv1.EndpointSlice, *discoveryv1.EndpointSliceList]
 }
 
+// CoordinationV1Interface reads the kubelets' node Leases: a renewal says a node's kubelet is alive
+// and reaching the API server (the watch's current-view check, fresh.go in package watch).
+type CoordinationV1Interface interface {
+	Leases(namespace string) ResourceInterface[*coordinationv1.Lease, *coordinationv1.LeaseList]
+}
+
 // Scheme holds the API groups the gate reads, and nothing else; Codecs are its serializers
 // (JSON, YAML and protobuf), as client-go's scheme package has them for every group.
 var (
@@ -111,6 +119,7 @@ var groupVersions = []struct {
 	{batchv1.SchemeGroupVersion, "/apis", batchv1.AddToScheme},
 	{networkingv1.SchemeGroupVersion, "/apis", networkingv1.AddToScheme},
 	{discoveryv1.SchemeGroupVersion, "/apis", discoveryv1.AddToScheme},
+	{coordinationv1.SchemeGroupVersion, "/apis", coordinationv1.AddToScheme},
 }
 
 func init() {
@@ -123,7 +132,7 @@ func init() {
 // Clientset is the production Interface: one REST client per group version over one shared
 // HTTP client, as client-go's clientset builds them.
 type Clientset struct {
-	core, apps, batch, networking, discovery rest.Interface
+	core, apps, batch, networking, discovery, coordination rest.Interface
 }
 
 // NewForConfig builds a Clientset as client-go's kubernetes.NewForConfig does: the config's
@@ -149,7 +158,7 @@ func NewForConfig(c *rest.Config) (*Clientset, error) {
 			return nil, err
 		}
 	}
-	return &Clientset{core: clients[0], apps: clients[1], batch: clients[2], networking: clients[3], discovery: clients[4]}, nil
+	return &Clientset{core: clients[0], apps: clients[1], batch: clients[2], networking: clients[3], discovery: clients[4], coordination: clients[5]}, nil
 }
 
 // restClientFor is a typed client's REST client (its setConfigDefaults) for one group version.
@@ -170,6 +179,9 @@ func (c *Clientset) AppsV1() AppsV1Interface             { return appsV1{c.apps}
 func (c *Clientset) BatchV1() BatchV1Interface           { return batchV1{c.batch} }
 func (c *Clientset) NetworkingV1() NetworkingV1Interface { return networkingV1{c.networking} }
 func (c *Clientset) DiscoveryV1() DiscoveryV1Interface   { return discoveryV1{c.discovery} }
+func (c *Clientset) CoordinationV1() CoordinationV1Interface {
+	return coordinationV1{c.coordination}
+}
 
 // resource is a generated typed client's constructor: every resource the gate reads prefers
 // protobuf, which the watch client asks for (see the gate's Connect).
@@ -261,4 +273,10 @@ type discoveryV1 struct{ c rest.Interface }
 
 func (g discoveryV1) EndpointSlices(ns string) ResourceInterface[*discoveryv1.EndpointSlice, *discoveryv1.EndpointSliceList] {
 	return resource(g.c, "endpointslices", ns, func() *discoveryv1.EndpointSlice { return &discoveryv1.EndpointSlice{} }, func() *discoveryv1.EndpointSliceList { return &discoveryv1.EndpointSliceList{} })
+}
+
+type coordinationV1 struct{ c rest.Interface }
+
+func (g coordinationV1) Leases(ns string) ResourceInterface[*coordinationv1.Lease, *coordinationv1.LeaseList] {
+	return resource(g.c, "leases", ns, func() *coordinationv1.Lease { return &coordinationv1.Lease{} }, func() *coordinationv1.LeaseList { return &coordinationv1.LeaseList{} })
 }

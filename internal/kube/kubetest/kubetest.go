@@ -6,12 +6,14 @@ package kubetest
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/client-go/kubernetes"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	discoveryv1client "k8s.io/client-go/kubernetes/typed/discovery/v1"
 	networkingv1client "k8s.io/client-go/kubernetes/typed/networking/v1"
@@ -46,6 +48,9 @@ func (w clientset) NetworkingV1() client.NetworkingV1Interface {
 	return networkingV1{w.c.NetworkingV1()}
 }
 func (w clientset) DiscoveryV1() client.DiscoveryV1Interface { return discoveryV1{w.c.DiscoveryV1()} }
+func (w clientset) CoordinationV1() client.CoordinationV1Interface {
+	return coordinationV1{w.c.CoordinationV1()}
+}
 
 type coreV1 struct{ c corev1client.CoreV1Interface }
 
@@ -109,4 +114,12 @@ type discoveryV1 struct {
 
 func (g discoveryV1) EndpointSlices(ns string) client.ResourceInterface[*discoveryv1.EndpointSlice, *discoveryv1.EndpointSliceList] {
 	return g.c.EndpointSlices(ns)
+}
+
+type coordinationV1 struct {
+	c coordinationv1client.CoordinationV1Interface
+}
+
+func (g coordinationV1) Leases(ns string) client.ResourceInterface[*coordinationv1.Lease, *coordinationv1.LeaseList] {
+	return g.c.Leases(ns)
 }
