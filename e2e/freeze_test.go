@@ -5,8 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"slices"
 	"testing"
 	"time"
 
@@ -75,35 +73,6 @@ func TestFreezeAPIServer(t *testing.T) {
 }
 
 func TestFreezeKubelet(t *testing.T) { testFreeze(t, "kubelet", freezeCases, freeze("kubelet")) }
-
-// TestFreezeRestartAPIServer restarts the API server under the watches: the watches fail with
-// connection refused, then end in 410 Gone or resume; the informers list again and the judge
-// decides from the fresh state (the crash and the health it could not hear of meanwhile).
-//
-// It runs only with E2E_RESTART_APISERVER=1: its first run waited on the stopped API server as a
-// zombie (signal 0 reaches one) and left the cluster without one until it was started by hand;
-// the wait now reads the process state, which is not yet proven on the cluster.
-func TestFreezeRestartAPIServer(t *testing.T) {
-	if os.Getenv("E2E_RESTART_APISERVER") != "1" {
-		t.Skip("restarts the shared cluster's API server; set E2E_RESTART_APISERVER=1 to run it")
-	}
-	// The restart's end is when /readyz answers, which the gate cannot see: verdicts just after
-	// it are right too, and a restart shorter than a renew interval and a half is no silence.
-	cases := slices.Clone(freezeCases[:3])
-	for i := range cases {
-		cases[i].wantAfterResume = false
-	}
-	testFreeze(t, "kube-apiserver", cases, func(t *testing.T) (time.Time, time.Time) {
-		c := framework.Client(t)
-		from := time.Now()
-		framework.RestartDaemon(t, "kube-apiserver")
-		framework.WaitFor(t, 2*time.Minute, "the API server to serve again", func(ctx context.Context) (bool, error) {
-			_, err := c.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
-			return err == nil, nil
-		})
-		return from, time.Now()
-	})
-}
 
 // fault does something to the cluster and returns when it began and when it was over.
 type fault func(t *testing.T) (from, to time.Time)

@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,60 +94,5 @@ func (f *Freezer) Freeze(d time.Duration) {
 func (f *Freezer) Resume() {
 	if err := syscall.Kill(f.pid, syscall.SIGCONT); err != nil {
 		f.t.Errorf("SIGCONT %s (PID %d): %v; resume it by hand: kill -CONT %d", f.Daemon, f.pid, err, f.pid)
-	}
-}
-
-// RestartDaemon stops daemon (SIGTERM, and waits for it to exit) and starts it again as
-// hack/cluster-up.sh started it: the same binary, arguments, environment and folder, in its own
-// session, its output appended to the same log, its new PID recorded in the same file, so that
-// the cluster scripts (cluster-down, cluster-up's health check) know it as before. It returns once
-// the daemon runs; the caller waits for it to serve.
-func RestartDaemon(t testing.TB, daemon string) {
-	t.Helper()
-	pid, err := DaemonPID(daemon)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proc := fmt.Sprintf("/proc/%d/", pid)
-	cmdline, err1 := os.ReadFile(proc + "cmdline")
-	environ, err2 := os.ReadFile(proc + "environ")
-	cwd, err3 := os.Readlink(proc + "cwd")
-	logPath, err4 := os.Readlink(proc + "fd/1")
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		t.Fatalf("read how %s runs (PID %d): %v", daemon, pid, err)
-	}
-	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-	env := strings.Split(strings.TrimRight(string(environ), "\x00"), "\x00")
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM %s (PID %d): %v", daemon, pid, err)
-	}
-	// An exited daemon may stay a zombie (its parent, the cluster-up shell, is gone, and what
-	// inherited it may reap late), which signal 0 still reaches: its state says it has exited.
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		stat, err := os.ReadFile(proc + "stat")
-		if _, after, ok := strings.Cut(string(stat), ") "); err != nil || !ok || strings.HasPrefix(after, "Z") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s (PID %d) still runs a minute after SIGTERM", daemon, pid)
-		}
-	}
-	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatalf("open the log of %s: %v", daemon, err)
-	}
-	defer logFile.Close()
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, cwd, logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s again (%s): %v; bring the cluster back with make cluster-up", daemon, args[0], err)
-	}
-	newPID := cmd.Process.Pid
-	// Never waited for: it outlives the test, as the daemon cluster-up started did.
-	_ = cmd.Process.Release()
-	pidFile := filepath.Join(RunDir(), "pids", daemon+".pid")
-	if err := os.WriteFile(pidFile, fmt.Appendf(nil, "%d %s\n", newPID, args[0]), 0o644); err != nil {
-		t.Fatalf("record the new PID of %s: %v", daemon, err)
 	}
 }
