@@ -290,46 +290,17 @@ func TestWatchRelistsAfterGone(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
 	c := fake.NewClientset(d, rs, newPod)
-	var mu sync.Mutex
-	var podWatches []*watch.FakeWatcher
-	podLists := 0
-	c.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		podLists++
-		return false, nil, nil
-	})
-	c.PrependWatchReactor("pods", func(k8stesting.Action) (bool, watch.Interface, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		w := watch.NewFakeWithChanSize(10, false)
-		podWatches = append(podWatches, w)
-		return true, w, nil
-	})
-	progress := newSyncWriter()
-	w := &Watcher{Client: kubetest.Wrap(c), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
-	out := watchInBackground(context.Background(), w, nil)
-	waitLine(t, progress.lines, "deployment/api:")
-
 	// Two crashes while the watch is down; no event of them reaches the gate.
-	crashed := newPod.DeepCopy()
-	crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 2,
-		State: running, LastTerminationState: terminated(1, "Error")}
-	if err := c.Tracker().Update(corev1.SchemeGroupVersion.WithResource("pods"), crashed, "prod"); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	first, listsBefore := podWatches[0], podLists
-	mu.Unlock()
-	first.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
+	out, lists := crashWhileTheWatchIsDown(t, c, newPod, corev1.ContainerStatus{Name: "api", RestartCount: 2,
+		State: running, LastTerminationState: terminated(1, "Error")}, func(first *watch.FakeWatcher) {
+		first.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
+	})
 
 	res := waitResults(t, out)
 	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
 		t.Fatalf("verdict %s %s, want failed CrashLoopBackOff from the relisted pod", res[0].Verdict, res[0].Reason)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if podLists <= listsBefore {
+	if listsBefore, podLists := lists(); podLists <= listsBefore {
 		t.Errorf("pods were listed %d times before the 410 and %d after it: want a relist", listsBefore, podLists)
 	}
 }
