@@ -97,17 +97,24 @@ func TestKubeconfigFileMessages(t *testing.T) {
 			if err == nil || fault.Code(err) != fault.ExitInvalid {
 				t.Fatalf("err %v (exit %d), want exit 2", err, fault.Code(err))
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("message lacks %q:\n%s", w, err)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(err.Error(), w) {
-					t.Errorf("message has %q:\n%s", w, err)
-				}
-			}
+			wantMessage(t, err, tt.want, tt.notWant)
 		})
+	}
+}
+
+// wantMessage checks that the error err tells the user every one of want and none of notWant:
+// the file and the preflight messages are held to the same words both ways.
+func wantMessage(t *testing.T, err error, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("message lacks %q:\n%s", w, err)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(err.Error(), w) {
+			t.Errorf("message has %q:\n%s", w, err)
+		}
 	}
 }
 
@@ -232,16 +239,7 @@ func TestPreflightMessages(t *testing.T) {
 			if fault.Code(err) != tt.code {
 				t.Fatalf("err %v (exit %d), want exit %d", err, fault.Code(err), tt.code)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("message lacks %q:\n%s", w, err)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(err.Error(), w) {
-					t.Errorf("message has %q:\n%s", w, err)
-				}
-			}
+			wantMessage(t, err, tt.want, tt.notWant)
 		})
 	}
 }

@@ -27,6 +27,21 @@ type recordedExpect struct {
 	Now       time.Time    `json:"now"`
 }
 
+// readExpect reads the expect.yaml at path, strictly: a field the e2e recorder writes that this
+// test does not know fails every test that reads the fixtures.
+func readExpect(t *testing.T, path string) recordedExpect {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp recordedExpect
+	if err := yaml.UnmarshalStrict(b, &exp); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return exp
+}
+
 // recordedRules is the rule that decides each recorded scenario: the rule table on what a real
 // kubelet wrote.
 var recordedRules = map[string]string{
@@ -73,14 +88,7 @@ func TestRecordedFixtures(t *testing.T) {
 		dir := filepath.Dir(path)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var exp recordedExpect
-			if err := yaml.UnmarshalStrict(b, &exp); err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
+			exp := readExpect(t, path)
 			tc := classifyCase{fixture: filepath.Join("recorded", filepath.Base(dir)), reason: exp.Reason}
 			d, in := tc.setup(t)
 			d.Now = func() time.Time { return exp.Now }
@@ -136,14 +144,7 @@ func TestRecordedMessagesSayThingsOnce(t *testing.T) {
 	}
 	var cases []tcase
 	for _, path := range dirs {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var exp recordedExpect
-		if err := yaml.UnmarshalStrict(b, &exp); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+		exp := readExpect(t, path)
 		dir := filepath.Base(filepath.Dir(path))
 		cases = append(cases, tcase{dir, classifyCase{fixture: filepath.Join("recorded", dir), reason: exp.Reason}, exp})
 		if dir == "unschedulable" {

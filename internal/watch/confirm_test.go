@@ -67,6 +67,38 @@ func renewLease(t *testing.T, c *fake.Clientset, l *coordinationv1.Lease, at tim
 	}
 }
 
+// soakInBackground starts the gate on c with a one-second soak, --timeout timeout and clk for its
+// clock, and returns where the outcome arrives and the progress, once the gate has said prefix:
+// the soak tests differ in what the cluster does from there.
+func soakInBackground(t *testing.T, c *fake.Clientset, clk *offsetClock, timeout time.Duration, prefix string) (<-chan outcome, *syncWriter) {
+	t.Helper()
+	progress := newSyncWriter()
+	p := DefaultPolicy()
+	p.Soak = time.Second
+	w := &Watcher{Client: kubetest.Wrap(c), Policy: p, Timeout: timeout, Progress: progress, Now: clk.now}
+	out := watchInBackground(context.Background(), w, nil)
+	waitLine(t, progress.lines, prefix)
+	return out, progress
+}
+
+// backAfterASilence has the kubelet of n1 silent for 30 s, then renew its Lease, and waits for
+// the soak to go on: the silence is left out of the soak.
+func backAfterASilence(t *testing.T, c *fake.Clientset, l *coordinationv1.Lease, clk *offsetClock, lines <-chan string) {
+	t.Helper()
+	clk.jump(30 * time.Second)
+	renewLease(t, c, l, clk.now())
+	waitLine(t, lines, "deployment/api: 1/1 updated, 1/1 available; complete, soaking until")
+}
+
+// wantView checks that the report's view of res says want: how the gate heard the cluster is
+// told there, whatever the verdict.
+func wantView(t *testing.T, res Result, want string) {
+	t.Helper()
+	if view := strings.Join(res.View, "\n"); !strings.Contains(view, want) {
+		t.Errorf("view %q does not say %q", view, want)
+	}
+}
+
 // TestSoakWaitsForTheKubelet: at the soak's end a healthy verdict waits until the kubelet of the
 // pod's node renews its Lease, then reads the workload and its pods once to confirm. A kubelet
 // that stays silent past --timeout makes the verdict "could not evaluate", never healthy; one
@@ -94,20 +126,15 @@ func TestSoakWaitsForTheKubelet(t *testing.T) {
 		{name: "back after a silence, still healthy", wantVerdict: report.VerdictHealthy, wantReason: "Complete",
 			wantView: "nothing heard from the kubelet of node n1",
 			act: func(t *testing.T, c *fake.Clientset, l *coordinationv1.Lease, _ *corev1.Pod, clk *offsetClock, lines <-chan string) {
-				clk.jump(30 * time.Second)
-				renewLease(t, c, l, clk.now())
-				// The soak goes on for the time the silence took from it, then waits again.
-				waitLine(t, lines, "deployment/api: 1/1 updated, 1/1 available; complete, soaking until")
+				backAfterASilence(t, c, l, clk, lines)
+				// The soak went on for the time the silence took from it, and waits again.
 				waitLine(t, lines, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1")
 				renewLease(t, c, l, clk.now())
 			}},
 		{name: "back after a silence, then a crash", wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff",
 			wantView: "nothing heard from the kubelet of node n1",
 			act: func(t *testing.T, c *fake.Clientset, l *coordinationv1.Lease, pod *corev1.Pod, clk *offsetClock, lines <-chan string) {
-				clk.jump(30 * time.Second)
-				renewLease(t, c, l, clk.now())
-				// The silence is left out of the soak: it goes on, no healthy verdict.
-				waitLine(t, lines, "deployment/api: 1/1 updated, 1/1 available; complete, soaking until")
+				backAfterASilence(t, c, l, clk, lines) // no healthy verdict yet
 				crashed := pod.DeepCopy()
 				crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 2,
 					State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}
@@ -129,21 +156,14 @@ func TestSoakWaitsForTheKubelet(t *testing.T) {
 				gets++
 				return false, nil, nil
 			})
-			progress := newSyncWriter()
-			p := DefaultPolicy()
-			p.Soak = time.Second
-			w := &Watcher{Client: kubetest.Wrap(c), Policy: p, Timeout: 5 * time.Second, Progress: progress, Now: clk.now}
-			out := watchInBackground(context.Background(), w, nil)
-			waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1 to renew its Lease")
+			out, progress := soakInBackground(t, c, clk, 5*time.Second, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1 to renew its Lease")
 			tt.act(t, c, l, pod, clk, progress.lines)
 			res := waitResults(t, out)[0]
 			if res.Verdict != tt.wantVerdict || res.Reason != tt.wantReason || !strings.Contains(res.Message, tt.wantMsg) {
 				t.Fatalf("result %s %s %q, want %s %s saying %q\nprogress:\n%s", res.Verdict, res.Reason, res.Message,
 					tt.wantVerdict, tt.wantReason, tt.wantMsg, progress.b.String())
 			}
-			if view := strings.Join(res.View, "\n"); !strings.Contains(view, tt.wantView) {
-				t.Errorf("view %q does not say %q", view, tt.wantView)
-			}
+			wantView(t, res, tt.wantView)
 			mu.Lock()
 			defer mu.Unlock()
 			if tt.wantVerdict == report.VerdictHealthy && gets != 1 {
@@ -169,20 +189,13 @@ func TestSoakWaitsForAnUnansweredRead(t *testing.T) {
 		<-release
 		return false, nil, nil
 	})
-	progress := newSyncWriter()
-	p := DefaultPolicy()
-	p.Soak = time.Second
-	w := &Watcher{Client: kubetest.Wrap(c), Policy: p, Timeout: 4 * time.Second, Progress: progress, Now: clk.now}
-	out := watchInBackground(context.Background(), w, nil)
-	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, reading the workload and its pods")
+	out, progress := soakInBackground(t, c, clk, 4*time.Second, "deployment/api: 1/1 updated, 1/1 available; soak done, reading the workload and its pods")
 	clk.jump(10 * time.Second)
 	res := waitResults(t, out)[0]
 	if res.Verdict != report.VerdictError || !strings.Contains(res.Message, "a read went unanswered") {
 		t.Fatalf("result %s %s %q, want error saying the read went unanswered\nprogress:\n%s", res.Verdict, res.Reason, res.Message, progress.b.String())
 	}
-	if view := strings.Join(res.View, "\n"); !strings.Contains(view, "no Lease in kube-node-lease") {
-		t.Errorf("view %q does not say the kubelet of n1 was not checked", view)
-	}
+	wantView(t, res, "no Lease in kube-node-lease") // the kubelet of n1 was not checked
 }
 
 // TestSoakWaitsForTheWatchToCatchUp: the confirming read shows the pod newer than the watch holds:
@@ -203,12 +216,7 @@ func TestSoakWaitsForTheWatchToCatchUp(t *testing.T) {
 		p.ResourceVersion = "9"
 		return true, &corev1.PodList{Items: []corev1.Pod{*p}}, nil
 	})
-	progress := newSyncWriter()
-	p := DefaultPolicy()
-	p.Soak = time.Second
-	w := &Watcher{Client: kubetest.Wrap(c), Policy: p, Timeout: 20 * time.Second, Progress: progress, Now: clk.now}
-	out := watchInBackground(context.Background(), w, nil)
-	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet")
+	out, progress := soakInBackground(t, c, clk, 20*time.Second, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet")
 	renewLease(t, c, l, clk.now())
 	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, the watch is behind the API server (pod api-new-x at resourceVersion 9")
 	mu.Lock()
@@ -218,9 +226,7 @@ func TestSoakWaitsForTheWatchToCatchUp(t *testing.T) {
 	if res.Verdict != report.VerdictHealthy {
 		t.Fatalf("result %s %s %q, want healthy once the watch caught up", res.Verdict, res.Reason, res.Message)
 	}
-	if view := strings.Join(res.View, "\n"); !strings.Contains(view, "the watch was behind the API server") {
-		t.Errorf("view %q does not say the watch was behind", view)
-	}
+	wantView(t, res, "the watch was behind the API server")
 }
 
 // TestLeasesForbidden: without read access to node Leases the gate still judges, checks the API
@@ -290,46 +296,17 @@ func TestWatchRelistsAfterGone(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
 	c := fake.NewClientset(d, rs, newPod)
-	var mu sync.Mutex
-	var podWatches []*watch.FakeWatcher
-	podLists := 0
-	c.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		podLists++
-		return false, nil, nil
-	})
-	c.PrependWatchReactor("pods", func(k8stesting.Action) (bool, watch.Interface, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		w := watch.NewFakeWithChanSize(10, false)
-		podWatches = append(podWatches, w)
-		return true, w, nil
-	})
-	progress := newSyncWriter()
-	w := &Watcher{Client: kubetest.Wrap(c), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
-	out := watchInBackground(context.Background(), w, nil)
-	waitLine(t, progress.lines, "deployment/api:")
-
 	// Two crashes while the watch is down; no event of them reaches the gate.
-	crashed := newPod.DeepCopy()
-	crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 2,
-		State: running, LastTerminationState: terminated(1, "Error")}
-	if err := c.Tracker().Update(corev1.SchemeGroupVersion.WithResource("pods"), crashed, "prod"); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	first, listsBefore := podWatches[0], podLists
-	mu.Unlock()
-	first.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
+	out, lists := crashWhileTheWatchIsDown(t, c, newPod, corev1.ContainerStatus{Name: "api", RestartCount: 2,
+		State: running, LastTerminationState: terminated(1, "Error")}, func(first *watch.FakeWatcher) {
+		first.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
+	})
 
 	res := waitResults(t, out)
 	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
 		t.Fatalf("verdict %s %s, want failed CrashLoopBackOff from the relisted pod", res[0].Verdict, res[0].Reason)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if podLists <= listsBefore {
+	if listsBefore, podLists := lists(); podLists <= listsBefore {
 		t.Errorf("pods were listed %d times before the 410 and %d after it: want a relist", listsBefore, podLists)
 	}
 }

@@ -281,38 +281,10 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
 	client := fake.NewSimpleClientset(d, rs, newPod)
-	var mu sync.Mutex
-	var podWatches []*watch.FakeWatcher
-	podLists := 0
-	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		podLists++
-		return false, nil, nil
-	})
-	client.PrependWatchReactor("pods", func(action k8stesting.Action) (bool, watch.Interface, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		w := watch.NewFakeWithChanSize(10, false)
-		podWatches = append(podWatches, w)
-		return true, w, nil
-	})
-	progress := newSyncWriter()
-	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
-	out := watchInBackground(context.Background(), w, nil)
-	waitLine(t, progress.lines, "deployment/api:")
-
 	// The crash happens while the watch is down: only a relist can bring it.
-	crashed := newPod.DeepCopy()
-	crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 1,
-		State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}
-	if err := client.Tracker().Update(corev1.SchemeGroupVersion.WithResource("pods"), crashed, "prod"); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	first, listsBefore := podWatches[0], podLists
-	mu.Unlock()
-	first.Stop() // the server drops the watch
+	out, lists := crashWhileTheWatchIsDown(t, client, newPod, corev1.ContainerStatus{Name: "api", RestartCount: 1,
+		State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")},
+		(*watch.FakeWatcher).Stop) // the server drops the watch
 
 	var res []Result
 	select {
@@ -327,10 +299,53 @@ func TestWatchResumesAfterADroppedWatch(t *testing.T) {
 	if res[0].Verdict != report.VerdictFailed || res[0].Reason != "CrashLoopBackOff" {
 		t.Fatalf("verdict %s %s, want failed CrashLoopBackOff", res[0].Verdict, res[0].Reason)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if podLists <= listsBefore {
+	if listsBefore, podLists := lists(); podLists <= listsBefore {
 		t.Errorf("pods were listed %d times before the drop and %d after it: want a relist after the drop", listsBefore, podLists)
+	}
+}
+
+// crashWhileTheWatchIsDown starts the gate (one crash tolerated) on the rollout() objects in
+// client, with the pod watches fakes it holds; once the gate has begun it writes pod with crash,
+// its container's status after crashes of which no event reaches the gate, and ends the first pod
+// watch with end. It
+// returns where the outcome arrives, and lists, which tells how many times the pods were listed
+// before end and in all: a dropped watch and one ended by 410 Gone differ only in end.
+func crashWhileTheWatchIsDown(t *testing.T, client *fake.Clientset, pod *corev1.Pod, crash corev1.ContainerStatus, end func(*watch.FakeWatcher)) (<-chan outcome, func() (before, all int)) {
+	t.Helper()
+	var mu sync.Mutex
+	var podWatches []*watch.FakeWatcher
+	podLists := 0
+	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		podLists++
+		return false, nil, nil
+	})
+	client.PrependWatchReactor("pods", func(k8stesting.Action) (bool, watch.Interface, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		w := watch.NewFakeWithChanSize(10, false)
+		podWatches = append(podWatches, w)
+		return true, w, nil
+	})
+	progress := newSyncWriter()
+	w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: time.Minute}, Timeout: time.Minute, Progress: progress}
+	out := watchInBackground(context.Background(), w, nil)
+	waitLine(t, progress.lines, "deployment/api:")
+
+	crashed := pod.DeepCopy()
+	crashed.Status.ContainerStatuses[0] = crash
+	if err := client.Tracker().Update(corev1.SchemeGroupVersion.WithResource("pods"), crashed, "prod"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	first, listsBefore := podWatches[0], podLists
+	mu.Unlock()
+	end(first)
+	return out, func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return listsBefore, podLists
 	}
 }
 
