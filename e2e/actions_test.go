@@ -425,7 +425,7 @@ func (run actionRun) wantNoLeak(t *testing.T) {
 
 func wantOutputs(t *testing.T, got map[string]string, verdict, cause, reportPath string) {
 	t.Helper()
-	want := map[string]string{"verdict": verdict, "cause": cause, "rolled-back": "false", "report-path": reportPath}
+	want := map[string]string{"verdict": verdict, "cause": cause, "rolled-back": "false", "report-path": reportPath, "ignored": ""}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("output %s = %q, want %q", k, got[k], v)
