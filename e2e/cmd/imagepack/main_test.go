@@ -71,17 +71,7 @@ func TestBuildArchiveLayout(t *testing.T) {
 	if cfg.RootFS.DiffIDs[0] != "sha256:"+sha(layer) {
 		t.Errorf("diff_id %s does not match layer digest %s", cfg.RootFS.DiffIDs[0], sha(layer))
 	}
-	r := tar.NewReader(bytes.NewReader(layer))
-	var names []string
-	for {
-		h, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
+	names := layerEntries(t, layer, func(h *tar.Header, r io.Reader) {
 		if h.Name == "usr/bin/testapp" {
 			if h.Mode != 0o755 {
 				t.Errorf("binary mode = %o, want 755", h.Mode)
@@ -90,7 +80,7 @@ func TestBuildArchiveLayout(t *testing.T) {
 				t.Errorf("binary content differs")
 			}
 		}
-	}
+	})
 	if want := "usr/ usr/bin/ tmp/ usr/bin/testapp"; strings.Join(names, " ") != want {
 		t.Errorf("layer entries = %q, want %q", strings.Join(names, " "), want)
 	}
@@ -183,27 +173,36 @@ func TestBuildAddsFiles(t *testing.T) {
 	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil {
 		t.Fatal(err)
 	}
-	r := tar.NewReader(bytes.NewReader(files[manifest[0].Layers[0]]))
-	var names []string
-	for {
-		h, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
+	names := layerEntries(t, files[manifest[0].Layers[0]], func(h *tar.Header, r io.Reader) {
 		if h.Name == "etc/ssl/certs/ca-certificates.crt" {
 			if got, _ := io.ReadAll(r); string(got) != "CA" || h.Mode != 0o644 {
 				t.Errorf("CA bundle %q mode %o", got, h.Mode)
 			}
 		}
-	}
+	})
 	if want := "tmp/ etc/ etc/ssl/ etc/ssl/certs/ gate etc/ssl/certs/ca-certificates.crt etc/ssl/NOTICE"; strings.Join(names, " ") != want {
 		t.Errorf("layer entries = %q, want %q", strings.Join(names, " "), want)
 	}
 	if _, _, err := build([]byte("bin"), options{tag: "a:b", path: "/gate", files: []file{{"etc/x", nil}}}); err == nil {
 		t.Error("a relative file path was accepted")
+	}
+}
+
+// layerEntries lists the entries of a layer tarball in order, handing each to check with its
+// content.
+func layerEntries(t *testing.T, layer []byte, check func(h *tar.Header, content io.Reader)) []string {
+	t.Helper()
+	r := tar.NewReader(bytes.NewReader(layer))
+	var names []string
+	for {
+		h, err := r.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		check(h, r)
 	}
 }
