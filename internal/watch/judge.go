@@ -74,6 +74,10 @@ type Judgement struct {
 	// the plain soak when that is a probe failure (then the soak must not be cut short).
 	Soaking bool
 	Held    string
+	// SoakEnd is when the soak ends on the judge's clock, and soakWhy what it waits for; the watch
+	// restates the line's time on the gate's clock (see soakNote).
+	SoakEnd time.Time
+	soakWhy string
 	// Progress is the one-line state for the progress stream.
 	Progress string
 	// Failing names the pods whose state caused a failed verdict.
@@ -190,14 +194,20 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 		j.Verdict, j.Reason, j.Message = report.VerdictHealthy, "Complete", strings.TrimSpace(msg)
 		return j
 	}
-	j.Soaking = true
+	j.Soaking, j.SoakEnd, j.soakWhy = true, soakEnd, why
 	recheck = append(recheck, soakEnd)
-	j.Progress += fmt.Sprintf("; complete, soaking until %s", soakEnd.UTC().Format("15:04:05"))
-	if why != "" {
-		j.Progress += " (" + why + ")"
-	}
+	j.Progress += soakNote(soakEnd, why)
 	j.RecheckAt = earliest(recheck)
 	return j
+}
+
+// soakNote ends the progress line of a soaking rollout: when the soak ends, and what it waits for.
+func soakNote(end time.Time, why string) string {
+	note := "; complete, soaking until " + end.UTC().Format("15:04:05")
+	if why != "" {
+		note += " (" + why + ")"
+	}
+	return note
 }
 
 // notReady names the new pods, not being deleted, that are not Ready.

@@ -273,6 +273,11 @@ func (w *Watcher) judge(ctx context.Context, v *view, c *nsCache, t *tracked, no
 	if !j.RecheckAt.IsZero() {
 		j.RecheckAt = j.RecheckAt.Add(silent) // back to the gate's clock
 	}
+	if j.Soaking && silent > 0 {
+		// The line says when the soak ends for whoever reads it: on the gate's clock, later by the
+		// silences the judge's clock stood still for.
+		j.Progress = strings.TrimSuffix(j.Progress, soakNote(j.SoakEnd, j.soakWhy)) + soakNote(j.SoakEnd.Add(silent), j.soakWhy)
+	}
 	if j.Complete && t.completedAt.IsZero() {
 		t.completedAt = eff
 	} else if !j.Complete {
