@@ -234,12 +234,13 @@ func edit(w *report.Workload) *report.ManifestEdit {
 	return w.Findings[0].Edit
 }
 
-// firstCommand is the first fix command of a workload's first finding that is not a comment.
+// firstCommand is the first fix command of a workload's first finding that is not a comment, as
+// it stands after the workload's rollback (report.Workload.FixCommands).
 func firstCommand(w *report.Workload) string {
 	if len(w.Findings) == 0 {
 		return ""
 	}
-	for _, c := range w.Findings[0].Fix {
+	for _, c := range w.FixCommands(&w.Findings[0]) {
 		if c = strings.TrimSpace(c); c != "" && !strings.HasPrefix(c, "#") {
 			return c
 		}

@@ -379,7 +379,8 @@ func fixtures() []fixture {
 	multiWorker := ready
 	multiWorker.Name = "worker"
 	multiWorker.Source = &Source{File: "deploy/worker.yaml", Line: 20}
-	multiWorker.Rollback = &Rollback{Status: RollbackFailed, FromRevision: "18", ToRevision: "17", Undone: true, Message: "revision 17 also does not become ready: readiness probe failing", Duration: 120}
+	multiWorker.Rollback = &Rollback{Status: RollbackFailed, FromRevision: "18", ToRevision: "17", Undone: true, Duration: 120,
+		Message: "rolled back deployment production/worker from revision 18 to revision 17, but it is still failing: revision 17 also does not become ready: readiness probe failing"}
 	multi := failedReport(VerdictFailed, 610,
 		multiAPI,
 		multiWorker,

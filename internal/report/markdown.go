@@ -116,12 +116,16 @@ func rollbacks(m *mdWriter, r *Report) {
 		if rb == nil || rb.Status == RollbackSkipped {
 			continue
 		}
-		part := mdName(r.Workloads[i].Ref()) + " " + mdText(rollbackLine(rb), maxProse)
+		words, msg := rollbackSaid(rb)
+		part := mdName(r.Workloads[i].Ref()) + " " + mdText(words, maxProse)
+		if words == "" {
+			part = mdText(msg, maxProse) // it names the workload itself
+		}
 		if rb.Duration > 0 {
 			part += " (" + human(rb.Duration) + ")"
 		}
-		if rb.Message != "" && rb.Status != RollbackRolledBack {
-			part += ": " + mdText(rb.Message, maxProse)
+		if words != "" && msg != "" {
+			part += ": " + mdText(msg, maxProse)
 		}
 		parts = append(parts, part)
 	}
@@ -275,7 +279,7 @@ func workloadSection(m *mdWriter, r *Report, w *Workload, several bool) {
 	}
 	resourceStatus(m, w.Status, w.Status != nil && said(w.Status.Message))
 	for i := range w.Findings {
-		finding(m, &w.Findings[i], i+1, len(w.Findings), headlined && i == 0, len(w.Changes) > 0)
+		finding(m, w, &w.Findings[i], i+1, len(w.Findings), headlined && i == 0, len(w.Changes) > 0)
 	}
 	changes(m, w.Changes)
 	if rb := w.Rollback; rb != nil {
@@ -311,7 +315,7 @@ func workloadFacts(w *Workload) string {
 // finding is one cause: its name, the evidence, the fix, the log excerpt folded. headlined says
 // the report's headline already carries its summary; changed that the table of what the
 // rollout changed follows, so its change need not be said here as well.
-func finding(m *mdWriter, f *Finding, n, of int, headlined, changed bool) {
+func finding(m *mdWriter, w *Workload, f *Finding, n, of int, headlined, changed bool) {
 	title := "#### "
 	if of > 1 {
 		title += strconv.Itoa(n) + ". "
@@ -364,14 +368,14 @@ func finding(m *mdWriter, f *Finding, n, of int, headlined, changed bool) {
 		m.code("diff", []string{"-" + e.Old, "+" + e.New})
 		m.blank()
 	}
-	if len(f.Fix) > 0 {
+	if fix := w.FixCommands(f); len(fix) > 0 {
 		if f.Edit != nil {
 			m.line("**Or, in an emergency, in the cluster**")
 		} else {
 			m.line("**Fix**")
 		}
 		m.blank()
-		m.code("sh", f.Fix)
+		m.code("sh", fix)
 		m.blank()
 	}
 	if l := f.Logs; l != nil && len(l.Lines) > 0 {

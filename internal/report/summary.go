@@ -266,3 +266,54 @@ func offset(start, t time.Time) string {
 	}
 	return "+" + t.Sub(start).Round(time.Second).String()
 }
+
+// rollbackSaid is a rollback said once, by the terminal report and the Markdown alike: words,
+// what it did (rollbackLine), and message, what the gate's message adds. A rollback that ended
+// healthy needs no message: the words say it all. An undone rollback's message is the gate's own
+// whole account, beginning as the words do ("rolled back deployment prod/api from revision 5 to
+// revision 4, but it is still failing: ..."), so it stands alone and words is empty.
+func rollbackSaid(rb *Rollback) (words, message string) {
+	switch {
+	case rb.Status == RollbackRolledBack || rb.Message == "":
+		return rollbackLine(rb), ""
+	case rb.Undone:
+		return "", rb.Message
+	}
+	return rollbackLine(rb), rb.Message
+}
+
+// FixCommands are finding f's fix commands as they stand once the workload's rollback is over,
+// for every place that shows them (terminal, Markdown, annotations). The diagnosis writes them
+// before any rollback; after an undo its "roll back to the previous revision" (kubectl rollout
+// undo, with the comment that leads it in) would go back one revision further, so it gives way
+// to a line that says the rollback was done and what is left to do. The JSON report keeps the
+// diagnosis's own list; its rollback field says what was done.
+func (w *Workload) FixCommands(f *Finding) []string {
+	rb := w.Rollback
+	if rb == nil || !rb.Undone {
+		return f.Fix
+	}
+	out := make([]string, 0, len(f.Fix)+1)
+	for _, c := range f.Fix {
+		if !strings.HasPrefix(strings.TrimSpace(c), "kubectl rollout undo ") {
+			out = append(out, c)
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1] == undoLeadIn {
+			out = out[:n-1]
+		}
+	}
+	to := ""
+	if isDigits(rb.ToRevision) {
+		to = " to revision " + rb.ToRevision
+	}
+	return append(out, "# the gate rolled this workload back"+to+" already: once the fix is in, deploy again (re-run the pipeline)")
+}
+
+// undoLeadIn is the comment the diagnosis puts before its undo command (diagnose's cmdUndo).
+const undoLeadIn = "# or roll back to the previous revision:"
+
+// isDigits: a revision number, safe to put in a shell comment.
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}

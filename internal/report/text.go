@@ -108,12 +108,19 @@ func (t *textWriter) workload(r *Report, w *Workload) {
 		t.printf("  %s\n", t.dim(oneLine(v, maxTextLine)))
 	}
 	if rb := w.Rollback; rb != nil {
-		line := rollbackLine(rb)
-		if rb.Duration > 0 {
+		words, msg := rollbackSaid(rb)
+		line := words
+		switch {
+		case words == "":
+			line = oneLine(msg, maxTextLine)
+			if rb.Duration > 0 {
+				line += " (" + human(rb.Duration) + ")"
+			}
+		case rb.Duration > 0:
 			line += " in " + human(rb.Duration)
 		}
-		if rb.Message != "" {
-			line += ": " + oneLine(rb.Message, maxTextLine)
+		if words != "" && msg != "" {
+			line += ": " + oneLine(msg, maxTextLine)
 		}
 		t.printf("  %s %s\n", t.paint("1;35", "rollback:"), line)
 		for _, p := range rb.DeletedPods {
@@ -158,7 +165,7 @@ func (t *textWriter) workload(r *Report, w *Workload) {
 		}
 	}
 	for i := range w.Findings {
-		t.finding(&w.Findings[i], i+1)
+		t.finding(w, &w.Findings[i], i+1)
 	}
 	if len(w.Changes) > 0 {
 		t.printf("  %s\n", t.bold("what this rollout changed:"))
@@ -191,7 +198,7 @@ func unset(s string) string {
 	return oneLine(s, maxCell)
 }
 
-func (t *textWriter) finding(f *Finding, n int) {
+func (t *textWriter) finding(w *Workload, f *Finding, n int) {
 	head := fmt.Sprintf("cause %d: %s", n, oneLine(string(f.Cause), maxCell))
 	if f.Cause == "" {
 		head = fmt.Sprintf("cause %d: %s", n, CauseUnknown)
@@ -243,9 +250,9 @@ func (t *textWriter) finding(f *Finding, n int) {
 			}
 		}
 	}
-	if len(f.Fix) > 0 {
+	if fix := w.FixCommands(f); len(fix) > 0 {
 		t.printf("    %s\n", t.bold("fix:"))
-		for _, c := range f.Fix {
+		for _, c := range fix {
 			for _, part := range strings.Split(clean(c), "\n") {
 				if strings.HasPrefix(strings.TrimSpace(part), "#") {
 					t.printf("      %s\n", t.dim(part))
