@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,52 +19,10 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/rollout-gate/rollout-gate/internal/app"
-	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/githubtest"
-	kubeclient "github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
-
-// The exit code and the report's verdict always agree: error goes with 2 (bad input) or 3.
-func TestSettle(t *testing.T) {
-	t.Parallel()
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	tests := []struct {
-		name     string
-		ctx      context.Context
-		verdict  report.Verdict
-		err      error
-		wantCode int
-		wantV    report.Verdict
-	}{
-		{"healthy", context.Background(), report.VerdictHealthy, nil, 0, report.VerdictHealthy},
-		{"failed", context.Background(), report.VerdictFailed, errors.New("api failed"), 1, report.VerdictFailed},
-		{"timeout", context.Background(), report.VerdictTimeout, errors.New("api timed out"), 1, report.VerdictTimeout},
-		{"invalid", context.Background(), report.VerdictError, fault.Invalidf("bad -l"), 2, report.VerdictError},
-		{"cannot evaluate", context.Background(), report.VerdictError, fault.CannotEvaluatef("forbidden"), 3, report.VerdictError},
-		{"plain error with verdict error", context.Background(), report.VerdictError, errors.New("watch rollouts: boom"), 3, report.VerdictError},
-		{"throttled", context.Background(), "", apierrors.NewTooManyRequests("slow down", 1), 3, report.VerdictError},
-		{"server error", context.Background(), "", apierrors.NewInternalError(errors.New("etcd")), 3, report.VerdictError},
-		{"error without a verdict", context.Background(), "", errors.New("odd"), 3, report.VerdictError},
-		{"cancelled while failed", cancelled, report.VerdictFailed, errors.New("api failed"), 3, report.VerdictError},
-		{"cancelled while healthy", cancelled, report.VerdictHealthy, nil, 3, report.VerdictError},
-	}
-	for _, tt := range tests {
-		r := &report.Report{Verdict: tt.verdict}
-		code := settle(tt.ctx, r, tt.err, time.Now)
-		if code != tt.wantCode || r.Verdict != tt.wantV {
-			t.Errorf("%s: exit %d verdict %s, want %d %s", tt.name, code, r.Verdict, tt.wantCode, tt.wantV)
-		}
-		if (code == 2 || code == 3) && r.Message == "" {
-			t.Errorf("%s: verdict error without a message", tt.name)
-		}
-		if tt.ctx.Err() != nil && !strings.Contains(r.Message, "cancelled") {
-			t.Errorf("%s: message %q does not say the run was cancelled", tt.name, r.Message)
-		}
-	}
-}
 
 // progressingCluster holds a Deployment whose rollout never finishes.
 func progressingCluster() *fake.Clientset {
@@ -73,9 +30,9 @@ func progressingCluster() *fake.Clientset {
 }
 
 // connectTo is a connect that serves client, in namespace prod.
-func connectTo(client kubernetes.Interface) func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
-	return func(*app.Options, func(string) string) (kubeclient.Interface, string, error) {
-		return kubetest.Wrap(client), "prod", nil
+func connectTo(client kubernetes.Interface) func(*app.Options, func(string) string) (*app.Cluster, error) {
+	return func(*app.Options, func(string) string) (*app.Cluster, error) {
+		return &app.Cluster{Client: kubetest.Wrap(client), Namespace: "prod"}, nil
 	}
 }
 

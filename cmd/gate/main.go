@@ -26,7 +26,6 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/app"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/github"
-	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/version"
 )
@@ -52,8 +51,8 @@ type env struct {
 	isTTY          bool
 	version        version.Info // the build's; the reports carry its Short form
 	httpClient     *http.Client // GitHub API; nil = github.NewHTTPClient()
-	// connect builds the Kubernetes client; nil = app.Connect (the kubeconfig).
-	connect func(*app.Options, func(string) string) (client.Interface, string, error)
+	// connect connects to the cluster; nil = app.Connect (the kubeconfig).
+	connect func(*app.Options, func(string) string) (*app.Cluster, error)
 	// publishTimeout bounds the whole PR comment exchange; 0 = publishDeadline.
 	publishTimeout time.Duration
 }
@@ -67,10 +66,8 @@ const (
 	cancelledPublish = 3 * time.Second
 )
 
-// cancelledMessage is the report's message when a signal ended the run.
-const cancelledMessage = "the run was cancelled (SIGTERM or SIGINT: the job was cancelled or timed out) before the gate finished; the rollouts were not judged"
-
-// run is the whole command; only it turns outcomes into exit codes.
+// run is the whole command. Its exit code is the run's verdict's (app.Result.ExitCode); only a
+// report file it is told to write where it must not (a link) makes it bad input.
 func run(ctx context.Context, args []string, e env) (code int) {
 	if wantsVersion(args) {
 		fmt.Fprint(e.stdout, e.version.String())
@@ -111,9 +108,10 @@ func run(ctx context.Context, args []string, e env) (code int) {
 		pub.Mask()
 	}
 
-	r, runErr := app.Run(ctx, o, app.Deps{Stdin: e.stdin, Progress: e.stderr, Getenv: e.getenv, Now: e.now, Connect: e.connect})
+	res := app.Run(ctx, o, app.Deps{Stdin: e.stdin, Progress: e.stderr, Getenv: e.getenv, Now: e.now, Connect: e.connect})
+	r := res.Report
 	r.GateVersion = e.version.Short()
-	code = settle(ctx, r, runErr, e.now)
+	code = res.ExitCode()
 	if code == fault.ExitInvalid || code == fault.ExitCannotEvaluate {
 		fmt.Fprintf(e.stderr, "error: %s\n", r.Message)
 	}
@@ -165,44 +163,6 @@ func wantsVersion(args []string) bool {
 		}
 	}
 	return false
-}
-
-// settle makes the report and the exit code agree, whatever path the run took: healthy is 0;
-// failed and timeout are 1; invalid input is 2 and could-not-evaluate is 3, both with verdict
-// error and a message. A run ended by a signal is error and 3, whatever it had found so far.
-func settle(ctx context.Context, r *report.Report, err error, now func() time.Time) int {
-	setError := func(msg string) {
-		r.Verdict = report.VerdictError
-		if msg != "" {
-			r.Message = msg
-		}
-		if r.Message == "" {
-			r.Message = "the gate could not evaluate the rollouts"
-		}
-		if r.FinishedAt.IsZero() {
-			r.FinishedAt = now().UTC()
-		}
-	}
-	errMsg := ""
-	if err != nil {
-		errMsg = err.Error()
-	}
-	switch {
-	case ctx.Err() != nil:
-		setError(cancelledMessage)
-		return fault.ExitCannotEvaluate
-	case fault.Code(err) == fault.ExitInvalid:
-		setError(errMsg)
-		return fault.ExitInvalid
-	case err == nil && r.Verdict == report.VerdictHealthy:
-		return fault.ExitHealthy
-	case fault.Code(err) != fault.ExitCannotEvaluate && (r.Verdict == report.VerdictFailed || r.Verdict == report.VerdictTimeout):
-		return fault.ExitFailed
-	}
-	if r.Verdict != report.VerdictError || r.Message == "" {
-		setError(errMsg)
-	}
-	return fault.ExitCannotEvaluate
 }
 
 // publishInputError still gives later steps verdict=error and puts the reason in the job summary

@@ -62,13 +62,13 @@ func TestRunHelmRelease(t *testing.T) {
 				helmSecret(t, "prod", "shop", 1, "superseded", "# Source: shop/templates/old.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: old\n"),
 				helmSecret(t, "prod", "shop", 2, tc.status, shopManifest))
 			var progress bytes.Buffer
-			r, err := runAgainst(t, objs, Deps{Progress: &progress}, append(tc.args, "--timeout", "10s", "--soak", "0s")...)
-			if fault.Code(err) != tc.wantCode {
-				t.Fatalf("exit %d (%v), want %d", fault.Code(err), err, tc.wantCode)
+			r, res := runAgainst(t, objs, Deps{Progress: &progress}, append(tc.args, "--timeout", "10s", "--soak", "0s")...)
+			if res.ExitCode() != tc.wantCode {
+				t.Fatalf("exit %d (%v), want %d", res.ExitCode(), r.Message, tc.wantCode)
 			}
 			if tc.wantErr != "" {
-				if !strings.Contains(err.Error(), tc.wantErr) {
-					t.Errorf("err %v, want %q", err, tc.wantErr)
+				if !strings.Contains(r.Message, tc.wantErr) {
+					t.Errorf("message %q, want %q", r.Message, tc.wantErr)
 				}
 				return
 			}
@@ -108,9 +108,9 @@ func TestRunHelmReleaseRollbackIsHelms(t *testing.T) {
 	t.Parallel()
 	objs := append(rollingOut("api", true), helmSecret(t, "prod", "shop", 2, "deployed", shopManifest))
 	var progress bytes.Buffer
-	r, err := runAgainst(t, objs, Deps{Progress: &progress}, "--helm-release", "shop", "--rollback", "--timeout", "10s")
-	if fault.Code(err) != fault.ExitFailed {
-		t.Fatalf("exit %d (%v), want %d", fault.Code(err), err, fault.ExitFailed)
+	r, res := runAgainst(t, objs, Deps{Progress: &progress}, "--helm-release", "shop", "--rollback", "--timeout", "10s")
+	if res.ExitCode() != fault.ExitFailed {
+		t.Fatalf("exit %d (%v), want %d", res.ExitCode(), r.Message, fault.ExitFailed)
 	}
 	var api report.Workload
 	for _, w := range r.Workloads {
@@ -150,9 +150,9 @@ func TestRunHelmReleaseOtherNamespace(t *testing.T) {
 				objs = append(objs, o)
 			}
 			var progress bytes.Buffer
-			r, err := runAgainst(t, objs, Deps{Progress: &progress}, append([]string{"--helm-release", "shop", "--timeout", "10s", "--soak", "0s"}, tc.args...)...)
-			if err != nil {
-				t.Fatalf("err %v, want a healthy run", err)
+			r, res := runAgainst(t, objs, Deps{Progress: &progress}, append([]string{"--helm-release", "shop", "--timeout", "10s", "--soak", "0s"}, tc.args...)...)
+			if res.ExitCode() != fault.ExitHealthy {
+				t.Fatalf("exit %d (%s), want a healthy run", res.ExitCode(), r.Message)
 			}
 			var got string
 			for _, w := range r.Workloads {

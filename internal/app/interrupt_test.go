@@ -42,9 +42,9 @@ func TestRunFirstFailureInterruptsAndRollbackCoversEveryFailed(t *testing.T) {
 			objs = append(objs, rollingOut("db", true)...)
 			objs = append(objs, rollingOut("web", false)...)
 			args := append([]string{"--workload", "deploy/api", "--workload", "deploy/db", "--workload", "deploy/web", "--timeout", "1m"}, tt.args...)
-			r, err := runAgainst(t, objs, Deps{}, args...)
-			if fault.Code(err) != tt.wantCode || r.Verdict != report.VerdictFailed {
-				t.Fatalf("exit code %d verdict %s (err %v), want %d failed", fault.Code(err), r.Verdict, err, tt.wantCode)
+			r, res := runAgainst(t, objs, Deps{}, args...)
+			if res.ExitCode() != tt.wantCode || r.Verdict != report.VerdictFailed {
+				t.Fatalf("exit code %d verdict %s (err %v), want %d failed", res.ExitCode(), r.Verdict, r.Message, tt.wantCode)
 			}
 			var got []string
 			for _, w := range r.Workloads {

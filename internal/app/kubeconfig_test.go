@@ -231,11 +231,11 @@ func TestPreflightMessages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			path := writeFile(t, filepath.Join(t.TempDir(), "config"), tt.kubeconfig)
-			c, _, err := Connect(&Options{Kubeconfig: path}, envOf(map[string]string{"PATH": os.Getenv("PATH")}))
+			c, err := Connect(&Options{Kubeconfig: path}, envOf(map[string]string{"PATH": os.Getenv("PATH")}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = c.(preflighter).Preflight(context.Background())
+			err = c.Preflight(context.Background())
 			if fault.Code(err) != tt.code {
 				t.Fatalf("err %v (exit %d), want exit %d", err, fault.Code(err), tt.code)
 			}
@@ -254,18 +254,18 @@ func TestConnectWithKubeconfigData(t *testing.T) {
 	}))
 	defer srv.Close()
 	data := base64.StdEncoding.EncodeToString([]byte(tokenKubeconfig(srv.URL, "data-token")))
-	c, ns, err := Connect(&Options{KubeconfigData: data}, envOf(nil))
-	if err != nil || ns != "default" {
-		t.Fatalf("Connect: %v (namespace %q)", err, ns)
+	c, err := Connect(&Options{KubeconfigData: data}, envOf(nil))
+	if err != nil || c.Namespace != "default" {
+		t.Fatalf("Connect: %v (cluster %+v)", err, c)
 	}
-	if err := c.(preflighter).Preflight(context.Background()); err != nil || auth != "Bearer data-token" {
+	if err := c.Preflight(context.Background()); err != nil || auth != "Bearer data-token" {
 		t.Errorf("preflight %v, Authorization %q", err, auth)
 	}
-	_, _, err = Connect(&Options{KubeconfigData: data, Kubeconfig: "/x"}, envOf(nil))
+	_, err = Connect(&Options{KubeconfigData: data, Kubeconfig: "/x"}, envOf(nil))
 	if fault.Code(err) != fault.ExitInvalid || !strings.Contains(err.Error(), "give one") {
 		t.Errorf("both given: %v", err)
 	}
-	_, _, err = Connect(&Options{KubeconfigData: "users: [x"}, envOf(map[string]string{"GITHUB_ACTIONS": "true", "INPUT_KUBECONFIG-DATA": "users: [x"}))
+	_, err = Connect(&Options{KubeconfigData: "users: [x"}, envOf(map[string]string{"GITHUB_ACTIONS": "true", "INPUT_KUBECONFIG-DATA": "users: [x"}))
 	if fault.Code(err) != fault.ExitInvalid || !strings.Contains(err.Error(), "the kubeconfig-data input: not a kubeconfig") {
 		t.Errorf("bad data: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/rollout-gate/rollout-gate/internal/fault"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/watch"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
@@ -23,17 +22,18 @@ func overridesOf(os []workload.Override) []report.Override {
 	return out
 }
 
-// nothingJudged refuses a run in which every workload was skipped: that run checked nothing, so it
-// is not a pass (a lone workload annotated rollout-gate.io/ignore would otherwise be a silent ✅).
-func nothingJudged(ws []report.Workload) error {
+// unjudged says why the workloads' verdict is error (report.Overall): one could not be evaluated
+// (the first says why), or nothing was judged, every workload skipped: that run checked nothing,
+// so it cannot pass it.
+func unjudged(ws []report.Workload) string {
 	var why []string
 	for i := range ws {
-		if ws[i].Verdict != report.VerdictSkipped {
-			return nil
+		if ws[i].Verdict == report.VerdictError {
+			return ws[i].Headline()
 		}
 		why = append(why, ws[i].Ref()+": "+ws[i].Message)
 	}
-	return fault.CannotEvaluatef("nothing was judged: every workload was skipped (%s); the gate checked no rollout, so it cannot pass it", strings.Join(why, "; "))
+	return fmt.Sprintf("nothing was judged: every workload was skipped (%s); the gate checked no rollout, so it cannot pass it", strings.Join(why, "; "))
 }
 
 // sayOverrides writes one progress line per workload annotation, applied or refused, so that a

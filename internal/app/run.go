@@ -30,193 +30,314 @@ import (
 )
 
 // Deps are the seams of a run: where input comes from, where progress goes, the clock, and how
-// the Kubernetes client is made.
+// the cluster is connected to.
 type Deps struct {
 	Stdin    io.Reader
 	Progress io.Writer
 	Getenv   func(string) string
 	Now      func() time.Time
-	// Connect builds the client and the default namespace; nil uses the kubeconfig.
-	Connect func(o *Options, getenv func(string) string) (client.Interface, string, error)
+	// Connect connects to the cluster; nil uses the kubeconfig (Connect).
+	Connect func(o *Options, getenv func(string) string) (*Cluster, error)
 	// ReadFile reads a manifest again to point a fix at its line; nil is os.ReadFile.
 	ReadFile func(string) ([]byte, error)
 }
 
-// Run judges the rollouts the options name and returns the report. The error classifies the
-// outcome for the exit code: nil when healthy, a plain error when failed or timed out, and a fault
-// when the input was invalid or the gate could not evaluate. The report is never nil.
-func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
-	d = d.withDefaults()
-	r := &report.Report{SchemaVersion: report.SchemaVersion, StartedAt: d.Now().UTC(), Namespace: o.Namespace, Context: o.Context}
-	fail := func(err error) (*report.Report, error) {
-		err = kube.Classify(err)
-		r.Verdict, r.Message, r.FinishedAt = report.VerdictError, err.Error(), d.Now().UTC()
-		if r.Workloads == nil {
-			r.Workloads = []report.Workload{}
-		}
-		return r, err
-	}
-	if err := o.Validate(); err != nil {
-		return fail(err)
-	}
-	client, ns, err := d.Connect(o, d.Getenv)
-	if err != nil {
-		return fail(err)
-	}
-	r.Namespace = ns
-	if p, ok := client.(preflighter); ok {
-		if err := p.Preflight(ctx); err != nil {
-			return fail(err)
-		}
-	}
-	if rc, ok := client.(requestCounter); ok && rc.Requests() != nil {
-		defer rc.Requests().WriteTable(d.Progress)
-	}
+// Result is a finished run: its report, whose verdict alone gives the exit code (ExitCode), and
+// for the verdict error, which kind of error it was.
+type Result struct {
+	Report *report.Report
+	// Error is ErrorNone unless the verdict is error.
+	Error ErrorKind
+}
 
-	targets, err := resolveTargets(ctx, client, o, ns, d)
-	if err != nil {
-		return fail(err)
+// ErrorKind tells the two kinds of the verdict error apart: who must act, and the exit code.
+type ErrorKind int
+
+const (
+	ErrorNone ErrorKind = iota
+	// ErrorInput: the input was wrong (a flag, a manifest, the kubeconfig); the user fixes it. Exit 2.
+	ErrorInput
+	// ErrorEvaluate: the gate could not evaluate (the cluster unreachable or silent, a request
+	// forbidden, a workload not found, nothing judged, the run cancelled). Exit 3.
+	ErrorEvaluate
+)
+
+// ExitCode follows from the verdict: 0 healthy; 1 failed or timeout; 2 or 3 error, as its kind
+// says (README, "Exit codes").
+func (r *Result) ExitCode() int {
+	switch r.Report.Verdict {
+	case report.VerdictHealthy:
+		return fault.ExitHealthy
+	case report.VerdictFailed, report.VerdictTimeout:
+		return fault.ExitFailed
 	}
+	if r.Error == ErrorInput {
+		return fault.ExitInvalid
+	}
+	return fault.ExitCannotEvaluate
+}
+
+// cancelledMessage is the report's message when a signal ended the run.
+const cancelledMessage = "the run was cancelled (SIGTERM or SIGINT: the job was cancelled or timed out) before the gate finished; the rollouts were not judged"
+
+// Run judges the rollouts the options name. Whatever goes wrong ends as the verdict error, with
+// its message and kind, so the result alone gives the exit code. The report is never nil.
+func Run(ctx context.Context, o *Options, d Deps) *Result {
+	d = d.withDefaults()
+	r := &report.Report{SchemaVersion: report.SchemaVersion, StartedAt: d.Now().UTC(), Namespace: o.Namespace, Context: o.Context,
+		Workloads: []report.Workload{}}
+	err := gate(ctx, o, d, r)
+	r.FinishedAt = d.Now().UTC()
+	return settle(ctx, r, err)
+}
+
+// settle gives the run its verdict, the one place it is decided: a cancelled run and one that
+// ended on an error are error, of the error's kind; any other has its workloads' verdict
+// (report.Overall).
+func settle(ctx context.Context, r *report.Report, err error) *Result {
+	fail := func(kind ErrorKind, msg string) *Result {
+		r.Verdict, r.Message = report.VerdictError, msg
+		return &Result{Report: r, Error: kind}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return fail(ErrorEvaluate, cancelledMessage)
+	case err != nil:
+		err = kube.Classify(err)
+		if fault.Code(err) == fault.ExitInvalid {
+			return fail(ErrorInput, err.Error())
+		}
+		return fail(ErrorEvaluate, err.Error())
+	}
+	if r.Verdict = report.Overall(r.Workloads); r.Verdict == report.VerdictError {
+		return fail(ErrorEvaluate, unjudged(r.Workloads))
+	}
+	return &Result{Report: r}
+}
+
+// gate is the data path of one run: connect, resolve the targets, watch, diagnose, roll back,
+// and one row per workload. An error ends it where it happened; the rows made so far stay.
+func gate(ctx context.Context, o *Options, d Deps, r *report.Report) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	c, err := d.Connect(o, d.Getenv)
+	if err != nil {
+		return err
+	}
+	r.Namespace = c.Namespace
+	if c.Preflight != nil {
+		if err := c.Preflight(ctx); err != nil {
+			return err
+		}
+	}
+	if c.Requests != nil {
+		defer c.Requests.WriteTable(d.Progress)
+	}
+	targets, err := resolveTargets(ctx, c, o, d)
+	if err != nil {
+		return err
+	}
+	var skipped []report.Workload
 	for _, t := range targets {
 		if t.Skipped {
 			why := t.Why
 			if why == "" {
 				why = "the gate judges " + workload.KindList() + " only"
 			}
-			r.Workloads = append(r.Workloads, report.Workload{Kind: t.Kind, APIVersion: apiVersion(t), Namespace: t.Namespace, Name: t.Name,
-				Verdict: report.VerdictSkipped, Message: why, Source: source(t)})
+			skipped = append(skipped, row(watch.Result{Workload: t, Verdict: report.VerdictSkipped, Message: why}, nil, nil, d.ReadFile))
 		}
 	}
-	r.Namespace = commonNamespace(targets, ns)
-	if err := target.CheckExists(ctx, client, targets); err != nil {
-		return fail(err)
+	r.Workloads = skipped
+	r.Namespace = commonNamespace(targets, c.Namespace)
+	if err := target.CheckExists(ctx, c.Client, targets); err != nil {
+		return err
 	}
 
-	watchClient := client
-	if wc, ok := client.(watchClienter); ok {
-		watchClient = wc.WatchClient()
-	}
-	w := &watch.Watcher{Client: watchClient, Policy: o.Policy(), Timeout: o.Timeout, WaitAll: o.WaitAll,
+	w := &watch.Watcher{Client: c.watchClient(), Policy: o.Policy(), Timeout: o.Timeout, WaitAll: o.WaitAll,
 		Annotations: workload.AnnotationPolicy(o.WorkloadAnnotations), Progress: d.Progress, Now: d.Now}
 	results, err := w.Watch(ctx, targets)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	sayOverrides(d.Progress, results)
+	diagnoses := diagnoseAll(ctx, c.Client, o, d, results)
+	var rollbacks []*undo
+	if o.Rollback {
+		rb := &rollback.Rollbacker{Client: c.Client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify}
+		rollbacks = rollBackAll(ctx, rb, o, d, results)
+	}
+	rows := make([]report.Workload, len(results))
+	for i, res := range results {
+		var u *undo
+		if rollbacks != nil {
+			u = rollbacks[i]
+		}
+		rows[i] = row(res, diagnoses[i], u, d.ReadFile)
+		r.RolledBack = r.RolledBack || u != nil && u.Undone
+	}
+	r.Workloads = append(rows, skipped...)
+	return nil
+}
 
-	judged := make([]report.Workload, len(results))
-	masks := make([]func(string) string, len(results))
-	dg := &diagnose.Diagnoser{Client: client, LogLines: o.LogLines, Now: d.Now}
-	// Every phase after the watch has a deadline: a slow API server delays the report, it
-	// does not hold the job.
-	dctx, cancelDiagnose := context.WithTimeout(ctx, diagnoseDeadline)
-	defer cancelDiagnose()
+// diagnosable says whether a result gets a diagnosis, decided here only: a rollout found failing
+// or stuck. Not a healthy one; not one interrupted (cut short, not found wanting: its message is
+// its state) or ignored (rollout-gate.io/ignore: never watched); not one judged by its status
+// (its conditions are the evidence); not one the gate could not judge (the cluster fell silent:
+// the diagnosis would wait on the same silent API server).
+func diagnosable(res watch.Result) bool {
+	return res.Verdict.Failing() && res.Status == nil
+}
+
+// diagnosis is what the diagnosis of one result gave, and why it ended early if it did.
+type diagnosis struct {
+	diagnose.Result
+	err error
+}
+
+// diagnoseAll diagnoses the diagnosable results, a few at a time, under one deadline: a slow API
+// server delays the report, it does not hold the job. An entry is nil for a result not diagnosed.
+func diagnoseAll(ctx context.Context, c client.Interface, o *Options, d Deps, results []watch.Result) []*diagnosis {
+	out := make([]*diagnosis, len(results))
+	dg := &diagnose.Diagnoser{Client: c, LogLines: o.LogLines, Now: d.Now}
+	ctx, cancel := context.WithTimeout(ctx, diagnoseDeadline)
+	defer cancel()
 	var wg sync.WaitGroup
 	// At most diagnoseParallel workloads are diagnosed at once (each reads with its own bounded
 	// concurrency, all through the client's rate limit): a release with a hundred failing
 	// workloads must not send a thousand reads to the API server at once.
 	slots := make(chan struct{}, diagnoseParallel)
 	for i, res := range results {
-		judged[i] = workloadOf(res)
-		// An interrupted rollout was cut short, not found wanting: its message is its state. An
-		// ignored one (rollout-gate.io/ignore) was not watched at all.
-		// An object judged by its status has no pods to diagnose: its conditions are the evidence.
-		// One not judged (the cluster fell silent, VerdictError) has nothing the diagnosis could
-		// read: it would wait on the same silent API server.
-		if res.Verdict == report.VerdictHealthy || res.Verdict == report.VerdictInterrupted || res.Verdict == report.VerdictSkipped ||
-			res.Verdict == report.VerdictError || res.Status != nil {
-			if res.Verdict != report.VerdictSkipped && res.Status == nil {
-				judged[i].Timeline = diagnose.Milestones(res.Revision, res.Since, res.Pods)
-			}
+		if !diagnosable(res) {
 			continue
 		}
+		out[i] = &diagnosis{}
 		wg.Add(1)
-		go func(i int, res watch.Result) {
+		go func(dn *diagnosis, res watch.Result) {
 			defer wg.Done()
 			select {
 			case slots <- struct{}{}:
 				defer func() { <-slots }()
-			case <-dctx.Done():
-				judged[i].Message += fmt.Sprintf(" (diagnosis incomplete: %v)", dctx.Err())
+			case <-ctx.Done():
+				dn.err = ctx.Err()
 				return
 			}
 			fmt.Fprintf(d.Progress, "%s: %s; diagnosing\n", res.Workload.Ref(), res.Verdict)
-			out, err := dg.Diagnose(dctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
+			dn.Result, dn.err = dg.Diagnose(ctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
 				Verdict: res.Verdict, Reason: res.Reason, Message: res.Message})
-			if err != nil {
-				judged[i].Message += fmt.Sprintf(" (diagnosis incomplete: %v)", err)
-			}
-			applyDiagnosis(&judged[i], out)
-			masks[i] = out.Mask
-		}(i, res)
+		}(out[i], res)
 	}
 	wg.Wait()
+	return out
+}
+
+// undo is a rollback as the row shows it, and when it began (for the timeline).
+type undo struct {
+	report.Rollback
+	began time.Time
+}
+
+// rollBackAll rolls back each failed or timed-out workload, one after the other, under
+// --rollback-timeout and room for the API calls. An entry is nil where there was nothing to roll
+// back.
+func rollBackAll(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Deps, results []watch.Result) []*undo {
+	ctx, cancel := context.WithTimeout(ctx, o.RollbackTimeout+rollbackSlack)
+	defer cancel()
+	out := make([]*undo, len(results))
 	for i, res := range results {
-		addVerdictMoment(&judged[i], res.DecidedAt)
-		manifestEdit(&judged[i], d.ReadFile)
-	}
-
-	cancelDiagnose()
-	if o.Rollback {
-		// The rollback's own wait is --rollback-timeout; the deadline adds room for the API calls.
-		rctx, cancelRollback := context.WithTimeout(ctx, o.RollbackTimeout+rollbackSlack)
-		defer cancelRollback()
-		ctx := rctx
-		rb := &rollback.Rollbacker{Client: client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify}
-		for i := range judged {
-			if judged[i].Verdict != report.VerdictFailed && judged[i].Verdict != report.VerdictTimeout {
-				continue
-			}
-			if results[i].Status != nil {
-				judged[i].Rollback = &report.Rollback{Status: report.RollbackSkipped,
-					Message: fmt.Sprintf("rollback does not apply to a %s: it is judged by its status and has no revision history the gate could go back to; it was not touched", judged[i].Kind)}
-				continue
-			}
-			if src := judged[i].Source; src != nil && src.Helm != nil {
-				judged[i].Rollback = helmRollbackRefused(src.Helm, judged[i].Namespace)
-				fmt.Fprintf(d.Progress, "%s: not rolled back: %s\n", judged[i].Ref(), judged[i].Rollback.Message)
-				continue
-			}
-			if results[i].Settings.NoRollback {
-				judged[i].Rollback = &report.Rollback{Status: report.RollbackSkipped,
-					Message: fmt.Sprintf("its annotation %s is \"false\": not rolled back, the failed revision stays in place", workload.AnnotationRollback)}
-				fmt.Fprintf(d.Progress, "%s: not rolled back (%s is \"false\")\n", judged[i].Ref(), workload.AnnotationRollback)
-				continue
-			}
-			if rollback.Applies(judged[i].Kind) {
-				fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])
-			}
-			began := d.Now()
-			res := rb.Undo(ctx, judged[i].Kind, judged[i].Namespace, judged[i].Name)
-			judged[i].Rollback = &res
-			addRollbackMoments(&judged[i], began)
-			fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", judged[i].Ref(), res.Status, res.Message)
-			if res.Undone {
-				r.RolledBack = true
-			}
+		if res.Verdict.Failing() {
+			out[i] = rollBack(ctx, rb, res, d)
 		}
 	}
+	return out
+}
 
-	// The report boundary: one redaction, over every string of each diagnosed workload's report.
-	for i := range judged {
-		if masks[i] != nil {
-			report.RedactStrings(&judged[i], masks[i])
+// rollBack decides whether a failed workload is rolled back, decided here only, and does it: not
+// a kind judged by its status (no revision history), not a Helm release's resource (Helm rolls it
+// back itself), not one whose annotation says "false"; else kubectl's undo, then its verification.
+func rollBack(ctx context.Context, rb *rollback.Rollbacker, res watch.Result, d Deps) *undo {
+	t := res.Workload
+	skip := func(status, msg string) *undo {
+		return &undo{Rollback: report.Rollback{Status: status, Message: msg}}
+	}
+	switch {
+	case res.Status != nil:
+		return skip(report.RollbackSkipped, fmt.Sprintf("rollback does not apply to a %s: it is judged by its status and has no revision history the gate could go back to; it was not touched", t.Kind))
+	case t.Helm != nil && t.File != "":
+		u := skip(helmRollbackRefused(t.Helm, t.Namespace))
+		fmt.Fprintf(d.Progress, "%s: not rolled back: %s\n", t.Ref(), u.Message)
+		return u
+	case res.Settings.NoRollback:
+		fmt.Fprintf(d.Progress, "%s: not rolled back (%s is \"false\")\n", t.Ref(), workload.AnnotationRollback)
+		return skip(report.RollbackSkipped, fmt.Sprintf("its annotation %s is \"false\": not rolled back, the failed revision stays in place", workload.AnnotationRollback))
+	}
+	if rollback.Applies(t.Kind) {
+		fmt.Fprintf(d.Progress, "%s: rolling back%s\n", t.Ref(), map[bool]string{true: " (dry run)"}[rb.DryRun])
+	}
+	u := &undo{began: d.Now()}
+	u.Rollback = rb.Undo(ctx, t.Kind, t.Namespace, t.Name)
+	fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", t.Ref(), u.Status, u.Message)
+	return u
+}
+
+// row builds the report row of one workload, the one place a row is made: the watch's verdict;
+// the diagnosis, or for a workload not diagnosed the milestones the watch saw; the moment of the
+// verdict; the manifest edit that takes back the change the first finding blames; the rollback.
+// Then the report boundary redacts the finished row, once (report.Redact): the diagnosis's
+// masker over every string, whichever package wrote it.
+func row(res watch.Result, dn *diagnosis, u *undo, read func(string) ([]byte, error)) report.Workload {
+	t := res.Workload
+	w := report.Workload{
+		APIVersion: apiVersion(t), Status: res.Status, Kind: t.Kind, Namespace: t.Namespace, Name: t.Name,
+		Revision: res.Revision, Verdict: res.Verdict, Reason: res.Reason, Message: res.Message,
+		Source: source(t), Pods: []report.Pod{}, Findings: []report.Finding{}, Changes: []report.Change{},
+		Duration: report.Seconds(res.DecidedAt.Sub(res.Since)), Overrides: overridesOf(res.Overrides), View: res.View,
+	}
+	var mask func(string) string
+	switch {
+	case dn != nil:
+		if dn.err != nil {
+			w.Message += fmt.Sprintf(" (diagnosis incomplete: %v)", dn.err)
+		}
+		if len(dn.Pods) > 0 {
+			w.Pods = dn.Pods
+		}
+		if dn.Findings != nil {
+			w.Findings = dn.Findings
+		}
+		if dn.Changes != nil {
+			w.Changes = dn.Changes
+		}
+		w.Events, w.Timeline = dn.Events, dn.Timeline
+		if w.Revision == "" {
+			w.Revision = dn.Revision
+		}
+		mask = dn.Mask
+	case res.Verdict != report.VerdictSkipped && res.Status == nil:
+		w.Timeline = diagnose.Milestones(res.Revision, res.Since, res.Pods)
+	}
+	if !res.DecidedAt.IsZero() && w.Verdict != report.VerdictSkipped {
+		what := "verdict: " + string(w.Verdict)
+		if w.Reason != "" {
+			what += " (" + w.Reason + ")"
+		}
+		w.Timeline = append(w.Timeline, report.Moment{At: res.DecidedAt.UTC(), What: what, Kind: report.MomentVerdict})
+		// The diagnosis, which came after the verdict, may have recorded later events.
+		slices.SortStableFunc(w.Timeline, func(a, b report.Moment) int { return a.At.Compare(b.At) })
+	}
+	// The edit needs the manifest file itself: not stdin, not a Helm chart's template (its line
+	// is not the rendered one). A file that cannot be read leaves the commands to fix it.
+	if src := w.Source; w.Verdict.Failing() && len(w.Findings) > 0 && src != nil && src.Helm == nil && src.File != "" && src.File != "-" {
+		if text, err := read(src.File); err == nil {
+			w.Findings[0].Edit = manifestfix.Suggest(src.File, text, src.Line, &w.Findings[0], w.Changes)
 		}
 	}
-	r.Workloads = append(judged, r.Workloads...)
-	r.Verdict = overall(judged)
-	r.FinishedAt = d.Now().UTC()
-	if err := nothingJudged(r.Workloads); err != nil {
-		r.Verdict, r.Message = report.VerdictError, err.Error()
-		return r, err
+	if u != nil {
+		w.Rollback = &u.Rollback
+		w.Timeline = append(w.Timeline, rollbackMoments(&u.Rollback, u.began)...)
 	}
-	switch r.Verdict {
-	case report.VerdictHealthy:
-		return r, nil
-	case report.VerdictError:
-		return r, fault.CannotEvaluatef("%s", r.Headline())
-	}
-	return r, fmt.Errorf("%s", r.Headline())
+	report.Redact(&w, mask)
+	return w
 }
 
 func (d Deps) withDefaults() Deps {
@@ -242,7 +363,8 @@ func (d Deps) withDefaults() Deps {
 }
 
 // resolveTargets gathers the workloads from -f, --workload, -l and --helm-release.
-func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns string, d Deps) ([]target.Workload, error) {
+func resolveTargets(ctx context.Context, c *Cluster, o *Options, d Deps) ([]target.Workload, error) {
+	ns := c.Namespace
 	var ts []target.Workload
 	if len(o.Filenames) > 0 {
 		fromFiles, err := target.FromManifests(o.Filenames, o.Recursive, ns, d.Stdin)
@@ -272,24 +394,20 @@ func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns stri
 		ts = append(ts, target.Workload{Kind: kind, Namespace: ns, Name: name})
 	}
 	if o.Selector != "" {
-		sel, err := target.Select(ctx, c, ns, o.Selector)
+		sel, err := target.Select(ctx, c.Client, ns, o.Selector)
 		if err != nil {
 			return nil, err
 		}
 		ts = append(ts, sel...)
 	}
 	if o.HelmRelease != "" {
-		rel, err := helmTargets(ctx, c, o.HelmRelease, ns, d)
+		rel, err := helmTargets(ctx, c.Client, o.HelmRelease, ns, d)
 		if err != nil {
 			return nil, err
 		}
 		ts = append(ts, rel...)
 	}
-	var resolver target.Resolver
-	if rc, ok := c.(resolverClient); ok {
-		resolver = rc.Resolver()
-	}
-	ts, err := target.Resolve(ctx, resolver, ts)
+	ts, err := target.Resolve(ctx, c.Resolver, ts)
 	if err != nil {
 		return nil, err
 	}
@@ -329,73 +447,60 @@ func whyText(why []string) string {
 	return "; " + strings.Join(why, "; ")
 }
 
-// resolverClient is a client that can resolve kinds outside the switch (see Connect).
-type resolverClient interface {
-	Resolver() target.Resolver
+// Cluster is the connection to one cluster, as Connect makes it.
+type Cluster struct {
+	// Client sends every request of the gate but the watches, each bounded by apiTimeout.
+	Client client.Interface
+	// Watch carries the watches: protobuf, and no timeout per request (--timeout bounds them).
+	// Nil: Client.
+	Watch client.Interface
+	// Resolver finds the kinds outside the typed switch (custom resources, PVCs) over discovery
+	// and the dynamic clients. Nil: the typed kinds only.
+	Resolver target.Resolver
+	// Namespace is that of workloads that do not name one: the context's, else default.
+	Namespace string
+	// Requests counts the API requests (kube.DebugAPIEnv set); nil otherwise.
+	Requests *kube.RequestCounter
+	// Preflight sends the first request (GET /version): it runs the credential plugin, and its
+	// error says whether the credentials, the permissions or the network are wrong. Nil: none.
+	Preflight func(context.Context) error
 }
 
-// watchClienter is a client that carries a second client for watches (see Connect).
-type watchClienter interface {
-	WatchClient() client.Interface
+func (c *Cluster) watchClient() client.Interface {
+	if c.Watch != nil {
+		return c.Watch
+	}
+	return c.Client
 }
-
-// requestCounter is a client that counts its requests (ROLLOUT_GATE_DEBUG_API=1, see Connect).
-type requestCounter interface {
-	Requests() *kube.RequestCounter
-}
-
-// clients is the API client, whose every request has a timeout, with the watch client beside it,
-// and the resolver of the other kinds, over discovery and the dynamic clients (the same pair).
-type clients struct {
-	client.Interface
-	watch    client.Interface
-	resolver *workload.Resolver
-	requests *kube.RequestCounter // nil unless kube.DebugAPIEnv is set
-	// preflight is the first request (GET /version): it runs the credential plugin, and its
-	// error says whether the credentials, the permissions or the network are wrong.
-	preflight func(context.Context) error
-}
-
-// Preflight checks that the API server accepts the gate's credentials.
-func (c clients) Preflight(ctx context.Context) error { return c.preflight(ctx) }
-
-// preflighter is a client that can check its credentials before the run (see Connect).
-type preflighter interface {
-	Preflight(ctx context.Context) error
-}
-
-func (c clients) WatchClient() client.Interface  { return c.watch }
-func (c clients) Resolver() target.Resolver      { return c.resolver }
-func (c clients) Requests() *kube.RequestCounter { return c.requests }
 
 // Connect loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else
-// ~/.kube/config), or from --kubeconfig-data, and returns a client and the namespace to use.
+// ~/.kube/config), or from --kubeconfig-data, and returns the clients and the namespace to use.
 // Each way the credentials can be wrong has its own message (see credentials): a file that is
 // not there (and where its name came from), a path the container action cannot see, an exec
-// plugin that is not installed. The client's Preflight finds the rest with its first request.
-func Connect(o *Options, getenv func(string) string) (client.Interface, string, error) {
+// plugin that is not installed. The cluster's Preflight finds the rest with its first request.
+func Connect(o *Options, getenv func(string) string) (*Cluster, error) {
 	creds := newCredentials(getenv)
 	src := creds.source(o)
 	if o.Kubeconfig != "" && o.KubeconfigData != "" {
-		return nil, "", fault.Invalidf("both --kubeconfig and --kubeconfig-data (the kubeconfig and kubeconfig-data inputs) are set; give one")
+		return nil, fault.Invalidf("both --kubeconfig and --kubeconfig-data (the kubeconfig and kubeconfig-data inputs) are set; give one")
 	}
 	if err := creds.checkFiles(src); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	cc, err := creds.clientConfig(src, o)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, "", fault.Invalidf("load kubeconfig from %s: %v; point --kubeconfig (or $KUBECONFIG) at a valid kubeconfig, and --context at one of its contexts", src.from, err)
+		return nil, fault.Invalidf("load kubeconfig from %s: %v; point --kubeconfig (or $KUBECONFIG) at a valid kubeconfig, and --context at one of its contexts", src.from, err)
 	}
 	userName, _ := user(cc, o.Context)
 	if err := creds.checkPlugin(cfg, userName); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := checkReachableFromContainer(cfg, getenv); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	ns, _, err := cc.Namespace()
 	if err != nil || ns == "" {
@@ -422,7 +527,7 @@ func Connect(o *Options, getenv func(string) string) (client.Interface, string, 
 	watchDyn, errWDyn := dynamic.NewForConfig(watchCfg)
 	for _, err := range []error{errC, errW, errD, errDyn, errWDyn} {
 		if err != nil {
-			return nil, "", fault.Invalidf("build Kubernetes client: %v", err)
+			return nil, fault.Invalidf("build Kubernetes client: %v", err)
 		}
 	}
 	preflight := func(ctx context.Context) error {
@@ -437,8 +542,8 @@ func Connect(o *Options, getenv func(string) string) (client.Interface, string, 
 		}
 		return kube.Explain(err, "connect to the Kubernetes API server at "+cfg.Host, "get", schema.GroupResource{Resource: "version"})
 	}
-	return clients{Interface: c, watch: watchClient, requests: requests, preflight: preflight,
-		resolver: workload.NewResolver(disc, dyn, watchDyn)}, ns, nil
+	return &Cluster{Client: c, Watch: watchClient, Resolver: workload.NewResolver(disc, dyn, watchDyn), Namespace: ns,
+		Requests: requests, Preflight: preflight}, nil
 }
 
 // checkReachableFromContainer catches the classic kind-on-a-runner mistake: inside a container
@@ -496,23 +601,6 @@ func commonNamespace(ts []target.Workload, fallback string) string {
 	return ns
 }
 
-func overall(ws []report.Workload) report.Verdict {
-	v := report.VerdictHealthy
-	for _, w := range ws {
-		switch w.Verdict {
-		case report.VerdictFailed:
-			return report.VerdictFailed
-		case report.VerdictTimeout:
-			v = report.VerdictTimeout
-		case report.VerdictError:
-			if v == report.VerdictHealthy {
-				v = report.VerdictError
-			}
-		}
-	}
-	return v
-}
-
 func source(t target.Workload) *report.Source {
 	if t.File == "" {
 		return nil
@@ -536,49 +624,22 @@ func apiVersion(t target.Workload) string {
 	return t.APIVersion
 }
 
-func workloadOf(res watch.Result) report.Workload {
-	return report.Workload{
-		APIVersion: apiVersion(res.Workload), Status: res.Status,
-		Kind: res.Workload.Kind, Namespace: res.Workload.Namespace, Name: res.Workload.Name,
-		Revision: res.Revision, Verdict: res.Verdict, Reason: res.Reason, Message: res.Message,
-		Source: source(res.Workload), Pods: []report.Pod{}, Findings: []report.Finding{}, Changes: []report.Change{},
-		Duration: report.Seconds(res.DecidedAt.Sub(res.Since)), Overrides: overridesOf(res.Overrides),
-		View: res.View,
-	}
-}
-
-// addVerdictMoment puts the verdict on the workload's timeline, at the moment it was reached.
-func addVerdictMoment(w *report.Workload, at time.Time) {
-	if at.IsZero() || w.Verdict == report.VerdictSkipped {
-		return
-	}
-	what := "verdict: " + string(w.Verdict)
-	if w.Reason != "" {
-		what += " (" + w.Reason + ")"
-	}
-	w.Timeline = append(w.Timeline, report.Moment{At: at.UTC(), What: what, Kind: report.MomentVerdict})
-	// The diagnosis, which came after the verdict, may have recorded later events.
-	slices.SortStableFunc(w.Timeline, func(a, b report.Moment) int { return a.At.Compare(b.At) })
-}
-
 // helmRollbackRefused is the rollback of a Helm release's resource: the gate does not undo it
 // behind Helm's back, since `helm history` would go on saying the failed revision is deployed and
 // the next `helm upgrade` would diff against a state that is not in the cluster. Helm's own
 // rollback makes a new revision from the previous one; the message gives that command.
-func helmRollbackRefused(h *report.HelmSource, namespace string) *report.Rollback {
-	return &report.Rollback{Status: report.RollbackSkipped,
-		Message: fmt.Sprintf("it belongs to Helm release %s (revision %d), which Helm rolls back itself so that its history stays true: "+
-			"run `helm rollback %s -n %s` (the previous revision; `helm history %s -n %s` lists them)",
-			h.Release, h.Revision, h.Release, namespace, h.Release, namespace)}
+func helmRollbackRefused(h *target.HelmSource, namespace string) (status, message string) {
+	return report.RollbackSkipped, fmt.Sprintf("it belongs to Helm release %s (revision %d), which Helm rolls back itself so that its history stays true: "+
+		"run `helm rollback %s -n %s` (the previous revision; `helm history %s -n %s` lists them)",
+		h.Release, h.Revision, h.Release, namespace, h.Release, namespace)
 }
 
-// addRollbackMoments puts a rollback that was tried on the timeline: when it began, and when
-// it ended and how. One that was skipped, refused or only described (dry run) changed nothing
-// and has no moments.
-func addRollbackMoments(w *report.Workload, began time.Time) {
-	rb := w.Rollback
-	if rb == nil || (rb.Status != report.RollbackRolledBack && rb.Status != report.RollbackFailed && rb.Status != report.RollbackTimeout) {
-		return
+// rollbackMoments put a rollback that was tried on the timeline: when it began, and when it
+// ended and how. One that was skipped, refused or only described (dry run) changed nothing and
+// has no moments.
+func rollbackMoments(rb *report.Rollback, began time.Time) []report.Moment {
+	if rb.Status != report.RollbackRolledBack && rb.Status != report.RollbackFailed && rb.Status != report.RollbackTimeout {
+		return nil
 	}
 	what := "rollback began"
 	if rb.FromRevision != "" && rb.ToRevision != "" {
@@ -596,37 +657,6 @@ func addRollbackMoments(w *report.Workload, began time.Time) {
 		ended = "rollback failed; the undo was not applied"
 	}
 	end := began.Add(time.Duration(float64(rb.Duration) * float64(time.Second)))
-	w.Timeline = append(w.Timeline,
-		report.Moment{At: began.UTC(), What: what, Kind: report.MomentRollback},
-		report.Moment{At: end.UTC(), What: ended, Kind: report.MomentRollbackEnd})
-}
-
-// manifestEdit leads a failing workload's first finding with the edit of its manifest that
-// takes back the change the finding blames, when the workload came from a manifest file (not
-// stdin, not a Helm chart's template, whose line is not the rendered one).
-func manifestEdit(w *report.Workload, read func(string) ([]byte, error)) {
-	if !w.Verdict.Failing() || len(w.Findings) == 0 || w.Source == nil || w.Source.Helm != nil || w.Source.File == "" || w.Source.File == "-" {
-		return
-	}
-	text, err := read(w.Source.File)
-	if err != nil {
-		return // the commands still fix it; the report needs no line
-	}
-	w.Findings[0].Edit = manifestfix.Suggest(w.Source.File, text, w.Source.Line, &w.Findings[0], w.Changes)
-}
-
-func applyDiagnosis(w *report.Workload, out diagnose.Result) {
-	if len(out.Pods) > 0 {
-		w.Pods = out.Pods
-	}
-	if out.Findings != nil {
-		w.Findings = out.Findings
-	}
-	if out.Changes != nil {
-		w.Changes = out.Changes
-	}
-	w.Events, w.Timeline = out.Events, out.Timeline
-	if w.Revision == "" {
-		w.Revision = out.Revision
-	}
+	return []report.Moment{{At: began.UTC(), What: what, Kind: report.MomentRollback},
+		{At: end.UTC(), What: ended, Kind: report.MomentRollbackEnd}}
 }

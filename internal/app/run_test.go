@@ -31,7 +31,7 @@ func completeRollout(name string) []runtime.Object {
 
 // runAgainst parses args and runs the gate on a fake cluster holding objs, in namespace prod, with
 // deps for the rest (an empty environment and the wall clock unless set).
-func runAgainst(t *testing.T, objs []runtime.Object, deps Deps, args ...string) (*report.Report, error) {
+func runAgainst(t *testing.T, objs []runtime.Object, deps Deps, args ...string) (*report.Report, *Result) {
 	t.Helper()
 	o, err := Parse(args, io.Discard)
 	if err != nil {
@@ -44,8 +44,11 @@ func runAgainst(t *testing.T, objs []runtime.Object, deps Deps, args ...string) 
 		deps.Now = time.Now
 	}
 	client := kubetest.Client(objs...)
-	deps.Connect = func(*Options, func(string) string) (kubeclient.Interface, string, error) { return client, "prod", nil }
-	return Run(context.Background(), o, deps)
+	deps.Connect = func(*Options, func(string) string) (*Cluster, error) {
+		return &Cluster{Client: client, Namespace: "prod"}, nil
+	}
+	res := Run(context.Background(), o, deps)
+	return res.Report, res
 }
 
 func TestRun(t *testing.T) {
@@ -83,14 +86,14 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := runAgainst(t, tt.objects, Deps{Stdin: strings.NewReader(tt.stdin)}, append(tt.args, "--timeout", "10s")...)
-			if fault.Code(err) != tt.wantCode {
-				t.Fatalf("exit code %d (err %v), want %d", fault.Code(err), err, tt.wantCode)
+			r, res := runAgainst(t, tt.objects, Deps{Stdin: strings.NewReader(tt.stdin)}, append(tt.args, "--timeout", "10s")...)
+			if res.ExitCode() != tt.wantCode {
+				t.Fatalf("exit code %d (message %q), want %d", res.ExitCode(), r.Message, tt.wantCode)
 			}
-			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("err %v, want it to contain %q", err, tt.wantErr)
+			if tt.wantErr != "" && !strings.Contains(r.Message, tt.wantErr) {
+				t.Errorf("message %q, want it to contain %q", r.Message, tt.wantErr)
 			}
-			if r == nil || r.Verdict != tt.wantVerdict || r.SchemaVersion != report.SchemaVersion {
+			if r.Verdict != tt.wantVerdict || r.SchemaVersion != report.SchemaVersion {
 				t.Fatalf("report %+v, want verdict %s", r, tt.wantVerdict)
 			}
 			var got []string
@@ -141,21 +144,17 @@ func TestConnectBoundsRequests(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	client, _, err := Connect(&Options{Kubeconfig: kubeconfig}, func(string) string { return "" })
+	c, err := Connect(&Options{Kubeconfig: kubeconfig}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	timeoutOf := func(c kubeclient.Interface) time.Duration {
 		return c.CoreV1().(interface{ RESTClient() rest.Interface }).RESTClient().(*rest.RESTClient).Client.Timeout
 	}
-	cs, ok := client.(clients)
-	if !ok {
-		t.Fatalf("Connect returned %T, want clients", client)
-	}
-	if got := timeoutOf(cs.Interface); got != apiTimeout {
+	if got := timeoutOf(c.Client); got != apiTimeout {
 		t.Errorf("API client timeout %v, want %v", got, apiTimeout)
 	}
-	if got := timeoutOf(cs.WatchClient()); got != 0 {
+	if got := timeoutOf(c.watchClient()); got != 0 {
 		t.Errorf("watch client timeout %v, want none (a timeout would cut every watch)", got)
 	}
 }

@@ -46,13 +46,13 @@ func TestRunHonoursAnnotations(t *testing.T) {
 			t.Parallel()
 			objs := rollingOut("api", true)
 			objs[0].(*appsv1.Deployment).Annotations = tt.annotations
-			r, err := runAgainst(t, objs, Deps{}, append([]string{"--workload", "deploy/api", "--timeout", "1m", "--rollback", "--dry-run"}, tt.args...)...)
-			if fault.Code(err) != tt.wantCode || r.Verdict != tt.wantVerdict {
-				t.Fatalf("exit %d verdict %s (err %v), want %d %s", fault.Code(err), r.Verdict, err, tt.wantCode, tt.wantVerdict)
+			r, res := runAgainst(t, objs, Deps{}, append([]string{"--workload", "deploy/api", "--timeout", "1m", "--rollback", "--dry-run"}, tt.args...)...)
+			if res.ExitCode() != tt.wantCode || r.Verdict != tt.wantVerdict {
+				t.Fatalf("exit %d verdict %s (err %v), want %d %s", res.ExitCode(), r.Verdict, r.Message, tt.wantCode, tt.wantVerdict)
 			}
 			if tt.wantCode == fault.ExitInvalid {
-				if !strings.Contains(err.Error(), "deployment/api") || !strings.Contains(err.Error(), workload.AnnotationRollback) {
-					t.Errorf("error %q does not name the object and the annotation", err)
+				if !strings.Contains(r.Message, "deployment/api") || !strings.Contains(r.Message, workload.AnnotationRollback) {
+					t.Errorf("message %q does not name the object and the annotation", r.Message)
 				}
 				return
 			}
@@ -84,9 +84,9 @@ func TestRunNamesAnIgnoredWorkload(t *testing.T) {
 	objs := rollingOut("payments", true)
 	objs[0].(*appsv1.Deployment).Annotations = map[string]string{workload.AnnotationIgnore: "true"}
 	objs = append(objs, completeRollout("api")...)
-	r, err := runAgainst(t, objs, Deps{}, "--workload", "deploy/payments", "--workload", "deploy/api", "--timeout", "1m", "--soak", "0s", "--workload-annotations", "all")
-	if err != nil || r.Verdict != report.VerdictHealthy {
-		t.Fatalf("verdict %s (err %v), want healthy", r.Verdict, err)
+	r, res := runAgainst(t, objs, Deps{}, "--workload", "deploy/payments", "--workload", "deploy/api", "--timeout", "1m", "--soak", "0s", "--workload-annotations", "all")
+	if res.ExitCode() != fault.ExitHealthy || r.Verdict != report.VerdictHealthy {
+		t.Fatalf("verdict %s (%s), want healthy", r.Verdict, r.Message)
 	}
 	if h := r.Headline(); !strings.Contains(h, "deployment/payments was not checked: rollout-gate.io/ignore") {
 		t.Errorf("headline %q does not name the ignored workload", h)

@@ -4,10 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/watch"
 )
 
-func TestAddVerdictMoment(t *testing.T) {
+// The row puts the verdict on the workload's timeline, at the moment it was reached, sorted in
+// among the diagnosis's moments.
+func TestRowVerdictMoment(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 4, 4, 8, 12, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -28,15 +32,20 @@ func TestAddVerdictMoment(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			addVerdictMoment(&tc.w, tc.at)
-			if !equalMoments(tc.w.Timeline, tc.want) {
-				t.Errorf("timeline %+v, want %+v", tc.w.Timeline, tc.want)
+			var dn *diagnosis
+			if tc.w.Timeline != nil {
+				dn = &diagnosis{Result: diagnose.Result{Timeline: tc.w.Timeline}}
+			}
+			w := row(watch.Result{Verdict: tc.w.Verdict, Reason: tc.w.Reason, DecidedAt: tc.at}, dn, nil, nil)
+			if !equalMoments(w.Timeline, tc.want) {
+				t.Errorf("timeline %+v, want %+v", w.Timeline, tc.want)
 			}
 		})
 	}
 }
 
-func TestAddRollbackMoments(t *testing.T) {
+// The row puts a rollback that was tried on the timeline, when it began and when it ended.
+func TestRowRollbackMoments(t *testing.T) {
 	t.Parallel()
 	began := time.Date(2026, 4, 4, 8, 13, 0, 0, time.UTC)
 	end := began.Add(21400 * time.Millisecond)
@@ -64,8 +73,11 @@ func TestAddRollbackMoments(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := report.Workload{Verdict: report.VerdictFailed, Rollback: tc.rb}
-			addRollbackMoments(&w, began)
+			var u *undo
+			if tc.rb != nil {
+				u = &undo{Rollback: *tc.rb, began: began}
+			}
+			w := row(watch.Result{Verdict: report.VerdictFailed}, nil, u, nil)
 			if !equalMoments(w.Timeline, tc.want) {
 				t.Errorf("timeline %+v, want %+v", w.Timeline, tc.want)
 			}

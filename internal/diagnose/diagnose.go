@@ -3,14 +3,15 @@
 //
 // It works in three steps: gather (API reads with bounded concurrency and capped sizes; failures
 // become evidence, not errors), classify (pure: evidence in, findings out, tested from recorded
-// objects and logs), and render (fix commands with the real names filled in). Every string that
-// leaves the package is masked: no value the pod receives from a Secret is ever printed.
+// objects and logs), and render (fix commands with the real names filled in). No value the pod
+// receives from a Secret is ever printed: log lines are masked as they are read, and the result
+// carries its masker (Result.Mask), which the report boundary applies once to the finished row,
+// every string of it (report.Redact).
 package diagnose
 
 import (
 	"context"
 	"time"
-	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -18,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
-	"github.com/rollout-gate/rollout-gate/internal/mask"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
@@ -62,9 +62,10 @@ type Result struct {
 	Timeline []report.Moment
 	Pods     []report.Pod
 	Revision string // the new revision
-	// Mask is the report boundary's redaction for this workload: the caller applies it to
-	// whatever it adds to the workload's report (the watch's message, the rollback). Nil when
-	// nothing was gathered.
+	// Mask is the report boundary's redaction for this workload: the caller applies it once to
+	// the finished row (report.Redact), this result and whatever it adds (the watch's message,
+	// the rollback). The result's strings are not masked before that, but log lines, masked as
+	// they are read. Nil when nothing was gathered.
 	Mask func(string) string `json:"-"`
 }
 
@@ -108,7 +109,9 @@ func (d *Diagnoser) Diagnose(ctx context.Context, in Input) (Result, error) {
 		res.Changes = []report.Change{}
 	}
 	cleanFindings(res.Findings)
-	redact(&res, ev.mask)
+	if ev.mask != nil {
+		res.Mask = ev.mask.Mask
+	}
 	return res, nil
 }
 
@@ -135,36 +138,4 @@ func workloadInfo(ev *evidence, wl workload.Workload) {
 	if j, ok := wl.Object().(*batchv1.Job); ok {
 		ev.Job = j
 	}
-}
-
-// redact masks every string of the result, then cuts long log lines: a value is masked whole
-// before any cut could leave half of it showing.
-func redact(r *Result, m *mask.Masker) {
-	if m != nil {
-		report.RedactStrings(r, m.Mask)
-		r.Mask = m.Mask
-	}
-	for i := range r.Findings {
-		f := &r.Findings[i]
-		for j := range f.Evidence {
-			f.Evidence[j] = cutLine(f.Evidence[j])
-		}
-		if f.Logs != nil {
-			for j := range f.Logs.Lines {
-				f.Logs.Lines[j] = cutLine(f.Logs.Lines[j])
-			}
-		}
-	}
-}
-
-// cutLine shortens a line to maxLineLen bytes on a rune boundary, marking the cut.
-func cutLine(s string) string {
-	if len(s) <= maxLineLen {
-		return s
-	}
-	i := maxLineLen
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
 }

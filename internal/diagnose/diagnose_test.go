@@ -55,7 +55,7 @@ func TestDiagnoseFixtures(t *testing.T) {
 // No Secret value, long or short, reaches any part of the result.
 func TestDiagnoseNeverLeaksSecrets(t *testing.T) {
 	t.Parallel()
-	res := diagnosed(t, "masking")
+	res := sealed(diagnosed(t, "masking"))
 	b, err := json.Marshal(res)
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +426,7 @@ func TestDiagnoseMasksEverySecret(t *testing.T) {
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "injected"}, Key: "t"}}})
 	log := "2026-04-04T08:15:01Z starting with value-of-secret-24 and injected-by-webhook-77\n2026-04-04T08:15:02Z FATAL: boom\n"
 	dg, _, _ := fx.diagnoser(map[string]string{logKey(pod.Name, pod.Spec.Containers[0].Name): log})
-	res := fx.crashLoop(t, dg)
+	res := sealed(fx.crashLoop(t, dg))
 	js, _ := json.Marshal(res)
 	if !strings.Contains(string(js), "[secret V24 redacted]") || !strings.Contains(string(js), "[secret VAULT redacted]") {
 		t.Fatalf("the log line is not in the result masked, so the test proves nothing:\n%s", js)

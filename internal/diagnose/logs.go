@@ -24,11 +24,8 @@ type LogSource interface {
 	Logs(ctx context.Context, namespace, pod, container string, previous bool, tail int64) ([]byte, error)
 }
 
-// maxLogBytes caps one log read; maxLineLen caps one line kept in the report.
-const (
-	maxLogBytes = 256 << 10
-	maxLineLen  = 1000
-)
+// maxLogBytes caps one log read (report.MaxLineLen caps one line kept in the report).
+const maxLogBytes = 256 << 10
 
 // ClientLogs reads logs through the Kubernetes API (what `kubectl logs` does).
 type ClientLogs struct {
@@ -173,8 +170,8 @@ func parseLog(b []byte, previous bool, tail int) logTail {
 				at, line = t, line[i+1:]
 			}
 		}
-		// Lines are kept whole here (maxLogBytes bounds them all): redact masks them first and
-		// cuts them at maxLineLen after.
+		// Lines are kept whole here (maxLogBytes bounds them all): they are masked first, and the
+		// report boundary cuts them at report.MaxLineLen after (report.Redact).
 		lt.Lines = append(lt.Lines, line)
 		lt.Times = append(lt.Times, at)
 	}

@@ -29,6 +29,39 @@ const (
 	VerdictInterrupted Verdict = "interrupted"
 )
 
+// Overall is the run's verdict from its workloads' verdicts, the rule a consumer of the report
+// can rely on:
+//
+//   - failed if any workload failed: a broken rollout outweighs every other finding;
+//   - else timeout if any timed out: a rollout that never finished is not a pass;
+//   - else error if any could not be evaluated, or if none was judged at all (every one
+//     skipped, or none given): the gate cannot pass what it did not check;
+//   - else healthy. Skipped workloads (kinds with nothing to judge) do not count either way, and
+//     interrupted ones only occur beside a failed one.
+//
+// The exit code follows from it alone (cmd/gate): 0 healthy, 1 failed or timeout, and for error
+// 2 or 3 as the run says why (app.Result).
+func Overall(ws []Workload) Verdict {
+	v, judged := VerdictHealthy, false
+	for _, w := range ws {
+		switch w.Verdict {
+		case VerdictFailed:
+			return VerdictFailed
+		case VerdictTimeout:
+			v = VerdictTimeout
+		case VerdictError:
+			if v == VerdictHealthy {
+				v = VerdictError
+			}
+		}
+		judged = judged || w.Verdict != VerdictSkipped
+	}
+	if !judged {
+		return VerdictError
+	}
+	return v
+}
+
 // Report is the whole result of one gate run.
 type Report struct {
 	SchemaVersion int        `json:"schemaVersion"`

@@ -3,6 +3,7 @@ package report
 import (
 	"reflect"
 	"regexp"
+	"unicode/utf8"
 )
 
 // MaskedValue stands for a literal value the report does not show.
@@ -24,6 +25,44 @@ func RedactEnvValue(name, rendered string) string {
 		return MaskedValue
 	}
 	return rendered
+}
+
+// Redact is the report boundary, run once on each finished row (package app builds it): mask
+// replaces every Secret value the diagnosis knows of, in every string of the row, whichever
+// package wrote it (the watch's message, the diagnosis, the rollback, the manifest edit); then
+// evidence and log lines longer than MaxLineLen are cut, after the masking, so that a cut cannot
+// leave part of a value showing. A nil mask masks nothing (nothing was gathered, so no value is
+// known) and still cuts.
+func Redact(w *Workload, mask func(string) string) {
+	if mask != nil {
+		RedactStrings(w, mask)
+	}
+	for i := range w.Findings {
+		f := &w.Findings[i]
+		for j := range f.Evidence {
+			f.Evidence[j] = cutLine(f.Evidence[j])
+		}
+		if f.Logs != nil {
+			for j := range f.Logs.Lines {
+				f.Logs.Lines[j] = cutLine(f.Logs.Lines[j])
+			}
+		}
+	}
+}
+
+// MaxLineLen caps one evidence or log line kept in the report, in bytes.
+const MaxLineLen = 1000
+
+// cutLine shortens a line to MaxLineLen bytes on a rune boundary, marking the cut.
+func cutLine(s string) string {
+	if len(s) <= MaxLineLen {
+		return s
+	}
+	i := MaxLineLen
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // RedactStrings applies mask to every string in v, which must be a pointer: struct fields, slice
