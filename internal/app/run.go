@@ -138,16 +138,7 @@ func gate(ctx context.Context, o *Options, d Deps, r *report.Report) error {
 	if err != nil {
 		return err
 	}
-	var skipped []report.Workload
-	for _, t := range targets {
-		if t.Skipped {
-			why := t.Why
-			if why == "" {
-				why = "the gate judges " + workload.KindList() + " only"
-			}
-			skipped = append(skipped, row(watch.Result{Workload: t, Verdict: report.VerdictSkipped, Message: why}, nil, nil, d.ReadFile))
-		}
-	}
+	skipped := skippedRows(targets, d.ReadFile)
 	r.Workloads = skipped
 	r.Namespace = commonNamespace(targets, c.Namespace)
 	if err := target.CheckExists(ctx, c.Client, targets); err != nil {
@@ -162,22 +153,33 @@ func gate(ctx context.Context, o *Options, d Deps, r *report.Report) error {
 	}
 	sayOverrides(d.Progress, results)
 	diagnoses := diagnoseAll(ctx, c.Client, o, d, results)
-	var rollbacks []*undo
+	undos := make([]*undo, len(results))
 	if o.Rollback {
 		rb := &rollback.Rollbacker{Client: c.Client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify}
-		rollbacks = rollBackAll(ctx, rb, o, d, results)
+		undos = rollBackAll(ctx, rb, o, d, results)
 	}
 	rows := make([]report.Workload, len(results))
 	for i, res := range results {
-		var u *undo
-		if rollbacks != nil {
-			u = rollbacks[i]
-		}
-		rows[i] = row(res, diagnoses[i], u, d.ReadFile)
-		r.RolledBack = r.RolledBack || u != nil && u.Undone
+		rows[i] = row(res, diagnoses[i], undos[i], d.ReadFile)
+		r.RolledBack = r.RolledBack || undos[i] != nil && undos[i].Undone
 	}
 	r.Workloads = append(rows, skipped...)
 	return nil
+}
+
+// skippedRows are the rows of the targets the gate does not watch, each saying why.
+func skippedRows(targets []target.Workload, read func(string) ([]byte, error)) []report.Workload {
+	var rows []report.Workload
+	for _, t := range targets {
+		if t.Skipped {
+			why := t.Why
+			if why == "" {
+				why = "the gate judges " + workload.KindList() + " only"
+			}
+			rows = append(rows, row(watch.Result{Workload: t, Verdict: report.VerdictSkipped, Message: why}, nil, nil, read))
+		}
+	}
+	return rows
 }
 
 // diagnosable says whether a result gets a diagnosis, decided here only: a rollout found failing
