@@ -54,6 +54,7 @@ type Result struct {
 type ErrorKind int
 
 const (
+	// ErrorNone: the verdict is not error.
 	ErrorNone ErrorKind = iota
 	// ErrorInput: the input was wrong (a flag, a manifest, the kubeconfig); the user fixes it. Exit 2.
 	ErrorInput
