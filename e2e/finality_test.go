@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -30,8 +33,9 @@ import (
 var waitedWouldTimeOut = []string{"--pending-grace", "120s"}
 
 // registryHost is the local cluster's OCI registry (hack/cluster-up.sh: in memory, plain HTTP on
-// loopback, named in containerd's hosts.toml). It holds no image, so every pull from it is a
-// tag the registry does not know.
+// loopback, named in containerd's hosts.toml). The test pushes one tag of a repository to it and
+// pulls another, so the registry's answer is MANIFEST_UNKNOWN (a repository it does not have at
+// all would be NAME_UNKNOWN).
 const registryHost = "127.0.0.1:15000"
 
 func TestFinalErrors(t *testing.T) {
@@ -43,6 +47,7 @@ func TestFinalErrors(t *testing.T) {
 			t.Parallel()
 			if strings.Contains(sc.name, "manifest-unknown") {
 				requireRegistry(t)
+				pushEmptyImage(t, "rollout-gate/api", "v1")
 			}
 			runScenario(t, sc)
 		})
@@ -71,6 +76,7 @@ func finalScenarios() []diagScenario {
 				notWaited(t, run, f)
 				w := run.workload(t, "deployment/api")
 				all := w.Message + "\n" + strings.Join(f.Evidence, "\n")
+				t.Logf("the verdict: %s", w.Message)
 				if !strings.Contains(all, "not found") {
 					t.Errorf("the registry's answer (not found) is not quoted:\n%s", all)
 				}
@@ -226,4 +232,35 @@ func requireRegistry(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Skipf("%s/v2/ answered %s: not an OCI registry", registryHost, resp.Status)
 	}
+}
+
+// pushEmptyImage pushes an OCI image of no layers as repo:tag to the local registry (the
+// distribution API's monolithic blob upload, then the manifest), so that repo exists there.
+func pushEmptyImage(t *testing.T, repo, tag string) {
+	t.Helper()
+	cl := http.Client{Timeout: 10 * time.Second}
+	do := func(method, url, ctype string, body []byte, want int) {
+		req, err := http.NewRequest(method, url, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", ctype)
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != want {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("%s %s: %s %s, want %d", method, url, resp.Status, b, want)
+		}
+	}
+	config := []byte(`{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}`)
+	sum := sha256.Sum256(config)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	base := "http://" + registryHost + "/v2/" + repo
+	do(http.MethodPost, base+"/blobs/uploads/?digest="+digest, "application/octet-stream", config, http.StatusCreated)
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",`+
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[]}`, digest, len(config))
+	do(http.MethodPut, base+"/manifests/"+tag, "application/vnd.oci.image.manifest.v1+json", []byte(manifest), http.StatusCreated)
 }
