@@ -521,7 +521,7 @@ type nsCache struct {
 	// The cluster autoscaler's events on pods (TriggeredScaleUp, NotTriggerScaleUp: type Normal,
 	// so not among the Warnings), indexed the same way; nil until watched.
 	scaleEvents cache.Indexer
-	kinds  map[string]workload.Cached
+	kinds       map[string]workload.Cached
 }
 
 // controllerOf names the workload that controls the history object ref points to (a pod's
