@@ -5,7 +5,8 @@
 # shared), swap the cluster to that version, run the scenarios, swap back to the default and release
 # the lock, whatever happened. The cluster is never left down or on another version.
 # Env: KUBE_VERSIONS (space-separated), VERSIONS_RUN (the go test -run pattern),
-# E2E_PROBE_REPEAT_IDLE / E2E_PROBE_REPEAT_LOAD (runs of the probe scenarios per mode).
+# E2E_PROBE_REPEAT_IDLE / E2E_PROBE_REPEAT_LOAD (runs of the probe scenarios per mode), RECORD=1
+# (write the diagnosis fixtures of each version as its own set: testdata/recorded-v1.37/).
 set -euo pipefail
 # shellcheck source=hack/cluster-lib.sh
 source "$(dirname "$0")/cluster-lib.sh"
@@ -41,7 +42,9 @@ for v in $versions; do
     out=${VERSIONS_LOG_DIR:-/tmp}/rollout-gate-e2e-$v.log
     log "$v up; go test -run '$run' (full output: $out)"
     status=0
-    KUBECONFIG=$kubeconfig go test -tags e2e -count=1 -timeout "$timeout" -parallel 12 -run "$run" -v ./e2e/ > "$out" 2>&1 || status=$?
+    record=()
+    [ -n "${RECORD:-}" ] && record=(-record-fixtures -record-fixtures-set "v1.$(kube_minor "$v")")
+    KUBECONFIG=$kubeconfig go test -tags e2e -count=1 -timeout "$timeout" -parallel 12 -run "$run" -v ./e2e/ "${record[@]}" > "$out" 2>&1 || status=$?
     # The scenario tables and the results.
     grep -E -- '^\s*(--- FAIL|--- PASS: Test|FAIL|ok |PASS$)|scenario table|^\s+(idle|load) \||: (failed|healthy|timed-out) .* in [0-9.]+s$' "$out" || true
     exit $status
