@@ -73,11 +73,17 @@ if healthy && running=$(running_version) && [ -n "$running" ] && [ "$running" !=
   bin=$("$ROOT_DIR/hack/build-kube.sh" "$KUBE_VERSION" | tail -n1) # the build outside the lock
   if [ -z "${ROLLOUT_GATE_E2E_LOCK_HELD:-}" ]; then
     log "Kubernetes $running is running; swapping it for $KUBE_VERSION once the e2e tests holding $E2E_LOCK end"
+    # The e2e lock first, then this script's own again (the order make test-versions takes them).
+    flock -u 9
     exec 8> "$E2E_LOCK"
     flock -x 8
+    flock 9
+    running=$(running_version)
   fi
-  log "swapping Kubernetes $running for $KUBE_VERSION"
-  "$ROOT_DIR/hack/cluster-down.sh" >&2
+  if [ -n "$running" ] && [ "$running" != "$KUBE_VERSION" ]; then
+    log "swapping Kubernetes $running for $KUBE_VERSION"
+    "$ROOT_DIR/hack/cluster-down.sh" >&2
+  fi
 fi
 
 # ensure_registry starts the local image registry if it is not running (e2e pulls of images that
