@@ -13,7 +13,7 @@ source "$(dirname "$0")/cluster-lib.sh"
 cd "$ROOT_DIR"
 
 versions=${KUBE_VERSIONS:-v1.37.2}
-run=${VERSIONS_RUN:-'^(TestProbeVerdictsIdleAndUnderLoad|TestDiagnose|TestDiagnoseNodePressure|TestFinalErrors)$'}
+run=${VERSIONS_RUN:-'^(TestProbeVerdictsIdleAndUnderLoad|TestDiagnose|TestDiagnoseNodePressure|TestFinalErrors|TestTransientErrorsWait)$'}
 export E2E_PROBE_REPEAT_IDLE=${E2E_PROBE_REPEAT_IDLE:-1} E2E_PROBE_REPEAT_LOAD=${E2E_PROBE_REPEAT_LOAD:-2}
 timeout=${E2E_TIMEOUT:-30m}
 
