@@ -10,7 +10,7 @@ E2E_TIMEOUT ?= 60m
 # probe scenarios run one batch of a dozen at a time).
 E2E_FLAGS ?= -parallel 12
 
-.PHONY: help cluster-up cluster-down images test test-unit test-e2e fuzz
+.PHONY: help cluster-up cluster-down images test test-unit test-e2e test-versions fuzz
 
 help:
 	@echo "make cluster-up    bring up the e2e cluster (kind if Docker works, else local; needs root); prints the kubeconfig last"
@@ -20,6 +20,8 @@ help:
 	@echo "make fuzz          each fuzz target for about 5 s of inputs (FUZZTIME=60s for longer) on top of its corpus"
 	@echo "make test-e2e      cluster-up, then go test -tags e2e ./e2e/... with KUBECONFIG set"
 	@echo "make test          test-unit, test-e2e, then cluster-down whatever happened; keeps the tests' exit status"
+	@echo "make test-versions the probe and diagnose e2e scenarios on each other Kubernetes version (KUBE_VERSIONS,"
+	@echo "                   default v1.37.2): swaps the cluster to it under the e2e lock, then back to v1.34.4"
 	@echo "make demo        SCENARIO=bad-env|missing-secret|oom|liveness|dependency|init|image: a broken v2 and the gate"
 	@echo "make bench        gate latency and apply → verdict over 10 crash loops, against kubectl rollout status"
 	@echo "make bench-startup process start → first progress line and → exit (RUNS=20)"
@@ -74,6 +76,12 @@ test-e2e:
 	helm=$$(hack/tools.sh helm); \
 	echo "KUBECONFIG=$$kubeconfig ROLLOUT_GATE_HELM=$$helm go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./e2e/..."; \
 	KUBECONFIG=$$kubeconfig ROLLOUT_GATE_HELM=$$helm go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./e2e/...
+
+# make test-versions [KUBE_VERSIONS="v1.37.2 v1.36.3"]: make test runs the default version
+# (hack/cluster-lib.sh); this runs the probe and diagnose scenarios on the others, swapping the
+# shared cluster under the e2e lock and always back (hack/test-versions.sh).
+test-versions:
+	@hack/test-versions.sh
 
 # The first failure's exit status wins; cluster-down runs even when a test step failed.
 test:

@@ -25,6 +25,7 @@ trace "kubelet stopped"
 # The apiserver shuts down gracefully only while etcd is still there.
 stop_pids 3 kube-scheduler kube-controller-manager kube-apiserver
 stop_pids 10 etcd
+stop_pids 3 registry
 
 trace "2. Containers"
 # 2. Containers: kill and delete every task and container, so the shims exit.
@@ -139,7 +140,7 @@ fi
 trace "Check that"
 # Check that nothing is left.
 problems=()
-for d in "${DAEMONS[@]}"; do pid_of "$d" >/dev/null && problems+=("$d still running"); done
+for d in "${DAEMONS[@]}" registry; do pid_of "$d" >/dev/null && problems+=("$d still running"); done
 [ -n "$(leftovers)" ] && problems+=("container processes still running: $(leftovers | tr '\n' ' ')")
 grep -q -e " $RUN/" -e " $STATE/" /proc/self/mountinfo && problems+=("mounts left under $RUN or $STATE")
 for dev in "$CNI_DEV" "$NODE_DEV"; do ip link show "$dev" >/dev/null 2>&1 && problems+=("device $dev still exists"); done

@@ -6,7 +6,12 @@
 
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${ROLLOUT_GATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rollout-gate}
-KUBE_VERSION=${KUBE_VERSION:-v1.34.4}
+# The default version (make test); make test-versions runs the others of KUBE_VERSIONS too.
+DEFAULT_KUBE_VERSION=v1.34.4
+KUBE_VERSION=${KUBE_VERSION:-$DEFAULT_KUBE_VERSION}
+# The e2e tests share the cluster under this lock (shared); a version swap takes it exclusive,
+# so no test runs while the cluster changes under it.
+E2E_LOCK=${ROLLOUT_GATE_E2E_LOCK:-/tmp/rollout-gate-e2e.lock}
 # STATE survives cluster-down (certificates, imported images); RUN (tmpfs) is the running cluster.
 STATE=${ROLLOUT_GATE_STATE:-/var/lib/rollout-gate-cluster}
 RUN=${ROLLOUT_GATE_RUN:-/run/rollout-gate-cluster}
@@ -28,12 +33,16 @@ API_PORT=${ROLLOUT_GATE_API_PORT:-6443}
 ETCD_PORT=${ROLLOUT_GATE_ETCD_PORT:-12379}
 ETCD_PEER_PORT=$((ETCD_PORT + 1))
 CONTAINERD_SOCK=$RUN/containerd/containerd.sock
+# A local OCI registry (in memory, plain HTTP on loopback) the node pulls from.
+REGISTRY_PORT=${ROLLOUT_GATE_REGISTRY_PORT:-15000}
+REGISTRY_HOST=127.0.0.1:$REGISTRY_PORT
 PAUSE_IMAGE=docker.io/rollout-gate/pause:e2e
 RULE_COMMENT=rollout-gate-cluster
 # Sysctls kubelet rewrites at start-up (setupKernelTunables) and the one the bridge plugin turns on.
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward)
-# Daemons in start order; cluster-down stops them in reverse.
+# Daemons in start order; cluster-down stops them in reverse. The registry is started with them but
+# is not part of health: a cluster brought up before it existed stays up, and gets one.
 DAEMONS=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet)
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
@@ -83,6 +92,23 @@ pid_of() {
   echo "$pid"
 }
 
+# start NAME BINARY ARGS...: runs a daemon in its own session with its log under $STATE/logs and
+# records "PID BINARY" so that cluster-down only ever signals that same program.
+start() {
+  local name=$1 exe=$2; shift 2
+  setsid "$exe" "$@" > "$STATE/logs/$name.log" 2>&1 < /dev/null 9>&- 8>&- &
+  local pid=$!
+  echo "$pid $exe" > "$RUN/pids/$name.pid"
+  # Wait for the exec, so that pid_of recognises the daemon from the start.
+  for _ in $(seq 50); do
+    pid_of "$name" >/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  pid_of "$name" >/dev/null || die "$name did not start; see $STATE/logs/$name.log:
+$(tail -n 20 "$STATE/logs/$name.log")"
+}
+
 # stop_pids GRACE NAME... sends TERM to the named daemons, waits up to GRACE seconds, then KILLs.
 stop_pids() {
   local grace=$1; shift
@@ -112,6 +138,14 @@ ctr_k8s() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 curl_api() {
   curl -sf -A rollout-gate-cluster --max-time 3 --cacert "$STATE/pki/ca.crt" --cert "$STATE/pki/admin.crt" --key "$STATE/pki/admin.key" \
     "https://127.0.0.1:$API_PORT$1"
+}
+
+# kube_minor prints the minor number of a version: v1.37.2 -> 37.
+kube_minor() { local m=${1#v*.}; echo "${m%%.*}"; }
+
+# running_version prints the gitVersion the running API server reports (empty when none answers).
+running_version() {
+  curl_api /version 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p'
 }
 
 node_ready() {

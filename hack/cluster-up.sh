@@ -67,9 +67,39 @@ import_image() {
   echo "$id" > "$stamp"
 }
 
+# Another version running: swap it for this one. The swap waits for the e2e tests running on the
+# cluster to end (they hold E2E_LOCK shared) and keeps new ones out until this version is up.
+if healthy && running=$(running_version) && [ -n "$running" ] && [ "$running" != "$KUBE_VERSION" ]; then
+  bin=$("$ROOT_DIR/hack/build-kube.sh" "$KUBE_VERSION" | tail -n1) # the build outside the lock
+  if [ -z "${ROLLOUT_GATE_E2E_LOCK_HELD:-}" ]; then
+    log "Kubernetes $running is running; swapping it for $KUBE_VERSION once the e2e tests holding $E2E_LOCK end"
+    # The e2e lock first, then this script's own again (the order make test-versions takes them).
+    flock -u 9
+    exec 8> "$E2E_LOCK"
+    flock -x 8
+    flock 9
+    running=$(running_version)
+  fi
+  if [ -n "$running" ] && [ "$running" != "$KUBE_VERSION" ]; then
+    log "swapping Kubernetes $running for $KUBE_VERSION"
+    "$ROOT_DIR/hack/cluster-down.sh" >&2
+  fi
+fi
+
+# ensure_registry starts the local image registry if it is not running (e2e pulls of images that
+# do not exist: "manifest unknown" from a registry that answers).
+ensure_registry() {
+  pid_of registry >/dev/null && return 0
+  local reg
+  reg=$("$ROOT_DIR/hack/tools.sh" registry | tail -n1)
+  mkdir -p "$STATE/logs" "$RUN/pids"
+  start registry "$reg" -port "$REGISTRY_PORT"
+}
+
 if healthy; then
   images=$("$ROOT_DIR/hack/images.sh" | tail -n1)
   import_image testapp
+  ensure_registry
   log "already up and healthy"
   echo "$KUBECONFIG_OUT"
   exit 0
@@ -200,23 +230,6 @@ EOF
 
 trace "host network ready"
 # --- daemons -------------------------------------------------------------------------------
-# start NAME BINARY ARGS...: runs a daemon in its own session with its log under $STATE/logs and
-# records "PID BINARY" so that cluster-down only ever signals that same program.
-start() {
-  local name=$1 exe=$2; shift 2
-  setsid "$exe" "$@" > "$STATE/logs/$name.log" 2>&1 < /dev/null 9>&- &
-  local pid=$!
-  echo "$pid $exe" > "$RUN/pids/$name.pid"
-  # Wait for the exec, so that pid_of recognises the daemon from the start.
-  for _ in $(seq 50); do
-    pid_of "$name" >/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.02
-  done
-  pid_of "$name" >/dev/null || die "$name did not start; see $STATE/logs/$name.log:
-$(tail -n 20 "$STATE/logs/$name.log")"
-}
-
 # wait_until DESC TIMEOUT CMD...: polls CMD, failing early if a started daemon has died.
 wait_until() {
   local desc=$1 timeout=$2; shift 2
@@ -280,6 +293,15 @@ state = "$RUN/containerd/state"
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "/usr/lib/cni"
       conf_dir = "$RUN/cni/net.d"
+    [plugins."io.containerd.grpc.v1.cri".registry]
+      config_path = "$RUN/containerd/certs.d"
+EOF
+# The local registry speaks plain HTTP.
+mkdir -p "$RUN/containerd/certs.d/$REGISTRY_HOST"
+cat > "$RUN/containerd/certs.d/$REGISTRY_HOST/hosts.toml" <<EOF
+server = "http://$REGISTRY_HOST"
+[host."http://$REGISTRY_HOST"]
+  capabilities = ["pull", "resolve"]
 EOF
 start containerd "$(command -v containerd)" --config "$RUN/containerd/config.toml"
 wait_until "containerd" 30 ctr --address "$CONTAINERD_SOCK" version
@@ -291,6 +313,7 @@ for c in $(ctr_k8s containers ls -q); do
 done
 import_image pause
 import_image testapp
+ensure_registry
 
 trace "containerd up, images imported"
 
@@ -343,6 +366,11 @@ evictionHard: {memory.available: "100Mi", nodefs.available: "1%", nodefs.inodesF
 # kubelet rewrites some sysctls at start-up; protectKernelDefaults would make it refuse to start.
 protectKernelDefaults: false
 EOF
+# From v1.35 the kubelet refuses a cgroup v1 host unless told otherwise (KEP-5573); these VMs
+# mount cgroup v1 hierarchies.
+if [ "$(kube_minor "$KUBE_VERSION")" -ge 35 ] && [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+  echo "failCgroupV1: false" >> "$STATE/kubelet-config.yaml"
+fi
 start kubelet "$bin/kubelet" --config "$STATE/kubelet-config.yaml" \
   --kubeconfig "$kcfg/kubelet.kubeconfig" --root-dir "$STATE/kubelet" \
   --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --v 1

@@ -28,11 +28,25 @@ import (
 // fixtures, so that the diagnosis is tested on what a kubelet really wrote.
 var recordFixtures = flag.Bool("record-fixtures", false, "write each diagnosis scenario's objects and logs to internal/diagnose/testdata/recorded/")
 
+// recordSet names a second set of fixtures, recorded on another Kubernetes version than the
+// default: "v1.37" writes to internal/diagnose/testdata/recorded-v1.37/ (make test-versions
+// RECORD=1 sets it to the version under test).
+var recordSet = flag.String("record-fixtures-set", "", "with -record-fixtures: the fixture set to write, e.g. v1.37 (default: the default version's)")
+
 // Recording says whether -record-fixtures is set.
 func Recording() bool { return *recordFixtures }
 
-// RecordedDir is where recorded fixtures live, from the module root.
+// RecordedDir is where recorded fixtures live, from the module root: the default version's set;
+// other sets sit beside it as RecordedDir-<set>.
 const RecordedDir = "internal/diagnose/testdata/recorded"
+
+// recordedDir is the folder of the set being recorded.
+func recordedDir() string {
+	if *recordSet == "" {
+		return RecordedDir
+	}
+	return RecordedDir + "-" + *recordSet
+}
 
 // Expect is what the scenario's e2e test asserts, kept next to its recorded fixture.
 type Expect struct {
@@ -55,7 +69,7 @@ func RecordFixture(t testing.TB, c kubernetes.Interface, ns string, exp Expect) 
 	if err != nil {
 		t.Fatalf("record fixture: %v", err)
 	}
-	dir := filepath.Join(root, RecordedDir, FixtureName(exp.Scenario))
+	dir := filepath.Join(root, recordedDir(), FixtureName(exp.Scenario))
 	if err := recordFixture(context.Background(), c, ns, dir, exp); err != nil {
 		t.Fatalf("record fixture %s: %v", exp.Scenario, err)
 	}

@@ -144,7 +144,7 @@ func metav1UpdateOptions() metav1.UpdateOptions { return metav1.UpdateOptions{} 
 func TestFixtureOwnersCarryUIDs(t *testing.T) {
 	t.Parallel()
 	dirs, _ := filepath.Glob(filepath.Join("testdata", "*", "objects.yaml"))
-	recorded, _ := filepath.Glob(filepath.Join("testdata", "recorded", "*", "objects.yaml"))
+	recorded, _ := filepath.Glob(filepath.Join("testdata", "recorded*", "*", "objects.yaml")) // every version's set
 	for _, path := range append(dirs, recorded...) {
 		dir, _ := filepath.Rel("testdata", filepath.Dir(path))
 		fx := loadFixture(t, dir)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,10 @@ var recordedRules = map[string]string{
 	"dependency-unavailable--no-such-service":           "dependency",
 	"dependency-unavailable--service-without-endpoints": "dependency",
 	"exit-143":                                "killed-from-outside",
+	"final--autoscaler-will-not-scale-up":     "unschedulable",
+	"final--limitrange":                       "create-denied",
+	"final--manifest-unknown":                 "image-pull",
+	"final--missing-pvc":                      "unschedulable",
 	"image-pull--never-pull":                  "image-pull",
 	"image-pull--unreachable-registry":        "image-pull",
 	"init-container":                          "init-failure",
@@ -73,23 +78,47 @@ var recordedRules = map[string]string{
 	"unschedulable":                           "unschedulable",
 }
 
+// recordedFixtures lists the expect.yaml of every recorded fixture: the default version's set under
+// testdata/recorded and the other versions' under testdata/recorded-<version> (e2e
+// -record-fixtures -record-fixtures-set <version>). The default set must be there.
+func recordedFixtures(t *testing.T) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("testdata", "recorded*", "*", "expect.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(dirs, func(p string) bool {
+		return strings.HasPrefix(p, filepath.Join("testdata", "recorded")+string(filepath.Separator))
+	}) {
+		t.Fatal("no recorded fixture under testdata/recorded: record them with the e2e flag -record-fixtures")
+	}
+	return dirs
+}
+
+// fixtureRel is a fixture folder from testdata ("recorded-v1.37/oom-killed"), as the loader
+// takes it; fixtureName names its subtest: the scenario, prefixed by a set other than the default.
+func fixtureRel(dir string) string {
+	return filepath.Join(filepath.Base(filepath.Dir(dir)), filepath.Base(dir))
+}
+
+func fixtureName(dir string) string {
+	if set := strings.TrimPrefix(filepath.Base(filepath.Dir(dir)), "recorded"); set != "" {
+		return strings.TrimPrefix(set, "-") + "/" + filepath.Base(dir)
+	}
+	return filepath.Base(dir)
+}
+
 // TestRecordedFixtures runs the diagnosis on what the real cluster held in each e2e scenario and
 // asserts the cause the scenario expects.
 func TestRecordedFixtures(t *testing.T) {
 	t.Parallel()
-	dirs, err := filepath.Glob(filepath.Join("testdata", "recorded", "*", "expect.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dirs) == 0 {
-		t.Fatal("no recorded fixture under testdata/recorded: record them with the e2e flag -record-fixtures")
-	}
+	dirs := recordedFixtures(t)
 	for _, path := range dirs {
 		dir := filepath.Dir(path)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
+		t.Run(fixtureName(dir), func(t *testing.T) {
 			t.Parallel()
 			exp := readExpect(t, path)
-			tc := classifyCase{fixture: filepath.Join("recorded", filepath.Base(dir)), reason: exp.Reason}
+			tc := classifyCase{fixture: fixtureRel(dir), reason: exp.Reason}
 			d, in := tc.setup(t)
 			d.Now = func() time.Time { return exp.Now }
 			in.Since = exp.Since
@@ -133,10 +162,7 @@ func TestRecordedFixtures(t *testing.T) {
 // the missing-PVC message did ("... not found. not found"); the last case is that message.
 func TestRecordedMessagesSayThingsOnce(t *testing.T) {
 	t.Parallel()
-	dirs, err := filepath.Glob(filepath.Join("testdata", "recorded", "*", "expect.yaml"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no recorded fixtures: %v", err)
-	}
+	dirs := recordedFixtures(t)
 	type tcase struct {
 		name string
 		tc   classifyCase
@@ -145,10 +171,10 @@ func TestRecordedMessagesSayThingsOnce(t *testing.T) {
 	var cases []tcase
 	for _, path := range dirs {
 		exp := readExpect(t, path)
-		dir := filepath.Base(filepath.Dir(path))
-		cases = append(cases, tcase{dir, classifyCase{fixture: filepath.Join("recorded", dir), reason: exp.Reason}, exp})
-		if dir == "unschedulable" {
-			doubled := classifyCase{fixture: filepath.Join("recorded", dir), reason: exp.Reason, editInput: func(in *Input) {
+		rel := fixtureRel(filepath.Dir(path))
+		cases = append(cases, tcase{fixtureName(filepath.Dir(path)), classifyCase{fixture: rel, reason: exp.Reason}, exp})
+		if rel == filepath.Join("recorded", "unschedulable") {
+			doubled := classifyCase{fixture: rel, reason: exp.Reason, editInput: func(in *Input) {
 				for i := range in.Pods {
 					for j := range in.Pods[i].Status.Conditions {
 						if c := &in.Pods[i].Status.Conditions[j]; c.Type == corev1.PodScheduled {

@@ -1,6 +1,11 @@
 package watch
 
-import "strings"
+import (
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
 
 // Final errors fail at once, transient ones after --pending-grace (issue 26). Whether waiting can
 // help is decided here, by the message the kubelet, the scheduler, the API server or a cluster
@@ -95,4 +100,52 @@ func containsAll(s string, subs []string) bool {
 		}
 	}
 	return true
+}
+
+// The cluster autoscaler's events on a pod it considered for a scale-up. Both are type Normal, so
+// the watch reads them through a selector of their own (autoscalerPodEvents), not the Warnings'.
+// (Event reasons: the lead moves these next to the kubelet's in workload/podstate.)
+const (
+	// reasonTriggeredScaleUp: "pod triggered scale-up: [{<node group> 2->3 (max: 10)}]".
+	reasonTriggeredScaleUp = "TriggeredScaleUp"
+	// reasonNotTriggerScaleUp: "pod didn't trigger scale-up: 1 max node group size reached, ...".
+	reasonNotTriggerScaleUp = "NotTriggerScaleUp"
+	// autoscalerPodEvents selects them: the autoscaler records under source component
+	// "cluster-autoscaler" (the API server also matches an events.k8s.io reportingController).
+	autoscalerPodEvents = "involvedObject.kind=Pod,source=cluster-autoscaler"
+)
+
+// scaleUpWait is how long an unschedulable pod may wait from the autoscaler's latest
+// TriggeredScaleUp: a new node on the big clouds is Ready in one to four minutes, and an
+// autoscaler that gives up (its own limit is --max-node-provision-time, 15 minutes by default)
+// says NotTriggerScaleUp, which ends the wait sooner. --timeout still bounds it.
+const scaleUpWait = 5 * time.Minute
+
+// scaleUp is what the cluster autoscaler last said about a pod.
+type scaleUp struct {
+	final   bool      // it will not add a node (NotTriggerScaleUp)
+	until   time.Time // it is adding one: the pod may wait until then (zero when it said nothing)
+	message string
+}
+
+// scaleUpOf reads the newest of the autoscaler's events on pod: the autoscaler repeats its
+// verdict every loop, and a scale-up that began after a refusal (a node group out of its back-off)
+// replaces it. A repeat folded into one event counts at its last time (eventLast).
+func scaleUpOf(pod *corev1.Pod, events []*corev1.Event) scaleUp {
+	var last *corev1.Event
+	for _, e := range events {
+		if e.InvolvedObject.UID != pod.UID || (e.Reason != reasonTriggeredScaleUp && e.Reason != reasonNotTriggerScaleUp) {
+			continue
+		}
+		if last == nil || eventLast(e).After(eventLast(last)) {
+			last = e
+		}
+	}
+	switch {
+	case last == nil:
+		return scaleUp{}
+	case last.Reason == reasonNotTriggerScaleUp:
+		return scaleUp{final: true, message: last.Message}
+	}
+	return scaleUp{until: eventLast(last).Add(scaleUpWait), message: last.Message}
 }

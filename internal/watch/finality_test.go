@@ -1,6 +1,16 @@
 package watch
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/rollout-gate/rollout-gate/internal/report"
+)
 
 // The messages are the kubelet's, the scheduler's, the API server's and the cluster autoscaler's
 // as they arrive in a waiting state, a PodScheduled condition or a ReplicaFailure condition.
@@ -50,6 +60,103 @@ func TestClassifyMessage(t *testing.T) {
 			}
 			if got != undecided && why == "" {
 				t.Errorf("a decided message says no why")
+			}
+		})
+	}
+}
+
+// The cluster autoscaler's events on an unschedulable pod, shaped as the API server holds them:
+// core/v1 events from its legacy recorder (source cluster-autoscaler, count and lastTimestamp
+// when folded) and events.k8s.io/v1 ones (reportingController, eventTime, series).
+func TestAutoscalerEventsDecideTheWait(t *testing.T) {
+	t.Parallel()
+	policy := Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second}
+	const (
+		insufficient = "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
+		triggered    = "pod triggered scale-up: [{eks-workers-2c1 2->3 (max: 10)}]"
+		refused      = "pod didn't trigger scale-up: 1 max node group size reached, 2 node(s) didn't match Pod's node affinity/selector"
+	)
+	unschedulable := func(p *corev1.Pod) {
+		p.UID = "uid-api-1"
+		p.Status.Phase = corev1.PodPending
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+			Reason: corev1.PodReasonUnschedulable, Message: insufficient, LastTransitionTime: metav1.NewTime(t0)}}
+	}
+	// legacy is a core/v1 event of the autoscaler's recorder, count times from first to last.
+	legacy := func(uid types.UID, reason, msg string, first, last time.Time, count int32) *corev1.Event {
+		return &corev1.Event{InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "api-1", UID: uid},
+			Type: corev1.EventTypeNormal, Reason: reason, Message: msg, Source: corev1.EventSource{Component: "cluster-autoscaler"},
+			FirstTimestamp: metav1.NewTime(first), LastTimestamp: metav1.NewTime(last), Count: count}
+	}
+	// seriesEv is the events.k8s.io/v1 form: no timestamps but eventTime and, once repeated, a series.
+	seriesEv := func(reason, msg string, at, lastSeen time.Time, count int32) *corev1.Event {
+		e := &corev1.Event{InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "api-1", UID: "uid-api-1"},
+			Type: corev1.EventTypeNormal, Reason: reason, Message: msg, ReportingController: "cluster-autoscaler",
+			EventTime: metav1.NewMicroTime(at)}
+		if count > 1 {
+			e.Series = &corev1.EventSeries{Count: count, LastObservedTime: metav1.NewMicroTime(lastSeen)}
+		}
+		return e
+	}
+	s5, s40 := t0.Add(5*time.Second), t0.Add(40*time.Second)
+	tests := []struct {
+		name        string
+		events      []*corev1.Event
+		now         time.Time
+		wantVerdict report.Verdict
+		wantMsg     string
+		wantRecheck time.Time
+		wantNote    string
+	}{
+		{name: "no autoscaler: the grace as usual", now: t0.Add(30 * time.Second),
+			wantVerdict: report.VerdictFailed, wantMsg: "for more than 30s"},
+		{name: "a scale-up under way waits past the grace",
+			events: []*corev1.Event{legacy("uid-api-1", reasonTriggeredScaleUp, triggered, s5, s5, 1)},
+			now:    t0.Add(2 * time.Minute), wantRecheck: s5.Add(scaleUpWait), wantNote: "the cluster autoscaler is adding a node"},
+		{name: "a scale-up that brings no node in time fails",
+			events: []*corev1.Event{legacy("uid-api-1", reasonTriggeredScaleUp, triggered, s5, s5, 1)},
+			now:    s5.Add(scaleUpWait), wantVerdict: report.VerdictFailed, wantMsg: "for more than 5m5s"},
+		{name: "a refusal fails at once, within the grace",
+			events: []*corev1.Event{legacy("uid-api-1", reasonNotTriggerScaleUp, refused, s5, s5, 1)},
+			now:    s5, wantVerdict: report.VerdictFailed, wantMsg: "will not add a node for it (" + refused + ")"},
+		{name: "a scale-up after a refusal waits",
+			events: []*corev1.Event{legacy("uid-api-1", reasonNotTriggerScaleUp, refused, s5, s5, 1),
+				legacy("uid-api-1", reasonTriggeredScaleUp, triggered, s40, s40, 1)},
+			now: t0.Add(45 * time.Second), wantRecheck: s40.Add(scaleUpWait), wantNote: "adding a node"},
+		{name: "a refusal repeated (folded) after the scale-up fails",
+			events: []*corev1.Event{legacy("uid-api-1", reasonTriggeredScaleUp, triggered, s5, s5, 1),
+				legacy("uid-api-1", reasonNotTriggerScaleUp, refused, s5.Add(-time.Second), s40, 4)},
+			now: s40, wantVerdict: report.VerdictFailed, wantMsg: "will not add a node"},
+		{name: "events.k8s.io: a refusal series observed after the scale-up fails",
+			events: []*corev1.Event{seriesEv(reasonTriggeredScaleUp, triggered, s5, s5, 1),
+				seriesEv(reasonNotTriggerScaleUp, refused, t0, s40, 3)},
+			now: s40, wantVerdict: report.VerdictFailed, wantMsg: "will not add a node"},
+		{name: "events.k8s.io: a scale-up waits",
+			events: []*corev1.Event{seriesEv(reasonTriggeredScaleUp, triggered, s40, s40, 1)},
+			now:    t0.Add(45 * time.Second), wantRecheck: s40.Add(scaleUpWait), wantNote: "adding a node"},
+		{name: "another pod's refusal is not this pod's",
+			events: []*corev1.Event{legacy("uid-api-2", reasonNotTriggerScaleUp, refused, s5, s5, 1)},
+			now:    t0.Add(20 * time.Second), wantRecheck: t0.Add(30 * time.Second), wantNote: "Pending (Unschedulable)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := Snapshot{Object: deployment(1, 1, 0), Pods: []*corev1.Pod{pod("api-1", unschedulable)}, Events: tt.events}
+			j := Evaluate(s, policy, tt.now)
+			if j.Verdict != tt.wantVerdict {
+				t.Fatalf("verdict %q (%s: %s), want %q", j.Verdict, j.Reason, j.Message, tt.wantVerdict)
+			}
+			if tt.wantVerdict != "" {
+				if j.Reason != "Unschedulable" || !strings.Contains(j.Message, tt.wantMsg) {
+					t.Errorf("reason %q message %q, want Unschedulable saying %q", j.Reason, j.Message, tt.wantMsg)
+				}
+				return
+			}
+			if !j.RecheckAt.Equal(tt.wantRecheck) {
+				t.Errorf("recheck at %s, want %s", j.RecheckAt, tt.wantRecheck)
+			}
+			if !strings.Contains(j.Progress, tt.wantNote) {
+				t.Errorf("progress %q, want it to say %q", j.Progress, tt.wantNote)
 			}
 		})
 	}

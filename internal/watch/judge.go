@@ -51,7 +51,8 @@ type Snapshot struct {
 	// CompletedAt is when the rollout was first seen complete in the current stretch of
 	// completeness (zero when it is not complete); the judge uses it for the soak.
 	CompletedAt time.Time
-	// Events are the Warning events of the new revision's pods (Unhealthy probes, FailedMount).
+	// Events are the Warning events of the new revision's pods (Unhealthy probes, FailedMount)
+	// and the cluster autoscaler's events on them (TriggeredScaleUp, NotTriggerScaleUp).
 	Events []*corev1.Event
 	// StartedSeen is when the watch first saw each container run (StartedKey) report
 	// `started: true`: the moment its startup probe passed, or later, never earlier.

@@ -52,7 +52,7 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 		reason := orDefault(pod.Status.Reason, "Failed")
 		return podJudgement{fatal: true, reason: reason, message: orDefault(pod.Status.Message, "pod failed"), note: reason}
 	}
-	if pj, ok := judgeScheduling(pod, p, now); ok {
+	if pj, ok := judgeScheduling(pod, s.Events, p, now); ok {
 		return pj
 	}
 	if pj, ok := judgeMount(pod, s.Events, p, now); ok {
@@ -220,8 +220,9 @@ func missingObjectMount(msg string) bool {
 	return false
 }
 
-// judgeScheduling fails a pod that stays unschedulable past the grace.
-func judgeScheduling(pod *corev1.Pod, p Policy, now time.Time) (podJudgement, bool) {
+// judgeScheduling fails a pod that stays unschedulable past the grace. A cluster autoscaler that
+// is adding a node for it makes the wait longer; one that will not add a node ends it (finality.go).
+func judgeScheduling(pod *corev1.Pod, events []*corev1.Event, p Policy, now time.Time) (podJudgement, bool) {
 	for _, c := range pod.Status.Conditions {
 		if c.Type != corev1.PodScheduled || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
 			continue
@@ -238,11 +239,19 @@ func judgeScheduling(pod *corev1.Pod, p Policy, now time.Time) (podJudgement, bo
 				message: fmt.Sprintf("unschedulable (%s): %s", why, c.Message)}, true
 		}
 		until := since.Add(p.PendingGrace)
+		note := "Pending (Unschedulable)"
+		switch su := scaleUpOf(pod, events); {
+		case su.final:
+			return podJudgement{fatal: true, reason: "Unschedulable", note: "Unschedulable",
+				message: fmt.Sprintf("unschedulable, and the cluster autoscaler will not add a node for it (%s): %s", su.message, c.Message)}, true
+		case su.until.After(until):
+			until, note = su.until, "Pending (Unschedulable; the cluster autoscaler is adding a node)"
+		}
 		if !now.Before(until) {
 			return podJudgement{fatal: true, reason: "Unschedulable", note: "Unschedulable",
-				message: fmt.Sprintf("unschedulable for more than %s: %s", p.PendingGrace, c.Message)}, true
+				message: fmt.Sprintf("unschedulable for more than %s: %s", until.Sub(since).Round(time.Second), c.Message)}, true
 		}
-		return podJudgement{note: "Pending (Unschedulable)", recheck: until}, true
+		return podJudgement{note: note, recheck: until}, true
 	}
 	return podJudgement{}, false
 }

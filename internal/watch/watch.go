@@ -523,7 +523,10 @@ func orTime(t, d time.Time) time.Time {
 type nsCache struct {
 	pods   cache.Indexer // indexed by the UID of each pod's controller
 	events cache.Indexer // Warning events of pods, indexed by the pod's UID
-	kinds  map[string]workload.Cached
+	// The cluster autoscaler's events on pods (TriggeredScaleUp, NotTriggerScaleUp: type Normal,
+	// so not among the Warnings), indexed the same way; nil until watched.
+	scaleEvents cache.Indexer
+	kinds       map[string]workload.Cached
 }
 
 // controllerOf names the workload that controls the history object ref points to (a pod's
@@ -573,17 +576,19 @@ func (c *nsCache) revisionPods(wl workload.Workload) (pods []*corev1.Pod, revisi
 	return pods, cur.ID, cur.Since(pods), true
 }
 
-// podEvents returns the Warning events of these pods.
+// podEvents returns the Warning events of these pods and the cluster autoscaler's events on them.
 func (c *nsCache) podEvents(pods []*corev1.Pod) []*corev1.Event {
-	if c.events == nil {
-		return nil
-	}
 	var out []*corev1.Event
-	for _, p := range pods {
-		objs, _ := c.events.ByIndex(byInvolvedUID, string(p.UID))
-		for _, o := range objs {
-			if e, ok := o.(*corev1.Event); ok {
-				out = append(out, e)
+	for _, idx := range []cache.Indexer{c.events, c.scaleEvents} {
+		if idx == nil {
+			continue
+		}
+		for _, p := range pods {
+			objs, _ := idx.ByIndex(byInvolvedUID, string(p.UID))
+			for _, o := range objs {
+				if e, ok := o.(*corev1.Event); ok {
+					out = append(out, e)
+				}
 			}
 		}
 	}
@@ -621,10 +626,13 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	// informers, because the field selector applies to every list and watch of them.
 	ef := client.NewInformers(w.Client, ns, client.WithTransform(leanEvent),
 		client.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podWarnings }))
+	// The cluster autoscaler's events on pods are Normal ones: a selector of their own (finality.go).
+	af := client.NewInformers(w.Client, ns, client.WithTransform(leanEvent),
+		client.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = autoscalerPodEvents }))
 	probe := metav1.ListOptions{Limit: 1}
 	c := &nsCache{kinds: map[string]workload.Cached{}}
 	var watched []workload.Informer
-	var evInf cache.SharedIndexInformer
+	var evInf, caInf cache.SharedIndexInformer
 	// Pods and their events only for the kinds judged by their pods: an object judged by its
 	// status alone needs neither (and a cluster-scoped one has no namespace to watch them in).
 	if slices.ContainsFunc(group, func(t *tracked) bool { k, ok := t.w.KindOf(); return ok && !k.StatusOnly() }) {
@@ -643,6 +651,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 			return nil, fmt.Errorf("index pods in namespace %s: %w", ns, err)
 		}
 		c.pods, c.events = podInf.GetIndexer(), evInf.GetIndexer()
+		caInf = af.For(corev1.Resource("events"), &corev1.Event{}, client.ListWatchOf(w.Client.CoreV1().Events(ns)))
 	}
 	// One cache per kind in the namespace, whichever way the kind was found.
 	for _, t := range group {
@@ -674,10 +683,16 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 			return nil, kube.Explain(err, fmt.Sprintf("list %s%s", wi.Resource.Resource, nsFlag(ns)), "list", wi.Resource)
 		}
 	}
-	if evInf != nil {
-		if err := evInf.AddIndexers(cache.Indexers{byInvolvedUID: involvedUID}); err != nil {
+	for _, inf := range []cache.SharedIndexInformer{evInf, caInf} {
+		if inf == nil {
+			continue
+		}
+		if err := inf.AddIndexers(cache.Indexers{byInvolvedUID: involvedUID}); err != nil {
 			return nil, fmt.Errorf("index events in namespace %s: %w", ns, err)
 		}
+	}
+	if caInf != nil {
+		c.scaleEvents = caInf.GetIndexer()
 	}
 
 	// Every event is news from the API server (fresh.go), then a change to judge.
@@ -718,8 +733,13 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 			go wi.Run(ctx.Done())
 		}
 	}
+	if caInf != nil {
+		// Listed by the same rule as the Warnings: the events probe above covers it.
+		add(caInf, corev1.Resource("events"))
+	}
 	f.Start(ctx.Done())
 	ef.Start(ctx.Done())
+	af.Start(ctx.Done())
 	// Wait on each informer's synced channel: cache.WaitForCacheSync polls every 100 ms, which
 	// was most of the gate's start-up.
 	for _, inf := range infs {
