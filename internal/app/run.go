@@ -141,7 +141,7 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 				return
 			}
 			fmt.Fprintf(d.Progress, "%s: %s; diagnosing\n", res.Workload.Ref(), res.Verdict)
-			out, err := dg.Diagnose(dctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
+			out, err := dg.Diagnose(dctx, diagnose.Input{Observed: res.Observation, Workload: res.Object, Pods: res.Pods, Since: res.Since,
 				Verdict: res.Verdict, Reason: res.Reason, Message: res.Message})
 			if err != nil {
 				judged[i].Message += fmt.Sprintf(" (diagnosis incomplete: %v)", err)
@@ -183,11 +183,12 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 				fmt.Fprintf(d.Progress, "%s: not rolled back (%s is \"false\")\n", judged[i].Ref(), workload.AnnotationRollback)
 				continue
 			}
-			if rollback.Applies(judged[i].Kind) {
+			kind, _ := results[i].Workload.KindOf()
+			if rollback.Applies(kind) {
 				fmt.Fprintf(d.Progress, "%s: rolling back%s\n", judged[i].Ref(), map[bool]string{true: " (dry run)"}[o.DryRun])
 			}
 			began := d.Now()
-			res := rb.Undo(ctx, judged[i].Kind, judged[i].Namespace, judged[i].Name)
+			res := rb.Undo(ctx, kind, results[i].Workload.Ref(), results[i].Observation)
 			judged[i].Rollback = &res
 			addRollbackMoments(&judged[i], began)
 			fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", judged[i].Ref(), res.Status, res.Message)
@@ -242,8 +243,8 @@ func (d Deps) withDefaults() Deps {
 }
 
 // resolveTargets gathers the workloads from -f, --workload, -l and --helm-release.
-func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns string, d Deps) ([]target.Workload, error) {
-	var ts []target.Workload
+func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns string, d Deps) ([]target.Target, error) {
+	var ts []target.Target
 	if len(o.Filenames) > 0 {
 		fromFiles, err := target.FromManifests(o.Filenames, o.Recursive, ns, d.Stdin)
 		if err != nil {
@@ -269,7 +270,7 @@ func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns stri
 		if err != nil {
 			return nil, err
 		}
-		ts = append(ts, target.Workload{Kind: kind, Namespace: ns, Name: name})
+		ts = append(ts, target.Target{Kind: kind, Namespace: ns, Name: name})
 	}
 	if o.Selector != "" {
 		sel, err := target.Select(ctx, c, ns, o.Selector)
@@ -301,7 +302,7 @@ func resolveTargets(ctx context.Context, c client.Interface, o *Options, ns stri
 		if !t.Skipped {
 			judgeable++
 		} else if t.Why != "" {
-			why = append(why, t.Ref()+": "+t.Why)
+			why = append(why, t.Ref().String()+": "+t.Why)
 		}
 	}
 	if judgeable == 0 {
@@ -482,7 +483,7 @@ func inContainer(getenv func(string) string) bool {
 }
 
 // commonNamespace is the namespace all workloads share, or "" when they span several.
-func commonNamespace(ts []target.Workload, fallback string) string {
+func commonNamespace(ts []target.Target, fallback string) string {
 	ns := ""
 	for _, t := range ts {
 		if ns != "" && t.Namespace != ns {
@@ -513,7 +514,7 @@ func overall(ws []report.Workload) report.Verdict {
 	return v
 }
 
-func source(t target.Workload) *report.Source {
+func source(t target.Target) *report.Source {
 	if t.File == "" {
 		return nil
 	}
@@ -529,7 +530,7 @@ func source(t target.Workload) *report.Source {
 
 // apiVersion is reported for the kinds judged by their status (and skipped ones), where the
 // kind alone may not say which API it is.
-func apiVersion(t target.Workload) string {
+func apiVersion(t target.Target) string {
 	if _, ok := workload.Lookup(t.Kind); ok && t.Resolved == nil {
 		return ""
 	}

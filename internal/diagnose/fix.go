@@ -168,7 +168,7 @@ func (ev *evidence) cmdRollout(verb string, job func() []string) []string {
 	if ev.workloadRef() == "" {
 		return nil
 	}
-	if ev.completes() {
+	if ev.completes {
 		return job()
 	}
 	return []string{command("kubectl", "rollout", verb, ev.workloadRef(), ev.ns())}
@@ -176,7 +176,7 @@ func (ev *evidence) cmdRollout(verb string, job func() []string) []string {
 
 // cmdSetEnv sets one env var of one container of the workload.
 func (ev *evidence) cmdSetEnv(container, name, value string) string {
-	if ev.completes() {
+	if ev.completes {
 		return inManifest("set env %s in container %s", name+"="+value, container)
 	}
 	return command("kubectl", "set", "env", ev.target(), "-c", container, name+"="+value, ev.ns())
@@ -220,7 +220,7 @@ func (ev *evidence) cmdListKeys(kind, name string) string {
 
 // cmdJSONPatch applies one JSON patch to the workload's pod template.
 func (ev *evidence) cmdJSONPatch(ops ...map[string]any) string {
-	if ev.completes() {
+	if ev.completes {
 		return inManifest("make this JSON patch: %s", marshal(ops))
 	}
 	return command("kubectl", "patch", ev.target(), ev.ns(), "--type=json", "-p", marshal(ops))
@@ -252,14 +252,14 @@ func (ev *evidence) containerPath(name string, init bool) string {
 // cmdSetResources sets requests or limits of one container: flags are whole words such as
 // "--limits=memory=1Gi".
 func (ev *evidence) cmdSetResources(container string, flags ...string) string {
-	if ev.completes() {
+	if ev.completes {
 		return ev.jobSetResources(container, flags)
 	}
 	return command("kubectl", "set", "resources", ev.target(), "-c", container, flags, ev.ns())
 }
 
 func (ev *evidence) cmdSetImage(container, image string) string {
-	if ev.completes() {
+	if ev.completes {
 		return inManifest("set the image of container %s to %s", container, image)
 	}
 	return command("kubectl", "set", "image", ev.target(), container+"="+image, ev.ns())
