@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
+	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
 // Fix commands are the runbook's, with the real names filled in. Placeholders in angle brackets
@@ -129,7 +130,7 @@ func (ev *evidence) workloadRef() string {
 	if ev.Kind == "" || ev.Name == "" {
 		return ""
 	}
-	return strings.ToLower(ev.Kind) + "/" + ev.Name
+	return report.Ref{Kind: ev.Kind, Namespace: ev.Namespace, Name: ev.Name}.String()
 }
 
 // target is the workload for a command, or a placeholder when unknown.

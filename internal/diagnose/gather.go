@@ -296,7 +296,7 @@ func (d *Diagnoser) revisions(ctx context.Context, ev *evidence, wl workload.Pod
 		if k, ok := wl.Kind().(workload.PodKind); ok {
 			kind, _ = k.History()
 		}
-		gap("could not list %ss of %s/%s (%s): the changes of this rollout are unknown", kind, strings.ToLower(ev.Kind), ev.Name, oneLineErr(err))
+		gap("could not list %ss of %s (%s): the changes of this rollout are unknown", kind, ev.workloadRef(), oneLineErr(err))
 		return owners
 	}
 	cur, prev := obs.Current, obs.Previous

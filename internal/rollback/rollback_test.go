@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -325,6 +326,9 @@ func TestUndo(t *testing.T) {
 		excludes  []string
 		checks    []check
 		patchType types.PatchType
+		// historyForbidden: the case forbids reading the history, which an undo from the
+		// watch's observation does not do.
+		historyForbidden bool
 	}{
 		{
 			name:    "deployment rolled back to the previous replicaset",
@@ -431,11 +435,11 @@ func TestUndo(t *testing.T) {
 				"apiGroups: [apps]", "resources: [deployments]", "verbs: [patch]", "deploy/rbac.yaml"},
 		},
 		{
-			name:     "forbidden history read names the RBAC rule",
-			kind:     "Deployment",
-			objects:  deploymentWith("2", "app:v2", false, "1", "2"),
-			setup:    forbid("list", "replicasets", appsG),
-			status:   report.RollbackFailed,
+			name:    "forbidden history read names the RBAC rule",
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v2", false, "1", "2"),
+			setup:   forbid("list", "replicasets", appsG),
+			status:  report.RollbackFailed, historyForbidden: true,
 			contains: []string{"undo deployment prod/api: read rollout history: forbidden", "may not list replicasets.apps", "verbs: [list]"},
 			checks:   []check{noMutation},
 		},
@@ -639,8 +643,73 @@ func TestUndo(t *testing.T) {
 			for _, c := range tc.checks {
 				c(t, cs, got)
 			}
+			if tc.historyForbidden {
+				return // the watch's observation spares the very read this case forbids
+			}
+			// The same undo from the watch's observation of the failed rollout: the same result,
+			// from fewer reads of the history.
+			ocs := fake.NewClientset(tc.objects(t)...)
+			if tc.setup != nil {
+				tc.setup(ocs)
+			}
+			or := &Rollbacker{Client: kubetest.Wrap(ocs), DryRun: tc.dryRun, Verify: tc.verify, Timeout: tc.timeout, Now: clock()}
+			obs := observation(tc.objects(t), tc.kind)
+			ogot := or.Undo(context.Background(), kindOf(tc.kind), report.Ref{Kind: tc.kind, Namespace: ns, Name: nameOf(tc.kind)}, obs)
+			if !reflect.DeepEqual(ogot, got) {
+				t.Errorf("from the watch's observation:\n%+v\nwant the same as without:\n%+v", ogot, got)
+			}
+			if obs != nil && obs.Previous != nil && got.ToRevision != "" && historyReads(ocs) >= historyReads(cs) {
+				t.Errorf("from the watch's observation: %d reads of the history, without: %d; want fewer", historyReads(ocs), historyReads(cs))
+			}
 		})
 	}
+}
+
+// observation is what the watch would hand on for the workload of kind among objs: its history
+// and the pods of its new revision, as they are.
+func observation(objs []runtime.Object, kind string) *workload.Observation {
+	var wl workload.PodWorkload
+	var h workload.History
+	var pods []corev1.Pod
+	k, _ := workload.Lookup(kind)
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *appsv1.ReplicaSet:
+			h.ReplicaSets = append(h.ReplicaSets, o)
+		case *appsv1.ControllerRevision:
+			h.ControllerRevisions = append(h.ControllerRevisions, o)
+		case *corev1.Pod:
+			pods = append(pods, *o)
+		default:
+			if w, err := workload.For(o); err == nil && k != nil && w.Kind().Name() == k.Name() {
+				wl = w
+			}
+		}
+	}
+	if wl == nil {
+		return nil
+	}
+	obs := workload.Observe(wl, h, nil)
+	for _, p := range pods {
+		if obs.Current != nil && obs.Current.Owns(&p) {
+			obs.Pods = append(obs.Pods, p)
+		}
+	}
+	return obs
+}
+
+// historyReads counts the gets and lists of a workload's history and of the workload itself.
+func historyReads(cs *fake.Clientset) int {
+	n := 0
+	for _, a := range cs.Actions() {
+		switch a.GetResource().Resource {
+		case "replicasets", "controllerrevisions", "deployments", "statefulsets", "daemonsets":
+			if a.GetVerb() == "get" || a.GetVerb() == "list" {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func TestApplies(t *testing.T) {
