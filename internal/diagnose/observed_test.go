@@ -85,4 +85,3 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
-
