@@ -265,10 +265,12 @@ func (w *Watcher) judge(ctx context.Context, v *view, c *nsCache, t *tracked, no
 	if err != nil {
 		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictError, Reason: "CacheError", Message: err.Error(), DecidedAt: now}
 	}
-	if _, ok := wl.(workload.PodWorkload); !ok {
+	switch wl := wl.(type) {
+	case workload.PodWorkload:
+		return w.judgePods(ctx, v, c, t, wl, now, wake)
+	default:
 		return w.judgeStatus(t, wl, now)
 	}
-	return w.judgePods(ctx, v, c, t, wl.(workload.PodWorkload), now, wake)
 }
 
 // judgePods judges a workload by its new revision's pods (Evaluate).

@@ -6,7 +6,13 @@
 // It follows kubectl's polymorphichelpers: one small interface, one implementation per kind, chosen
 // by one switch (Lookup). Jobs joined by that door (job.go); every other kind (custom resources,
 // PVCs, bare Pods) is found by the REST mapper (Resolver) and judged by its status through the
-// kstatus conventions (generic.go).
+// kstatus conventions (generic.go). What a kind can do is the interface it implements, decided
+// once when the targets are resolved: a Rollout (Deployment, StatefulSet, DaemonSet), a
+// Completion (Job), or neither (judged by its status). The rules that differ between kinds live
+// on them: a Deployment's stalls, a StatefulSet that holds its rollback on broken pods.
+//
+// The watch hands on what it saw of a failed rollout as an Observation (observation.go): the
+// diagnosis and the rollback read it instead of the cluster.
 package workload
 
 import (
