@@ -9,6 +9,7 @@ package diagnose
 
 import (
 	"context"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +36,8 @@ type Diagnoser struct {
 	Logs LogSource
 
 	retryDelay time.Duration // first back-off between log read attempts; tests shorten it
+	// nodes are the nodes read so far, by name (node): shared by the workloads it diagnoses.
+	nodes sync.Map
 }
 
 // Input is what the watch knows when it gives up on a rollout.

@@ -202,7 +202,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	}
 	for _, name := range nodes {
 		run.Go(ctx, func() {
-			n, err := d.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+			n, err := d.node(ctx, name)
 			if err == nil {
 				mu.Lock()
 				ev.Nodes[name] = n
@@ -255,6 +255,22 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 }
 
 type objectRef struct{ kind, name string }
+
+// node reads a node once per Diagnoser: the failing workloads of one run share a few nodes (a
+// hundred of them, five nodes each, read ten nodes five hundred times), and a node's conditions
+// and taints do not change within the seconds the diagnosis takes. A failed read is not kept:
+// the next workload tries again.
+func (d *Diagnoser) node(ctx context.Context, name string) (*corev1.Node, error) {
+	if n, ok := d.nodes.Load(name); ok {
+		return n.(*corev1.Node), nil
+	}
+	n, err := d.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	d.nodes.Store(name, n)
+	return n, nil
+}
 
 // events lists one object's events since the rollout began. The field selector narrows the list
 // on a real API server; the filter below keeps the answer right where it is ignored.

@@ -85,3 +85,25 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestNodesReadOncePerRun: the workloads one Diagnoser diagnoses share their nodes' reads; the
+// second diagnosis finds the node it names, with its conditions, without reading it again.
+func TestNodesReadOncePerRun(t *testing.T) {
+	t.Parallel()
+	fx := loadFixture(t, "evicted")
+	d, cs, _ := fx.diagnoser(nil)
+	first := fx.crashLoop(t, d)
+	second := fx.crashLoop(t, d)
+	if g, w := jsonOf(t, second), jsonOf(t, first); g != w {
+		t.Errorf("second diagnosis:\n%s\nwant the first's:\n%s", g, w)
+	}
+	gets := 0
+	for _, a := range cs.Actions() {
+		if a.GetResource().Resource == "nodes" && a.GetVerb() == "get" {
+			gets++
+		}
+	}
+	if gets != 1 {
+		t.Errorf("%d reads of the pods' node over two diagnoses, want 1", gets)
+	}
+}
