@@ -21,7 +21,7 @@ import (
 //   - failed: Helm gave up (an apply error, or its own wait timed out). helm's own exit status has
 //     already failed the job; the gate still says what each workload is doing, and why.
 //   - uninstalled: nothing is left to gate, an input error (exit 2), as is a release not found.
-func helmTargets(ctx context.Context, c client.Interface, name, ns string, d Deps) ([]target.Workload, error) {
+func helmTargets(ctx context.Context, c client.Interface, name, ns string, d Deps) ([]target.Target, error) {
 	drivers, err := helmrelease.Drivers(d.Getenv("HELM_DRIVER"))
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func helmTargets(ctx context.Context, c client.Interface, name, ns string, d Dep
 // own, unless the CI opted in: anyone who can write a Secret in the release's namespace can plant
 // a record naming kube-system's or another team's workloads, which the gate would then watch,
 // quote in the PR comment and, with --rollback, roll back. Either way each one is named.
-func helmNamespaces(ws []target.Workload, ns string, cross bool, progress io.Writer) []target.Workload {
+func helmNamespaces(ws []target.Target, ns string, cross bool, progress io.Writer) []target.Target {
 	for i := range ws {
 		w := &ws[i]
 		if w.Helm == nil || w.Namespace == ns || w.Namespace == "" || w.Skipped { // "": cluster-scoped

@@ -17,7 +17,7 @@ func TestRowManifestEdit(t *testing.T) {
 	const manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n" +
 		"        - name: api\n          env:\n            - name: DATABASE_PORT\n              value: \"abc\"\n"
 	failed := func(file string, helm *target.HelmSource) watch.Result {
-		return watch.Result{Workload: target.Workload{Kind: "Deployment", Name: "api", File: file, Line: 1, Helm: helm}, Verdict: report.VerdictFailed}
+		return watch.Result{Workload: target.Target{Kind: "Deployment", Name: "api", File: file, Line: 1, Helm: helm}, Verdict: report.VerdictFailed}
 	}
 	diagnosed := func() *diagnosis {
 		return &diagnosis{Result: diagnose.Result{

@@ -169,7 +169,7 @@ func gate(ctx context.Context, o *Options, d Deps, r *report.Report) error {
 }
 
 // skippedRows are the rows of the targets the gate does not watch, each saying why.
-func skippedRows(targets []target.Workload, read func(string) ([]byte, error)) []report.Workload {
+func skippedRows(targets []target.Target, read func(string) ([]byte, error)) []report.Workload {
 	var rows []report.Workload
 	for _, t := range targets {
 		if t.Skipped {
@@ -226,7 +226,7 @@ func diagnoseAll(ctx context.Context, c client.Interface, o *Options, d Deps, re
 				return
 			}
 			fmt.Fprintf(d.Progress, "%s: %s; diagnosing\n", res.Workload.Ref(), res.Verdict)
-			dn.Result, dn.err = dg.Diagnose(ctx, diagnose.Input{Workload: res.Object, Pods: res.Pods, Since: res.Since,
+			dn.Result, dn.err = dg.Diagnose(ctx, diagnose.Input{Observed: res.Observation, Workload: res.Object, Pods: res.Pods, Since: res.Since,
 				Verdict: res.Verdict, Reason: res.Reason, Message: res.Message})
 		}(out[i], res)
 	}
@@ -274,11 +274,12 @@ func rollBack(ctx context.Context, rb *rollback.Rollbacker, res watch.Result, d 
 		fmt.Fprintf(d.Progress, "%s: not rolled back (%s is \"false\")\n", t.Ref(), workload.AnnotationRollback)
 		return skip(report.RollbackSkipped, fmt.Sprintf("its annotation %s is \"false\": not rolled back, the failed revision stays in place", workload.AnnotationRollback))
 	}
-	if rollback.Applies(t.Kind) {
+	kind, _ := t.KindOf()
+	if rollback.Applies(kind) {
 		fmt.Fprintf(d.Progress, "%s: rolling back%s\n", t.Ref(), map[bool]string{true: " (dry run)"}[rb.DryRun])
 	}
 	u := &undo{began: d.Now()}
-	u.Rollback = rb.Undo(ctx, t.Kind, t.Namespace, t.Name)
+	u.Rollback = rb.Undo(ctx, kind, t.Ref(), res.Observation)
 	fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", t.Ref(), u.Status, u.Message)
 	return u
 }
@@ -366,9 +367,9 @@ func (d Deps) withDefaults() Deps {
 }
 
 // resolveTargets gathers the workloads from -f, --workload, -l and --helm-release.
-func resolveTargets(ctx context.Context, c *Cluster, o *Options, d Deps) ([]target.Workload, error) {
+func resolveTargets(ctx context.Context, c *Cluster, o *Options, d Deps) ([]target.Target, error) {
 	ns := c.Namespace
-	var ts []target.Workload
+	var ts []target.Target
 	if len(o.Filenames) > 0 {
 		fromFiles, err := target.FromManifests(o.Filenames, o.Recursive, ns, d.Stdin)
 		if err != nil {
@@ -394,7 +395,7 @@ func resolveTargets(ctx context.Context, c *Cluster, o *Options, d Deps) ([]targ
 		if err != nil {
 			return nil, err
 		}
-		ts = append(ts, target.Workload{Kind: kind, Namespace: ns, Name: name})
+		ts = append(ts, target.Target{Kind: kind, Namespace: ns, Name: name})
 	}
 	if o.Selector != "" {
 		sel, err := target.Select(ctx, c.Client, ns, o.Selector)
@@ -422,7 +423,7 @@ func resolveTargets(ctx context.Context, c *Cluster, o *Options, d Deps) ([]targ
 		if !t.Skipped {
 			judgeable++
 		} else if t.Why != "" {
-			why = append(why, t.Ref()+": "+t.Why)
+			why = append(why, t.Ref().String()+": "+t.Why)
 		}
 	}
 	if judgeable == 0 {
@@ -590,7 +591,7 @@ func inContainer(getenv func(string) string) bool {
 }
 
 // commonNamespace is the namespace all workloads share, or "" when they span several.
-func commonNamespace(ts []target.Workload, fallback string) string {
+func commonNamespace(ts []target.Target, fallback string) string {
 	ns := ""
 	for _, t := range ts {
 		if ns != "" && t.Namespace != ns {
@@ -604,7 +605,7 @@ func commonNamespace(ts []target.Workload, fallback string) string {
 	return ns
 }
 
-func source(t target.Workload) *report.Source {
+func source(t target.Target) *report.Source {
 	if t.File == "" {
 		return nil
 	}
@@ -620,7 +621,7 @@ func source(t target.Workload) *report.Source {
 
 // apiVersion is reported for the kinds judged by their status (and skipped ones), where the
 // kind alone may not say which API it is.
-func apiVersion(t target.Workload) string {
+func apiVersion(t target.Target) string {
 	if _, ok := workload.Lookup(t.Kind); ok && t.Resolved == nil {
 		return ""
 	}

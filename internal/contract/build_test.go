@@ -217,6 +217,12 @@ func TestImportsFlowOneWay(t *testing.T) {
 		{[]string{"internal/report", "internal/github", "internal/githubtest", "internal/fault", "internal/logparse", "internal/mask"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
 		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/kube/client", "internal/podtemplate", "internal/app"},
 			github, "GitHub packages"},
+		// The run's stages hand their data on through workload's types (the watch's
+		// Observation, the kinds): none imports another stage, nor the run.
+		{[]string{"internal/watch"}, within("internal/diagnose", "internal/rollback", "internal/app"), "a later stage of the run"},
+		{[]string{"internal/diagnose"}, within("internal/watch", "internal/rollback", "internal/app"), "another stage of the run"},
+		{[]string{"internal/rollback"}, within("internal/watch", "internal/diagnose", "internal/app"), "another stage of the run"},
+		{[]string{"internal/workload", "internal/target"}, within("internal/watch", "internal/diagnose", "internal/rollback", "internal/app"), "a stage of the run"},
 	}
 	for _, c := range cases {
 		for _, pkg := range c.pkgs {
@@ -235,6 +241,18 @@ func TestImportsFlowOneWay(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// within matches the module's packages at these paths.
+func within(paths ...string) func(string) bool {
+	return func(p string) bool {
+		for _, path := range paths {
+			if p == module+"/"+path {
+				return true
+			}
+		}
+		return false
 	}
 }
 

@@ -434,7 +434,7 @@ type denials struct {
 func denialsOf(ev *evidence) denials {
 	var d denials
 	for _, c := range ev.Conditions {
-		if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+		if c.Type == string(appsv1.DeploymentReplicaFailure) && c.Status == string(corev1.ConditionTrue) {
 			d.msgs = append(d.msgs, c.Message)
 			d.lines = append(d.lines, fmt.Sprintf("Deployment condition ReplicaFailure=True %s: %s", c.Reason, c.Message))
 		}

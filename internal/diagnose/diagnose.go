@@ -11,9 +11,9 @@ package diagnose
 
 import (
 	"context"
+	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -36,10 +36,17 @@ type Diagnoser struct {
 	Logs LogSource
 
 	retryDelay time.Duration // first back-off between log read attempts; tests shorten it
+	// nodes are the nodes read so far, by name (node): shared by the workloads it diagnoses.
+	nodes sync.Map
 }
 
 // Input is what the watch knows when it gives up on a rollout.
 type Input struct {
+	// Observed is what the watch saw (Result.Observation): the workload, its revisions and what
+	// changed between them, its pods with their full specs. When set, Workload and Pods are not
+	// read, and the history is not read again. Without it (a caller other than the watch) the
+	// diagnosis works the revisions out from Workload and Pods itself.
+	Observed *workload.Observation
 	// Workload is *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet or *batchv1.Job, as
 	// last seen.
 	Workload runtime.Object
@@ -127,15 +134,19 @@ func cleanFindings(fs []report.Finding) {
 	}
 }
 
-// workloadInfo extracts what the diagnosis needs from the typed workload.
-func workloadInfo(ev *evidence, wl workload.Workload) {
+// workloadInfo extracts what the diagnosis needs from the workload; what differs between kinds
+// is asked of the kind's own interface.
+func workloadInfo(ev *evidence, wl workload.PodWorkload) {
 	ev.Kind, ev.Namespace, ev.Name = wl.Kind().Name(), wl.Meta().GetNamespace(), wl.Meta().GetName()
 	ev.Template = wl.Template().DeepCopy()
-	if d, ok := wl.Object().(*appsv1.Deployment); ok {
-		ev.Conditions = d.Status.Conditions
-		ev.Revision = d.Annotations[workload.RevisionAnnotation]
-	}
-	if j, ok := wl.Object().(*batchv1.Job); ok {
-		ev.Job = j
+	// The revision number the controller wrote on the workload (a Deployment's), until its
+	// history says which revision is new.
+	ev.Revision = wl.Meta().GetAnnotations()[workload.RevisionAnnotation]
+	switch wl := wl.(type) {
+	case workload.Rollout:
+		ev.Conditions = wl.Conditions()
+	case workload.Completion:
+		ev.completes = true
+		ev.Job, _ = wl.Object().(*batchv1.Job)
 	}
 }

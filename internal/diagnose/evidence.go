@@ -4,7 +4,6 @@ import (
 	"slices"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/mask"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // evidence is everything gathered for one failed rollout. classify reads only this, so the whole
@@ -27,10 +27,13 @@ type evidence struct {
 	Kind      string // Deployment, StatefulSet, DaemonSet ("" when the workload was not given)
 	Namespace string
 	Name      string
-	// Conditions are the Deployment's status conditions (ReplicaFailure, Progressing).
-	Conditions []appsv1.DeploymentCondition
-	// Job is the Job as the watch last saw it, when the workload is one.
-	Job *batchv1.Job
+	// Conditions are the rollout controller's status conditions it quotes (a Deployment's
+	// ReplicaFailure, Progressing: workload.Rollout.Conditions).
+	Conditions []workload.Condition
+	// Job is the Job as the watch last saw it, when the workload is one; completes says the
+	// workload runs to completion (a workload.Completion), so that its fixes are manifest changes.
+	Job       *batchv1.Job
+	completes bool
 
 	Template         *corev1.PodTemplateSpec // the new revision's pod template
 	Previous         *corev1.PodTemplateSpec // nil on the first deploy or when it could not be read

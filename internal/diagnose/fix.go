@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
+	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
 // Fix commands are the runbook's, with the real names filled in. Placeholders in angle brackets
@@ -129,7 +130,7 @@ func (ev *evidence) workloadRef() string {
 	if ev.Kind == "" || ev.Name == "" {
 		return ""
 	}
-	return strings.ToLower(ev.Kind) + "/" + ev.Name
+	return report.Ref{Kind: ev.Kind, Namespace: ev.Namespace, Name: ev.Name}.String()
 }
 
 // target is the workload for a command, or a placeholder when unknown.
@@ -168,7 +169,7 @@ func (ev *evidence) cmdRollout(verb string, job func() []string) []string {
 	if ev.workloadRef() == "" {
 		return nil
 	}
-	if ev.completes() {
+	if ev.completes {
 		return job()
 	}
 	return []string{command("kubectl", "rollout", verb, ev.workloadRef(), ev.ns())}
@@ -176,7 +177,7 @@ func (ev *evidence) cmdRollout(verb string, job func() []string) []string {
 
 // cmdSetEnv sets one env var of one container of the workload.
 func (ev *evidence) cmdSetEnv(container, name, value string) string {
-	if ev.completes() {
+	if ev.completes {
 		return inManifest("set env %s in container %s", name+"="+value, container)
 	}
 	return command("kubectl", "set", "env", ev.target(), "-c", container, name+"="+value, ev.ns())
@@ -220,7 +221,7 @@ func (ev *evidence) cmdListKeys(kind, name string) string {
 
 // cmdJSONPatch applies one JSON patch to the workload's pod template.
 func (ev *evidence) cmdJSONPatch(ops ...map[string]any) string {
-	if ev.completes() {
+	if ev.completes {
 		return inManifest("make this JSON patch: %s", marshal(ops))
 	}
 	return command("kubectl", "patch", ev.target(), ev.ns(), "--type=json", "-p", marshal(ops))
@@ -252,14 +253,14 @@ func (ev *evidence) containerPath(name string, init bool) string {
 // cmdSetResources sets requests or limits of one container: flags are whole words such as
 // "--limits=memory=1Gi".
 func (ev *evidence) cmdSetResources(container string, flags ...string) string {
-	if ev.completes() {
+	if ev.completes {
 		return ev.jobSetResources(container, flags)
 	}
 	return command("kubectl", "set", "resources", ev.target(), "-c", container, flags, ev.ns())
 }
 
 func (ev *evidence) cmdSetImage(container, image string) string {
-	if ev.completes() {
+	if ev.completes {
 		return inManifest("set the image of container %s to %s", container, image)
 	}
 	return command("kubectl", "set", "image", ev.target(), container+"="+image, ev.ns())

@@ -2,20 +2,12 @@ package diagnose
 
 import (
 	"strings"
-
-	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // A Job's pod template cannot be changed in place (the API server refuses it), and `kubectl
 // rollout` does not know Jobs. So for a workload that runs to completion the fix commands that
 // would change the workload are said as changes to make in its manifest, and "watch it again"
 // is: delete the Job, apply the fixed manifest, wait for it to complete.
-
-// completes says whether the diagnosed workload runs to completion (a Job).
-func (ev *evidence) completes() bool {
-	k, ok := workload.Lookup(ev.Kind)
-	return ok && k.RunsToCompletion()
-}
 
 // inManifest says a change to a Job's pod template as a note: "# in the Job's manifest, set env
 // 'PORT=<value>' in container migrate; then re-create the Job".
@@ -39,7 +31,7 @@ func (ev *evidence) jobSetResources(container string, flags []string) string {
 
 // cmdPatch applies a strategic merge patch to the workload; for a Job, a change to its manifest.
 func (ev *evidence) cmdPatch(patch string) string {
-	if ev.completes() {
+	if ev.completes {
 		return inManifest("make this change: %s", patch)
 	}
 	return command("kubectl", "patch", ev.target(), ev.ns(), "-p", patch)

@@ -11,7 +11,7 @@ import (
 func TestJobFixesAreManifestChanges(t *testing.T) {
 	t.Parallel()
 	fixes := func(kind, name string) []string {
-		ev := &evidence{Kind: kind, Name: name, Namespace: "prod"}
+		ev := &evidence{Kind: kind, Name: name, Namespace: "prod", completes: kind == "Job"}
 		out := []string{
 			ev.cmdSetEnv("migrate", "DATABASE_PORT", "<value>"),
 			ev.cmdSetImage("migrate", "migrate:v1"),

@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
-	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
@@ -64,8 +63,12 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		Logs: map[string]logTail{}, Secrets: map[string]*objectInfo{}, ConfigMaps: map[string]*objectInfo{},
 		Nodes: map[string]*corev1.Node{}, Services: map[string]*serviceInfo{},
 	}
-	var wl workload.Workload
-	if in.Workload != nil {
+	var wl workload.PodWorkload
+	switch {
+	case in.Observed != nil:
+		wl, in.Pods = in.Observed.Workload, in.Observed.Pods
+		workloadInfo(ev, wl)
+	case in.Workload != nil:
 		var err error
 		if wl, err = workload.For(in.Workload); err != nil {
 			ev.Gaps = append(ev.Gaps, fmt.Sprintf("cannot diagnose workloads of type %T: only %s", in.Workload, workload.KindList()))
@@ -97,7 +100,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 		ev.Gaps = append(ev.Gaps, fmt.Sprintf(format, a...))
 	}
 
-	owners := d.revisions(ctx, ev, wl, gap)
+	owners := d.revisions(ctx, ev, wl, in.Observed, gap)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -199,7 +202,7 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	}
 	for _, name := range nodes {
 		run.Go(ctx, func() {
-			n, err := d.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+			n, err := d.node(ctx, name)
 			if err == nil {
 				mu.Lock()
 				ev.Nodes[name] = n
@@ -253,6 +256,22 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 
 type objectRef struct{ kind, name string }
 
+// node reads a node once per Diagnoser: the failing workloads of one run share a few nodes (a
+// hundred of them, five nodes each, read ten nodes five hundred times), and a node's conditions
+// and taints do not change within the seconds the diagnosis takes. A failed read is not kept:
+// the next workload tries again.
+func (d *Diagnoser) node(ctx context.Context, name string) (*corev1.Node, error) {
+	if n, ok := d.nodes.Load(name); ok {
+		return n.(*corev1.Node), nil
+	}
+	n, err := d.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	d.nodes.Store(name, n)
+	return n, nil
+}
+
 // events lists one object's events since the rollout began. The field selector narrows the list
 // on a real API server; the filter below keeps the answer right where it is ignored.
 func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since time.Time) ([]corev1.Event, error) {
@@ -272,42 +291,50 @@ func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since ti
 	return recentEvents(out, since), nil
 }
 
-// revisions finds the new and previous pod templates and diffs them; it returns the owner
+// revisions takes the new and previous pod templates and their diff from the watch's observation,
+// or, without one, reads the history and works them out (workload.Observe); it returns the owner
 // objects whose events matter (the workload, and the controller of the new revision's pods).
-func (d *Diagnoser) revisions(ctx context.Context, ev *evidence, wl workload.Workload, gap func(string, ...any)) []objectRef {
+func (d *Diagnoser) revisions(ctx context.Context, ev *evidence, wl workload.PodWorkload, obs *workload.Observation, gap func(string, ...any)) []objectRef {
 	if wl == nil {
 		return nil
 	}
 	owners := []objectRef{{ev.Kind, ev.Name}}
-	h, err := wl.ListHistory(ctx, d.Client, maxListed)
-	if err != nil {
-		kind, _ := wl.Kind().History()
-		gap("could not list %ss of %s/%s (%s): the changes of this rollout are unknown", kind, strings.ToLower(ev.Kind), ev.Name, oneLineErr(err))
+	if obs == nil {
+		obs = &workload.Observation{}
+		if h, err := wl.ListHistory(ctx, d.Client, maxListed); err != nil {
+			obs.HistoryErr = err
+		} else {
+			obs = workload.Observe(wl, h, nil)
+		}
+	}
+	if err := obs.HistoryErr; err != nil {
+		kind := "revision"
+		if k, ok := wl.Kind().(workload.PodKind); ok {
+			kind, _ = k.History()
+		}
+		gap("could not list %ss of %s (%s): the changes of this rollout are unknown", kind, ev.workloadRef(), oneLineErr(err))
 		return owners
 	}
-	cur, prev := wl.Revisions(h)
+	cur, prev := obs.Current, obs.Previous
 	if cur == nil || cur.Name == "" {
 		return owners
 	}
 	if cur.Owner.Kind != ev.Kind {
 		owners = append(owners, objectRef{cur.Owner.Kind, cur.Owner.Name})
 	}
-	if t, err := cur.Template(); err == nil {
-		ev.Template = t
-	}
+	ev.Template = obs.Template
 	if n := cur.NumberString(); n != "" {
 		ev.Revision = n
 	}
 	if prev != nil {
 		ev.PreviousRevision = prev.NumberString()
-		t, err := prev.Template()
-		if err != nil {
-			gap("could not read the previous revision: %v", err)
+		if obs.PreviousErr != nil {
+			gap("could not read the previous revision: %v", obs.PreviousErr)
 		} else {
-			ev.Previous = t
+			ev.Previous = obs.PreviousTemplate
 		}
 	}
-	ev.Changes = podtemplate.Diff(ev.Previous, ev.Template)
+	ev.Changes = obs.Changes
 	return owners
 }
 

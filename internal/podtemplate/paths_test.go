@@ -18,6 +18,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 const ns = "prod"
@@ -87,7 +88,8 @@ func TestDiagnosisAndRollbackShowTheSameChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &rollback.Rollbacker{Client: kubetest.Client(objs...), DryRun: true, Now: now}
-	rb := r.Undo(ctx, "Deployment", ns, "api")
+	k, _ := workload.Lookup(workload.Deployment)
+	rb := r.Undo(ctx, k, report.Ref{Kind: workload.Deployment, Namespace: ns, Name: "api"}, nil)
 	if rb.Status != report.RollbackDryRun {
 		t.Fatalf("dry-run undo = %+v", rb)
 	}

@@ -136,7 +136,9 @@ type Condition struct {
 }
 
 // Ref returns "deployment/api" as kubectl spells it.
-func (w Workload) Ref() string { return lower(w.Kind) + "/" + w.Name }
+func (w Workload) Ref() string {
+	return Ref{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name}.String()
+}
 
 // Source points at the manifest document that declared a workload. For a Helm release's
 // resource, File is the chart template that rendered it, Line is 0 and Helm names the release.

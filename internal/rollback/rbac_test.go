@@ -1,7 +1,6 @@
 package rollback
 
 import (
-	"context"
 	"os"
 	"slices"
 	"strings"
@@ -54,7 +53,7 @@ func TestRBACCoversRollback(t *testing.T) {
 			tc.setup(cs)
 		}
 		r := &Rollbacker{Client: kubetest.Wrap(cs)}
-		if got := r.Undo(context.Background(), tc.kind, ns, tc.name); got.Status != "rolled-back" {
+		if got := undo(r, tc.kind, ns, tc.name); got.Status != "rolled-back" {
 			t.Fatalf("%s: Status = %q (%s), want rolled-back", tc.kind, got.Status, got.Message)
 		}
 		for _, a := range cs.Actions() {

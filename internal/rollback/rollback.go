@@ -23,9 +23,10 @@ import (
 // DefaultTimeout bounds the wait for a rolled-back workload to become healthy (--rollback-timeout).
 const DefaultTimeout = 5 * time.Minute
 
-// Verifier waits for a workload to become healthy again after the undo and returns its verdict
-// (report.VerdictHealthy / VerdictFailed / VerdictTimeout) with a message. The watch package provides it.
-type Verifier func(ctx context.Context, kind, namespace, name string) (report.Verdict, string, error)
+// Verifier waits for a workload, of the resolved kind k, to become healthy again after the undo
+// and returns its verdict (report.VerdictHealthy / VerdictFailed / VerdictTimeout) with a
+// message. The watch package provides it.
+type Verifier func(ctx context.Context, k workload.Kind, ref report.Ref) (report.Verdict, string, error)
 
 // Rollbacker undoes failed rollouts. Its fields are the seams: tests pass a fake clientset, a
 // Verifier stub and a fixed clock.
@@ -37,39 +38,44 @@ type Rollbacker struct {
 	Now     func() time.Time
 }
 
-// Undo rolls one failed workload back to its previous revision with kubectl rollout undo semantics,
-// then verifies it. It never returns an error for expected refusals: they are reported in the result.
-// kind is Deployment, StatefulSet or DaemonSet (any case); a Job is reported as not rollbackable.
-func (r *Rollbacker) Undo(ctx context.Context, kind, namespace, name string) report.Rollback {
+// Undo rolls one failed workload, ref of the resolved kind k, back to its previous revision with
+// kubectl rollout undo semantics, then verifies it. It never returns an error for expected
+// refusals: they are reported in the result. k is a workload.RolloutKind (Deployment,
+// StatefulSet, DaemonSet); a Job is reported as not rollbackable. obs, when set, is what the
+// watch saw of the failed rollout: the revisions to go from and to and what changes between them
+// are taken from it rather than read again, as long as the workload has not changed since.
+func (r *Rollbacker) Undo(ctx context.Context, k workload.Kind, ref report.Ref, obs *workload.Observation) report.Rollback {
 	start := r.now()
-	res := r.undo(ctx, kind, namespace, name)
+	res := r.undo(ctx, k, ref, obs)
 	res.Duration = report.Seconds(r.now().Sub(start))
 	return res
 }
 
-// Applies says whether undoing a workload of the kind can change anything: not for a kind that
-// runs to completion (a Job), which Undo reports as not rollbackable and leaves alone.
-func Applies(kind string) bool {
-	w, ok := lookup(kind, "", "")
-	return !ok || !w.kind.RunsToCompletion()
+// Applies says whether undoing a workload of the kind can change anything: only for a kind
+// `kubectl rollout` knows. Undo reports any other (a Job, which runs to completion) as not
+// rollbackable and leaves it alone.
+func Applies(k workload.Kind) bool {
+	_, ok := k.(workload.RolloutKind)
+	return ok
 }
 
-func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) report.Rollback {
-	w, ok := lookup(kind, namespace, name)
-	if !ok {
-		return report.Rollback{Status: report.RollbackSkipped, Message: fmt.Sprintf(
-			"%s %s/%s: kubectl rollout undo supports only Deployments, StatefulSets and DaemonSets; nothing was changed",
-			kind, namespace, name)}
-	}
-	if w.kind.RunsToCompletion() {
+func (r *Rollbacker) undo(ctx context.Context, k workload.Kind, ref report.Ref, obs *workload.Observation) report.Rollback {
+	rk, ok := k.(workload.RolloutKind)
+	switch _, pods := k.(workload.PodKind); {
+	case !ok && pods:
 		// A Job keeps no earlier revision and its pod template cannot change: there is nothing to
 		// go back to, and undoing it would mean deleting it, which is not the gate's to decide.
 		return report.Rollback{Status: report.RollbackSkipped, Message: fmt.Sprintf(
 			"rollback does not apply to a %s: %s runs to completion and keeps no previous revision to go back to; it was not touched. "+
 				"Fix it and re-create it (kubectl delete %s -n %s, then apply it again)",
-			w.kind.Name(), w, w.ref(), namespace)}
+			k.Name(), subject{ref: ref}, ref, ref.Namespace)}
+	case !ok:
+		return report.Rollback{Status: report.RollbackSkipped, Message: fmt.Sprintf(
+			"%s %s/%s: kubectl rollout undo supports only Deployments, StatefulSets and DaemonSets; nothing was changed",
+			ref.Kind, ref.Namespace, ref.Name)}
 	}
-	p, err := w.plan(ctx, r.Client)
+	w := subject{kind: rk, ref: ref}
+	p, err := w.plan(ctx, r.Client, obs)
 	if err != nil {
 		return report.Rollback{Status: report.RollbackFailed, Message: err.Error()}
 	}
@@ -101,7 +107,7 @@ func (r *Rollbacker) undo(ctx context.Context, kind, namespace, name string) rep
 	// kubectl's rollbacker reads only the name and namespace of the object and fetches the rest
 	// itself. It is given the revision resolved above rather than 0 ("the previous one"), so that
 	// the report and the undo agree even if the history changed in between.
-	rb, err := workload.Rollbacker(r.Client, w.kind)
+	rb, err := w.kind.Rollbacker(r.Client)
 	if err != nil {
 		res.Status, res.Message = report.RollbackFailed, fmt.Sprintf("undo %s: %v", w, err)
 		return res
@@ -151,7 +157,7 @@ func (r *Rollbacker) verify(ctx context.Context, w subject, done string) (status
 	if r.Verify == nil {
 		return report.RollbackRolledBack, done + " (not verified: verification is off)"
 	}
-	verdict, msg, err := r.Verify(ctx, w.kind.Name(), w.namespace, w.name)
+	verdict, msg, err := r.Verify(ctx, w.kind, w.ref)
 	switch {
 	case err != nil && errors.Is(err, context.DeadlineExceeded):
 		return report.RollbackTimeout, fmt.Sprintf("%s, but it did not become healthy within %s", done, r.timeout())
@@ -181,7 +187,7 @@ func (r *Rollbacker) describe(w subject, p *plan, res report.Rollback) report.Ro
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "dry run: would roll back %s from revision %d to revision %d (kubectl rollout undo %s --to-revision=%d -n %s); changes: ",
-		w, p.from, p.to, w.ref(), p.to, w.namespace)
+		w, p.from, p.to, w.ref, p.to, w.ref.Namespace)
 	for i, c := range p.changes {
 		if i > 0 {
 			b.WriteString("; ")
@@ -200,7 +206,7 @@ func (r *Rollbacker) describe(w subject, p *plan, res report.Rollback) report.Ro
 func pausedMessage(w subject) string {
 	return fmt.Sprintf("%s is paused, and kubectl refuses to roll back a paused deployment; "+
 		"resume it first with `kubectl rollout resume %s -n %s`, then roll back with `kubectl rollout undo %s -n %s`",
-		w, w.ref(), w.namespace, w.ref(), w.namespace)
+		w, w.ref, w.ref.Namespace, w.ref, w.ref.Namespace)
 }
 
 func (r *Rollbacker) now() time.Time {

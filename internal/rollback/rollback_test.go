@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -192,8 +193,29 @@ func forbid(verb, resource string, gr schema.GroupResource) func(*fake.Clientset
 }
 
 func verdict(v report.Verdict, msg string) Verifier {
-	return func(context.Context, string, string, string) (report.Verdict, string, error) { return v, msg, nil }
+	return func(context.Context, workload.Kind, report.Ref) (report.Verdict, string, error) { return v, msg, nil }
 }
+
+// undo is Undo of a workload named by a kind as kubectl spells it, resolved as the targets are:
+// by the switch, else as a kind outside it (otherKind).
+func undo(r *Rollbacker, kind, namespace, name string) report.Rollback {
+	return r.Undo(context.Background(), kindOf(kind), report.Ref{Kind: kind, Namespace: namespace, Name: name}, nil)
+}
+
+func kindOf(kind string) workload.Kind {
+	if k, ok := workload.Lookup(kind); ok {
+		return k
+	}
+	return otherKind{name: kind}
+}
+
+// otherKind is a kind outside the switch (a CronJob, a custom resource): judged by its status.
+type otherKind struct {
+	workload.Kind
+	name string
+}
+
+func (k otherKind) Name() string { return k.name }
 
 func mutating(actions []k8stesting.Action) []string {
 	var out []string
@@ -226,7 +248,7 @@ func TestUndo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tmpl := w.Template()
+			tmpl := w.(workload.PodWorkload).Template()
 			if got := tmpl.Spec.Containers[0].Image; got != want {
 				t.Errorf("live image = %q, want %q", got, want)
 			}
@@ -304,6 +326,9 @@ func TestUndo(t *testing.T) {
 		excludes  []string
 		checks    []check
 		patchType types.PatchType
+		// historyForbidden: the case forbids reading the history, which an undo from the
+		// watch's observation does not do.
+		historyForbidden bool
 	}{
 		{
 			name:    "deployment rolled back to the previous replicaset",
@@ -392,7 +417,7 @@ func TestUndo(t *testing.T) {
 			undone:  true,
 			kind:    "Deployment",
 			objects: deploymentWith("2", "app:v2", false, "1", "2"),
-			verify: func(ctx context.Context, _, _, _ string) (report.Verdict, string, error) {
+			verify: func(ctx context.Context, _ workload.Kind, _ report.Ref) (report.Verdict, string, error) {
 				<-ctx.Done() // a verifier that never sees the workload healthy
 				return "", "", ctx.Err()
 			},
@@ -410,11 +435,11 @@ func TestUndo(t *testing.T) {
 				"apiGroups: [apps]", "resources: [deployments]", "verbs: [patch]", "deploy/rbac.yaml"},
 		},
 		{
-			name:     "forbidden history read names the RBAC rule",
-			kind:     "Deployment",
-			objects:  deploymentWith("2", "app:v2", false, "1", "2"),
-			setup:    forbid("list", "replicasets", appsG),
-			status:   report.RollbackFailed,
+			name:    "forbidden history read names the RBAC rule",
+			kind:    "Deployment",
+			objects: deploymentWith("2", "app:v2", false, "1", "2"),
+			setup:   forbid("list", "replicasets", appsG),
+			status:  report.RollbackFailed, historyForbidden: true,
 			contains: []string{"undo deployment prod/api: read rollout history: forbidden", "may not list replicasets.apps", "verbs: [list]"},
 			checks:   []check{noMutation},
 		},
@@ -576,7 +601,7 @@ func TestUndo(t *testing.T) {
 				tc.setup(cs)
 			}
 			r := &Rollbacker{Client: kubetest.Wrap(cs), DryRun: tc.dryRun, Verify: tc.verify, Timeout: tc.timeout, Now: clock()}
-			got := r.Undo(context.Background(), tc.kind, ns, nameOf(tc.kind))
+			got := undo(r, tc.kind, ns, nameOf(tc.kind))
 			t.Logf("%s: %s", got.Status, got.Message)
 
 			if got.Status != tc.status {
@@ -618,14 +643,80 @@ func TestUndo(t *testing.T) {
 			for _, c := range tc.checks {
 				c(t, cs, got)
 			}
+			if tc.historyForbidden {
+				return // the watch's observation spares the very read this case forbids
+			}
+			// The same undo from the watch's observation of the failed rollout: the same result,
+			// from fewer reads of the history.
+			ocs := fake.NewClientset(tc.objects(t)...)
+			if tc.setup != nil {
+				tc.setup(ocs)
+			}
+			or := &Rollbacker{Client: kubetest.Wrap(ocs), DryRun: tc.dryRun, Verify: tc.verify, Timeout: tc.timeout, Now: clock()}
+			obs := observation(tc.objects(t), tc.kind)
+			ogot := or.Undo(context.Background(), kindOf(tc.kind), report.Ref{Kind: tc.kind, Namespace: ns, Name: nameOf(tc.kind)}, obs)
+			if !reflect.DeepEqual(ogot, got) {
+				t.Errorf("from the watch's observation:\n%+v\nwant the same as without:\n%+v", ogot, got)
+			}
+			if obs != nil && obs.Previous != nil && got.ToRevision != "" && historyReads(ocs) >= historyReads(cs) {
+				t.Errorf("from the watch's observation: %d reads of the history, without: %d; want fewer", historyReads(ocs), historyReads(cs))
+			}
 		})
 	}
 }
 
+// observation is what the watch would hand on for the workload of kind among objs: its history
+// and the pods of its new revision, as they are.
+func observation(objs []runtime.Object, kind string) *workload.Observation {
+	var wl workload.PodWorkload
+	var h workload.History
+	var pods []corev1.Pod
+	k, _ := workload.Lookup(kind)
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *appsv1.ReplicaSet:
+			h.ReplicaSets = append(h.ReplicaSets, o)
+		case *appsv1.ControllerRevision:
+			h.ControllerRevisions = append(h.ControllerRevisions, o)
+		case *corev1.Pod:
+			pods = append(pods, *o)
+		default:
+			if w, err := workload.For(o); err == nil && k != nil && w.Kind().Name() == k.Name() {
+				wl = w
+			}
+		}
+	}
+	if wl == nil {
+		return nil
+	}
+	obs := workload.Observe(wl, h, nil)
+	for _, p := range pods {
+		if obs.Current != nil && obs.Current.Owns(&p) {
+			obs.Pods = append(obs.Pods, p)
+		}
+	}
+	return obs
+}
+
+// historyReads counts the gets and lists of a workload's history and of the workload itself.
+func historyReads(cs *fake.Clientset) int {
+	n := 0
+	for _, a := range cs.Actions() {
+		switch a.GetResource().Resource {
+		case "replicasets", "controllerrevisions", "deployments", "statefulsets", "daemonsets":
+			if a.GetVerb() == "get" || a.GetVerb() == "list" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func TestApplies(t *testing.T) {
 	t.Parallel()
-	for kind, want := range map[string]bool{"Deployment": true, "sts": true, "DaemonSet": true, "Job": false, "jobs.batch": false, "CronJob": true} {
-		if got := Applies(kind); got != want {
+	// A CronJob is judged by its status (when at all): the run never rolls it back.
+	for kind, want := range map[string]bool{"Deployment": true, "sts": true, "DaemonSet": true, "Job": false, "jobs.batch": false, "CronJob": false} {
+		if got := Applies(kindOf(kind)); got != want {
 			t.Errorf("Applies(%q) = %v, want %v", kind, got, want)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,29 +18,28 @@ import (
 // pollInterval is how often the StatefulSet is re-read while waiting for its controller to see the undo.
 const pollInterval = time.Second
 
-// stuck is a StatefulSet that may hold broken pods of the failed revision after the undo.
+// stuck is a rollout whose controller, after the undo, would wait for the failed revision's
+// broken pods instead of replacing them (workload.Rollout.BlockedByBrokenPods: a StatefulSet under
+// OrderedReady or OnDelete, kubernetes#67250).
 type stuck struct {
-	sts        *appsv1.StatefulSet // as read before the undo
-	failedHash string              // controller-revision-hash of the failed revision
-	pods       []string            // not-ready pods of that revision when planned (for the dry run)
+	rollout workload.Rollout   // as read before the undo
+	failed  *workload.Revision // the failed revision
+	pods    []string           // not-ready pods of that revision when planned (for the dry run)
 }
 
-// holdsBrokenPods says whether the controller, after an undo, waits for the failed revision's
-// broken pods instead of replacing them. Under OrderedReady (the default) it stops at the first
-// pod that is not Running and Ready before it gets to replacing out-of-date pods, so a crash-looping
-// pod blocks the rollback forever (kubernetes#67250). With OnDelete it never replaces pods itself.
-// Parallel with RollingUpdate replaces them by itself, so nothing is deleted there.
-func holdsBrokenPods(sts *appsv1.StatefulSet) bool {
-	return sts.Spec.PodManagementPolicy != appsv1.ParallelPodManagement ||
-		sts.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType
-}
-
-// stuckPods lists the StatefulSet's own pods that run the failed revision and are not ready.
-// Ready pods are left alone: the controller replaces them in order once it can proceed.
-func stuckPods(ctx context.Context, c client.Interface, s *stuck) ([]string, error) {
-	pods, err := podsOf(ctx, c, s)
-	if err != nil {
-		return nil, err
+// stuckPods names the rollout's own pods that run the failed revision and are not ready: from
+// the watch's observation of that revision's pods when there is one, else listed. Ready pods are
+// left alone: the controller replaces them in order once it can proceed.
+func stuckPods(ctx context.Context, c client.Interface, s *stuck, obs *workload.Observation) ([]string, error) {
+	var pods []corev1.Pod
+	if obs != nil && obs.Current != nil && obs.Current.Name == s.failed.Name &&
+		obs.Workload.Meta().GetUID() == s.rollout.Meta().GetUID() {
+		pods = notReadyOf(s.failed, obs.Pods)
+	} else {
+		var err error
+		if pods, err = podsOf(ctx, c, s); err != nil {
+			return nil, err
+		}
 	}
 	names := make([]string, len(pods))
 	for i, p := range pods {
@@ -51,22 +49,23 @@ func stuckPods(ctx context.Context, c client.Interface, s *stuck) ([]string, err
 }
 
 func podsOf(ctx context.Context, c client.Interface, s *stuck) ([]corev1.Pod, error) {
-	sel, err := metav1.LabelSelectorAsSelector(s.sts.Spec.Selector)
-	if err != nil {
-		return nil, fmt.Errorf("selector of statefulset %s/%s: %w", s.sts.Namespace, s.sts.Name, err)
-	}
-	list, err := c.CoreV1().Pods(s.sts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	m := s.rollout.Meta()
+	list, err := c.CoreV1().Pods(m.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: s.rollout.Selector().String()})
 	if err != nil {
 		return nil, err
 	}
+	return notReadyOf(s.failed, list.Items), nil
+}
+
+// notReadyOf keeps the pods of the failed revision that are not ready and not being deleted.
+func notReadyOf(failed *workload.Revision, pods []corev1.Pod) []corev1.Pod {
 	var out []corev1.Pod
-	for _, p := range list.Items {
-		if metav1.IsControlledBy(&p, s.sts) && p.DeletionTimestamp == nil &&
-			p.Labels[appsv1.ControllerRevisionHashLabelKey] == s.failedHash && !workload.PodReady(&p) {
+	for _, p := range pods {
+		if failed.Owns(&p) && p.DeletionTimestamp == nil && !workload.PodReady(&p) {
 			out = append(out, p)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // releaseStuckPods waits until the controller has seen the undo (otherwise it could recreate a
@@ -74,13 +73,18 @@ func podsOf(ctx context.Context, c client.Interface, s *stuck) ([]corev1.Pod, er
 // Each delete is conditioned on the pod's UID: StatefulSet pods keep their names, and a pod the
 // controller has already recreated at the good revision must not be deleted.
 func (r *Rollbacker) releaseStuckPods(ctx context.Context, w subject, s *stuck) ([]string, error) {
-	sts := r.Client.AppsV1().StatefulSets(w.namespace)
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
-		cur, err := sts.Get(ctx, w.name, metav1.GetOptions{})
+		got, err := w.kind.Get(ctx, r.Client, w.ref.Namespace, w.ref.Name)
 		if err != nil {
-			return false, kube.ExplainWrapped(err, "get "+w.String(), "get", appsv1.Resource("statefulsets"))
+			return false, kube.ExplainWrapped(err, "get "+w.String(), "get", w.kind.GroupResource())
 		}
-		return cur.Status.ObservedGeneration >= cur.Generation && cur.Status.UpdateRevision != s.failedHash, nil
+		// The revision the workload itself now names, once its controller has observed the undo.
+		pw, ok := got.(workload.PodWorkload)
+		if !ok {
+			return false, nil
+		}
+		cur, _ := pw.Revisions(workload.History{})
+		return cur != nil && cur.Name != s.failed.Name, nil
 	})
 	if err != nil {
 		if ctx.Err() != nil {

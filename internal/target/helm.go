@@ -31,9 +31,9 @@ const maxTemplatePath = 256
 // (a pre-upgrade migration is the first thing an upgrade breaks). Other hooks, and hooks Helm did
 // not run in this revision (the test hooks, the install hooks of an upgrade), are left out: they
 // are not part of what this revision rolled out.
-func FromHelmRelease(r *helmrelease.Release) ([]Workload, error) {
+func FromHelmRelease(r *helmrelease.Release) ([]Target, error) {
 	src := &HelmSource{Release: r.Name, Revision: r.Version}
-	var out []Workload
+	var out []Target
 	docs, err := splitDocuments("helm release "+r.Name, []byte(r.Manifest))
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func FromHelmRelease(r *helmrelease.Release) ([]Workload, error) {
 }
 
 // parseRendered resolves one rendered document; errors name the release and the template.
-func parseRendered(r *helmrelease.Release, path string, text []byte, src *HelmSource) ([]Workload, error) {
+func parseRendered(r *helmrelease.Release, path string, text []byte, src *HelmSource) ([]Target, error) {
 	ws, err := Parse(path, text, r.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("helm release %s -n %s revision %d: %w", r.Name, r.Namespace, r.Version, err)
@@ -87,7 +87,7 @@ func templatePath(doc []byte, fallback string) string {
 // DropDeletedHooks leaves out the hook Jobs that no longer exist: Helm deletes a hook once it ran
 // when its helm.sh/hook-delete-policy says so (hook-succeeded, hook-failed), and a deleted hook has
 // nothing left to judge. It returns the hooks it left out, for the progress log.
-func DropDeletedHooks(ctx context.Context, c client.Interface, ws []Workload) (kept, gone []Workload, err error) {
+func DropDeletedHooks(ctx context.Context, c client.Interface, ws []Target) (kept, gone []Target, err error) {
 	for _, w := range ws {
 		if w.Helm == nil || w.Helm.Hook == "" || w.Skipped {
 			kept = append(kept, w)

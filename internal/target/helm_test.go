@@ -93,7 +93,7 @@ func TestFromHelmRelease(t *testing.T) {
 			}
 			for i, w := range tc.want {
 				g := ws[i]
-				if g.Ref() != w.ref || g.Namespace != w.ns || g.File != w.file || g.Line != 0 || g.Skipped != w.skipped {
+				if g.Ref().String() != w.ref || g.Namespace != w.ns || g.File != w.file || g.Line != 0 || g.Skipped != w.skipped {
 					t.Errorf("[%d] = %s -n %s %s:%d skipped=%v, want %s -n %s %s:0 skipped=%v", i, g.Ref(), g.Namespace, g.File, g.Line, g.Skipped, w.ref, w.ns, w.file, w.skipped)
 				}
 				if g.Helm == nil || g.Helm.Release != "shop" || g.Helm.Revision != 4 || g.Helm.Hook != w.hook {
@@ -107,7 +107,7 @@ func TestFromHelmRelease(t *testing.T) {
 func TestDropDeletedHooks(t *testing.T) {
 	src := &HelmSource{Release: "shop", Revision: 2}
 	hookSrc := &HelmSource{Release: "shop", Revision: 2, Hook: "pre-upgrade"}
-	ws := []Workload{
+	ws := []Target{
 		{Kind: Deployment, Namespace: "shop", Name: "api", Helm: src},
 		{Kind: Job, Namespace: "shop", Name: "migrate", Helm: hookSrc},
 		{Kind: Job, Namespace: "shop", Name: "cleanup", Helm: hookSrc},
@@ -128,7 +128,7 @@ func TestDropDeletedHooks(t *testing.T) {
 // A rendered resource that is not in the cluster (Helm pending or interrupted) gets a Helm hint,
 // not the kubectl apply one.
 func TestCheckExistsHelmHint(t *testing.T) {
-	ws := []Workload{{Kind: Deployment, Namespace: "shop", Name: "api", File: "shop/templates/deployment.yaml", Helm: &HelmSource{Release: "shop", Revision: 3}}}
+	ws := []Target{{Kind: Deployment, Namespace: "shop", Name: "api", File: "shop/templates/deployment.yaml", Helm: &HelmSource{Release: "shop", Revision: 3}}}
 	err := CheckExists(context.Background(), kubetest.Client(), ws)
 	if err == nil || fault.Code(err) != fault.ExitCannotEvaluate {
 		t.Fatalf("err %v, want exit 3", err)

@@ -22,8 +22,8 @@ import (
 // kustomize read it from (a base's deploy.yaml, at its line), with the -k folder and the
 // kustomization files whose patches and transformers changed it, so a broken overlay is traced
 // to the overlay.
-func FromKustomizations(dirs []string, defaultNamespace string) ([]Workload, error) {
-	var out []Workload
+func FromKustomizations(dirs []string, defaultNamespace string) ([]Target, error) {
+	var out []Target
 	for _, dir := range dirs {
 		ws, err := fromKustomization(dir, defaultNamespace)
 		if err != nil {
@@ -34,7 +34,7 @@ func FromKustomizations(dirs []string, defaultNamespace string) ([]Workload, err
 	return out, nil
 }
 
-func fromKustomization(dir, defaultNamespace string) ([]Workload, error) {
+func fromKustomization(dir, defaultNamespace string) ([]Target, error) {
 	info, err := os.Stat(dir)
 	switch {
 	case err != nil:
@@ -51,8 +51,8 @@ func fromKustomization(dir, defaultNamespace string) ([]Workload, error) {
 	if err != nil {
 		return nil, fault.Invalidf("-k %s: kustomize could not build it: %v; `kubectl kustomize %s` shows the same error", dir, err, dir)
 	}
-	var out []Workload
-	lines := map[string][]Workload{} // a source file's objects, read once
+	var out []Target
+	lines := map[string][]Target{} // a source file's objects, read once
 	for _, r := range m.Resources() {
 		text, err := r.AsYAML()
 		if err != nil {
@@ -180,7 +180,7 @@ func stripBuildAnnotations(text []byte) []byte {
 // cannot be found (a generated object, a file outside the tree). The build's name may carry a
 // namePrefix or nameSuffix (kustomize drops its record of the original name at the end of the
 // build): the document of that kind whose name the built name contains, the longest, is the one.
-func lineIn(cache map[string][]Workload, file, kind, name string) int {
+func lineIn(cache map[string][]Target, file, kind, name string) int {
 	ws, ok := cache[file]
 	if !ok {
 		if data, err := os.ReadFile(file); err == nil {

@@ -26,8 +26,8 @@ import (
 // recursive (kubectl's -R) those of its subfolders too, so that -f means the same objects to the
 // gate as to the apply. Documents without a namespace get defaultNamespace. Invalid input is a
 // fault.Invalid error naming the file and line.
-func FromManifests(paths []string, recursive bool, defaultNamespace string, stdin io.Reader) ([]Workload, error) {
-	var out []Workload
+func FromManifests(paths []string, recursive bool, defaultNamespace string, stdin io.Reader) ([]Target, error) {
+	var out []Target
 	for _, p := range paths {
 		files, err := expand(p, recursive)
 		if err != nil {
@@ -252,12 +252,12 @@ type object struct {
 // Parse reads the workloads of one manifest stream; file names it in errors. A document that
 // follows a "# Source: PATH" comment, as `helm template` writes them, is reported at that chart
 // template and the line inside it, not at the stream's line.
-func Parse(file string, data []byte, defaultNamespace string) ([]Workload, error) {
+func Parse(file string, data []byte, defaultNamespace string) ([]Target, error) {
 	docs, err := splitDocuments(file, data)
 	if err != nil {
 		return nil, err
 	}
-	var out []Workload
+	var out []Target
 	for _, d := range docs {
 		where := fmt.Sprintf("%s:%d", file, d.line)
 		js, err := yaml.YAMLToJSON(d.text)
@@ -425,12 +425,12 @@ func cleanTemplatePath(p string) string {
 	return p
 }
 
-func fromObject(file string, line int, o object, defaultNamespace string) ([]Workload, error) {
+func fromObject(file string, line int, o object, defaultNamespace string) ([]Target, error) {
 	if o.Kind == "" || o.APIVersion == "" {
 		return nil, fault.Invalidf("%s:%d: document has no kind or apiVersion; is it a Kubernetes manifest?", file, line)
 	}
 	if strings.HasSuffix(o.Kind, "List") && o.Metadata.Name == "" {
-		var out []Workload
+		var out []Target
 		for i, raw := range o.Items {
 			js, _ := json.Marshal(raw)
 			item, err := decodeObject(js)
@@ -460,7 +460,7 @@ func fromObject(file string, line int, o object, defaultNamespace string) ([]Wor
 	if errs := validation.IsDNS1123Label(ns); ns != "" && len(errs) > 0 {
 		return nil, fault.Invalidf("%s:%d: %s %s: namespace %q is not a valid name (%s)", file, line, o.Kind, o.Metadata.Name, ns, errs[0])
 	}
-	w := Workload{Kind: o.Kind, APIVersion: o.APIVersion, Namespace: ns, Name: o.Metadata.Name, File: file, Line: line}
+	w := Target{Kind: o.Kind, APIVersion: o.APIVersion, Namespace: ns, Name: o.Metadata.Name, File: file, Line: line}
 	group, _, _ := strings.Cut(o.APIVersion, "/")
 	if !strings.Contains(o.APIVersion, "/") {
 		group = ""
@@ -473,13 +473,13 @@ func fromObject(file string, line int, o object, defaultNamespace string) ([]Wor
 	case group != k.GroupResource().Group:
 		return nil, fault.Invalidf("%s:%d: %s %s has apiVersion %q; use %s/v1", file, line, o.Kind, o.Metadata.Name, o.APIVersion, k.GroupResource().Group)
 	}
-	return []Workload{w}, nil
+	return []Target{w}, nil
 }
 
 // String of a workload for error messages.
-func (w Workload) String() string {
+func (w Target) String() string {
 	if w.File != "" {
 		return fmt.Sprintf("%s (%s:%d)", w.Ref(), w.File, w.Line)
 	}
-	return w.Ref()
+	return w.Ref().String()
 }

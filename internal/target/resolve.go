@@ -18,20 +18,17 @@ import (
 // Select lists the workloads in namespace that match a label selector, of every judgeable kind
 // but Jobs: finished Jobs stay in a namespace until they are deleted, so a selector would judge
 // last week's failed migration again. Jobs are named with -f or --workload.
-func Select(ctx context.Context, c client.Interface, namespace, selector string) ([]Workload, error) {
+func Select(ctx context.Context, c client.Interface, namespace, selector string) ([]Target, error) {
 	opts := metav1.ListOptions{LabelSelector: selector}
-	var out []Workload
-	for _, k := range workload.Kinds() {
-		if k.RunsToCompletion() {
-			continue
-		}
+	var out []Target
+	for _, k := range workload.RolloutKinds() {
 		ws, err := k.List(ctx, c, namespace, opts)
 		if err != nil {
 			gr := k.GroupResource()
 			return nil, kube.Explain(err, fmt.Sprintf("list %s -n %s -l %s", gr.Resource, namespace, selector), "list", gr)
 		}
 		for _, w := range ws {
-			out = append(out, Workload{Kind: k.Name(), Namespace: namespace, Name: w.Meta().GetName()})
+			out = append(out, Target{Kind: k.Name(), Namespace: namespace, Name: w.Meta().GetName(), Resolved: k})
 		}
 	}
 	if len(out) == 0 {
@@ -42,7 +39,7 @@ func Select(ctx context.Context, c client.Interface, namespace, selector string)
 
 // CheckExists gets every judged workload once, so that a name that does not exist, a namespace
 // without access, or an unreachable cluster is said plainly before any watch starts.
-func CheckExists(ctx context.Context, c client.Interface, ws []Workload) error {
+func CheckExists(ctx context.Context, c client.Interface, ws []Target) error {
 	for _, w := range ws {
 		if w.Skipped {
 			continue
@@ -85,10 +82,11 @@ type Resolver interface {
 // status (through kstatus), skipped with the reason (a ConfigMap has no status to judge), or an
 // invalid-input error for a type the API server does not serve (a CRD not installed, a typo).
 // Without a resolver such workloads stay skipped (manifests) or are an error (--workload).
-func Resolve(ctx context.Context, r Resolver, ws []Workload) ([]Workload, error) {
-	out := make([]Workload, 0, len(ws))
+func Resolve(ctx context.Context, r Resolver, ws []Target) ([]Target, error) {
+	out := make([]Target, 0, len(ws))
 	for _, w := range ws {
-		if _, ok := workload.Lookup(w.Kind); ok && !w.Skipped {
+		if k, ok := workload.Lookup(w.Kind); ok && !w.Skipped {
+			w.Resolved = k
 			out = append(out, w)
 			continue
 		}
@@ -114,9 +112,7 @@ func Resolve(ctx context.Context, r Resolver, ws []Workload) ([]Workload, error)
 			return nil, kube.Classify(fmt.Errorf("find the kind of %s through the API server's discovery: %w", w, err))
 		}
 		w.Kind, w.APIVersion = res.Kind.Name(), res.APIVersion
-		if res.Kind.StatusOnly() {
-			w.Resolved = res.Kind
-		}
+		w.Resolved = res.Kind
 		if !res.Kind.Namespaced() {
 			w.Namespace = ""
 		}
@@ -127,7 +123,7 @@ func Resolve(ctx context.Context, r Resolver, ws []Workload) ([]Workload, error)
 }
 
 // unknownType says that the API server serves no such type, and how to fix it.
-func unknownType(w Workload) error {
+func unknownType(w Target) error {
 	if w.APIVersion == "" {
 		return fault.Invalidf("--workload %s: the API server serves no type %q; check the spelling with `kubectl api-resources`, "+
 			"or install the CustomResourceDefinition that defines it before the gate runs", w.Ref(), w.Kind)

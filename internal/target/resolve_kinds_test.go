@@ -59,33 +59,33 @@ func TestResolve(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		in      Workload
+		in      Target
 		want    string // kind apiVersion namespace skipped why
 		err     string
 		code    int
 		noResol bool
 	}{
-		{name: "rollout kinds are left alone", in: Workload{Kind: Deployment, APIVersion: "apps/v1", Namespace: "prod", Name: "api"},
+		{name: "rollout kinds are left alone", in: Target{Kind: Deployment, APIVersion: "apps/v1", Namespace: "prod", Name: "api"},
 			want: "Deployment apps/v1 prod false "},
-		{name: "a custom resource from a manifest is judged", in: Workload{Kind: "Widget", APIVersion: "example.com/v1", Namespace: "prod", Name: "w", Skipped: true},
+		{name: "a custom resource from a manifest is judged", in: Target{Kind: "Widget", APIVersion: "example.com/v1", Namespace: "prod", Name: "w", Skipped: true},
 			want: "Widget example.com/v1 prod false "},
-		{name: "a --workload type is resolved", in: Workload{Kind: "widgets.example.com", Namespace: "prod", Name: "w"},
+		{name: "a --workload type is resolved", in: Target{Kind: "widgets.example.com", Namespace: "prod", Name: "w"},
 			want: "Widget example.com/v1 prod false "},
-		{name: "a cluster-scoped kind has no namespace", in: Workload{Kind: "Cluster", APIVersion: "example.com/v1", Namespace: "prod", Name: "c", Skipped: true},
+		{name: "a cluster-scoped kind has no namespace", in: Target{Kind: "Cluster", APIVersion: "example.com/v1", Namespace: "prod", Name: "c", Skipped: true},
 			want: "Cluster example.com/v1  false "},
-		{name: "a ConfigMap is skipped with the reason", in: Workload{Kind: "ConfigMap", APIVersion: "v1", Namespace: "prod", Name: "cfg", Skipped: true},
+		{name: "a ConfigMap is skipped with the reason", in: Target{Kind: "ConfigMap", APIVersion: "v1", Namespace: "prod", Name: "cfg", Skipped: true},
 			want: "ConfigMap v1 prod true ConfigMap has no status to judge"},
-		{name: "a CRD not installed is invalid input", in: Workload{Kind: "Gadget", APIVersion: "nothere.example.com/v1", Namespace: "prod", Name: "g", File: "app.yaml", Line: 7, Skipped: true},
+		{name: "a CRD not installed is invalid input", in: Target{Kind: "Gadget", APIVersion: "nothere.example.com/v1", Namespace: "prod", Name: "g", File: "app.yaml", Line: 7, Skipped: true},
 			err: "app.yaml:7): the API server does not serve kind Gadget in apiVersion nothere.example.com/v1; is its CustomResourceDefinition installed", code: fault.ExitInvalid},
-		{name: "an unknown --workload type is invalid input", in: Workload{Kind: "gizmos", Namespace: "prod", Name: "g"},
+		{name: "an unknown --workload type is invalid input", in: Target{Kind: "gizmos", Namespace: "prod", Name: "g"},
 			err: `the API server serves no type "gizmos"`, code: fault.ExitInvalid},
-		{name: "a discovery failure is not invalid input", in: Workload{Kind: "forbidden", Namespace: "prod", Name: "g"},
+		{name: "a discovery failure is not invalid input", in: Target{Kind: "forbidden", Namespace: "prod", Name: "g"},
 			err: "discovery failed", code: fault.ExitFailed},
 		{name: "without a resolver, other kinds stay skipped", noResol: true,
-			in:   Workload{Kind: "Widget", APIVersion: "example.com/v1", Namespace: "prod", Name: "w", Skipped: true},
+			in:   Target{Kind: "Widget", APIVersion: "example.com/v1", Namespace: "prod", Name: "w", Skipped: true},
 			want: "Widget example.com/v1 prod true the gate judges Deployments, StatefulSets, DaemonSets and Jobs only"},
 		{name: "without a resolver, an unknown --workload kind is invalid", noResol: true,
-			in: Workload{Kind: "widgets.example.com", Namespace: "prod", Name: "w"}, err: "unknown kind", code: fault.ExitInvalid},
+			in: Target{Kind: "widgets.example.com", Namespace: "prod", Name: "w"}, err: "unknown kind", code: fault.ExitInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,7 +94,7 @@ func TestResolve(t *testing.T) {
 			if tt.noResol {
 				res = nil
 			}
-			out, err := Resolve(context.Background(), res, []Workload{tt.in})
+			out, err := Resolve(context.Background(), res, []Target{tt.in})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) || fault.Code(err) != tt.code {
 					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, fault.Code(err), tt.code, tt.err)
@@ -118,8 +118,8 @@ func TestResolve(t *testing.T) {
 // Two kinds of the same name in different groups are different workloads.
 func TestKeyTellsGroupsApart(t *testing.T) {
 	t.Parallel()
-	a := Workload{Kind: "Deployment", Namespace: "prod", Name: "api"}
-	b := Workload{Kind: "Deployment", Namespace: "prod", Name: "api", Resolved: stubKind{name: "Deployment", namespaced: true}}
+	a := Target{Kind: "Deployment", Namespace: "prod", Name: "api"}
+	b := Target{Kind: "Deployment", Namespace: "prod", Name: "api", Resolved: stubKind{name: "Deployment", namespaced: true}}
 	if a.Key() == b.Key() {
 		t.Errorf("both are %s", a.Key())
 	}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
@@ -26,8 +27,8 @@ const (
 	Job         = workload.Job
 )
 
-// Workload is one workload to judge, or to report as skipped.
-type Workload struct {
+// Target is one workload to judge, or to report as skipped.
+type Target struct {
 	// Kind is the kind as the API spells it (Deployment, Certificate); before Resolve, for a
 	// --workload of a kind outside the switch, the type as the user typed it (certificates.cert-manager.io).
 	Kind string
@@ -42,8 +43,9 @@ type Workload struct {
 	// Skipped is set for kinds the gate cannot judge; Why says why, for the report.
 	Skipped bool
 	Why     string
-	// Resolved is the Kind Resolve found through the REST mapper (nil for the rollout kinds,
-	// which Lookup knows).
+	// Resolved is the Kind Resolve decided for a target it judges: a rollout kind or a Job by the
+	// one switch (workload.Lookup), any other through the REST mapper. What the kind can do is
+	// read from it from then on, never looked up again.
 	Resolved workload.Kind
 	// Helm is set for the resources of a Helm release (--helm-release); File is then the chart
 	// template that rendered it and Line is 0.
@@ -53,20 +55,23 @@ type Workload struct {
 	Kustomization *KustomizeSource
 }
 
-// Ref is "deployment/api", as kubectl spells it.
-func (w Workload) Ref() string { return strings.ToLower(w.Kind) + "/" + w.Name }
+// Ref names the target: its kind, namespace and name.
+func (w Target) Ref() report.Ref {
+	return report.Ref{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name}
+}
 
 // Key identifies a workload across sources; a kind found through the REST mapper is told apart
-// by its group too.
-func (w Workload) Key() string {
-	if w.Resolved != nil {
+// by its group too (the kinds of the switch are known by their name alone).
+func (w Target) Key() string {
+	if _, switchKind := w.Resolved.(workload.PodKind); w.Resolved != nil && !switchKind {
 		return workload.Key(w.Resolved) + "/" + w.Namespace + "/" + w.Name
 	}
 	return w.Kind + "/" + w.Namespace + "/" + w.Name
 }
 
-// KindOf is the workload's Kind: the one Resolve found, or the rollout kind Lookup knows.
-func (w Workload) KindOf() (workload.Kind, bool) {
+// KindOf is the workload's Kind: the one Resolve decided; for a target made without Resolve (a
+// rollback's verification, tests), the rollout kind or Job the switch knows.
+func (w Target) KindOf() (workload.Kind, bool) {
 	if w.Resolved != nil {
 		return w.Resolved, true
 	}
@@ -104,9 +109,9 @@ func Judgeable(kind string) bool {
 
 // Dedupe keeps the first occurrence of each workload and sorts judged workloads before skipped ones,
 // keeping the input order otherwise.
-func Dedupe(ws []Workload) []Workload {
+func Dedupe(ws []Target) []Target {
 	seen := map[string]bool{}
-	var out []Workload
+	var out []Target
 	for _, w := range ws {
 		if seen[w.Key()] {
 			continue
@@ -119,7 +124,7 @@ func Dedupe(ws []Workload) []Workload {
 }
 
 // String lists workloads for messages.
-func String(ws []Workload) string {
+func String(ws []Target) string {
 	var parts []string
 	for _, w := range ws {
 		parts = append(parts, fmt.Sprintf("%s -n %s", w.Ref(), w.Namespace))

@@ -20,7 +20,7 @@ import (
 // container that exits 0 has finished, and a pod that ends in failure (restartPolicy Never) is an
 // attempt that the Job retries up to its backoffLimit, so it is noted but decides nothing: the
 // Job's Failed condition does. Its reason, or the state of its pods, says which pods failed.
-func evaluateCompletion(wl workload.Workload, s Snapshot, p Policy, now time.Time) Judgement {
+func evaluateCompletion(wl workload.Completion, s Snapshot, p Policy, now time.Time) Judgement {
 	j := Judgement{}
 	var attempts, failedNotes []string
 	var live []*corev1.Pod

@@ -172,7 +172,7 @@ func jobPod(name string, uid types.UID, st corev1.ContainerStatus, ph corev1.Pod
 	}
 }
 
-var migrateJob = target.Workload{Kind: target.Job, Namespace: "prod", Name: "migrate"}
+var migrateJob = target.Target{Kind: target.Job, Namespace: "prod", Name: "migrate"}
 
 // TestWatchJudgesARecreatedJobByItsUID: the Job "migrate" was deleted and created again; the
 // crash-looping pod of its predecessor (same name, same job-name label, other uid) is still there.
@@ -190,7 +190,7 @@ func TestWatchJudgesARecreatedJobByItsUID(t *testing.T) {
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute, Progress: progress}
 	out := make(chan outcome, 1)
 	go func() {
-		res, err := w.Watch(context.Background(), []target.Workload{migrateJob})
+		res, err := w.Watch(context.Background(), []target.Target{migrateJob})
 		out <- outcome{res, err}
 	}()
 	waitLine(t, progress.lines, "job/migrate: 0/1 succeeded")
@@ -259,7 +259,7 @@ func TestWatchTimeoutOfAJobSaysTheJobIsIncomplete(t *testing.T) {
 	t.Parallel()
 	cur := jobPod("migrate-x", "job-uid", corev1.ContainerStatus{Name: "migrate", State: running}, corev1.PodRunning)
 	w := &Watcher{Client: kubetest.Client(job(6), cur), Policy: DefaultPolicy(), Timeout: time.Second}
-	res, err := w.Watch(context.Background(), []target.Workload{migrateJob})
+	res, err := w.Watch(context.Background(), []target.Target{migrateJob})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ type readResult struct {
 // silence, every node of a new pod renewed its Lease since, and a read of the workload and its
 // pods that matches the caches. It returns what it waits for ("" once confirmed) and when to look
 // again.
-func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, wl workload.Workload, nodes []string, now time.Time, wake func()) (string, time.Time) {
+func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, wl workload.PodWorkload, nodes []string, now time.Time, wake func()) (string, time.Time) {
 	cf := &t.confirm
 	if cf.due.IsZero() {
 		cf.due = now
@@ -146,7 +146,7 @@ func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, 
 
 // confirmRead reads the workload (a quorum GET) and its pods (a LIST without resourceVersion,
 // which the API server serves consistently) and compares them with the caches.
-func (w *Watcher) confirmRead(ctx context.Context, c *nsCache, tw target.Workload, sel labels.Selector, sent time.Time) readResult {
+func (w *Watcher) confirmRead(ctx context.Context, c *nsCache, tw target.Target, sel labels.Selector, sent time.Time) readResult {
 	r := readResult{sent: sent}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
@@ -172,9 +172,9 @@ func (w *Watcher) confirmRead(ctx context.Context, c *nsCache, tw target.Workloa
 
 // behind says what the server's objects show that the caches do not yet: a newer workload, a pod
 // unseen or newer, or a cached pod the server no longer has. Empty when the caches are current.
-func behind(c *nsCache, tw target.Workload, got workload.Workload, pods []corev1.Pod, sel labels.Selector) string {
+func behind(c *nsCache, tw target.Target, got workload.Workload, pods []corev1.Pod, sel labels.Selector) string {
 	if cached, err := c.get(tw); err != nil {
-		return tw.Ref() + " not in the watch's cache"
+		return tw.Ref().String() + " not in the watch's cache"
 	} else if newer(got.Meta().GetResourceVersion(), cached.Meta().GetResourceVersion()) {
 		return fmt.Sprintf("%s at resourceVersion %s, the watch at %s", tw.Ref(), got.Meta().GetResourceVersion(), cached.Meta().GetResourceVersion())
 	}

@@ -242,7 +242,7 @@ func TestLeasesForbidden(t *testing.T) {
 	p := DefaultPolicy()
 	p.Soak = time.Second
 	w := &Watcher{Client: kubetest.Wrap(c), Policy: p, Timeout: 20 * time.Second, Now: clk.now}
-	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
+	res, err := w.Watch(context.Background(), []target.Target{apiDeployment})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,11 +40,14 @@ func (w *Watcher) interrupt(caches map[string]*nsCache, ts []*tracked, failed *t
 		}
 		res.Message = fmt.Sprintf("not judged to the end: the run stopped when %s %s (--wait-all judges every workload); state then: %s",
 			failed.w.Ref(), how, state)
-		if wl, err := caches[t.w.Namespace].get(t.w); err == nil && wl.Kind().StatusOnly() {
-			res.Object, res.Status = wl.Object(), resourceStatus(workload.StatusOf(wl))
-		} else if err == nil {
-			pods, revision, since, _ := caches[t.w.Namespace].revisionPods(wl)
-			res.Object, res.Pods, res.Revision, res.Since = wl.Object(), copyPods(pods), revision, since
+		if wl, err := caches[t.w.Namespace].get(t.w); err == nil {
+			switch wl := wl.(type) {
+			case workload.PodWorkload:
+				pods, revision, since, _ := caches[t.w.Namespace].revisionPods(wl)
+				res.Object, res.Pods, res.Revision, res.Since = wl.Object(), copyPods(pods), revision, since
+			default:
+				res.Object, res.Status = wl.Object(), resourceStatus(workload.StatusOf(wl))
+			}
 		}
 		res.Since = orTime(res.Since, start)
 		t.result = res

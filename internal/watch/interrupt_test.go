@@ -20,7 +20,7 @@ import (
 )
 
 // webDeployment is the second workload twoRollouts builds, still starting.
-var webDeployment = target.Workload{Kind: target.Deployment, Namespace: "prod", Name: "web"}
+var webDeployment = target.Target{Kind: target.Deployment, Namespace: "prod", Name: "web"}
 
 // renamed is rollout() for another Deployment: its own name, uid, labels and owners.
 func renamed(name string) (*appsv1.Deployment, *appsv1.ReplicaSet, *corev1.Pod) {
@@ -52,7 +52,7 @@ func TestFirstFailureInterruptsTheOthers(t *testing.T) {
 	t.Parallel()
 	objs, _, _ := twoRollouts()
 	w := &Watcher{Client: kubetest.Client(objs...), Policy: Policy{CrashTolerance: 0, PendingGrace: time.Minute}, Timeout: time.Minute}
-	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
+	res, err := w.Watch(context.Background(), []target.Target{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestWaitAllJudgesEveryWorkloadToTheEnd(t *testing.T) {
 	defer cancel()
 	out := make(chan outcome, 1)
 	go func() {
-		res, err := w.Watch(ctx, []target.Workload{apiDeployment, webDeployment})
+		res, err := w.Watch(ctx, []target.Target{apiDeployment, webDeployment})
 		out <- outcome{res, err}
 	}()
 	// api has failed by now (it is judged in the same pass); web keeps being watched.
@@ -116,7 +116,7 @@ func TestTimeoutDoesNotInterrupt(t *testing.T) {
 	d, rs, pod, _ := rollout()
 	web, webRS, webPod := renamed("web")
 	w := &Watcher{Client: kubetest.Client(d, rs, pod, web, webRS, webPod), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
-	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
+	res, err := w.Watch(context.Background(), []target.Target{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestOwnTimeoutInterruptsTheOthers(t *testing.T) {
 	d.Annotations = map[string]string{workload.AnnotationTimeout: "1s"}
 	web, webRS, webPod := renamed("web")
 	w := &Watcher{Client: kubetest.Client(d, rs, pod, web, webRS, webPod), Policy: DefaultPolicy(), Timeout: time.Minute}
-	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment, webDeployment})
+	res, err := w.Watch(context.Background(), []target.Target{apiDeployment, webDeployment})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -90,31 +89,36 @@ type Judgement struct {
 
 // Evaluate judges one workload. It is pure: everything time-dependent is measured against now.
 func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
-	if wl, err := workload.For(s.Object); err == nil && wl.Kind().RunsToCompletion() {
-		return evaluateCompletion(wl, s, p, now)
+	var wl workload.Rollout
+	w, forErr := workload.For(s.Object)
+	switch w := w.(type) {
+	case workload.Completion:
+		return evaluateCompletion(w, s, p, now)
+	case workload.Rollout:
+		wl = w
 	}
 	j := Judgement{}
 	var recheck []time.Time
 
 	// Workload-level failures first: they are what the controller itself has concluded.
-	if d, ok := s.Object.(*appsv1.Deployment); ok && d.Generation <= d.Status.ObservedGeneration {
-		for _, c := range d.Status.Conditions {
-			if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
-				j.Verdict, j.Reason, j.Message = report.VerdictFailed, "ProgressDeadlineExceeded", c.Message
-			}
-			if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+	if wl != nil {
+		for _, st := range wl.Stalls() {
+			switch {
+			case st.DeadlineExceeded:
+				j.Verdict, j.Reason, j.Message = report.VerdictFailed, "ProgressDeadlineExceeded", st.Message
+			case st.CannotCreate:
 				// A LimitRange, PodSecurity or webhook denial is final; a quota may clear when
 				// another rollout ends (finality.go).
-				c.Message = workload.DropRepeatedTail(c.Message)
-				f, why := classifyMessage(c.Message)
-				until := c.LastTransitionTime.Add(p.PendingGrace)
+				msg := workload.DropRepeatedTail(st.Message)
+				f, why := classifyMessage(msg)
+				until := st.Since.Add(p.PendingGrace)
 				switch {
 				case f == final:
-					j.Verdict, j.Reason = report.VerdictFailed, orDefault(c.Reason, "ReplicaFailure")
-					j.Message = fmt.Sprintf("the controller cannot create pods (%s): %s", why, c.Message)
+					j.Verdict, j.Reason = report.VerdictFailed, orDefault(st.Reason, "ReplicaFailure")
+					j.Message = fmt.Sprintf("the controller cannot create pods (%s): %s", why, msg)
 				case !now.Before(until):
-					j.Verdict, j.Reason = report.VerdictFailed, orDefault(c.Reason, "ReplicaFailure")
-					j.Message = fmt.Sprintf("the controller cannot create pods for more than %s: %s", p.PendingGrace, c.Message)
+					j.Verdict, j.Reason = report.VerdictFailed, orDefault(st.Reason, "ReplicaFailure")
+					j.Message = fmt.Sprintf("the controller cannot create pods for more than %s: %s", p.PendingGrace, msg)
 				default:
 					recheck = append(recheck, until)
 				}
@@ -128,9 +132,9 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 
 	var msg string
 	var done bool
-	wl, err := workload.For(s.Object)
-	if err == nil {
-		msg, done, err = workload.RolloutStatus(wl)
+	err := forErr
+	if wl != nil {
+		msg, done, err = wl.RolloutStatus()
 	}
 	j.Progress = progressLine(wl, podNotes)
 	if err != nil && j.Verdict == "" {

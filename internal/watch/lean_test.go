@@ -9,6 +9,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // TestFullPodsKeepsTheVerdictsStatus: the diagnosis gets the pods' full spec from the API server,
@@ -39,8 +40,17 @@ func TestFullPodsKeepsTheVerdictsStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rs := []Result{{Workload: apiDeployment, Verdict: tt.verdict, Object: d, Pods: []corev1.Pod{*judged.DeepCopy()}}}
-			(&Watcher{Client: client}).fullPods(context.Background(), rs)
+			wl, err := workload.For(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pods := []corev1.Pod{*judged.DeepCopy()}
+			rs := []Result{{Workload: apiDeployment, Verdict: tt.verdict, Object: d, Pods: pods,
+				Observation: workload.Observe(wl, workload.History{}, pods), historyRead: true}}
+			(&Watcher{Client: client}).completeObservations(context.Background(), rs)
+			if (rs[0].Observation != nil) != tt.wantFull {
+				t.Errorf("observation kept = %v, want %v", rs[0].Observation != nil, tt.wantFull)
+			}
 			p := rs[0].Pods[0]
 			if got := len(p.Spec.Containers) == 1 && len(p.Spec.Containers[0].Env) == 1; got != tt.wantFull {
 				t.Errorf("full spec read = %v, want %v: containers %+v", got, tt.wantFull, p.Spec.Containers)

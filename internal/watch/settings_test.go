@@ -85,7 +85,7 @@ func TestWatchAppliesAnnotations(t *testing.T) {
 				p.CrashTolerance = 0
 			}
 			w := &Watcher{Client: kubetest.Client(d, rs, pod), Policy: p, Timeout: time.Minute, Annotations: tt.policy}
-			res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
+			res, err := w.Watch(context.Background(), []target.Target{apiDeployment})
 			if tt.wantCode != 0 {
 				if fault.Code(err) != tt.wantCode || !strings.Contains(err.Error(), tt.wantMsg) {
 					t.Fatalf("err %v (exit %d), want exit %d naming %q", err, fault.Code(err), tt.wantCode, tt.wantMsg)
@@ -115,7 +115,7 @@ func TestWatchReturnsTheSettings(t *testing.T) {
 	d, rs, pod, _ := rollout()
 	d.Annotations = map[string]string{workload.AnnotationRollback: "false", workload.AnnotationTimeout: "1s"}
 	w := &Watcher{Client: kubetest.Client(d, rs, pod), Policy: DefaultPolicy(), Timeout: time.Minute}
-	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
+	res, err := w.Watch(context.Background(), []target.Target{apiDeployment})
 	if err != nil {
 		t.Fatal(err)
 	}

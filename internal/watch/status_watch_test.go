@@ -46,7 +46,7 @@ func conditionsStatus(conds ...map[string]any) map[string]any {
 
 // widgetSetup is a fake cluster that serves Widgets (with a status subresource), and the
 // Widget w resolved as the gate resolves it.
-func widgetSetup(t *testing.T, objs ...runtime.Object) (*dynamicfake.FakeDynamicClient, *fake.Clientset, target.Workload) {
+func widgetSetup(t *testing.T, objs ...runtime.Object) (*dynamicfake.FakeDynamicClient, *fake.Clientset, target.Target) {
 	t.Helper()
 	client := fake.NewClientset()
 	d := kubetest.Discovery(&metav1.APIResourceList{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
@@ -55,7 +55,7 @@ func widgetSetup(t *testing.T, objs ...runtime.Object) (*dynamicfake.FakeDynamic
 	}})
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{widgetGVR: "WidgetList"}, objs...)
 	ws, err := target.Resolve(context.Background(), workload.NewResolver(d, dyn, dyn),
-		[]target.Workload{{Kind: "Widget", APIVersion: "example.com/v1", Namespace: "prod", Name: "w", Skipped: true}})
+		[]target.Target{{Kind: "Widget", APIVersion: "example.com/v1", Namespace: "prod", Name: "w", Skipped: true}})
 	if err != nil || ws[0].Skipped || ws[0].Resolved == nil {
 		t.Fatalf("resolve: %+v %v", ws, err)
 	}
@@ -90,7 +90,7 @@ func TestWatchJudgesACustomResourceByItsStatus(t *testing.T) {
 			defer cancel()
 			out := make(chan outcome, 1)
 			go func() {
-				res, err := w.Watch(ctx, []target.Workload{wl})
+				res, err := w.Watch(ctx, []target.Target{wl})
 				out <- outcome{res, err}
 			}()
 			waitLine(t, progress.lines, "widget/w: waiting for its controller to write a status")
@@ -111,7 +111,7 @@ func TestWatchTimeoutOfACustomResourceQuotesConditions(t *testing.T) {
 	_, client, wl := widgetSetup(t, widgetObject(conditionsStatus(
 		map[string]any{"type": "Ready", "status": "False", "reason": "Provisioning", "message": "attaching vol-1"})))
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Second}
-	res, err := w.Watch(context.Background(), []target.Workload{wl})
+	res, err := w.Watch(context.Background(), []target.Target{wl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestForbiddenCustomResourceNamesItsRule(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(widgetGVR.GroupResource(), "", errors.New(`User "ci" cannot list resource "widgets"`))
 	})
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
-	_, err := w.Watch(context.Background(), []target.Workload{wl})
+	_, err := w.Watch(context.Background(), []target.Target{wl})
 	for _, want := range []string{"list widgets -n prod", "apiGroups: [example.com]", "resources: [widgets]", "verbs: [list]"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not contain %q", err, want)

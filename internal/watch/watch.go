@@ -54,7 +54,7 @@ type Watcher struct {
 
 // Result is the verdict on one workload with what the diagnosis needs.
 type Result struct {
-	Workload target.Workload
+	Workload target.Target
 	Verdict  report.Verdict
 	Reason   string
 	Message  string
@@ -76,6 +76,13 @@ type Result struct {
 	// Status is set for a kind judged by its status alone (status.go): its kstatus status and
 	// conditions, the evidence of its verdict.
 	Status *report.ResourceStatus
+	// Observation is what the judge saw of a workload judged by its pods that failed or timed out:
+	// its revisions, what changed between them, and Pods with their full specs (observe.go). The
+	// diagnosis and the rollback start from it. Nil for every other result.
+	Observation *workload.Observation
+	// historyRead: the Observation's revisions come from the workload's history, which the
+	// caches held; else it is read once the watch is over.
+	historyRead bool
 	// View says when the gate's view of the cluster was stale while it judged, and how long it
 	// waited, and what it could not check (fresh.go).
 	View []string
@@ -83,7 +90,9 @@ type Result struct {
 
 // tracked is the watch's memory of one workload between judgements.
 type tracked struct {
-	w target.Workload
+	w target.Target
+	// kind is the target's kind, as resolved: what it can do is read from it (byPods).
+	kind workload.Kind
 	// minGeneration, when set, is the generation the caller knows the workload has reached (after
 	// an undo): older states from a lagging cache are not judged.
 	minGeneration int64
@@ -117,16 +126,16 @@ type tracked struct {
 }
 
 // Watch judges the given workloads (skipped ones are ignored) and returns one Result each, in order.
-func (w *Watcher) Watch(ctx context.Context, workloads []target.Workload) ([]Result, error) {
+func (w *Watcher) Watch(ctx context.Context, workloads []target.Target) ([]Result, error) {
 	rs, err := w.watch(ctx, workloads, nil)
 	if err != nil {
 		return nil, err
 	}
-	w.fullPods(ctx, rs)
+	w.completeObservations(ctx, rs)
 	return rs, nil
 }
 
-func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGeneration map[string]int64) ([]Result, error) {
+func (w *Watcher) watch(ctx context.Context, workloads []target.Target, minGeneration map[string]int64) ([]Result, error) {
 	now := w.now
 	start := now()
 	if w.Timeout > 0 {
@@ -140,7 +149,11 @@ func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGen
 		if wl.Skipped {
 			continue
 		}
-		t := &tracked{w: wl, minGeneration: minGeneration[wl.Key()]}
+		kind, ok := wl.KindOf()
+		if !ok {
+			return nil, fmt.Errorf("cannot judge kind %s", wl.Kind)
+		}
+		t := &tracked{w: wl, kind: kind, minGeneration: minGeneration[wl.Key()]}
 		ts = append(ts, t)
 		byNS[wl.Namespace] = append(byNS[wl.Namespace], t)
 	}
@@ -156,7 +169,7 @@ func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGen
 	for _, t := range ts {
 		t.view = v
 	}
-	if slices.ContainsFunc(ts, func(t *tracked) bool { k, ok := t.w.KindOf(); return ok && !k.StatusOnly() }) {
+	if slices.ContainsFunc(ts, byPods) {
 		if err := w.startLeases(informCtx, v, changed.wake); err != nil {
 			return nil, err
 		}
@@ -229,6 +242,12 @@ func (w *Watcher) watch(ctx context.Context, workloads []target.Workload, minGen
 	}
 }
 
+// byPods says whether a tracked workload is of a kind judged by its pods.
+func byPods(t *tracked) bool {
+	_, ok := t.kind.(workload.PodKind)
+	return ok
+}
+
 // deadlineOnly reports whether ctx ended by its own deadline (a caller's timeout), not a cancel.
 func deadlineOnly(ctx context.Context) bool {
 	return errors.Is(ctx.Err(), context.DeadlineExceeded)
@@ -246,9 +265,16 @@ func (w *Watcher) judge(ctx context.Context, v *view, c *nsCache, t *tracked, no
 	if err != nil {
 		return Judgement{}, &Result{Workload: t.w, Verdict: report.VerdictError, Reason: "CacheError", Message: err.Error(), DecidedAt: now}
 	}
-	if wl.Kind().StatusOnly() {
+	switch wl := wl.(type) {
+	case workload.PodWorkload:
+		return w.judgePods(ctx, v, c, t, wl, now, wake)
+	default:
 		return w.judgeStatus(t, wl, now)
 	}
+}
+
+// judgePods judges a workload by its new revision's pods (Evaluate).
+func (w *Watcher) judgePods(ctx context.Context, v *view, c *nsCache, t *tracked, wl workload.PodWorkload, now time.Time, wake func()) (Judgement, *Result) {
 	obj := wl.Object()
 	pods, revision, since, ok := c.revisionPods(wl)
 	nodes := nodesOf(pods)
@@ -283,7 +309,7 @@ func (w *Watcher) judge(ctx context.Context, v *view, c *nsCache, t *tracked, no
 	} else if !j.Complete {
 		t.completedAt = time.Time{}
 	}
-	if j.Verdict == report.VerdictHealthy && !wl.Kind().RunsToCompletion() {
+	if _, completes := wl.(workload.Completion); j.Verdict == report.VerdictHealthy && !completes {
 		if hold, recheck := w.confirm(ctx, v, c, t, wl, nodes, now, wake); hold != "" {
 			j.Verdict, j.Reason, j.Message = "", "", ""
 			j.Progress += "; soak done, " + hold
@@ -296,15 +322,19 @@ func (w *Watcher) judge(ctx context.Context, v *view, c *nsCache, t *tracked, no
 	if j.Verdict == "" {
 		return j, nil
 	}
-	return j, &Result{Workload: t.w, Verdict: j.Verdict, Reason: j.Reason, Message: j.Message, Revision: revision,
+	res := &Result{Workload: t.w, Verdict: j.Verdict, Reason: j.Reason, Message: j.Message, Revision: revision,
 		Object: obj, Pods: copyPods(pods), Failing: j.Failing, Since: since, DecidedAt: now,
 		View: append(v.notes(nodes, start, now), t.confirm.behind...)}
+	if res.Verdict == report.VerdictFailed {
+		c.observe(wl, res)
+	}
+	return j, res
 }
 
 // progress remembers a judgement and writes its line when the state changed.
 func (w *Watcher) progress(t *tracked, j Judgement) {
 	t.last = j
-	line := t.w.Ref() + ": " + j.Progress
+	line := t.w.Ref().String() + ": " + j.Progress
 	if line != t.lastLine && w.Progress != nil {
 		fmt.Fprintln(w.Progress, line)
 	}
@@ -388,20 +418,21 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 		res.Message = fmt.Sprintf("rollout incomplete after %s", waited.Round(time.Second))
 		return res
 	}
-	// A Job does not roll out: it runs to completion, and its timeout says so.
-	unfinished := "rollout incomplete"
-	if wl.Kind().RunsToCompletion() {
-		unfinished = "job incomplete"
-	}
-	obj := wl.Object()
-	if wl.Kind().StatusOnly() {
+	pw, ok := wl.(workload.PodWorkload)
+	if !ok {
 		s := workload.StatusOf(wl)
-		res.Object, res.Status = obj, resourceStatus(s)
+		res.Object, res.Status = wl.Object(), resourceStatus(s)
 		res.Reason, res.Message = statusTimedOut(s, waited)
 		return res
 	}
-	pods, revision, since, _ := c.revisionPods(wl)
-	res.Object, res.Pods, res.Revision, res.Since = obj, copyPods(pods), revision, since
+	// A Job does not roll out: it runs to completion, and its timeout says so.
+	unfinished := "rollout incomplete"
+	if _, completes := pw.(workload.Completion); completes {
+		unfinished = "job incomplete"
+	}
+	pods, revision, since, _ := c.revisionPods(pw)
+	res.Object, res.Pods, res.Revision, res.Since = pw.Object(), copyPods(pods), revision, since
+	defer c.observe(pw, res) // once the verdict is settled: a soak cut short is healthy
 	if t.last.Soaking && t.last.Held == "" && !t.completedAt.IsZero() {
 		// The soak is bounded by --timeout: a rollout that is complete, with every pod ready and no
 		// probe failing, is healthy; the message says the soak was cut short and why it was long.
@@ -449,19 +480,19 @@ func pendingWhy(p *corev1.Pod) string {
 	return "pending"
 }
 
-// Verify waits for one workload to become healthy (used after a rollback); the caller bounds it
-// with ctx's deadline, which ends as a timeout verdict.
-func (w *Watcher) Verify(ctx context.Context, kind, namespace, name string) (report.Verdict, string, error) {
+// Verify waits for one workload, of the resolved kind k, to become healthy (used after a
+// rollback); the caller bounds it with ctx's deadline, which ends as a timeout verdict.
+func (w *Watcher) Verify(ctx context.Context, k workload.Kind, ref report.Ref) (report.Verdict, string, error) {
 	v := *w
 	v.Timeout, v.runSettingsOnly = 0, true
-	wl := target.Workload{Kind: kind, Namespace: namespace, Name: name}
+	wl := target.Target{Kind: k.Name(), Namespace: ref.Namespace, Name: ref.Name, Resolved: k}
 	// A consistent read of the generation the undo produced, so that a watch cache still showing
 	// the failed revision cannot fail the rollback.
 	gen, err := generation(ctx, w.Client, wl)
 	if err != nil {
 		return report.VerdictError, err.Error(), err
 	}
-	rs, err := v.watch(ctx, []target.Workload{wl}, map[string]int64{wl.Key(): gen})
+	rs, err := v.watch(ctx, []target.Target{wl}, map[string]int64{wl.Key(): gen})
 	if err != nil {
 		return report.VerdictError, err.Error(), err
 	}
@@ -471,14 +502,11 @@ func (w *Watcher) Verify(ctx context.Context, kind, namespace, name string) (rep
 	return rs[0].Verdict, rs[0].Message, nil
 }
 
-func generation(ctx context.Context, c client.Interface, wl target.Workload) (int64, error) {
-	k, ok := workload.Lookup(wl.Kind)
-	if !ok {
-		return 0, fmt.Errorf("cannot verify kind %s", wl.Kind)
-	}
+func generation(ctx context.Context, c client.Interface, wl target.Target) (int64, error) {
+	k := wl.Resolved
 	obj, err := k.Get(ctx, c, wl.Namespace, wl.Name)
 	if err != nil {
-		return 0, kube.Explain(err, "get "+wl.Ref()+" -n "+wl.Namespace, "get", k.GroupResource())
+		return 0, kube.Explain(err, "get "+wl.Ref().String()+" -n "+wl.Namespace, "get", k.GroupResource())
 	}
 	return obj.Meta().GetGeneration(), nil
 }
@@ -543,7 +571,8 @@ func (c *nsCache) controllerOf(ref *metav1.OwnerReference) string {
 	return ""
 }
 
-func (c *nsCache) get(w target.Workload) (workload.Workload, error) {
+func (c *nsCache) get(w target.Target) (workload.Workload, error) {
+	// The kind Resolve decided (or, for a target made without it, the switch's).
 	kind, ok := w.KindOf()
 	if !ok {
 		return nil, fmt.Errorf("cannot judge kind %s", w.Kind)
@@ -559,8 +588,9 @@ func (c *nsCache) get(w target.Workload) (workload.Workload, error) {
 // index lookup, not a scan of the namespace's pods) that the workload's selector matches. It also
 // returns the revision's name and when its rollout began; ok is false while the new revision
 // cannot be told yet (the controller has not acted).
-func (c *nsCache) revisionPods(wl workload.Workload) (pods []*corev1.Pod, revision string, since time.Time, ok bool) {
-	cur, _ := wl.Revisions(c.kinds[workload.Key(wl.Kind())].History(wl))
+func (c *nsCache) revisionPods(wl workload.PodWorkload) (pods []*corev1.Pod, revision string, since time.Time, ok bool) {
+	h, _ := c.history(wl)
+	cur, _ := wl.Revisions(h)
 	if cur == nil || c.pods == nil {
 		return nil, "", time.Time{}, false
 	}
@@ -635,7 +665,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	var evInf, caInf cache.SharedIndexInformer
 	// Pods and their events only for the kinds judged by their pods: an object judged by its
 	// status alone needs neither (and a cluster-scoped one has no namespace to watch them in).
-	if slices.ContainsFunc(group, func(t *tracked) bool { k, ok := t.w.KindOf(); return ok && !k.StatusOnly() }) {
+	if slices.ContainsFunc(group, byPods) {
 		podInf := f.For(corev1.Resource("pods"), &corev1.Pod{}, client.ListWatchOf(w.Client.CoreV1().Pods(ns)))
 		evInf = ef.For(corev1.Resource("events"), &corev1.Event{}, client.ListWatchOf(w.Client.CoreV1().Events(ns)))
 		watched = append(watched,
@@ -655,10 +685,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	}
 	// One cache per kind in the namespace, whichever way the kind was found.
 	for _, t := range group {
-		k, ok := t.w.KindOf()
-		if !ok {
-			return nil, fmt.Errorf("cannot judge kind %s", t.w.Kind)
-		}
+		k := t.kind
 		if _, done := c.kinds[workload.Key(k)]; done {
 			continue
 		}

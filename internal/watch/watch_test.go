@@ -141,7 +141,7 @@ func TestWatchTimeoutSaysWhy(t *testing.T) {
 	t.Parallel()
 	d, rs, newPod, _ := rollout()
 	w := &Watcher{Client: kubetest.Client(d, rs, newPod), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
-	res, err := w.Watch(context.Background(), []target.Workload{apiDeployment})
+	res, err := w.Watch(context.Background(), []target.Target{apiDeployment})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestWatchDeletedWorkloadFails(t *testing.T) {
 }
 
 // apiDeployment is the workload rollout() builds.
-var apiDeployment = target.Workload{Kind: target.Deployment, Namespace: "prod", Name: "api"}
+var apiDeployment = target.Target{Kind: target.Deployment, Namespace: "prod", Name: "api"}
 
 // outcome is what a watch run in the background returned.
 type outcome struct {
@@ -182,11 +182,11 @@ func watchInBackground(ctx context.Context, w *Watcher, minGeneration map[string
 	out := make(chan outcome, 1)
 	go func() {
 		if minGeneration == nil {
-			res, err := w.Watch(ctx, []target.Workload{apiDeployment})
+			res, err := w.Watch(ctx, []target.Target{apiDeployment})
 			out <- outcome{res, err}
 			return
 		}
-		res, err := w.watch(ctx, []target.Workload{apiDeployment}, minGeneration)
+		res, err := w.watch(ctx, []target.Target{apiDeployment}, minGeneration)
 		out <- outcome{res, err}
 	}()
 	return out
@@ -351,10 +351,10 @@ func crashWhileTheWatchIsDown(t *testing.T, client *fake.Clientset, pod *corev1.
 
 // forbiddenWatch watches wl on a client that refuses a request the watch needs, and returns the
 // error it must end with, which must contain every one of wants.
-func forbiddenWatch(t *testing.T, client *fake.Clientset, wl target.Workload, wants ...string) error {
+func forbiddenWatch(t *testing.T, client *fake.Clientset, wl target.Target, wants ...string) error {
 	t.Helper()
 	w := &Watcher{Client: kubetest.Wrap(client), Policy: DefaultPolicy(), Timeout: time.Minute}
-	_, err := w.Watch(context.Background(), []target.Workload{wl})
+	_, err := w.Watch(context.Background(), []target.Target{wl})
 	if err == nil {
 		t.Fatalf("a forbidden request must end the watch of %s with an error", wl.Key())
 	}
@@ -413,7 +413,7 @@ func TestWatchTimeoutCutsTheSoakShort(t *testing.T) {
 					Reason:         "Unhealthy", Type: corev1.EventTypeWarning, Message: "Liveness probe failed: connection refused", LastTimestamp: metav1.NewTime(now)})
 			}
 			w := &Watcher{Client: kubetest.Client(objs...), Policy: DefaultPolicy(), Timeout: 2 * time.Second}
-			res, err := w.Watch(context.Background(), []target.Workload{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
+			res, err := w.Watch(context.Background(), []target.Target{{Kind: target.Deployment, Namespace: "prod", Name: "api"}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,19 +9,19 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
 
-var daemonSets = &typedKind{
+var daemonSets = newRolloutKind(&typedKind{
 	name: DaemonSet, resource: appsv1.Resource("daemonsets"),
 	history: controllerRevisions,
 	api: callsOf(func(c client.Interface, ns string) typedClient[*appsv1.DaemonSet, *appsv1.DaemonSetList] {
 		return c.AppsV1().DaemonSets(ns)
 	}),
-	wrap: wrapAs(func(k *typedKind, d *appsv1.DaemonSet) Workload {
-		return daemonSet{base{k, d, d.Spec.Selector, &d.Spec.Template}, d}
+	wrap: wrapAs(func(k *typedKind, d *appsv1.DaemonSet) PodWorkload {
+		return daemonSet{rolloutBase{base{k, d, d.Spec.Selector, &d.Spec.Template}}, d}
 	}),
-}
+})
 
 type daemonSet struct {
-	base
+	rolloutBase
 	d *appsv1.DaemonSet
 }
 

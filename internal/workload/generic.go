@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -32,17 +31,12 @@ type genericKind struct {
 	dyn, watchDyn dynamic.Interface
 }
 
-func (k *genericKind) Name() string                            { return k.gvk.Kind }
-func (k *genericKind) GroupResource() schema.GroupResource     { return k.gvr.GroupResource() }
-func (k *genericKind) History() (string, schema.GroupResource) { return "", schema.GroupResource{} }
-func (k *genericKind) RunsToCompletion() bool                  { return false }
-func (k *genericKind) StatusOnly() bool                        { return true }
-func (k *genericKind) Namespaced() bool                        { return k.namespaced }
-func (k *genericKind) APIVersion() string                      { return k.gvk.GroupVersion().String() }
-func (k *genericKind) kubectlTemplate(runtime.Object) (*corev1.PodTemplateSpec, bool) {
-	return nil, false
-}
+func (k *genericKind) Name() string                        { return k.gvk.Kind }
+func (k *genericKind) GroupResource() schema.GroupResource { return k.gvr.GroupResource() }
+func (k *genericKind) Namespaced() bool                    { return k.namespaced }
+func (k *genericKind) APIVersion() string                  { return k.gvk.GroupVersion().String() }
 
+// of takes an object of this kind.
 func (k *genericKind) of(obj runtime.Object) (Workload, bool) {
 	u, ok := obj.(*unstructured.Unstructured)
 	if !ok || u.GroupVersionKind().GroupKind() != k.gvk.GroupKind() {
@@ -127,7 +121,6 @@ func (k *genericKind) Cache(_ client.Interface, _ *client.Informers, ns string) 
 			}
 			return nil, fmt.Errorf("%s: unexpected object %T", k.gvr.GroupResource(), obj)
 		},
-		History: func(Workload) History { return History{} },
 	}, nil
 }
 
@@ -144,17 +137,9 @@ type resource struct {
 	u    *unstructured.Unstructured
 }
 
-func (r resource) Kind() Kind                            { return r.kind }
-func (r resource) Object() runtime.Object                { return r.u }
-func (r resource) Meta() metav1.Object                   { return r.u }
-func (resource) Selector() labels.Selector               { return labels.Nothing() }
-func (resource) Template() *corev1.PodTemplateSpec       { return nil }
-func (resource) Paused() bool                            { return false }
-func (resource) Revisions(History) (cur, prev *Revision) { return nil, nil }
-func (resource) Outcome() Outcome                        { return Outcome{} }
-func (resource) ListHistory(context.Context, client.Interface, int64) (History, error) {
-	return History{}, nil
-}
+func (r resource) Kind() Kind             { return r.kind }
+func (r resource) Object() runtime.Object { return r.u }
+func (r resource) Meta() metav1.Object    { return r.u }
 
 // Progress is its kstatus status and message: "InProgress: Ready=False (Provisioning) waiting for disk".
 func (r resource) Progress() string {

@@ -179,9 +179,10 @@ func TestResolver(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Kind.Name() != tt.wantKind || res.APIVersion != tt.wantAPI || res.Kind.StatusOnly() != tt.statusOnly ||
+			_, byPods := res.Kind.(PodKind)
+			if res.Kind.Name() != tt.wantKind || res.APIVersion != tt.wantAPI || byPods == tt.statusOnly ||
 				res.Kind.Namespaced() != tt.namespaced || res.Skip != tt.skip {
-				t.Errorf("got %s %s statusOnly=%v namespaced=%v skip=%q", res.Kind.Name(), res.APIVersion, res.Kind.StatusOnly(), res.Kind.Namespaced(), res.Skip)
+				t.Errorf("got %s %s statusOnly=%v namespaced=%v skip=%q", res.Kind.Name(), res.APIVersion, !byPods, res.Kind.Namespaced(), res.Skip)
 			}
 		})
 	}

@@ -11,15 +11,15 @@ import (
 )
 
 // jobs are batch/v1 Jobs: they run to completion, keep no revisions, and have nothing to roll back.
-var jobs = &typedKind{
-	name: Job, resource: batchv1.Resource("jobs"), runsToCompletion: true,
+var jobs = newCompletionKind(&typedKind{
+	name: Job, resource: batchv1.Resource("jobs"),
 	api: callsOf(func(c client.Interface, ns string) typedClient[*batchv1.Job, *batchv1.JobList] {
 		return c.BatchV1().Jobs(ns)
 	}),
-	wrap: wrapAs(func(k *typedKind, j *batchv1.Job) Workload {
+	wrap: wrapAs(func(k *typedKind, j *batchv1.Job) PodWorkload {
 		return job{base{k, j, j.Spec.Selector, &j.Spec.Template}, j}
 	}),
-}
+})
 
 // Labels the Job controller's API server sets on the pods of a Job with a generated selector:
 // the Job's uid, so that a Job re-created under the same name never claims its predecessor's pods.

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 )
 
 // typedKind is a Kind served by the typed clients and shared informers: the apps/v1
@@ -27,11 +28,52 @@ type typedKind struct {
 	history historySource
 	// watchHistory: the watch caches the history too (a Deployment's ReplicaSets say which pods are new).
 	watchHistory bool
-	// runsToCompletion: the kind's pods are meant to exit (a Job); it keeps no history.
-	runsToCompletion bool
+	// self is the kind as the package hands it out (a rolloutKind, or the typedKind itself for
+	// a Job): what its workloads answer to Kind(), so that a type switch on it sees what it can do.
+	self PodKind
 
 	api  apiCalls
-	wrap func(k *typedKind, obj runtime.Object) (Workload, bool)
+	wrap func(k *typedKind, obj runtime.Object) (PodWorkload, bool)
+}
+
+// rolloutKind is a typedKind `kubectl rollout` knows: a RolloutKind.
+type rolloutKind struct{ *typedKind }
+
+// newRolloutKind makes k a RolloutKind.
+func newRolloutKind(k *typedKind) rolloutKind {
+	r := rolloutKind{k}
+	k.self = r
+	return r
+}
+
+// newCompletionKind makes k a PodKind that runs to completion (a Job): no RolloutKind.
+func newCompletionKind(k *typedKind) *typedKind {
+	k.self = k
+	return k
+}
+
+func (k rolloutKind) KubectlHistory(c client.Interface, namespace, name string) (map[int64]*corev1.PodTemplateSpec, error) {
+	hv, err := kubectlcopy.HistoryViewerFor(GroupKind(k), c)
+	if err != nil {
+		return nil, err
+	}
+	history, err := hv.GetHistory(namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*corev1.PodTemplateSpec, len(history))
+	for rev, obj := range history {
+		t, ok := k.kubectlTemplate(obj)
+		if !ok {
+			return nil, fmt.Errorf("revision %d: unexpected history object %T", rev, obj)
+		}
+		out[rev] = t
+	}
+	return out, nil
+}
+
+func (k rolloutKind) Rollbacker(c client.Interface) (kubectlcopy.Rollbacker, error) {
+	return kubectlcopy.RollbackerFor(GroupKind(k), c)
 }
 
 // historySource is the kind of object that holds a workload kind's revisions.
@@ -87,8 +129,8 @@ func callsOf[T, L runtime.Object](clientOf func(c client.Interface, ns string) t
 }
 
 // wrapAs makes a kind's wrap from a constructor of its Workload.
-func wrapAs[T runtime.Object](mk func(k *typedKind, obj T) Workload) func(*typedKind, runtime.Object) (Workload, bool) {
-	return func(k *typedKind, obj runtime.Object) (Workload, bool) {
+func wrapAs[T runtime.Object](mk func(k *typedKind, obj T) PodWorkload) func(*typedKind, runtime.Object) (PodWorkload, bool) {
+	return func(k *typedKind, obj runtime.Object) (PodWorkload, bool) {
 		t, ok := obj.(T)
 		if !ok {
 			return nil, false
@@ -102,14 +144,12 @@ func (k *typedKind) GroupResource() schema.GroupResource { return k.resource }
 func (k *typedKind) History() (string, schema.GroupResource) {
 	return k.history.kind, k.history.resource
 }
-func (k *typedKind) RunsToCompletion() bool                 { return k.runsToCompletion }
-func (k *typedKind) StatusOnly() bool                       { return false }
-func (k *typedKind) Namespaced() bool                       { return true }
-func (k *typedKind) of(obj runtime.Object) (Workload, bool) { return k.wrap(k, obj) }
+func (k *typedKind) Namespaced() bool                          { return true }
+func (k *typedKind) of(obj runtime.Object) (PodWorkload, bool) { return k.wrap(k, obj) }
 
 // kubectlTemplate: kubectl's history of a Deployment is its ReplicaSets; of a StatefulSet or
 // DaemonSet, the workload with each revision applied.
-func (k *typedKind) kubectlTemplate(obj runtime.Object) (*corev1.PodTemplateSpec, bool) {
+func (k rolloutKind) kubectlTemplate(obj runtime.Object) (*corev1.PodTemplateSpec, bool) {
 	if rs, ok := obj.(*appsv1.ReplicaSet); ok {
 		return &rs.Spec.Template, true
 	}
@@ -147,7 +187,7 @@ func (k *typedKind) List(ctx context.Context, c client.Interface, ns string, opt
 	return out, nil
 }
 
-func (k *typedKind) mustWrap(obj runtime.Object) (Workload, error) {
+func (k *typedKind) mustWrap(obj runtime.Object) (PodWorkload, error) {
 	if w, ok := k.of(obj); ok {
 		return w, nil
 	}
@@ -179,14 +219,14 @@ func (k *typedKind) Cache(c client.Interface, f *client.Informers, ns string) (C
 			return err
 		}}, cache.NewGenericLister(inf.GetIndexer(), gr), nil
 	}
-	out := Cached{History: func(Workload) History { return History{} }}
+	var out Cached
 	if k.watchHistory {
 		hi, hgi, err := informer(k.history.resource, k.history.api)
 		if err != nil {
 			return Cached{}, err
 		}
 		out.Informers = append(out.Informers, hi)
-		out.History = func(w Workload) History {
+		out.History = func(w PodWorkload) History {
 			objs, _ := hgi.ByNamespace(ns).List(w.Selector())
 			return historyOf(objs)
 		}
@@ -244,13 +284,23 @@ type base struct {
 	template *corev1.PodTemplateSpec
 }
 
-func (b base) Kind() Kind                        { return b.kind }
+func (b base) Kind() Kind                        { return b.kind.self }
 func (b base) Object() runtime.Object            { return b.obj.(runtime.Object) }
 func (b base) Meta() metav1.Object               { return b.obj }
 func (b base) Selector() labels.Selector         { return selectorOf(b.selector) }
 func (b base) Template() *corev1.PodTemplateSpec { return b.template }
 func (base) Paused() bool                        { return false }
-func (base) Outcome() Outcome                    { return Outcome{} }
 func (b base) ListHistory(ctx context.Context, c client.Interface, limit int64) (History, error) {
 	return b.kind.readHistory(ctx, c, b.obj.GetNamespace(), b.Selector(), limit)
 }
+
+// rolloutBase is what the workloads of a rolloutKind answer alike; each kind overrides what its
+// controller does differently.
+type rolloutBase struct{ base }
+
+func (b rolloutBase) RolloutStatus() (string, bool, error) {
+	return rolloutStatus(b.Kind(), b.Object())
+}
+func (rolloutBase) Stalls() []Stall                        { return nil }
+func (rolloutBase) Conditions() []Condition                { return nil }
+func (rolloutBase) BlockedByBrokenPods() (*Revision, bool) { return nil, false }

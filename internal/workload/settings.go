@@ -42,7 +42,8 @@ type Settings struct {
 // rollout-gate.io/ annotation (a typo would otherwise be ignored in silence), is an invalid-input
 // error that names the object, the annotation and the fix.
 func SettingsOf(w Workload) (Settings, error) {
-	return ParseSettings(Ref(w), w.Meta().GetNamespace(), w.Meta().GetAnnotations())
+	ref := RefOf(w)
+	return ParseSettings(ref.String(), ref.Namespace, w.Meta().GetAnnotations())
 }
 
 // ParseSettings is SettingsOf for the annotations of the object ref ("deployment/api") in namespace.

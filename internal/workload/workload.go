@@ -6,13 +6,20 @@
 // It follows kubectl's polymorphichelpers: one small interface, one implementation per kind, chosen
 // by one switch (Lookup). Jobs joined by that door (job.go); every other kind (custom resources,
 // PVCs, bare Pods) is found by the REST mapper (Resolver) and judged by its status through the
-// kstatus conventions (generic.go).
+// kstatus conventions (generic.go). What a kind can do is the interface it implements, decided
+// once when the targets are resolved: a Rollout (Deployment, StatefulSet, DaemonSet), a
+// Completion (Job), or neither (judged by its status). The rules that differ between kinds live
+// on them: a Deployment's stalls, a StatefulSet that holds its rollback on broken pods.
+//
+// The watch hands on what it saw of a failed rollout as an Observation (observation.go): the
+// diagnosis and the rollback read it instead of the cluster.
 package workload
 
 import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +31,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
+	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
 // Kinds the gate can judge, as the API spells them.
@@ -34,23 +42,16 @@ const (
 	Job         = "Job"
 )
 
-// Kind is what the gate knows of one kind of workload, before any object of it is read.
+// Kind is what the gate knows of one kind of workload, before any object of it is read. What
+// else a kind can do is told by the interface it also implements, asked once where it matters (a
+// type switch), never by a flag: a PodKind runs pods from a template (the rollout kinds and the
+// Job), a RolloutKind is one `kubectl rollout` knows; any other Kind (genericKind) is judged by its
+// status alone (StatusOf).
 type Kind interface {
 	// Name is the kind as the API spells it: "Deployment".
 	Name() string
 	// GroupResource is the resource RBAC rules and API errors name: deployments.apps.
 	GroupResource() schema.GroupResource
-	// History names where the kind's revisions live: ReplicaSets or ControllerRevisions; empty
-	// for a kind that keeps none (a Job).
-	History() (kind string, resource schema.GroupResource)
-	// RunsToCompletion says whether its pods are meant to exit (a Job) rather than to keep
-	// running: its Outcome is the verdict, a pod that ends is an attempt and not a crash, a
-	// finished workload has nothing left to soak, and there is no earlier revision to roll back to.
-	RunsToCompletion() bool
-	// StatusOnly says the kind is judged by its own status alone, through the kstatus conventions
-	// (StatusOf), and has no pods, revisions or rollback of its own: every kind the REST mapper
-	// finds (generic.go), as opposed to the rollout kinds of the switch in Lookup.
-	StatusOnly() bool
 	// Namespaced says whether its objects live in a namespace.
 	Namespaced() bool
 	// Get reads one workload with a consistent read.
@@ -59,35 +60,96 @@ type Kind interface {
 	List(ctx context.Context, c client.Interface, namespace string, opts metav1.ListOptions) ([]Workload, error)
 	// Cache registers the informers the watch needs for this kind with f and reads through them.
 	Cache(c client.Interface, f *client.Informers, namespace string) (Cached, error)
-	// of takes a typed object of this kind.
-	of(obj runtime.Object) (Workload, bool)
-	// kubectlTemplate is the pod template of one entry of kubectl's rollout history.
-	kubectlTemplate(obj runtime.Object) (*corev1.PodTemplateSpec, bool)
 }
 
-// Workload is one object of a Kind, as last read.
+// PodKind is a kind whose workloads run pods from a pod template and are judged by them: the
+// rollout kinds and the Job. Its workloads are PodWorkloads.
+type PodKind interface {
+	Kind
+	// History names where the kind's revisions live: ReplicaSets or ControllerRevisions; empty
+	// for a kind that keeps none (a Job).
+	History() (kind string, resource schema.GroupResource)
+	// of takes a typed object of this kind.
+	of(obj runtime.Object) (PodWorkload, bool)
+}
+
+// RolloutKind is a kind `kubectl rollout` knows (Deployment, StatefulSet, DaemonSet): its
+// workloads are Rollouts, with a history to read and a previous revision to go back to. A PodKind
+// that is not one (a Job) runs to completion: its workloads are Completions.
+type RolloutKind interface {
+	PodKind
+	// KubectlHistory reads a workload's rollout history with kubectl's HistoryViewer, the code
+	// behind `kubectl rollout history` and `rollout undo`: the pod template of each revision number.
+	KubectlHistory(c client.Interface, namespace, name string) (map[int64]*corev1.PodTemplateSpec, error)
+	// Rollbacker is kubectl's `rollout undo` for the kind.
+	Rollbacker(c client.Interface) (kubectlcopy.Rollbacker, error)
+}
+
+// Workload is one object of a Kind, as last read: what every kind answers. A kind judged by its
+// status alone answers no more; a PodWorkload is one that runs pods.
 type Workload interface {
 	Kind() Kind
-	// Object is the typed object: *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet or
-	// *batchv1.Job.
+	// Object is the object: *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet,
+	// *batchv1.Job, or *unstructured.Unstructured for any other kind.
 	Object() runtime.Object
 	Meta() metav1.Object
+	// Progress is the counts of its progress line: "1/3 updated, 0/3 available".
+	Progress() string
+}
+
+// PodWorkload is a workload that runs pods from a pod template, revision by revision: a Rollout
+// or a Completion.
+type PodWorkload interface {
+	Workload
 	// Selector selects its pods; an unusable selector selects everything (ownership still decides).
 	Selector() labels.Selector
 	// Template is the pod template of its spec.
 	Template() *corev1.PodTemplateSpec
-	// Paused says whether the controller is told to leave it alone (a paused Deployment).
+	// Paused says whether the controller is told to leave it alone (a paused Deployment, a
+	// suspended Job).
 	Paused() bool
 	// Revisions answers which revision is new and which came before it, as its controller does;
 	// see the implementations for each kind. cur is nil while the controller has not acted yet.
 	Revisions(h History) (cur, prev *Revision)
 	// ListHistory reads its revisions through the API, at most limit of them.
 	ListHistory(ctx context.Context, c client.Interface, limit int64) (History, error)
-	// Progress is the counts of its progress line: "1/3 updated, 0/3 available".
-	Progress() string
-	// Outcome is what the controller of a workload that runs to completion has concluded. A
-	// rollout has none: kubectl's status viewer says when it is complete (RolloutStatus).
+}
+
+// Rollout is a workload of a RolloutKind: its new revision replaces the pods of the one before.
+type Rollout interface {
+	PodWorkload
+	// RolloutStatus asks kubectl's own status viewer whether the rollout is complete, so that
+	// "complete" means exactly what `kubectl rollout status` means.
+	RolloutStatus() (message string, done bool, err error)
+	// Stalls are what its controller itself has concluded about the rollout, in the order of its
+	// conditions: a Deployment past its progress deadline, or one whose controller cannot create
+	// pods. None while the controller has not observed the current generation.
+	Stalls() []Stall
+	// Conditions are the controller's status conditions the diagnosis quotes as evidence (a
+	// Deployment's); nil for a kind whose conditions say nothing of the rollout.
+	Conditions() []Condition
+	// BlockedByBrokenPods says whether, after an undo, the controller would wait for the failed
+	// revision's not-ready pods instead of replacing them, and which revision failed (the one it
+	// was rolling out, known by name and its pods' label): a StatefulSet under OrderedReady or
+	// OnDelete (kubernetes#67250).
+	BlockedByBrokenPods() (failed *Revision, blocked bool)
+}
+
+// Completion is a workload of a PodKind that is no RolloutKind (a Job): its pods are meant to
+// exit. Its Outcome is the verdict, a pod that ends is an attempt and not a crash, a finished
+// workload has nothing left to soak, and there is no earlier revision to roll back to.
+type Completion interface {
+	PodWorkload
+	// Outcome is what its controller has concluded.
 	Outcome() Outcome
+}
+
+// Stall is one conclusion of a rollout's controller: DeadlineExceeded (it gave up on the
+// rollout) or CannotCreate (it cannot create pods, since Since: a quota may clear, a denial not).
+type Stall struct {
+	DeadlineExceeded, CannotCreate bool
+	Reason, Message                string
+	Since                          time.Time
 }
 
 // Outcome is a controller's own final word on a workload that runs to completion: done, failed
@@ -99,7 +161,7 @@ type Outcome struct {
 
 // Lookup finds a kind by any of the names kubectl accepts for it (deployment, deploy,
 // deployments.apps, Deployment, ...). It is the one place where the kinds are told apart.
-func Lookup(name string) (Kind, bool) {
+func Lookup(name string) (PodKind, bool) {
 	switch strings.ToLower(name) {
 	case "deployment", "deployments", "deploy", "deployment.apps", "deployments.apps":
 		return deployments, true
@@ -113,8 +175,11 @@ func Lookup(name string) (Kind, bool) {
 	return nil, false
 }
 
-// Kinds are the kinds the gate judges, in the order it reads them.
-func Kinds() []Kind { return []Kind{deployments, statefulSets, daemonSets, jobs} }
+// Kinds are the kinds the gate judges by their pods, in the order it reads them.
+func Kinds() []PodKind { return []PodKind{deployments, statefulSets, daemonSets, jobs} }
+
+// RolloutKinds are the kinds `kubectl rollout` knows, the ones a label selector (-l) picks.
+func RolloutKinds() []RolloutKind { return []RolloutKind{deployments, statefulSets, daemonSets} }
 
 // KindList names the kinds the gate judges for messages: "Deployments, StatefulSets, DaemonSets
 // and Jobs".
@@ -127,8 +192,8 @@ func KindList() string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// For wraps a typed object of a kind the gate judges.
-func For(obj runtime.Object) (Workload, error) {
+// For wraps a typed object of a kind the gate judges by its pods.
+func For(obj runtime.Object) (PodWorkload, error) {
 	for _, k := range Kinds() {
 		if w, ok := k.of(obj); ok {
 			return w, nil
@@ -137,8 +202,10 @@ func For(obj runtime.Object) (Workload, error) {
 	return nil, fmt.Errorf("cannot judge workloads of type %T: only %s", obj, KindList())
 }
 
-// Ref is how kubectl spells a workload on the command line: "deployment/api".
-func Ref(w Workload) string { return strings.ToLower(w.Kind().Name()) + "/" + w.Meta().GetName() }
+// RefOf names a workload: its kind, namespace and name.
+func RefOf(w Workload) report.Ref {
+	return report.Ref{Kind: w.Kind().Name(), Namespace: w.Meta().GetNamespace(), Name: w.Meta().GetName()}
+}
 
 // GroupKind is the kind with its API group, as kubectl's helpers take it.
 func GroupKind(k Kind) schema.GroupKind {
@@ -152,8 +219,9 @@ type Cached struct {
 	// Get reads a workload from the cache; a missing one is an API NotFound error.
 	Get func(name string) (Workload, error)
 	// History is the part of a workload's history the watch keeps cached: a Deployment's
-	// ReplicaSets, which say which pods are new. StatefulSets, DaemonSets and Jobs need none.
-	History func(w Workload) History
+	// ReplicaSets, which say which pods are new. Nil for the kinds whose history the watch does not
+	// need (StatefulSets, DaemonSets and Jobs).
+	History func(w PodWorkload) History
 	// ControllerOf names the workload that controls the history object ref points to (a pod's
 	// ReplicaSet → its Deployment), as the cached object's own owner reference says; "" when ref
 	// is not one of this kind's cached history objects. Nil for kinds whose pods name their
@@ -172,46 +240,18 @@ type Informer struct {
 	Run func(stop <-chan struct{})
 }
 
-// RolloutStatus asks kubectl's own status viewer whether the rollout is complete, so that
-// "complete" means exactly what `kubectl rollout status` means.
-func RolloutStatus(w Workload) (string, bool, error) {
-	gk := GroupKind(w.Kind())
+// rolloutStatus asks kubectl's own status viewer whether the rollout of w is complete.
+func rolloutStatus(k Kind, obj runtime.Object) (string, bool, error) {
+	gk := GroupKind(k)
 	viewer, err := kubectlcopy.StatusViewerFor(gk)
 	if err != nil {
 		return "", false, err
 	}
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(w.Object())
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return "", false, fmt.Errorf("convert %s to unstructured: %w", gk.Kind, err)
 	}
 	return viewer.Status(&unstructured.Unstructured{Object: u}, 0)
-}
-
-// KubectlHistory reads a workload's rollout history with kubectl's HistoryViewer, the code behind
-// `kubectl rollout history` and `rollout undo`: the pod template of each revision number.
-func KubectlHistory(c client.Interface, k Kind, namespace, name string) (map[int64]*corev1.PodTemplateSpec, error) {
-	hv, err := kubectlcopy.HistoryViewerFor(GroupKind(k), c)
-	if err != nil {
-		return nil, err
-	}
-	history, err := hv.GetHistory(namespace, name)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int64]*corev1.PodTemplateSpec, len(history))
-	for rev, obj := range history {
-		t, ok := k.kubectlTemplate(obj)
-		if !ok {
-			return nil, fmt.Errorf("revision %d: unexpected history object %T", rev, obj)
-		}
-		out[rev] = t
-	}
-	return out, nil
-}
-
-// Rollbacker is kubectl's `rollout undo` for the kind.
-func Rollbacker(c client.Interface, k Kind) (kubectlcopy.Rollbacker, error) {
-	return kubectlcopy.RollbackerFor(GroupKind(k), c)
 }
 
 // PodReady reports whether the pod's Ready condition is true.

@@ -331,13 +331,19 @@ func TestJobOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		wl, _ := For(&batchv1.Job{Status: batchv1.JobStatus{Conditions: tt.conds}})
-		if got := wl.Outcome(); got != tt.want {
+		if got := wl.(Completion).Outcome(); got != tt.want {
 			t.Errorf("%s: Outcome() = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
 	d, _ := For(&appsv1.Deployment{})
-	if got := d.Outcome(); got != (Outcome{}) || d.Kind().RunsToCompletion() {
-		t.Errorf("a Deployment has outcome %+v (runs to completion: %v): a rollout has none", got, d.Kind().RunsToCompletion())
+	_, completes := d.(Completion)
+	_, rollsOut := d.Kind().(RolloutKind)
+	if completes || !rollsOut {
+		t.Errorf("a Deployment runs to completion (%v) or is no rollout kind (%v): it is a rollout", completes, !rollsOut)
+	}
+	j, _ := For(&batchv1.Job{})
+	if _, rollsOut := j.Kind().(RolloutKind); rollsOut {
+		t.Errorf("a Job is a rollout kind: it runs to completion and has nothing to roll back")
 	}
 }
 
