@@ -25,7 +25,9 @@ type Policy struct {
 	// before the gate fails.
 	PendingGrace time.Duration
 	// Soak is how long a complete rollout must stay complete before it is called healthy. The
-	// soak also lasts until every new container has outlived its own liveness window (probes.go).
+	// soak also lasts until the liveness probe of every new container has had its first run, or,
+	// when trouble was seen, its whole kill window (hold.go). 0 turns both off; a liveness probe
+	// seen failing still holds the verdict (livenessHold).
 	Soak time.Duration
 	// ReadinessGrace is added to a readiness probe's own window before a container whose
 	// readiness probe keeps failing fails the rollout (see readinessStall).
@@ -153,8 +155,8 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	// The soak runs from completion or from the last restart of a new-revision container,
 	// whichever is later: a container the kubelet restarts at once (a liveness kill) can keep a
 	// Deployment available throughout, so "complete" alone is no proof of health. It also lasts
-	// until every container has outlived its liveness window, and while its liveness probe has
-	// failed recently.
+	// until every container's liveness probe has had its first run (hold.go), and while its
+	// liveness probe has failed recently.
 	start := s.CompletedAt
 	if start.IsZero() {
 		start = now
@@ -171,8 +173,11 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	for _, pod := range s.Pods {
 		fails := probeFailures(pod, s.Events)
 		for _, cs := range longRunning(pod) {
-			if end := killWindowEnd(pod, cs, s.StartedSeen[StartedKey(pod, cs)], now); end.After(soakEnd) {
-				soakEnd, why = end, fmt.Sprintf("liveness window of %s/%s", pod.Name, cs.Name)
+			// The liveness hold (hold.go) is part of the soak: --soak 0 turns it off.
+			if p.Soak > 0 {
+				if end, what := holdEnd(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], s.Flaps[pod.Name], now); end.After(soakEnd) {
+					soakEnd, why = end, what
+				}
 			}
 			if hold, m := livenessHold(pod, cs, fails); hold.After(now) {
 				// Held even when the soak would last longer anyway: a held soak is never cut short.

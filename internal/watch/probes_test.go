@@ -171,6 +171,11 @@ func TestEvaluateProbes(t *testing.T) {
 		return pod("api-1", append([]podOpt{withSpec(probe(3, 1, 1, 2), nil, nil), readyAt(t0.Add(time.Second)),
 			container(corev1.ContainerStatus{Name: "api", Ready: true, Started: &started, State: runningSince(t0)})}, opts...)...)
 	}
+	// liveLate's liveness probe has its first run 10 s after the start, at a tick up to 3 s later.
+	liveLate := func() *corev1.Pod {
+		return pod("api-1", withSpec(probe(10, 3, 1, 3), nil, nil), readyAt(t0.Add(time.Second)),
+			container(corev1.ContainerStatus{Name: "api", Ready: true, Started: &started, State: runningSince(t0)}))
+	}
 	stalled := pod("api-1", withSpec(nil, probe(0, 1, 1, 2), nil), notReadyAt(t0),
 		container(corev1.ContainerStatus{Name: "api", Started: &started, State: runningSince(t0)}))
 	mountPending := pod("api-1", withSpec(nil, nil, nil), func(p *corev1.Pod) {
@@ -192,10 +197,16 @@ func TestEvaluateProbes(t *testing.T) {
 		wantRecheck time.Time
 		wantHeld    bool
 	}{
-		{name: "the plain soak is over but the liveness window is not", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
-			now: t0.Add(12 * time.Second), wantRecheck: t0.Add(19 * time.Second)},
-		{name: "healthy once the liveness window has passed", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
-			now: t0.Add(19 * time.Second), wantVerdict: report.VerdictHealthy, wantReason: "Complete"},
+		// The liveness hold (hold.go): probe(3, 1, 1, 2) has its first run by t0+5, the hold ends at t0+5+evidenceMargin,
+		// the 10 s soak at t0+11.
+		{name: "healthy once the soak and the first liveness run are over", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			now: t0.Add(max(11*time.Second, 5*time.Second+evidenceMargin)), wantVerdict: report.VerdictHealthy, wantReason: "Complete"},
+		{name: "the plain soak is over but the first liveness run is not", pods: []*corev1.Pod{liveLate()}, completedAt: t0.Add(time.Second),
+			now: t0.Add(12 * time.Second), wantRecheck: t0.Add(14*time.Second + evidenceMargin)},
+		{name: "healthy once the first liveness run has passed", pods: []*corev1.Pod{liveLate()}, completedAt: t0.Add(time.Second),
+			now: t0.Add(14*time.Second + evidenceMargin), wantVerdict: report.VerdictHealthy, wantReason: "Complete"},
+		{name: "a NotReady turn puts the container back on its kill window", pods: []*corev1.Pod{live()}, flaps: map[string]int{"api-1": 1},
+			completedAt: t0.Add(time.Second), now: t0.Add(12 * time.Second), wantRecheck: t0.Add(19 * time.Second)},
 		{name: "a liveness failure holds the verdict past the window", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
 			events: []*corev1.Event{unhealthy("Liveness", "Get \"http://10.0.0.1:9999/healthz\": connection refused", t0.Add(18*time.Second))},
 			now:    t0.Add(20 * time.Second), wantRecheck: t0.Add(34 * time.Second), wantHeld: true},
