@@ -14,7 +14,8 @@
 #     can come up to a period later, and its result a timeout after that).
 #
 # Usage: KUBECONFIG=... hack/bench-probe-lag.sh
-#   LOAD=1 keeps every core busy (2 busy shell loops per core) as the e2e tests' CPU load does.
+#   LOAD=1 keeps every core busy (LOAD_PER_CORE, default 2, busy shell loops per core) as the e2e
+#   tests' CPU load does.
 #   ROUNDS (default 2) new Deployments one after another; REPLICAS (6), RUN_SECONDS (40), DELAY (3),
 #   PERIOD (3).
 # Prints the figures' min / median / max. Same clock: run it on the cluster's node (the local
@@ -43,7 +44,7 @@ trap cleanup EXIT
 
 kubectl create namespace "$ns" >/dev/null
 if [[ ${LOAD:-0} == 1 ]]; then
-  for ((i = 0; i < 2 * $(nproc); i++)); do
+  for ((i = 0; i < ${LOAD_PER_CORE:-2} * $(nproc); i++)); do
     /bin/sh -c 'while :; do :; done' &
     loaders+=($!)
   done
@@ -108,7 +109,7 @@ done <"$tmp/pods"
 
 stats() { sort -n | awk '{v[NR]=$1} END{if (NR==0) {print "no data"; exit}; printf "min %.1f s, median %.1f s, max %.1f s (%d)\n", v[1]/1000, v[int((NR+1)/2)]/1000, v[NR]/1000, NR}'; }
 mode=idle
-[[ ${LOAD:-0} == 1 ]] && mode="under CPU load ($((2 * $(nproc))) busy loops on $(nproc) cores)"
+[[ ${LOAD:-0} == 1 ]] && mode="under CPU load ($((${LOAD_PER_CORE:-2} * $(nproc))) busy loops on $(nproc) cores)"
 echo "bench-probe-lag: $ROUNDS rounds of $REPLICAS pods, liveness delay ${DELAY}s period ${PERIOD}s timeout 1s, $mode"
 echo "delivery lag, kubelet's event time to the watcher:         $(stats <"$tmp/lag")"
 echo "container start to first failed probe:                   $(cut -d' ' -f1 "$tmp/first" | stats)"

@@ -167,6 +167,11 @@ func Run(ctx context.Context, o *Options, d Deps) (*report.Report, error) {
 			if judged[i].Verdict != report.VerdictFailed && judged[i].Verdict != report.VerdictTimeout {
 				continue
 			}
+			if results[i].StillProgressing && !o.RollbackOnTimeout {
+				judged[i].Rollback = stillProgressingRollback()
+				fmt.Fprintf(d.Progress, "%s: not rolled back: %s\n", judged[i].Ref(), judged[i].Rollback.Message)
+				continue
+			}
 			if results[i].Status != nil {
 				judged[i].Rollback = &report.Rollback{Status: report.RollbackSkipped,
 					Message: fmt.Sprintf("rollback does not apply to a %s: it is judged by its status and has no revision history the gate could go back to; it was not touched", judged[i].Kind)}

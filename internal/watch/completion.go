@@ -59,6 +59,7 @@ func evaluateCompletion(wl workload.Workload, s Snapshot, p Policy, now time.Tim
 		return j
 	}
 	j.Message = wl.Progress()
+	recheck = append(recheck, j.noProgress(s, p, now))
 	j.RecheckAt = earliest(recheck)
 	return j
 }

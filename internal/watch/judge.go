@@ -32,6 +32,9 @@ type Policy struct {
 	// ReadinessGrace is added to a readiness probe's own window before a container whose
 	// readiness probe keeps failing fails the rollout (see readinessStall).
 	ReadinessGrace time.Duration
+	// ProgressTimeout fails a rollout that made no progress for this long (progress.go), or for a
+	// Deployment's own progressDeadlineSeconds when shorter. 0: only the watch's timeout.
+	ProgressTimeout time.Duration
 }
 
 // readinessFlapLimit is how many times a new pod may turn NotReady while its containers keep
@@ -40,7 +43,8 @@ const readinessFlapLimit = 3
 
 // DefaultPolicy is the policy of the CLI's defaults.
 func DefaultPolicy() Policy {
-	return Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second, ReadinessGrace: 15 * time.Second}
+	return Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second, ReadinessGrace: 15 * time.Second,
+		ProgressTimeout: 2 * time.Minute}
 }
 
 // Snapshot is what the judge sees of one workload at one moment.
@@ -61,6 +65,8 @@ type Snapshot struct {
 	// Flaps counts, per pod name, how often the pod turned from Ready to NotReady while the watch
 	// looked and none of its containers restarted.
 	Flaps map[string]int
+	// ProgressAt is when the rollout last progressed (progress.go); zero: not followed.
+	ProgressAt time.Time
 }
 
 // Judgement is the judge's answer for one snapshot.
@@ -149,6 +155,7 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	j.Complete = done
 	if !done {
 		j.Message = strings.TrimSpace(msg)
+		recheck = append(recheck, j.noProgress(s, p, now))
 		j.RecheckAt = earliest(recheck)
 		return j
 	}
