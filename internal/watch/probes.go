@@ -12,9 +12,10 @@ import (
 )
 
 // The kubelet's probe windows, read from the live pod's spec. A rollout is judged healthy only once
-// every new container has outlived the window in which its own probes could still kill it, and a
-// readiness probe that keeps failing fails the rollout once it has had its full window and then
-// some, instead of at --timeout.
+// every new container's liveness probe has had its first run, or, when trouble was seen, has
+// outlived the window in which it could still kill the container (hold.go); a readiness probe that
+// keeps failing fails the rollout once it has had its full window and then some, instead of at
+// --timeout.
 //
 // All windows count from the container's last start as the kubelet reports it, and add a margin:
 // on a busy node the kubelet's probe workers, its restarts and its status updates run seconds late
