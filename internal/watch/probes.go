@@ -8,7 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // The kubelet's probe windows, read from the live pod's spec. A rollout is judged healthy only once
@@ -153,14 +153,14 @@ func probeFailures(pod *corev1.Pod, events []*corev1.Event) []probeFailure {
 		if e.Reason != "Unhealthy" || e.InvolvedObject.UID != pod.UID {
 			continue
 		}
-		msg := workload.EventMessage(e)
+		msg := podstate.EventMessage(e)
 		kind, rest, ok := strings.Cut(msg, " probe ")
 		if !ok || (kind != "Liveness" && kind != "Readiness" && kind != "Startup") {
 			continue
 		}
-		first, last := workload.EventTimes(e)
+		first, last := podstate.EventTimes(e)
 		out = append(out, probeFailure{kind: kind, container: fieldPathContainer(e.InvolvedObject.FieldPath),
-			message: msg, errored: strings.HasPrefix(rest, "errored"), first: first, last: last, count: workload.EventCount(e)})
+			message: msg, errored: strings.HasPrefix(rest, "errored"), first: first, last: last, count: podstate.EventCount(e)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].last.Before(out[j].last) })
 	return out
@@ -262,7 +262,7 @@ func fieldPathContainer(fp string) string {
 // eventLast is when an event last happened, whichever API wrote it: each fold of a repeat into
 // the event moves it.
 func eventLast(e *corev1.Event) time.Time {
-	_, last := workload.EventTimes(e)
+	_, last := podstate.EventTimes(e)
 	return last
 }
 
