@@ -1,6 +1,7 @@
 package podstate
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +86,15 @@ func TestCrashAccounting(t *testing.T) {
 			LastTerminationState: corev1.ContainerState{Terminated: term(128, ReasonStartError)}}, false, 1, false},
 		{"an init container's exit 0 is its end", corev1.ContainerStatus{State: corev1.ContainerState{Terminated: term(0, ReasonCompleted)}}, true, 0, false},
 		{"an app container's exit 0 is a crash", corev1.ContainerStatus{State: corev1.ContainerState{Terminated: term(0, ReasonCompleted)}}, false, 1, true},
+		{"second exit", corev1.ContainerStatus{RestartCount: 1, State: corev1.ContainerState{Terminated: term(1, ReasonError)},
+			LastTerminationState: corev1.ContainerState{Terminated: term(1, ReasonError)}}, false, 2, true},
+		{"a liveness kill that exited 0 is a restart", corev1.ContainerStatus{RestartCount: 1, State: running,
+			LastTerminationState: corev1.ContainerState{Terminated: term(0, ReasonCompleted)}}, false, 1, true},
+		{"an init container that failed", corev1.ContainerStatus{State: corev1.ContainerState{Terminated: term(1, ReasonError)}}, true, 1, true},
+		{"a Job's container done after one crash", corev1.ContainerStatus{RestartCount: 1, State: corev1.ContainerState{Terminated: term(0, ReasonCompleted)},
+			LastTerminationState: corev1.ContainerState{Terminated: term(1, ReasonError)}}, true, 1, true},
+		{"creating after a restart", corev1.ContainerStatus{RestartCount: 2, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: ReasonContainerCreating}},
+			LastTerminationState: corev1.ContainerState{Terminated: term(1, ReasonError)}}, false, 2, true},
 	}
 	for _, tt := range tests {
 		if got := Crashes(tt.cs, tt.exitZeroEnds); got != tt.crashes {
@@ -270,6 +280,9 @@ func TestProbeDefaultsAndKillWindow(t *testing.T) {
 		}
 		if got := s.Explain(); got != tt.explain {
 			t.Errorf("%s: Explain = %q, want %q", tt.name, got, tt.explain)
+		}
+		if got, want := s.ExplainWindow(), tt.explain[strings.Index(tt.explain, "failureThreshold"):strings.LastIndex(tt.explain, "= ")]+"= "+tt.window.String(); got != want {
+			t.Errorf("%s: ExplainWindow = %q, want %q", tt.name, got, want)
 		}
 	}
 	s := WithDefaults(&corev1.Probe{InitialDelaySeconds: 2, PeriodSeconds: 4, TimeoutSeconds: 3, FailureThreshold: 6, SuccessThreshold: 2})

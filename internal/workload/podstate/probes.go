@@ -136,11 +136,22 @@ func (s Probe) FromStart() time.Duration { return s.InitialDelay + s.KillWindow(
 // Explain says how FromStart adds up, in the spec's words:
 // "initialDelaySeconds 5 + failureThreshold 3 × periodSeconds 3 + timeoutSeconds 1 = 15s".
 func (s Probe) Explain() string {
+	return fmt.Sprintf("initialDelaySeconds %d + %s = %s", int(s.InitialDelay.Seconds()), s.windowTerms(), s.FromStart())
+}
+
+// ExplainWindow says how KillWindow adds up, in the spec's words:
+// "failureThreshold 3 × periodSeconds 10 + timeoutSeconds 1 = 31s".
+func (s Probe) ExplainWindow() string {
+	return fmt.Sprintf("%s = %s", s.windowTerms(), s.KillWindow())
+}
+
+// windowTerms are KillWindow's terms: the threshold times the longer of period and timeout, plus
+// the shorter.
+func (s Probe) windowTerms() string {
 	long, short := "periodSeconds", "timeoutSeconds"
 	lv, sv := s.Period, s.Timeout
 	if sv > lv {
 		long, short, lv, sv = short, long, sv, lv
 	}
-	return fmt.Sprintf("initialDelaySeconds %d + failureThreshold %d × %s %d + %s %d = %s",
-		int(s.InitialDelay.Seconds()), s.FailureThreshold, long, int(lv.Seconds()), short, int(sv.Seconds()), s.FromStart())
+	return fmt.Sprintf("failureThreshold %d × %s %d + %s %d", s.FailureThreshold, long, int(lv.Seconds()), short, int(sv.Seconds()))
 }

@@ -20,3 +20,9 @@ func ProbeCannotWorkVerdict(k ProbeKind, errored bool) string {
 	}
 	return string(k) + "ProbeFailing"
 }
+
+// MinProbeErrors is how many errored runs of a liveness or startup probe in one run of the
+// container show that the kubelet cannot run it: more than one, so that a single exec that raced
+// a restart is not a verdict. The watch fails on it once the kill window is over; the diagnosis
+// names it when the watch failed the rollout for something else.
+const MinProbeErrors = 3
