@@ -10,16 +10,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
-	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // maxEventGroups caps the events in a Result; warnings are kept first.
 const maxEventGroups = 60
 
-// eventTimes and eventCount read an event whichever API wrote it (workload.EventTimes).
-func eventTimes(e *corev1.Event) (first, last time.Time) { return workload.EventTimes(e) }
+// eventTimes and eventCount read an event whichever API wrote it (podstate.EventTimes).
+func eventTimes(e *corev1.Event) (first, last time.Time) { return podstate.EventTimes(e) }
 
-func eventCount(e *corev1.Event) int32 { return workload.EventCount(e) }
+func eventCount(e *corev1.Event) int32 { return podstate.EventCount(e) }
 
 // recentEvents keeps events last seen at or after since (all of them when since is zero).
 func recentEvents(events []corev1.Event, since time.Time) []corev1.Event {

@@ -19,6 +19,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Caps on what one diagnosis reads: replicas of one revision fail alike, so a few pods tell.
@@ -265,7 +266,7 @@ func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since ti
 	for _, e := range list.Items {
 		if e.InvolvedObject.Kind == o.kind && e.InvolvedObject.Name == o.name {
 			// A folded event keeps its reason and object; the rules read the kubelet's words.
-			e.Message = workload.EventMessage(&e)
+			e.Message = podstate.EventMessage(&e)
 			out = append(out, e)
 		}
 	}

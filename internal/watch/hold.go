@@ -5,6 +5,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // The liveness hold (issue 24). A liveness probe that cannot pass says so at its first run: the
@@ -30,16 +32,11 @@ import (
 // reproduce (the gate's own informers and judge on a loaded node).
 const evidenceMargin = 5 * time.Second
 
-// probeTiming is a probe's period and timeout with the API server's defaults filled in. The one
-// place the hold reads probe settings, so that it follows the kubelet-facts package's.
-func probeTiming(p *corev1.Probe) (period, timeout time.Duration) {
-	return probePeriod(p), probeTimeout(p)
-}
 
 // troubleSeen says why a container is back on its full kill window, or "" when nothing was seen:
 // a restart, a NotReady turn of its pod (flaps), an Unhealthy event of its liveness probe in this
 // run, or a readiness failure after its pod turned Ready.
-func troubleSeen(pod *corev1.Pod, cs corev1.ContainerStatus, fails []probeFailure, flaps int) string {
+func troubleSeen(pod *corev1.Pod, cs corev1.ContainerStatus, fails []podstate.ProbeEvent, flaps int) string {
 	if cs.RestartCount > 0 {
 		return fmt.Sprintf("it restarted %d times", cs.RestartCount)
 	}
@@ -50,17 +47,17 @@ func troubleSeen(pod *corev1.Pod, cs corev1.ContainerStatus, fails []probeFailur
 	if cs.State.Running != nil {
 		started = cs.State.Running.StartedAt.Time
 	}
-	if rc := podCondition(pod, corev1.PodReady); rc != nil && rc.Status == corev1.ConditionTrue {
-		ready = rc.LastTransitionTime.Time
+	if podstate.Ready(pod) {
+		ready = podstate.ReadySince(pod)
 	}
 	for _, f := range fails {
-		if f.container != cs.Name || f.last.Before(started) {
+		if f.Container != cs.Name || f.Last.Before(started) {
 			continue
 		}
 		switch {
-		case f.kind == "Liveness":
+		case f.Kind == podstate.Liveness:
 			return "its liveness probe failed"
-		case f.kind == "Readiness" && !ready.IsZero() && f.last.After(ready):
+		case f.Kind == podstate.Readiness && !ready.IsZero() && f.Last.After(ready):
 			return "its readiness probe failed after ready"
 		}
 	}
@@ -71,15 +68,15 @@ func troubleSeen(pod *corev1.Pod, cs corev1.ContainerStatus, fails []probeFailur
 // probe, and why: one probe period after its first possible run with evidenceMargin when nothing
 // was seen, else the full kill window (killWindowEnd). Zero when the container has no liveness
 // probe or is not running.
-func holdEnd(pod *corev1.Pod, cs corev1.ContainerStatus, fails []probeFailure, startedSeen time.Time, flaps int, now time.Time) (time.Time, string) {
-	c := containerSpec(pod, cs.Name)
+func holdEnd(pod *corev1.Pod, cs corev1.ContainerStatus, fails []podstate.ProbeEvent, startedSeen time.Time, flaps int, now time.Time) (time.Time, string) {
+	c := podstate.Spec(pod, cs.Name)
 	if c == nil || c.LivenessProbe == nil || cs.State.Running == nil || cs.State.Running.StartedAt.IsZero() {
 		return time.Time{}, ""
 	}
 	if why := troubleSeen(pod, cs, fails, flaps); why != "" {
 		return killWindowEnd(pod, cs, startedSeen, now), fmt.Sprintf("liveness window of %s/%s: %s", pod.Name, cs.Name, why)
 	}
-	period, timeout := probeTiming(c.LivenessProbe)
+	timing := podstate.WithDefaults(c.LivenessProbe)
 	from := livenessFrom(pod, c, cs, startedSeen, now)
-	return from.Add(period + timeout + evidenceMargin), fmt.Sprintf("first liveness probe of %s/%s", pod.Name, cs.Name)
+	return from.Add(timing.Period + timing.Timeout + evidenceMargin), fmt.Sprintf("first liveness probe of %s/%s", pod.Name, cs.Name)
 }

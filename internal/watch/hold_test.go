@@ -16,8 +16,8 @@ func TestHoldEnd(t *testing.T) {
 	t.Parallel()
 	yes := true
 	defaults := probe(0, 10, 1, 3)
-	// The full kill window of the API's default probe from t0: 41 s + 30.5 s of margin.
-	killDefaults := 71500 * time.Millisecond
+	// The full kill window of the API's default probe from t0: 31 s + 25.5 s of margin.
+	killDefaults := 56500 * time.Millisecond
 	tests := []struct {
 		name        string
 		liveness    *corev1.Probe
@@ -109,10 +109,10 @@ func TestEvaluateHoldOverTime(t *testing.T) {
 		{name: "nothing seen: the soak, then the first run's hold", soak: 10 * time.Second, healthyFrom: 11*time.Second + evidenceMargin},
 		{name: "a long soak outlasts the hold", soak: 30 * time.Second, healthyFrom: 31 * time.Second},
 		{name: "a liveness failure: its hold after the failure, past the kill window", soak: 10 * time.Second, events: failure,
-			healthyFrom: 10*time.Second + 41*time.Second + 30500*time.Millisecond},
+			healthyFrom: 10*time.Second + 31*time.Second + 25500*time.Millisecond},
 		{name: "--soak 0: no soak and no liveness hold", soak: 0, healthyFrom: time.Second},
 		{name: "--soak 0 still holds a liveness probe seen failing", soak: 0, events: failure,
-			healthyFrom: 10*time.Second + 41*time.Second + 30500*time.Millisecond},
+			healthyFrom: 10*time.Second + 31*time.Second + 25500*time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

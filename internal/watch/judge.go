@@ -12,6 +12,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Policy holds the thresholds the judge applies. The defaults and why they were chosen are in the
@@ -179,7 +180,7 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	}
 	for _, pod := range s.Pods {
 		fails := probeFailures(pod, s.Events)
-		for _, cs := range longRunning(pod) {
+		for _, cs := range podstate.LongRunning(pod) {
 			// The liveness hold (hold.go) is part of the soak: --soak 0 turns it off.
 			if p.Soak > 0 {
 				if end, what := holdEnd(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], s.Flaps[pod.Name], now); end.After(soakEnd) {
@@ -216,7 +217,7 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 func notReady(pods []*corev1.Pod) []string {
 	var out []string
 	for _, p := range sortedPods(pods) {
-		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && !workload.PodReady(p) {
+		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && !podstate.Ready(p) {
 			out = append(out, p.Name)
 		}
 	}

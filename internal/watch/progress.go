@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
-	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Progress, not the clock (issue 24). --timeout is wall-clock from the gate's start, and a large
@@ -51,7 +51,7 @@ func (pr *progress) observe(obj runtime.Object, pods []*corev1.Pod, now time.Tim
 	}
 	_, isJob := obj.(*batchv1.Job)
 	for _, p := range pods {
-		if workload.PodReady(p) && !pr.ready[p.UID] {
+		if podstate.Ready(p) && !pr.ready[p.UID] {
 			pr.ready[p.UID] = true
 			if !first {
 				moved, readied = true, true
@@ -90,7 +90,7 @@ func progressCounts(obj runtime.Object) map[string]int64 {
 func progressLimit(obj runtime.Object, p Policy) time.Duration {
 	limit := p.ProgressTimeout
 	if d, ok := obj.(*appsv1.Deployment); ok && d.Spec.ProgressDeadlineSeconds != nil {
-		if own := seconds(*d.Spec.ProgressDeadlineSeconds); own > 0 && (limit == 0 || own < limit) {
+		if own := time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second; own > 0 && (limit == 0 || own < limit) {
 			limit = own
 		}
 	}

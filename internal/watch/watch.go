@@ -32,6 +32,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Watcher watches rollouts until each has a verdict or the timeout runs out.
@@ -334,17 +335,17 @@ func (t *tracked) observe(pods []*corev1.Pod, now time.Time) {
 		t.startedSeen, t.wasReady, t.restartsAtReady, t.flaps = map[string]time.Time{}, map[string]bool{}, map[string]int32{}, map[string]int{}
 	}
 	for _, p := range pods {
-		for _, cs := range longRunning(p) {
+		for _, cs := range podstate.LongRunning(p) {
 			if k := StartedKey(p, cs); cs.Started != nil && *cs.Started && t.startedSeen[k].IsZero() {
 				t.startedSeen[k] = now
 			}
 		}
 		restarts := int32(0)
-		for _, cs := range longRunning(p) {
+		for _, cs := range podstate.LongRunning(p) {
 			restarts += cs.RestartCount
 		}
 		key := string(p.UID) + "/" + p.Name
-		ready := workload.PodReady(p)
+		ready := podstate.Ready(p)
 		switch {
 		case ready:
 			t.restartsAtReady[key] = restarts
@@ -419,7 +420,7 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 		switch {
 		case p.Status.Phase == corev1.PodPending:
 			pending = append(pending, p.Name+" ("+pendingWhy(p)+")")
-		case !workload.PodReady(p):
+		case !podstate.Ready(p):
 			notReady = append(notReady, p.Name)
 		}
 	}
