@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Fix commands are the runbook's, with the real names filled in. Placeholders in angle brackets
@@ -282,13 +283,5 @@ func doubleQuantity(q resource.Quantity) string {
 	return resource.NewQuantity(v, resource.BinarySI).String()
 }
 
-// probeField is the JSON field of a probe kind.
-func probeField(kind string) string {
-	switch kind {
-	case "readiness":
-		return "readinessProbe"
-	case "startup":
-		return "startupProbe"
-	}
-	return "livenessProbe"
-}
+// probeField is the JSON field of a probe kind: livenessProbe, readinessProbe, startupProbe.
+func probeField(kind podstate.ProbeKind) string { return kind.Lower() + "Probe" }

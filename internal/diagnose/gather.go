@@ -245,8 +245,8 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	// Gaps are appended by concurrent reads: sort them so that reports do not vary between runs.
 	slices.Sort(ev.Gaps)
 	slices.SortStableFunc(ev.Events, func(a, b corev1.Event) int {
-		fa, _ := eventTimes(&a)
-		fb, _ := eventTimes(&b)
+		fa, _ := podstate.EventTimes(&a)
+		fb, _ := podstate.EventTimes(&b)
 		return fa.Compare(fb)
 	})
 	return ev, nil
@@ -328,9 +328,9 @@ func examinedPods(pods []corev1.Pod, n int) []corev1.Pod {
 // ready, then the rest.
 func podRank(p *corev1.Pod) int {
 	switch {
-	case podFailing(p) || p.Status.Reason == "Evicted":
+	case podFailing(p) || p.Status.Reason == podstate.ReasonEvicted:
 		return 0
-	case p.Status.Phase == corev1.PodPending || !workload.PodReady(p):
+	case p.Status.Phase == corev1.PodPending || !podstate.Ready(p):
 		return 1
 	}
 	for _, cs := range p.Status.ContainerStatuses {

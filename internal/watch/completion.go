@@ -96,5 +96,5 @@ func failedWhy(pod *corev1.Pod) string {
 			return why
 		}
 	}
-	return orDefault(pod.Status.Reason, "Failed")
+	return orDefault(pod.Status.Reason, string(corev1.PodFailed))
 }

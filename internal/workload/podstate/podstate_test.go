@@ -253,21 +253,22 @@ func TestProbeDefaultsAndKillWindow(t *testing.T) {
 		p         *corev1.Probe
 		window    time.Duration
 		fromStart time.Duration
+		soonest   time.Duration
 		explain   string
 	}{
-		{"nil: the API's defaults", nil, 31 * time.Second, 31 * time.Second,
+		{"nil: the API's defaults", nil, 31 * time.Second, 31 * time.Second, 20 * time.Second,
 			"initialDelaySeconds 0 + failureThreshold 3 × periodSeconds 10 + timeoutSeconds 1 = 31s"},
-		{"zero fields: the API's defaults", &corev1.Probe{}, 31 * time.Second, 31 * time.Second,
+		{"zero fields: the API's defaults", &corev1.Probe{}, 31 * time.Second, 31 * time.Second, 20 * time.Second,
 			"initialDelaySeconds 0 + failureThreshold 3 × periodSeconds 10 + timeoutSeconds 1 = 31s"},
 		// The e2e slow probe: first probe within 3s of the delay, two more 3s apart, the last
 		// one's timeout.
 		{"period 3, threshold 3, timeout 1, delay 5", &corev1.Probe{InitialDelaySeconds: 5, PeriodSeconds: 3, TimeoutSeconds: 1, FailureThreshold: 3},
-			10 * time.Second, 15 * time.Second, "initialDelaySeconds 5 + failureThreshold 3 × periodSeconds 3 + timeoutSeconds 1 = 15s"},
-		{"threshold 1", &corev1.Probe{PeriodSeconds: 5, TimeoutSeconds: 2, FailureThreshold: 1}, 7 * time.Second, 7 * time.Second,
+			10 * time.Second, 15 * time.Second, 11 * time.Second, "initialDelaySeconds 5 + failureThreshold 3 × periodSeconds 3 + timeoutSeconds 1 = 15s"},
+		{"threshold 1", &corev1.Probe{PeriodSeconds: 5, TimeoutSeconds: 2, FailureThreshold: 1}, 7 * time.Second, 7 * time.Second, 0,
 			"initialDelaySeconds 0 + failureThreshold 1 × periodSeconds 5 + timeoutSeconds 2 = 7s"},
 		// A probe slower than its period: the ticker keeps one tick, so probes follow each other
 		// every timeout.
-		{"timeout longer than the period", &corev1.Probe{PeriodSeconds: 1, TimeoutSeconds: 5, FailureThreshold: 3}, 16 * time.Second, 16 * time.Second,
+		{"timeout longer than the period", &corev1.Probe{PeriodSeconds: 1, TimeoutSeconds: 5, FailureThreshold: 3}, 16 * time.Second, 16 * time.Second, 2 * time.Second,
 			"initialDelaySeconds 0 + failureThreshold 3 × timeoutSeconds 5 + periodSeconds 1 = 16s"},
 	}
 	for _, tt := range tests {
@@ -277,6 +278,9 @@ func TestProbeDefaultsAndKillWindow(t *testing.T) {
 		}
 		if got := s.FromStart(); got != tt.fromStart {
 			t.Errorf("%s: FromStart = %s, want %s", tt.name, got, tt.fromStart)
+		}
+		if got := s.SoonestKill(); got != tt.soonest {
+			t.Errorf("%s: SoonestKill = %s, want %s", tt.name, got, tt.soonest)
 		}
 		if got := s.Explain(); got != tt.explain {
 			t.Errorf("%s: Explain = %q, want %q", tt.name, got, tt.explain)

@@ -155,3 +155,11 @@ func (s Probe) windowTerms() string {
 	}
 	return fmt.Sprintf("failureThreshold %d × %s %d + %s %d", s.FailureThreshold, long, int(lv.Seconds()), short, int(sv.Seconds()))
 }
+
+// SoonestKill is, from the container's start, the soonest the kubelet can act on a probe that
+// fails from its first run: the first probe right at the initial delay, each failure answered
+// at once, failureThreshold of them a period apart. A container still starting at that age may
+// already have been killed by the probe; by FromStart it surely has.
+func (s Probe) SoonestKill() time.Duration {
+	return s.InitialDelay + time.Duration(s.FailureThreshold-1)*s.Period
+}
