@@ -24,6 +24,8 @@ help:
 	@echo "                   default v1.37.2): swaps the cluster to it under the e2e lock, then back to v1.34.4"
 	@echo "make demo        SCENARIO=bad-env|missing-secret|oom|liveness|dependency|init|image: a broken v2 and the gate"
 	@echo "make bench        gate latency and apply → verdict over 10 crash loops, against kubectl rollout status"
+	@echo "make bench-healthy the gate and kubectl rollout status side by side on healthy Deployments (no probes,"
+	@echo "                   fast probes, the API's default probes); RUNS=2, LOAD=1 with every core busy"
 	@echo "make bench-startup process start → first progress line and → exit (RUNS=20)"
 	@echo "make bench-peers   rollout-gate, kubedog, helm --wait and kubectl rollout status side by side on the same"
 	@echo "                   rollouts (PEERS_SCENARIOS=a,b PEERS_TIMEOUT=180s); writes the table to docs/benchmarks.md"
@@ -94,7 +96,7 @@ test:
 SCENARIO ?= bad-env
 ACTIONLINT ?= go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: demo lint bench bench-startup bench-peers kwok-up kwok-down bench-scale
+.PHONY: demo lint bench bench-healthy bench-startup bench-peers kwok-up kwok-down bench-scale
 
 # make demo [SCENARIO=bad-env|missing-secret|oom|liveness|dependency|init|image]: cluster-up, shop-api
 # v1, a broken v2, the gate with --rollback; writes report.md and report.json here.
@@ -116,6 +118,13 @@ test: lint
 bench:
 	@kubeconfig=$$($(MAKE) --no-print-directory -s cluster-up | tail -n1) && \
 	go run ./e2e/cmd/bench -kubeconfig "$$kubeconfig"
+
+# make bench-healthy [RUNS=2 LOAD=1]: the gate and `kubectl rollout status` started together on
+# healthy Deployments of 2 replicas, with no probes, fast probes and the API's default probes
+# (hack/bench-healthy.sh); prints the table of issue 24. Not part of make test.
+bench-healthy:
+	@kubeconfig=$${KUBECONFIG:-$$($(MAKE) --no-print-directory -s cluster-up | tail -n1)} && \
+	KUBECONFIG=$$kubeconfig hack/bench-healthy.sh
 
 # make bench-startup [RUNS=20]: process start → first progress line and → exit of the gate on a
 # healthy Deployment, min/median/p90 (hack/bench-startup.sh; pass binaries to compare builds).

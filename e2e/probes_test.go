@@ -60,6 +60,12 @@ func slowProbe(port int32, initialDelay int32) *corev1.Probe {
 	}
 }
 
+// defaultProbe is an HTTP probe of path with every other field left to the API server's defaults
+// (period 10 s, timeout 1 s, failure threshold 3).
+func defaultProbe(path string) *corev1.Probe {
+	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt32(framework.AppPort)}}}
+}
+
 // withVolume mounts a Secret or ConfigMap volume that does not exist.
 func withVolume(d *appsv1.Deployment, source corev1.VolumeSource) *appsv1.Deployment {
 	spec := &d.Spec.Template.Spec
@@ -165,6 +171,40 @@ var probeScenarios = []probeScenario{
 			return d
 		},
 		verdict: report.VerdictHealthy, reason: "Complete", notBefore: 15 * time.Second,
+	},
+	{
+		// Issue 24: with the API's default probes (every 10 s, threshold 3) the liveness hold waits
+		// for the first liveness run, not the 41 s kill window.
+		name: "healthy with the API's default probes",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api")
+			c := &d.Spec.Template.Spec.Containers[0]
+			c.LivenessProbe, c.ReadinessProbe = defaultProbe("/health"), defaultProbe("/ready")
+			return d
+		},
+		verdict: report.VerdictHealthy, reason: "Complete", notBefore: 11 * time.Second,
+	},
+	{
+		// The first liveness run comes 20 s after the start: the verdict must wait for it.
+		name: "healthy with a liveness initial delay of 20 s",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Deployment(ns, "api")
+			c := &d.Spec.Template.Spec.Containers[0]
+			c.LivenessProbe, c.ReadinessProbe = defaultProbe("/health"), defaultProbe("/ready")
+			c.LivenessProbe.InitialDelaySeconds = 20
+			return d
+		},
+		verdict: report.VerdictHealthy, reason: "Complete", notBefore: 31 * time.Second,
+	},
+	{
+		// The same delay on a wrong port: ready long before the first liveness run, which fails.
+		name: "liveness on a wrong port after an initial delay of 20 s",
+		build: func(ns string) *appsv1.Deployment {
+			d := framework.Ready(framework.Deployment(ns, "api"))
+			d.Spec.Template.Spec.Containers[0].LivenessProbe = slowProbe(9999, 20)
+			return d
+		},
+		verdict: report.VerdictFailed, reason: "CrashLoopBackOff", cause: report.CauseLivenessProbe,
 	},
 	{
 		name: "a readiness stall",

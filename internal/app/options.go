@@ -16,6 +16,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/watch"
@@ -42,12 +43,14 @@ type Options struct {
 	// can name any namespace, and whoever can write Secrets in the release's namespace can plant one.
 	HelmCrossNamespace bool
 
-	Timeout        time.Duration
-	CrashTolerance int
-	PendingGrace   time.Duration
-	Soak           time.Duration
-	ReadinessGrace time.Duration
-	WaitAll        bool
+	Timeout time.Duration
+	// ProgressTimeout fails a rollout only when nothing progressed for this long (0: off).
+	ProgressTimeout time.Duration
+	CrashTolerance  int
+	PendingGrace    time.Duration
+	Soak            time.Duration
+	ReadinessGrace  time.Duration
+	WaitAll         bool
 	// WorkloadAnnotations is which of a workload's own rollout-gate.io/ annotations apply:
 	// tighten (default), all or none.
 	WorkloadAnnotations string
@@ -57,9 +60,11 @@ type Options struct {
 	ReportMarkdown string
 	LogLines       int
 
-	Rollback        bool
-	RollbackTimeout time.Duration
-	DryRun          bool
+	Rollback bool
+	// RollbackOnTimeout also rolls back a workload that --timeout stopped while still progressing.
+	RollbackOnTimeout bool
+	RollbackTimeout   time.Duration
+	DryRun            bool
 
 	// GitHub-only options: used when the gate runs as an Action (cmd/gate reads them).
 	GitHubToken string
@@ -94,9 +99,10 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.HelmRelease, "helm-release", "", "gate every resource of this Helm release's current revision (in the namespace of -n), as Helm stored it in the cluster; sources are the chart templates")
 	fs.BoolVar(&o.HelmCrossNamespace, "helm-cross-namespace", false, "with --helm-release: also gate the release's resources that name another namespace (by default they are skipped and named: the release record is only as trusted as whoever can write Secrets in its namespace)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a rollout that is still incomplete after this long (verdict timeout)")
+	fs.DurationVar(&o.ProgressTimeout, "progress-timeout", p.ProgressTimeout, "fail a rollout when nothing progressed for this long: no new pod Ready, no updated or ready count rising, no Job pod finished (a Deployment's own progressDeadlineSeconds when shorter; 0: off, only --timeout)")
 	fs.IntVar(&o.CrashTolerance, "crash-tolerance", p.CrashTolerance, "crashes of one container of the new revision tolerated before the gate fails (0: fail on the first)")
 	fs.DurationVar(&o.PendingGrace, "pending-grace", p.PendingGrace, "how long a pod may stay unschedulable or retry a transient start-up error before the gate fails")
-	fs.DurationVar(&o.Soak, "soak", p.Soak, "keep watching a complete rollout this long to catch a crash right after ready (longer while a liveness probe could still kill a new container)")
+	fs.DurationVar(&o.Soak, "soak", p.Soak, "keep watching a complete rollout this long to catch a crash right after ready, and until each new container's liveness probe has run once (0: neither)")
 	fs.DurationVar(&o.ReadinessGrace, "readiness-grace", p.ReadinessGrace, "extra time, beyond the readiness probe's own window, before a readiness probe that keeps failing fails the rollout")
 	fs.BoolVar(&o.WaitAll, "wait-all", false, "judge every workload to the end (default: the first failed workload ends the run; the others are reported interrupted)")
 	fs.StringVar(&o.WorkloadAnnotations, "workload-annotations", string(workload.AnnotationsTighten), "which of a workload's own rollout-gate.io/ annotations apply: tighten (only those that make the gate stricter), all (ignore and looser values too, each named in the report) or none")
@@ -105,6 +111,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")
 	fs.IntVar(&o.LogLines, "log-lines", diagnose.DefaultLogLines, "log lines to show from each failing container (0: read and show no logs)")
 	fs.BoolVar(&o.Rollback, "rollback", false, "roll failed workloads back to their previous revision (kubectl rollout undo) and verify the rollback")
+	fs.BoolVar(&o.RollbackOnTimeout, "rollback-on-timeout", false, "with --rollback: also roll back a workload that --timeout stopped while it was still progressing (by default it is left to finish)")
 	fs.DurationVar(&o.RollbackTimeout, "rollback-timeout", rollback.DefaultTimeout, "how long to wait for a rollback to become healthy")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "with --rollback: say what would be rolled back and change nothing")
 	fs.StringVar(&o.GitHubToken, "github-token", "", "GitHub token for the pull-request comment (Actions only)")
@@ -167,6 +174,9 @@ func (o *Options) Validate() error {
 	if o.PendingGrace < 0 || o.Soak < 0 || o.ReadinessGrace < 0 {
 		return fault.Invalidf("--pending-grace, --soak and --readiness-grace must not be negative")
 	}
+	if o.ProgressTimeout < 0 {
+		return fault.Invalidf("--progress-timeout %s: must not be negative, e.g. --progress-timeout 2m (0 turns it off)", o.ProgressTimeout)
+	}
 	if _, ok := workload.ParseAnnotationPolicy(o.WorkloadAnnotations); !ok && o.WorkloadAnnotations != "" {
 		return fault.Invalidf("--workload-annotations %q: use tighten (the default: a workload's annotations may only make the gate stricter), all or none", o.WorkloadAnnotations)
 	}
@@ -178,6 +188,9 @@ func (o *Options) Validate() error {
 	}
 	if o.RollbackTimeout <= 0 {
 		return fault.Invalidf("--rollback-timeout %s: must be positive, e.g. --rollback-timeout 5m", o.RollbackTimeout)
+	}
+	if o.RollbackOnTimeout && !o.Rollback {
+		return fault.Invalidf("--rollback-on-timeout only applies to --rollback; add --rollback")
 	}
 	if o.DryRun && !o.Rollback {
 		return fault.Invalidf("--dry-run only applies to --rollback; add --rollback to see what would be rolled back")
@@ -195,7 +208,8 @@ func (o *Options) Validate() error {
 
 // Policy is the judge's policy from the options.
 func (o *Options) Policy() watch.Policy {
-	return watch.Policy{CrashTolerance: o.CrashTolerance, PendingGrace: o.PendingGrace, Soak: o.Soak, ReadinessGrace: o.ReadinessGrace}
+	return watch.Policy{CrashTolerance: o.CrashTolerance, PendingGrace: o.PendingGrace, Soak: o.Soak, ReadinessGrace: o.ReadinessGrace,
+		ProgressTimeout: o.ProgressTimeout}
 }
 
 // ArgsFromInputs turns the Action's INPUT_* variables into flags: an input has the name of its
@@ -231,4 +245,11 @@ func FlagNames() []string {
 	var names []string
 	(&Options{}).FlagSet(io.Discard).VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	return names
+}
+
+// stillProgressingRollback is the rollback of a workload that --timeout stopped while it was still
+// progressing: a slow rollout, not a broken one, is left to finish unless the run asks otherwise.
+func stillProgressingRollback() *report.Rollback {
+	return &report.Rollback{Status: report.RollbackSkipped,
+		Message: "not rolled back: it was still progressing when --timeout ran out (add --rollback-on-timeout to roll back such workloads too)"}
 }

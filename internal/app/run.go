@@ -248,6 +248,12 @@ func rollBackAll(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Dep
 	defer cancel()
 	out := make([]*undo, len(results))
 	for i, res := range results {
+		if res.Verdict.Failing() && res.StillProgressing && !o.RollbackOnTimeout {
+			u := &undo{Rollback: *stillProgressingRollback()}
+			fmt.Fprintf(d.Progress, "%s: %s\n", res.Workload.Ref(), u.Message)
+			out[i] = u
+			continue
+		}
 		if res.Verdict.Failing() {
 			out[i] = rollBack(ctx, rb, res, d)
 		}

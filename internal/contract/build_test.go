@@ -201,8 +201,9 @@ func goList(t *testing.T, args ...string) string {
 }
 
 // TestImportsFlowOneWay holds the layering the house style draws: rendering, GitHub I/O, the
-// exit codes, log parsing and masking know nothing of Kubernetes, and the Kubernetes side (the run
-// included) knows nothing of GitHub.
+// exit codes, log parsing and masking know nothing of Kubernetes, the Kubernetes side (the run
+// included) knows nothing of GitHub, and the kubelet's facts (podstate) import nothing of the
+// module.
 func TestImportsFlowOneWay(t *testing.T) {
 	t.Parallel()
 	github := func(p string) bool {
@@ -215,7 +216,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		what      string
 	}{
 		{[]string{"internal/report", "internal/github", "internal/githubtest", "internal/fault", "internal/logparse", "internal/mask"}, func(p string) bool { return strings.HasPrefix(p, "k8s.io/") }, "k8s.io packages"},
-		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/kube", "internal/kube/client", "internal/podtemplate", "internal/app"},
+		{[]string{"internal/watch", "internal/diagnose", "internal/rollback", "internal/target", "internal/workload", "internal/workload/podstate", "internal/kube", "internal/kube/client", "internal/podtemplate", "internal/app"},
 			github, "GitHub packages"},
 		// The run's stages hand their data on through workload's types (the watch's
 		// Observation, the kinds): none imports another stage, nor the run.
@@ -223,6 +224,11 @@ func TestImportsFlowOneWay(t *testing.T) {
 		{[]string{"internal/diagnose"}, within("internal/watch", "internal/rollback", "internal/app"), "another stage of the run"},
 		{[]string{"internal/rollback"}, within("internal/watch", "internal/diagnose", "internal/app"), "another stage of the run"},
 		{[]string{"internal/workload", "internal/target"}, within("internal/watch", "internal/diagnose", "internal/rollback", "internal/app"), "a stage of the run"},
+		// The kubelet's facts are a leaf: the watch and the diagnosis both read them, so they
+		// can import neither, nor anything that does.
+		{[]string{"internal/workload/podstate"}, func(p string) bool {
+			return strings.HasPrefix(p, module+"/") && p != module+"/internal/workload/podstate"
+		}, "the module's other packages"},
 	}
 	for _, c := range cases {
 		for _, pkg := range c.pkgs {

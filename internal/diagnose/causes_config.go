@@ -13,6 +13,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 var (
@@ -28,7 +29,7 @@ var (
 // gathered existence of every referenced object decides.
 func configRefProblem(c *containerCtx, msg string) report.Finding {
 	if msg == "" {
-		for _, e := range c.eventsWith("Failed", "Error: ") {
+		for _, e := range c.eventsWith(podstate.EventFailed, "Error: ") {
 			msg = strings.TrimPrefix(e.Message, "Error: ")
 		}
 	}
@@ -58,7 +59,7 @@ func configRefProblem(c *containerCtx, msg string) report.Finding {
 	f := c.base(report.CauseUnknown, report.ConfidenceLow)
 	f.Summary = c.label() + " cannot be created (CreateContainerConfigError) and every Secret and ConfigMap it references exists"
 	f.Detail = "the kubelet said: " + msg
-	if strings.Contains(msg, "failed to sync") && strings.Contains(msg, "cache") {
+	if podstate.CacheNotSynced(podstate.ReasonCreateContainerConfigError, msg) {
 		f.Detail += "; this message usually means the kubelet has not yet synced the object and clears on its own"
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, "CreateContainerConfigError: "+msg)
@@ -210,11 +211,11 @@ func missingObject(c *containerCtx, kind, name, msg string) report.Finding {
 	if msg != "" && c.st.State.Waiting != nil {
 		f.Evidence = append(f.Evidence, c.waitingReason()+": "+msg)
 	}
-	for _, e := range c.eventsWith("Failed", name) {
+	for _, e := range c.eventsWith(podstate.EventFailed, name) {
 		f.Evidence = append(f.Evidence, eventLine(&e))
 	}
 	for _, e := range ev.podEvents(c.pod.Name, "") {
-		if e.Reason == "FailedMount" && strings.Contains(e.Message, `"`+name+`"`) {
+		if e.Reason == podstate.EventFailedMount && strings.Contains(e.Message, `"`+name+`"`) {
 			f.Evidence = append(f.Evidence, eventLine(&e))
 		}
 	}
@@ -283,7 +284,7 @@ func missingKey(c *containerCtx, kind, name, key, msg string) report.Finding {
 	if msg != "" && c.st.State.Waiting != nil {
 		f.Evidence = append(f.Evidence, c.waitingReason()+": "+msg)
 	}
-	for _, e := range c.eventsWith("Failed", key) {
+	for _, e := range c.eventsWith(podstate.EventFailed, key) {
 		f.Evidence = append(f.Evidence, eventLine(&e))
 	}
 	if ch, subject, ok := c.refChange(kind, name); ok {
@@ -466,7 +467,7 @@ func podLevel(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 	}
 	// Otherwise the kubelet's own words, those naming a volume before its generic "Unable to
 	// attach or mount volumes ... timed out waiting for the condition".
-	mounts := slices.DeleteFunc(ev.podEvents(pod.Name, ""), func(e corev1.Event) bool { return e.Reason != "FailedMount" })
+	mounts := slices.DeleteFunc(ev.podEvents(pod.Name, ""), func(e corev1.Event) bool { return e.Reason != podstate.EventFailedMount })
 	slices.SortStableFunc(mounts, func(a, b corev1.Event) int {
 		return cmp.Compare(boolInt(!reForVolume.MatchString(a.Message)), boolInt(!reForVolume.MatchString(b.Message)))
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Where a dialled host lives.
@@ -334,7 +335,7 @@ func podFailing(p *corev1.Pod) bool {
 		return true
 	}
 	for _, cs := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
-		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" && w.Reason != "PodInitializing" {
+		if w := cs.State.Waiting; w != nil && w.Reason != "" && podstate.Waiting(w.Reason).Family != podstate.FamilyCreating {
 			return true
 		}
 		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {

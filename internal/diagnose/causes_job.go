@@ -17,7 +17,7 @@ import (
 // were doing when time ran out.
 
 // jobDeadlineReason is the reason of the Job's Failed condition (and of the watch's verdict).
-const jobDeadlineReason = "DeadlineExceeded"
+const jobDeadlineReason = batchv1.JobReasonDeadlineExceeded
 
 // jobDeadline is the Job's Failed condition with reason DeadlineExceeded, or nil.
 func jobDeadline(ev *evidence) *batchv1.JobCondition {

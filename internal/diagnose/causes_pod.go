@@ -15,6 +15,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 func parseQuantity(s string) (resource.Quantity, error) { return resource.ParseQuantity(s) }
@@ -23,11 +24,11 @@ func parseQuantity(s string) (resource.Quantity, error) { return resource.ParseQ
 func pullProblem(reason, msg string) (kind, meaning string) {
 	m := strings.ToLower(msg)
 	switch {
-	case reason == "ErrImageNeverPull":
+	case reason == podstate.ReasonErrImageNeverPull:
 		return "not on the node", "imagePullPolicy is Never and the image is not present on the node"
-	case reason == "InvalidImageName" || strings.Contains(m, "invalid reference format") || strings.Contains(m, "couldn't parse image"):
+	case reason == podstate.ReasonInvalidImageName || strings.Contains(m, "invalid reference format") || strings.Contains(m, "couldn't parse image"):
 		return "invalid name", "the image reference is not a valid name"
-	case reason == "SignatureValidationFailed":
+	case reason == podstate.ReasonSignatureValidationFailed:
 		return "signature", "the image signature did not validate"
 	case strings.Contains(m, "toomanyrequests") || strings.Contains(m, "rate limit"):
 		return "rate limited", "the registry is rate-limiting pulls"
@@ -68,7 +69,7 @@ func imagePull(c *containerCtx, w *corev1.ContainerStateWaiting) report.Finding 
 	msg := w.Message
 	// ImagePullBackOff only says "Back-off pulling image"; the Failed event carries the registry's answer.
 	for _, e := range c.events {
-		if e.Reason == "Failed" && strings.Contains(e.Message, "Failed to pull image") {
+		if e.Reason == podstate.EventFailed && strings.Contains(e.Message, "Failed to pull image") {
 			msg = e.Message
 		}
 	}
@@ -85,7 +86,7 @@ func imagePull(c *containerCtx, w *corev1.ContainerStateWaiting) report.Finding 
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, w.Reason+": "+firstLine(w.Message, 300))
 	for _, e := range c.events {
-		if e.Type == corev1.EventTypeWarning && (e.Reason == "Failed" || e.Reason == "BackOff" || e.Reason == "InspectFailed" || e.Reason == "ErrImageNeverPull") {
+		if e.Type == corev1.EventTypeWarning && (e.Reason == podstate.EventFailed || e.Reason == "BackOff" || e.Reason == "InspectFailed" || e.Reason == podstate.ReasonErrImageNeverPull) {
 			f.Evidence = append(f.Evidence, eventLine(&e))
 		}
 	}
@@ -165,7 +166,7 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 	f.Summary = "no node can run the pod: " + firstLine(schedulerSummary(msg), 200)
 	f.Evidence = []string{"PodScheduled=False Unschedulable: " + msg}
 	for _, e := range ev.podEvents(pod.Name, "") {
-		if e.Reason == "FailedScheduling" {
+		if e.Reason == podstate.EventFailedScheduling {
 			f.Evidence = append(f.Evidence, eventLine(&e))
 			break
 		}
@@ -383,14 +384,14 @@ func pressureFinding(ev *evidence, pod *corev1.Pod, condition, detail string) re
 			}
 		}
 	}
-	if pod.Status.Reason == "Evicted" {
+	if pod.Status.Reason == podstate.ReasonEvicted {
 		f.Evidence = append(f.Evidence, "pod status Evicted: "+pod.Status.Message)
 	}
-	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse {
+	if c := podstate.Condition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse {
 		f.Evidence = append(f.Evidence, "PodScheduled=False: "+c.Message)
 	}
 	for _, e := range ev.podEvents(pod.Name, "") {
-		if e.Reason == "Evicted" || e.Reason == "FailedScheduling" || e.Reason == "EvictionThresholdMet" {
+		if e.Reason == podstate.ReasonEvicted || e.Reason == podstate.EventFailedScheduling || e.Reason == "EvictionThresholdMet" {
 			f.Evidence = append(f.Evidence, eventLine(&e))
 		}
 	}

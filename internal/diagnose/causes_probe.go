@@ -10,6 +10,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Probes that cannot work (issue 26). The kubelet reports a probe it could not run at all (an exec
@@ -20,28 +21,25 @@ import (
 // fails on every run without the kill that must follow (LivenessProbeFailing), and this rule says
 // why.
 
-// minProbeErrors is how many errored runs make a probe that cannot work when the watch failed the
-// rollout for something else: one error may be an exec that raced a restart.
-const minProbeErrors = 3
-
-// probeErrored: the kubelet could not run the probe (its Unhealthy message says "errored").
+// probeErrored: the kubelet could not run the probe (podstate.ProbeEvent.Errored).
 func probeErrored(e *corev1.Event) bool {
-	_, rest, _ := strings.Cut(e.Message, " probe ")
-	return strings.HasPrefix(rest, "errored")
+	pe, ok := podstate.ParseProbeEvent(e)
+	return ok && pe.Errored
 }
 
 // brokenProbe is the liveness or startup probe of this running container that errored during its
-// current run, or, when the watch failed the rollout for it, failed without a kill. kind is
-// "liveness" or "startup"; ok is false when neither did.
-func (c *containerCtx) brokenProbe() (kind string, events []corev1.Event, ok bool) {
+// current run (podstate.MinProbeErrors times, or once when the watch failed the rollout for it),
+// or, when the watch failed the rollout for it, failed without a kill; ok is false when neither
+// did.
+func (c *containerCtx) brokenProbe() (kind podstate.ProbeKind, events []corev1.Event, ok bool) {
 	r := c.st.State.Running
 	if r == nil || c.init && !c.sidecar() {
 		return "", nil, false
 	}
-	for _, k := range []string{"Startup", "Liveness"} {
+	for _, k := range []podstate.ProbeKind{podstate.Startup, podstate.Liveness} {
 		var errs, fails []corev1.Event
 		for _, e := range c.probeFailures(k) {
-			if _, last := eventTimes(&e); last.Before(r.StartedAt.Time) {
+			if _, last := podstate.EventTimes(&e); last.Before(r.StartedAt.Time) {
 				continue
 			}
 			if probeErrored(&e) {
@@ -52,13 +50,13 @@ func (c *containerCtx) brokenProbe() (kind string, events []corev1.Event, ok boo
 		}
 		var n int32
 		for _, e := range errs {
-			n += eventCount(&e)
+			n += podstate.EventCount(&e)
 		}
 		switch {
-		case len(errs) > 0 && (n >= minProbeErrors || c.ev.Reason == k+"ProbeErrored"):
-			return strings.ToLower(k), errs, true
-		case len(fails) > 0 && c.ev.Reason == k+"ProbeFailing":
-			return strings.ToLower(k), fails, true
+		case len(errs) > 0 && (n >= podstate.MinProbeErrors || c.ev.Reason == podstate.ProbeCannotWorkVerdict(k, true)):
+			return k, errs, true
+		case len(fails) > 0 && c.ev.Reason == podstate.ProbeCannotWorkVerdict(k, false):
+			return k, fails, true
 		}
 	}
 	return "", nil, false
@@ -67,12 +65,14 @@ func (c *containerCtx) brokenProbe() (kind string, events []corev1.Event, ok boo
 // probeCannotWork writes the finding for brokenProbe: what the kubelet said, the probe as the spec
 // has it, what it means, and how to fix it or ship anyway.
 func probeCannotWork(c *containerCtx) (report.Finding, bool) {
-	kind, events, ok := c.brokenProbe()
+	probeKind, events, ok := c.brokenProbe()
 	if !ok {
 		return report.Finding{}, false
 	}
+	kind := probeKind.Lower()
 	ev := c.ev
-	p := c.probe(kind)
+	p := c.probe(probeKind)
+	window := podstate.WithDefaults(p).ExplainWindow()
 	f := c.base(report.CauseLivenessProbe, report.ConfidenceHigh)
 	handler := kind + " probe"
 	if p != nil {
@@ -87,17 +87,17 @@ func probeCannotWork(c *containerCtx) (report.Finding, bool) {
 	}
 	if errored {
 		f.Summary = fmt.Sprintf("the %s probe of %s cannot run: %s errors (%s), so %s", kind, c.label(), handler, firstLine(detail, 160), meaning)
-		f.Detail = fmt.Sprintf("%sProbe of %s: %s. The kubelet reports each run as errored (result Unknown), not failed: an errored probe never counts toward failureThreshold, so it never kills, and the rollout looks healthy while the probe checks nothing", kind, c.label(), podtemplate.Probe(p))
+		f.Detail = fmt.Sprintf("%sProbe of %s: %s. The kubelet reports each run as errored (result Unknown), not failed: an errored probe never counts toward failureThreshold, so it never kills, not even past its kill window of %s, and the rollout looks healthy while the probe checks nothing", kind, c.label(), podtemplate.Probe(p), window)
 	} else {
 		f.Summary = fmt.Sprintf("the %s probe of %s fails on every run without the kubelet killing it (%s), so %s", kind, c.label(), firstLine(detail, 160), meaning)
-		f.Detail = fmt.Sprintf("%sProbe of %s: %s. It failed past its failureThreshold and the kubelet did not restart the container", kind, c.label(), podtemplate.Probe(p))
+		f.Detail = fmt.Sprintf("%sProbe of %s: %s. It failed past its failureThreshold and its kill window of %s, and the kubelet did not restart the container", kind, c.label(), podtemplate.Probe(p), window)
 	}
 	// The newest few events, and how many runs they stand for: a folded event counts them all.
 	var n int32
 	var first, last time.Time
 	for _, e := range events {
-		n += eventCount(&e)
-		fe, le := eventTimes(&e)
+		n += podstate.EventCount(&e)
+		fe, le := podstate.EventTimes(&e)
 		if first.IsZero() || fe.Before(first) {
 			first = fe
 		}

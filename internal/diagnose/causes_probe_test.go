@@ -13,6 +13,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // execErr is the kubelet's message for an exec probe whose binary the image lacks.
@@ -70,7 +71,7 @@ func TestProbeCannotWorkFindings(t *testing.T) {
 			},
 		},
 		{
-			name: "a readiness probe that errors", fixture: "readiness-probe", reason: watchReadinessStalled,
+			name: "a readiness probe that errors", fixture: "readiness-probe", reason: podstate.VerdictReadinessProbeFailing,
 			editEvidence: func(ev *evidence) {
 				erroring("Readiness", false)(ev)
 				ev.Pods[0].Spec.Containers[0].LivenessProbe = nil
@@ -84,7 +85,7 @@ func TestProbeCannotWorkFindings(t *testing.T) {
 			},
 		},
 		{
-			name: "one errored liveness run does not outrank a readiness stall", fixture: "readiness-probe", reason: watchReadinessStalled,
+			name: "one errored liveness run does not outrank a readiness stall", fixture: "readiness-probe", reason: podstate.VerdictReadinessProbeFailing,
 			editEvidence: func(ev *evidence) {
 				execProbe("Liveness")(ev)
 				e := podEvent(ev, corev1.EventTypeWarning, "Unhealthy", "Liveness"+execErr, 1, fixtureNow.Add(-time.Minute), fixtureNow.Add(-time.Minute))
@@ -136,10 +137,10 @@ func TestEventsReadFolded(t *testing.T) {
 		if e.Message != w.msg {
 			t.Errorf("%s: message %q, want %q", e.Name, e.Message, w.msg)
 		}
-		if n := eventCount(&e); n != w.count {
+		if n := podstate.EventCount(&e); n != w.count {
 			t.Errorf("%s: count %d, want %d", e.Name, n, w.count)
 		}
-		if first, last := eventTimes(&e); !first.Equal(t0) || !last.Equal(w.last) {
+		if first, last := podstate.EventTimes(&e); !first.Equal(t0) || !last.Equal(w.last) {
 			t.Errorf("%s: first %s last %s, want %s and %s", e.Name, first, last, t0, w.last)
 		}
 	}

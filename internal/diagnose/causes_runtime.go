@@ -15,6 +15,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/podtemplate"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // noTermination: CrashLoopBackOff with no termination on record and nothing in the log.
@@ -40,39 +41,32 @@ func unexplainedExit(c *containerCtx) report.Finding {
 	return f
 }
 
-// probeKills are the kubelet's "Container api failed liveness probe, will be restarted" events.
+// probeKills are the kubelet's "Container api failed liveness probe, will be restarted" events
+// (podstate.ProbeKill).
 func (c *containerCtx) probeKills() []corev1.Event {
 	var out []corev1.Event
 	for _, e := range c.events {
-		if e.Reason == "Killing" && (strings.Contains(e.Message, "failed liveness probe") || strings.Contains(e.Message, "failed startup probe")) {
+		if _, ok := podstate.ProbeKill(&e); ok {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-// probeFailures are the Unhealthy events of one probe kind ("Liveness", "Readiness", "Startup").
-func (c *containerCtx) probeFailures(kind string) []corev1.Event {
+// probeFailures are the Unhealthy events of one probe kind (podstate.ParseProbeEvent).
+func (c *containerCtx) probeFailures(kind podstate.ProbeKind) []corev1.Event {
 	var out []corev1.Event
 	for _, e := range c.events {
-		if e.Reason == "Unhealthy" && strings.HasPrefix(e.Message, kind+" probe") {
+		if pe, ok := podstate.ParseProbeEvent(&e); ok && pe.Kind == kind {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-func (c *containerCtx) probe(kind string) *corev1.Probe {
-	if c.spec == nil {
-		return nil
-	}
-	switch kind {
-	case "readiness":
-		return c.spec.ReadinessProbe
-	case "startup":
-		return c.spec.StartupProbe
-	}
-	return c.spec.LivenessProbe
+// probe is the container's probe of kind, or nil.
+func (c *containerCtx) probe(kind podstate.ProbeKind) *corev1.Probe {
+	return podstate.ProbeOf(c.spec, kind)
 }
 
 // oomKilled: runbook root cause 3.
@@ -146,8 +140,8 @@ func oomKilled(c *containerCtx) report.Finding {
 // second OOM kill, it quotes the OOM kill and says once what the 137 after it is, instead of the
 // meaning of a lone 137 ("killed from outside, not OOMKilled"), which would contradict it.
 func (c *containerCtx) oomExitLines() []string {
-	prev := c.st.LastTerminationState.Terminated
-	if c.term == nil || c.term.Reason == "OOMKilled" || prev == nil || prev == c.term || prev.Reason != "OOMKilled" {
+	prev, again := podstate.SIGKILLAfterOOM(c.st)
+	if !again {
 		return appendNonEmpty(nil, c.exitLine())
 	}
 	latest := fmt.Sprintf("its latest exit, code %d (%s)", c.term.ExitCode, orStr(c.term.Reason, "no reason"))
@@ -172,17 +166,18 @@ var (
 // timeout; and proposes the matching change, a startupProbe for slow starts.
 func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 	ev := c.ev
-	kind := "liveness"
-	if slices.ContainsFunc(kills, func(e corev1.Event) bool { return strings.Contains(e.Message, "failed startup probe") }) ||
-		len(kills) == 0 && len(c.probeFailures("Liveness")) == 0 {
-		kind = "startup"
+	probeKind := podstate.Liveness
+	if slices.ContainsFunc(kills, func(e corev1.Event) bool { k, _ := podstate.ProbeKill(&e); return k == podstate.Startup }) ||
+		len(kills) == 0 && len(c.probeFailures(podstate.Liveness)) == 0 {
+		probeKind = podstate.Startup
 	}
+	kind := probeKind.Lower()
 	f := c.base(report.CauseLivenessProbe, report.ConfidenceHigh)
-	probe := c.probe(kind)
-	fails := c.probeFailures(strings.ToUpper(kind[:1]) + kind[1:])
+	probe := c.probe(probeKind)
+	fails := c.probeFailures(probeKind)
 	var answers []string
 	for _, e := range fails {
-		a := strings.TrimSpace(strings.TrimPrefix(e.Message, strings.ToUpper(kind[:1])+kind[1:]+" probe failed:"))
+		a := strings.TrimSpace(strings.TrimPrefix(e.Message, string(probeKind)+" probe failed:"))
 		if !slices.Contains(answers, a) {
 			answers = append(answers, a)
 		}
@@ -217,7 +212,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 	if obsText != "" {
 		f.Evidence = append(f.Evidence, obsText)
 	}
-	killAfter, budgetText := c.probeBudget(kind)
+	soonest, killAfter, budgetText := c.probeBudget(probeKind)
 	listenIdx, listenPort := logparse.ListenLine(c.logs.Lines)
 
 	status := ""
@@ -225,9 +220,9 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		status = m[1]
 	}
 	// The probe's change in this rollout, if any.
-	ch, changed := changeFor(ev.Changes, c.path()+"."+probeField(kind))
-	prevProbe := c.previousProbe(kind)
-	cpath := ev.containerPath(c.st.Name, c.init) + "/" + probeField(kind)
+	ch, changed := changeFor(ev.Changes, c.path()+"."+probeField(probeKind))
+	prevProbe := c.previousProbe(probeKind)
+	cpath := ev.containerPath(c.st.Name, c.init) + "/" + probeField(probeKind)
 	var fix []string
 	switch {
 	case status != "" && status[0] == '4':
@@ -251,7 +246,7 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 			fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "replace", "path": cpath + "/tcpSocket/port", "value": port}))
 		}
 	case (reProbeRefused.MatchString(allAnswers) || reProbeTimeout.MatchString(allAnswers) || allAnswers == "") &&
-		(observed > 0 && killAfter > 0 && observed >= killAfter-periodOf(probe) || observed == 0 && listenIdx < 0 && c.hasLogs && c.logs.Previous):
+		(observed > 0 && killAfter > 0 && observed >= soonest || observed == 0 && listenIdx < 0 && c.hasLogs && c.logs.Previous):
 		need := observed
 		if need == 0 && c.term != nil && !c.term.StartedAt.IsZero() && !c.term.FinishedAt.IsZero() {
 			need = c.term.FinishedAt.Sub(c.term.StartedAt.Time)
@@ -272,10 +267,11 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 			}
 		}
 	case reProbeTimeout.MatchString(allAnswers):
-		f.Summary = fmt.Sprintf("the %s probe kills %s: %s does not answer within timeoutSeconds %d", kind, c.label(), handler, orInt(probeTimeout(probe), 1))
+		timeout := int32(podstate.WithDefaults(probe).Timeout / time.Second)
+		f.Summary = fmt.Sprintf("the %s probe kills %s: %s does not answer within timeoutSeconds %d", kind, c.label(), handler, timeout)
 		f.Detail = fmt.Sprintf("%sProbe of %s: %s; the answers time out: %s", kind, c.label(), podtemplate.Probe(probe), firstLine(allAnswers, 300))
 		f.Confidence = report.ConfidenceMedium
-		fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "add", "path": cpath + "/timeoutSeconds", "value": max(5, 2*orInt(probeTimeout(probe), 1))}))
+		fix = append(fix, ev.cmdJSONPatch(map[string]any{"op": "add", "path": cpath + "/timeoutSeconds", "value": max(5, 2*timeout)}))
 	default:
 		f.Summary = fmt.Sprintf("the %s probe kills %s: %s fails", kind, c.label(), handler)
 		if allAnswers != "" {
@@ -291,8 +287,8 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		f.Confidence = report.ConfidenceMedium
 		fix = append(fix, c.cmdLogs())
 	}
-	if probe != nil && kind == "liveness" && probe.InitialDelaySeconds > 0 && observed > time.Duration(probe.InitialDelaySeconds)*time.Second && c.spec != nil && c.spec.StartupProbe == nil {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("observed start-up %s is longer than initialDelaySeconds %d: the probe fails until the app is up", roundDur(observed), probe.InitialDelaySeconds))
+	if delay := podstate.WithDefaults(probe).InitialDelay; probe != nil && probeKind == podstate.Liveness && delay > 0 && observed > delay && c.spec != nil && c.spec.StartupProbe == nil {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("observed start-up %s is longer than initialDelaySeconds %d: the probe fails until the app is up", roundDur(observed), int(delay.Seconds())))
 	}
 	if changed {
 		f.Change = describeChange(kind+"Probe of "+c.label(), ch)
@@ -303,20 +299,6 @@ func probeKill(c *containerCtx, kills []corev1.Event) report.Finding {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
 	}
 	return f
-}
-
-func probeTimeout(p *corev1.Probe) int32 {
-	if p == nil {
-		return 0
-	}
-	return p.TimeoutSeconds
-}
-
-func periodOf(p *corev1.Probe) time.Duration {
-	if p == nil {
-		return 10 * time.Second
-	}
-	return time.Duration(orInt(p.PeriodSeconds, 10)) * time.Second
 }
 
 func probePortOf(p *corev1.Probe) intstr.IntOrString {
@@ -349,7 +331,7 @@ func (c *containerCtx) resolvePort(p intstr.IntOrString) string {
 	return p.StrVal
 }
 
-func (c *containerCtx) previousProbe(kind string) *corev1.Probe {
+func (c *containerCtx) previousProbe(kind podstate.ProbeKind) *corev1.Probe {
 	if c.ev.Previous == nil {
 		return nil
 	}
@@ -357,15 +339,9 @@ func (c *containerCtx) previousProbe(kind string) *corev1.Probe {
 	if c.init {
 		list = c.ev.Previous.Spec.InitContainers
 	}
-	for _, pc := range list {
-		if pc.Name == c.st.Name {
-			switch kind {
-			case "readiness":
-				return pc.ReadinessProbe
-			case "startup":
-				return pc.StartupProbe
-			}
-			return pc.LivenessProbe
+	for i := range list {
+		if list[i].Name == c.st.Name {
+			return podstate.ProbeOf(&list[i], kind)
 		}
 	}
 	return nil
@@ -392,8 +368,8 @@ func (c *containerCtx) observedStartup() (time.Duration, string) {
 		}
 	}
 	if c.st.Ready && c.st.State.Running != nil {
-		if rc := podCondition(c.pod, corev1.PodReady); rc != nil && rc.Status == corev1.ConditionTrue && rc.LastTransitionTime.After(c.st.State.Running.StartedAt.Time) {
-			d := rc.LastTransitionTime.Sub(c.st.State.Running.StartedAt.Time)
+		if ready := podstate.ReadySince(c.pod); ready.After(c.st.State.Running.StartedAt.Time) {
+			d := ready.Sub(c.st.State.Running.StartedAt.Time)
 			return d, fmt.Sprintf("observed start-up: %s from container start to ready", roundDur(d))
 		}
 	}
@@ -403,25 +379,28 @@ func (c *containerCtx) observedStartup() (time.Duration, string) {
 	return 0, ""
 }
 
-// probeBudget is about how long after start the probe kind kills a container that is not up yet.
-func (c *containerCtx) probeBudget(kind string) (time.Duration, string) {
+// probeBudget is how long after its start the probe kind kills a container that is not up yet:
+// soonest, the soonest the kubelet can act, and latest, its kill window from the start
+// (podstate.Probe.FromStart, the window the watch states too), with the text that says how the
+// window adds up. A liveness probe behind a startup probe counts from the end of the startup
+// probe's own window.
+func (c *containerCtx) probeBudget(kind podstate.ProbeKind) (soonest, latest time.Duration, text string) {
 	p := c.probe(kind)
 	if p == nil {
-		return 0, ""
+		return 0, 0, ""
 	}
-	d := time.Duration(p.InitialDelaySeconds+orInt(p.PeriodSeconds, 10)*orInt(p.FailureThreshold, 3)) * time.Second
-	s := fmt.Sprintf("the %s probe kills a container that is not answering after about initialDelaySeconds %d + failureThreshold %d × periodSeconds %d = %s",
-		kind, p.InitialDelaySeconds, orInt(p.FailureThreshold, 3), orInt(p.PeriodSeconds, 10), roundDur(d))
-	if kind == "liveness" && c.spec != nil && c.spec.StartupProbe == nil {
-		s += ", and there is no startupProbe"
+	timing := podstate.WithDefaults(p)
+	soonest, latest = timing.SoonestKill(), timing.FromStart()
+	text = fmt.Sprintf("the %s probe kills a container that is not answering within %s", kind.Lower(), timing.Explain())
+	if kind == podstate.Liveness && c.spec != nil && c.spec.StartupProbe == nil {
+		text += ", and there is no startupProbe"
 	}
-	if kind == "liveness" && c.spec != nil && c.spec.StartupProbe != nil {
-		sp := c.spec.StartupProbe
-		sd := time.Duration(sp.InitialDelaySeconds+orInt(sp.PeriodSeconds, 10)*orInt(sp.FailureThreshold, 3)) * time.Second
-		s += fmt.Sprintf(" after the startupProbe's budget of %s", roundDur(sd))
-		d += sd
+	if kind == podstate.Liveness && c.spec != nil && c.spec.StartupProbe != nil {
+		sd := podstate.WithDefaults(c.spec.StartupProbe).FromStart()
+		text += fmt.Sprintf(" after the startupProbe's window of %s", roundDur(sd))
+		soonest, latest = soonest+sd, latest+sd
 	}
-	return d, s
+	return soonest, latest, text
 }
 
 // startupProbeFor copies the liveness check into a startupProbe that allows need with room to
@@ -449,32 +428,26 @@ func startupProbeFor(p *corev1.Probe, need time.Duration) map[string]any {
 // minNotReadyAge is how long a container must have run before "not ready" counts.
 const minNotReadyAge = 30 * time.Second
 
-// The watch's verdict reasons for readiness (internal/watch): it has already waited out the
-// probe's own window, so the diagnosis does not apply its own age rule on top.
-const (
-	watchReadinessStalled  = "ReadinessProbeFailing"
-	watchReadinessFlapping = "ReadinessFlapping"
-)
-
 // notReadyRunning: an app container runs but is not ready, or keeps turning NotReady. This is
 // not a crash loop: the kubelet does not restart a container for failing readiness.
 func (c *containerCtx) notReadyRunning() bool {
 	st := c.st
 	return st.State.Running != nil && !c.init &&
-		(!st.Ready || c.ev.Reason == watchReadinessFlapping && len(c.probeFailures("Readiness")) > 0)
+		(!st.Ready || c.ev.Reason == podstate.VerdictReadinessFlapping && len(c.probeFailures(podstate.Readiness)) > 0)
 }
 
 // tooEarlyToJudge: readiness failures during a normal start are not a finding. Unless the watch
-// has already waited out the probe's window, judge only containers that have had time to start,
-// and without failure events only after a while.
+// has already waited out the probe's window (its verdict is podstate.VerdictReadinessProbeFailing
+// or VerdictReadinessFlapping), judge only containers that have had time to start, and without
+// failure events only after a while.
 func (c *containerCtx) tooEarlyToJudge() bool {
 	ev := c.ev
 	r := c.st.State.Running
-	if r == nil || r.StartedAt.IsZero() || ev.Reason == watchReadinessStalled || ev.Reason == watchReadinessFlapping {
+	if r == nil || r.StartedAt.IsZero() || ev.Reason == podstate.VerdictReadinessProbeFailing || ev.Reason == podstate.VerdictReadinessFlapping {
 		return false
 	}
 	age := ev.Now.Sub(r.StartedAt.Time)
-	failing := len(c.probeFailures("Readiness")) > 0 || len(c.probeFailures("Startup")) > 0 || len(c.logFacts().dials) > 0
+	failing := len(c.probeFailures(podstate.Readiness)) > 0 || len(c.probeFailures(podstate.Startup)) > 0 || len(c.logFacts().dials) > 0
 	return age < minNotReadyAge || !failing && age < 4*minNotReadyAge
 }
 
@@ -482,11 +455,11 @@ func (c *containerCtx) tooEarlyToJudge() bool {
 // restarts it once the probe's budget runs out.
 func startupProbeFailing(c *containerCtx) report.Finding {
 	f := c.base(report.CauseLivenessProbe, report.ConfidenceMedium)
-	p := c.probe("startup")
-	_, budget := c.probeBudget("startup")
+	p := c.probe(podstate.Startup)
+	_, _, budget := c.probeBudget(podstate.Startup)
 	f.Summary = fmt.Sprintf("the startup probe of %s keeps failing; the kubelet will restart it when the budget runs out", c.label())
 	f.Detail = fmt.Sprintf("startupProbe of %s: %s; %s", c.label(), podtemplate.Probe(p), budget)
-	for _, e := range c.probeFailures("Startup") {
+	for _, e := range c.probeFailures(podstate.Startup) {
 		f.Evidence = append(f.Evidence, eventLine(&e))
 	}
 	f.Fix = []string{c.ev.cmdDescribePod(c.pod.Name), c.cmdLogs()}
@@ -498,7 +471,7 @@ func startupProbeFailing(c *containerCtx) report.Finding {
 func notReadyDependency(c *containerCtx) report.Finding {
 	f := dependency(c, c.logFacts().dials)
 	f.Evidence = append(f.Evidence, c.label()+" keeps running (it is not restarted) but is not ready")
-	for _, e := range c.probeFailures("Readiness") {
+	for _, e := range c.probeFailures(podstate.Readiness) {
 		f.Evidence = append(f.Evidence, eventLine(&e))
 	}
 	return f
@@ -508,7 +481,7 @@ func notReadyDependency(c *containerCtx) report.Finding {
 // failures on record and how long it has run.
 func (c *containerCtx) notReadyBase(cause report.Cause, conf report.Confidence) report.Finding {
 	f := c.base(cause, conf)
-	for _, e := range c.probeFailures("Readiness") {
+	for _, e := range c.probeFailures(podstate.Readiness) {
 		f.Evidence = append(f.Evidence, eventLine(&e))
 	}
 	if r := c.st.State.Running; r != nil && !r.StartedAt.IsZero() {
@@ -530,8 +503,8 @@ func notReadyNoProbe(c *containerCtx) report.Finding {
 // readinessFailing: the readiness probe fails, or has never succeeded.
 func readinessFailing(c *containerCtx) report.Finding {
 	ev := c.ev
-	fails := c.probeFailures("Readiness")
-	p := c.probe("readiness")
+	fails := c.probeFailures(podstate.Readiness)
+	p := c.probe(podstate.Readiness)
 	f := c.notReadyBase(report.CauseReadinessProbe, report.ConfidenceHigh)
 	var answers []string
 	for _, e := range fails {
@@ -558,7 +531,7 @@ func readinessFailing(c *containerCtx) report.Finding {
 			ans = "HTTP " + m[1]
 		}
 		f.Summary = fmt.Sprintf("%s runs but never becomes ready: readiness probe %s fails (%s)", c.label(), handler, ans)
-		if ev.Reason == watchReadinessFlapping {
+		if ev.Reason == podstate.VerdictReadinessFlapping {
 			f.Summary = fmt.Sprintf("%s keeps turning NotReady while it runs: readiness probe %s fails (%s)", c.label(), handler, ans)
 		}
 	}
@@ -566,11 +539,15 @@ func readinessFailing(c *containerCtx) report.Finding {
 	if erroredOnly {
 		f.Detail = fmt.Sprintf("readinessProbe of %s: %s. The kubelet reports each run as errored (result Unknown): it could not run the probe at all, so the container is never marked ready and the rollout cannot progress", c.label(), podtemplate.Probe(p))
 	}
+	if ev.Reason == podstate.VerdictReadinessProbeFailing && p != nil {
+		// The watch failed it once this window (and its margin) had passed; say the same number.
+		f.Detail += fmt.Sprintf("; it kept failing past its window of %s", podstate.WithDefaults(p).Explain())
+	}
 	cpath := ev.containerPath(c.st.Name, c.init) + "/readinessProbe"
 	f.Fix = []string{ev.cmdDescribePod(c.pod.Name)}
 	if p != nil && p.HTTPGet != nil {
 		path := p.HTTPGet.Path
-		if pp := c.previousProbe("readiness"); pp != nil && pp.HTTPGet != nil && pp.HTTPGet.Path != path {
+		if pp := c.previousProbe(podstate.Readiness); pp != nil && pp.HTTPGet != nil && pp.HTTPGet.Path != path {
 			path = pp.HTTPGet.Path
 		} else if strings.Contains(strings.Join(answers, " "), "statuscode: 404") {
 			path = "<the readiness path>"
@@ -697,7 +674,8 @@ func startFailure(c *containerCtx, reason, msg string) report.Finding {
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, reason+": "+firstLine(msg, 300), c.restartLine())
 	for _, e := range c.events {
-		if e.Type == corev1.EventTypeWarning && (e.Reason == "Failed" || strings.HasPrefix(e.Reason, "Failed")) {
+		// Failed and its kin: FailedMount, FailedCreatePodSandBox, ...
+		if e.Type == corev1.EventTypeWarning && strings.HasPrefix(e.Reason, podstate.EventFailed) {
 			f.Evidence = append(f.Evidence, eventLine(&e))
 		}
 	}
@@ -720,7 +698,7 @@ func killedFromOutside(c *containerCtx) report.Finding {
 	}
 	f.Summary = fmt.Sprintf("%s was killed by %s (exit %d) and no OOM kill or probe failure on record explains who sent it", c.label(), sig, t.ExitCode)
 	f.Detail = ExitCodeMeaning(t.ExitCode, t.Reason)
-	if c.probe("liveness") != nil {
+	if c.probe(podstate.Liveness) != nil {
 		f.Detail += "; the container has a liveness probe: its events may have expired, check them with kubectl describe"
 	}
 	f.Evidence = appendNonEmpty(f.Evidence, c.exitLine(), c.restartLine())
@@ -832,12 +810,4 @@ func waitingFor(lines []string) string {
 		}
 	}
 	return ""
-}
-
-// orInt is v, or the API's default def when v is unset.
-func orInt(v, def int32) int32 {
-	if v == 0 {
-		return def
-	}
-	return v
 }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // A Secret or ConfigMap volume that cannot be set up keeps the whole pod in ContainerCreating:
@@ -232,14 +233,14 @@ func parseMountFailure(ev *evidence, pod *corev1.Pod, msg string) (p volumeProbl
 // FailedMount events or, when none could be read, from the watch's FailedMount verdict.
 func mountFailure(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 	for _, e := range ev.podEvents(pod.Name, "") {
-		if e.Reason != "FailedMount" {
+		if e.Reason != podstate.EventFailedMount {
 			continue
 		}
 		if p, spec, ok := parseMountFailure(ev, pod, e.Message); ok {
 			return missingVolumeSource(ev, pod, spec, p, ""), true
 		}
 	}
-	if ev.Reason == "FailedMount" {
+	if ev.Reason == podstate.EventFailedMount {
 		if m := reWatchPodPrefix.FindStringSubmatch(ev.Message); m != nil && m[1] == pod.Name {
 			if p, spec, ok := parseMountFailure(ev, pod, ev.Message); ok {
 				return missingVolumeSource(ev, pod, spec, p, "the watch saw FailedMount: "+ev.Message), true
@@ -261,7 +262,7 @@ func volumeFromGathered(ev *evidence, pod *corev1.Pod) (report.Finding, bool) {
 	}
 	hints := map[string]string{} // volume -> a message naming it
 	for _, e := range ev.podEvents(pod.Name, "") {
-		if m := reForVolume.FindStringSubmatch(e.Message); e.Reason == "FailedMount" && m != nil && hints[m[1]] == "" {
+		if m := reForVolume.FindStringSubmatch(e.Message); e.Reason == podstate.EventFailedMount && m != nil && hints[m[1]] == "" {
 			hints[m[1]] = strings.ToLower(e.Message)
 		}
 	}
@@ -372,7 +373,7 @@ func missingVolumeSource(ev *evidence, pod *corev1.Pod, spec *corev1.PodSpec, p 
 	f.Detail += "; " + strings.Join(mounted, "; ")
 
 	for _, e := range ev.podEvents(pod.Name, "") {
-		if e.Reason == "FailedMount" && strings.Contains(e.Message, `for volume "`+s.Volume+`"`) {
+		if e.Reason == podstate.EventFailedMount && strings.Contains(e.Message, `for volume "`+s.Volume+`"`) {
 			f.Evidence = append(f.Evidence, eventLine(&e))
 		}
 	}

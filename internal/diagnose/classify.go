@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // classify names one root cause per failing container (per pod for scheduling and eviction, per
@@ -39,7 +40,7 @@ func failedPod(ev *evidence, pod *corev1.Pod) report.Finding {
 	f := report.Finding{Cause: report.CauseUnknown, Pod: pod.Name, Confidence: report.ConfidenceMedium}
 	reason := pod.Status.Reason
 	if reason == "" {
-		reason = "Failed"
+		reason = string(corev1.PodFailed)
 	}
 	f.Summary = fmt.Sprintf("the kubelet failed the pod (%s)", reason)
 	f.Detail = pod.Status.Message
@@ -52,15 +53,6 @@ func failedPod(ev *evidence, pod *corev1.Pod) report.Finding {
 		f.Fix = append(f.Fix, command("kubectl", "describe", "node", pod.Spec.NodeName))
 	}
 	return f
-}
-
-func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
-	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == t {
-			return &pod.Status.Conditions[i]
-		}
-	}
-	return nil
 }
 
 // containerCtx is one container of one pod, with what was gathered about it.
@@ -88,18 +80,13 @@ func newContainerCtx(ev *evidence, pod *corev1.Pod, st corev1.ContainerStatus, i
 			c.spec = &list[i]
 		}
 	}
-	c.term = st.State.Terminated
-	if c.term == nil {
-		c.term = st.LastTerminationState.Terminated
-	}
+	c.term = podstate.LastTermination(st)
 	c.logs, c.hasLogs = ev.Logs[logKey(pod.Name, st.Name)]
 	c.events = ev.podEvents(pod.Name, st.Name)
 	return c
 }
 
-func (c *containerCtx) sidecar() bool {
-	return c.init && c.spec != nil && c.spec.RestartPolicy != nil && *c.spec.RestartPolicy == corev1.ContainerRestartPolicyAlways
-}
+func (c *containerCtx) sidecar() bool { return c.init && podstate.IsSidecar(c.spec) }
 
 // label is how a finding names the container: "container api" or "init container migrate".
 func (c *containerCtx) label() string {
@@ -228,17 +215,6 @@ func (c *containerCtx) eventsWith(reason, substr string) []corev1.Event {
 		}
 	}
 	return out
-}
-
-var pullReasons = map[string]bool{
-	"ErrImagePull": true, "ImagePullBackOff": true, "ErrImageNeverPull": true, "InvalidImageName": true,
-	"ImageInspectError": true, "RegistryUnavailable": true, "SignatureValidationFailed": true,
-}
-
-var startErrorReasons = map[string]bool{
-	"CreateContainerError": true, "RunContainerError": true, "RunInitContainerError": true, "StartError": true,
-	"PreCreateHookError": true, "PreStartHookError": true, "PostStartHookError": true, "VerifyNonRootError": true,
-	"ContainerCannotRun": true,
 }
 
 // mergeFindings folds identical findings of several pods into one, noting which pods share it:

@@ -355,7 +355,7 @@ func classifyCases() []classifyCase {
 			want: want{
 				cause: report.CauseLivenessProbe, container: "api",
 				summary:  []string{"before it finishes starting", "never reported listening"},
-				detail:   []string{"initialDelaySeconds 5 + failureThreshold 3 × periodSeconds 10 = 35s, and there is no startupProbe"},
+				detail:   []string{"initialDelaySeconds 5 + failureThreshold 3 × periodSeconds 10 + timeoutSeconds 1 = 36s, and there is no startupProbe"},
 				evidence: []string{"exit 137 without OOMKilled", "the previous instance ran 36s and never logged that it was listening"},
 				fixHas:   []string{`"op":"add","path":"/spec/template/spec/containers/0/startupProbe","value":{"failureThreshold":30,"httpGet":{"path":"/health","port":8080},"periodSeconds":5}`},
 				change:   "-", logs: true,
@@ -366,7 +366,7 @@ func classifyCases() []classifyCase {
 			logs: map[string]string{"api-7d4b9c-xkp2z/api": "INFO server listening on :8080 after 90s startup\n"},
 			want: want{
 				cause: report.CauseLivenessProbe, container: "api",
-				summary:  []string{"start-up takes about 1m30s, the probe allows about 35s"},
+				summary:  []string{"start-up takes about 1m30s, the probe allows about 36s"},
 				evidence: []string{"observed start-up: 1m30s (INFO server listening on :8080 after 90s startup)", "longer than initialDelaySeconds 5"},
 				fixHas:   []string{`"failureThreshold":36`},
 				change:   "-", logs: true,

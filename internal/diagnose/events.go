@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"cmp"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -10,22 +9,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
-	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // maxEventGroups caps the events in a Result; warnings are kept first.
 const maxEventGroups = 60
 
-// eventTimes and eventCount read an event whichever API wrote it (workload.EventTimes).
-func eventTimes(e *corev1.Event) (first, last time.Time) { return workload.EventTimes(e) }
-
-func eventCount(e *corev1.Event) int32 { return workload.EventCount(e) }
-
 // recentEvents keeps events last seen at or after since (all of them when since is zero).
 func recentEvents(events []corev1.Event, since time.Time) []corev1.Event {
 	var out []corev1.Event
 	for _, e := range events {
-		if _, last := eventTimes(&e); since.IsZero() || !last.Before(since) {
+		if _, last := podstate.EventTimes(&e); since.IsZero() || !last.Before(since) {
 			out = append(out, e)
 		}
 	}
@@ -45,10 +39,10 @@ func groupEvents(events []corev1.Event) []report.Event {
 	var out []report.Event
 	for _, e := range events {
 		k := key{e.Type, e.Reason, eventObject(&e), strings.TrimSpace(e.Message)}
-		first, last := eventTimes(&e)
+		first, last := podstate.EventTimes(&e)
 		if i, ok := idx[k]; ok {
 			g := &out[i]
-			g.Count += eventCount(&e)
+			g.Count += podstate.EventCount(&e)
 			if !first.IsZero() && (g.FirstSeen.IsZero() || first.Before(g.FirstSeen)) {
 				g.FirstSeen = first
 			}
@@ -59,7 +53,7 @@ func groupEvents(events []corev1.Event) []report.Event {
 		}
 		idx[k] = len(out)
 		out = append(out, report.Event{Type: e.Type, Reason: e.Reason, Object: k.object, Message: k.msg,
-			Count: eventCount(&e), FirstSeen: first, LastSeen: last})
+			Count: podstate.EventCount(&e), FirstSeen: first, LastSeen: last})
 	}
 	slices.SortStableFunc(out, func(a, b report.Event) int {
 		return cmp.Or(a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Reason, b.Reason))
@@ -81,16 +75,6 @@ func groupEvents(events []corev1.Event) []report.Event {
 	return out
 }
 
-var fieldPathContainer = regexp.MustCompile(`^spec\.(?:initContainers|containers|ephemeralContainers)\{([^}]+)\}`)
-
-// eventContainer returns the container an event is about, from its fieldPath, or "".
-func eventContainer(e *corev1.Event) string {
-	if m := fieldPathContainer.FindStringSubmatch(e.InvolvedObject.FieldPath); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
 // podEvents returns the events of one pod, optionally only those of one container (events that
 // name no container are kept, since pod-level events such as FailedMount concern every container).
 func (ev *evidence) podEvents(pod, container string) []corev1.Event {
@@ -99,7 +83,7 @@ func (ev *evidence) podEvents(pod, container string) []corev1.Event {
 		if e.InvolvedObject.Kind != "Pod" || e.InvolvedObject.Name != pod {
 			continue
 		}
-		if c := eventContainer(&e); container != "" && c != "" && c != container {
+		if c := podstate.EventContainer(&e); container != "" && c != "" && c != container {
 			continue
 		}
 		out = append(out, e)
@@ -110,7 +94,7 @@ func (ev *evidence) podEvents(pod, container string) []corev1.Event {
 // eventLine renders one event as evidence: "Warning Unhealthy (x3): Liveness probe failed: ...".
 func eventLine(e *corev1.Event) string {
 	s := e.Type + " " + e.Reason
-	if n := eventCount(e); n > 1 {
+	if n := podstate.EventCount(e); n > 1 {
 		s += " (x" + itoa(int(n)) + ")"
 	}
 	return s + " on " + eventObject(e) + ": " + strings.TrimSpace(e.Message)

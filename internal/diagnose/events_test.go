@@ -94,7 +94,7 @@ func TestGroupEventsCapKeepsWarnings(t *testing.T) {
 	}
 }
 
-func TestRecentEventsAndContainer(t *testing.T) {
+func TestRecentEventsAndEventLine(t *testing.T) {
 	t.Parallel()
 	since := time.Date(2026, 4, 4, 8, 10, 0, 0, time.UTC)
 	old := ev("Pod", "p", "Warning", "BackOff", "old", 1, since.Add(-time.Hour), since.Add(-time.Minute))
@@ -105,18 +105,6 @@ func TestRecentEventsAndContainer(t *testing.T) {
 	}
 	if n := len(recentEvents([]corev1.Event{old, spanning}, time.Time{})); n != 2 {
 		t.Errorf("zero since kept %d events, want all", n)
-	}
-	for path, want := range map[string]string{
-		"spec.containers{api}":          "api",
-		"spec.initContainers{migrate}":  "migrate",
-		"":                              "",
-		"spec.containers":               "",
-		"spec.ephemeralContainers{dbg}": "dbg",
-	} {
-		e := corev1.Event{InvolvedObject: corev1.ObjectReference{FieldPath: path}}
-		if got := eventContainer(&e); got != want {
-			t.Errorf("eventContainer(%q) = %q, want %q", path, got, want)
-		}
 	}
 	line := eventLine(&spanning)
 	if !strings.HasPrefix(line, "Warning BackOff (x9) on pod/p: still happening") {

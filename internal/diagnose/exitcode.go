@@ -1,6 +1,10 @@
 package diagnose
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
+)
 
 // signalNames are the Linux signal numbers a container can die of (exit code 128+n).
 var signalNames = map[int32]string{
@@ -16,16 +20,16 @@ var signalNames = map[int32]string{
 // 137 is the OOM killer only when the kubelet says OOMKilled; otherwise it is a SIGKILL from
 // outside, typically after a failed liveness probe the app did not answer within the grace period.
 func ExitCodeMeaning(code int32, reason string) string {
-	if reason == "OOMKilled" {
+	if reason == podstate.ReasonOOMKilled {
 		if code == 137 || code == 0 {
 			return "SIGKILL by the kernel OOM killer: the container used more memory than its limit"
 		}
 		return fmt.Sprintf("exit %d after the OOM killer killed a process in the container: it used more memory than its limit", code)
 	}
 	switch reason {
-	case "ContainerCannotRun", "StartError":
+	case podstate.ReasonContainerCannotRun, podstate.ReasonStartError:
 		return fmt.Sprintf("the runtime could not start the process (exit %d): the entrypoint is missing, not executable or fails before it runs; see the termination message", code)
-	case "DeadlineExceeded":
+	case podstate.ReasonDeadlineExceeded:
 		return "the pod's activeDeadlineSeconds passed and the kubelet stopped it"
 	}
 	switch code {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Fix commands are the runbook's, with the real names filled in. Placeholders in angle brackets
@@ -283,13 +284,5 @@ func doubleQuantity(q resource.Quantity) string {
 	return resource.NewQuantity(v, resource.BinarySI).String()
 }
 
-// probeField is the JSON field of a probe kind.
-func probeField(kind string) string {
-	switch kind {
-	case "readiness":
-		return "readinessProbe"
-	case "startup":
-		return "startupProbe"
-	}
-	return "livenessProbe"
-}
+// probeField is the JSON field of a probe kind: livenessProbe, readinessProbe, startupProbe.
+func probeField(kind podstate.ProbeKind) string { return kind.Lower() + "Probe" }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Caps on what one diagnosis reads: replicas of one revision fail alike, so a few pods tell.
@@ -247,8 +248,8 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	// Gaps are appended by concurrent reads: sort them so that reports do not vary between runs.
 	slices.Sort(ev.Gaps)
 	slices.SortStableFunc(ev.Events, func(a, b corev1.Event) int {
-		fa, _ := eventTimes(&a)
-		fb, _ := eventTimes(&b)
+		fa, _ := podstate.EventTimes(&a)
+		fb, _ := podstate.EventTimes(&b)
 		return fa.Compare(fb)
 	})
 	return ev, nil
@@ -284,7 +285,7 @@ func (d *Diagnoser) events(ctx context.Context, ns string, o objectRef, since ti
 	for _, e := range list.Items {
 		if e.InvolvedObject.Kind == o.kind && e.InvolvedObject.Name == o.name {
 			// A folded event keeps its reason and object; the rules read the kubelet's words.
-			e.Message = workload.EventMessage(&e)
+			e.Message = podstate.EventMessage(&e)
 			out = append(out, e)
 		}
 	}
@@ -354,9 +355,9 @@ func examinedPods(pods []corev1.Pod, n int) []corev1.Pod {
 // ready, then the rest.
 func podRank(p *corev1.Pod) int {
 	switch {
-	case podFailing(p) || p.Status.Reason == "Evicted":
+	case podFailing(p) || p.Status.Reason == podstate.ReasonEvicted:
 		return 0
-	case p.Status.Phase == corev1.PodPending || !workload.PodReady(p):
+	case p.Status.Phase == corev1.PodPending || !podstate.Ready(p):
 		return 1
 	}
 	for _, cs := range p.Status.ContainerStatuses {

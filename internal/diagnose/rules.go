@@ -7,6 +7,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/logparse"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Which cause wins is decided here and nowhere else: by the order of the four tables below.
@@ -118,7 +119,7 @@ func only[T any](w func(T) report.Finding) func(T) (report.Finding, bool) {
 
 var podRules = []rule[*podCtx]{
 	{name: "evicted", causes: causes(report.CauseNodePressure),
-		match: func(p *podCtx) bool { return p.pod.Status.Reason == "Evicted" },
+		match: func(p *podCtx) bool { return p.pod.Status.Reason == podstate.ReasonEvicted },
 		write: only(func(p *podCtx) report.Finding { return evicted(p.ev, p.pod) })},
 	{name: "unschedulable", causes: causes(report.CauseUnschedulable, report.CauseNodePressure),
 		match: func(p *podCtx) bool { return unschedulableCondition(p.pod) != nil },
@@ -134,14 +135,16 @@ var podRules = []rule[*podCtx]{
 var containerRules = []rule[*containerCtx]{
 	// Waiting reasons: the kubelet says why the container does not run.
 	{name: "config-ref", causes: configCauses,
-		match: waitingIn("CreateContainerConfigError"),
+		match: waitingIn(podstate.ReasonCreateContainerConfigError),
 		write: only(func(c *containerCtx) report.Finding { return configRefProblem(c, c.st.State.Waiting.Message) })},
 	{name: "image-pull", causes: causes(report.CauseImagePull),
-		match: func(c *containerCtx) bool { return c.st.State.Waiting != nil && pullReasons[c.st.State.Waiting.Reason] },
+		match: func(c *containerCtx) bool {
+			return c.st.State.Waiting != nil && podstate.Waiting(c.st.State.Waiting.Reason).Family == podstate.FamilyImage
+		},
 		write: only(func(c *containerCtx) report.Finding { return imagePull(c, c.st.State.Waiting) })},
 	{name: "start-error-missing-ref", causes: configCauses,
 		match: func(c *containerCtx) bool {
-			return c.st.State.Waiting != nil && startErrorReasons[c.st.State.Waiting.Reason]
+			return c.st.State.Waiting != nil && podstate.StartFailed(c.st.State.Waiting.Reason)
 		},
 		write: func(c *containerCtx) (report.Finding, bool) { return missingFromMessage(c, c.st.State.Waiting.Message) }},
 	// The kubelet's own word that it killed the container for its liveness (or startup) probe,
@@ -151,20 +154,20 @@ var containerRules = []rule[*containerCtx]{
 	{name: "probe-kill-events", causes: causes(report.CauseLivenessProbe),
 		match: func(c *containerCtx) bool {
 			return !c.crashed() && len(c.probeKills()) > 0 &&
-				(len(c.probeFailures("Liveness")) > 0 || len(c.probeFailures("Startup")) > 0)
+				(len(c.probeFailures(podstate.Liveness)) > 0 || len(c.probeFailures(podstate.Startup)) > 0)
 		},
 		write: only(func(c *containerCtx) report.Finding { return probeKill(c, c.probeKills()) })},
 	{name: "still-creating",
-		match: waitingIn("ContainerCreating", "PodInitializing", "")},
+		match: waitingIn(podstate.ReasonContainerCreating, podstate.ReasonPodInitializing, "")},
 	{name: "start-error", causes: causes(report.CauseAppCrash),
 		match: func(c *containerCtx) bool {
-			if w := c.st.State.Waiting; w != nil && startErrorReasons[w.Reason] {
+			if w := c.st.State.Waiting; w != nil && podstate.StartFailed(w.Reason) {
 				return true
 			}
-			return startErrorTerm(c.term) && (c.st.State.Terminated != nil || c.crashed())
+			return c.term != nil && podstate.StartFailed(c.term.Reason) && (c.st.State.Terminated != nil || c.crashed())
 		},
 		write: only(func(c *containerCtx) report.Finding {
-			if w := c.st.State.Waiting; w != nil && startErrorReasons[w.Reason] {
+			if w := c.st.State.Waiting; w != nil && podstate.StartFailed(w.Reason) {
 				return startFailure(c, w.Reason, w.Message)
 			}
 			return startFailure(c, c.term.Reason, c.term.Message)
@@ -173,15 +176,12 @@ var containerRules = []rule[*containerCtx]{
 	// Termination: the container ran and exited. OOM is certain from the kubelet; a probe kill
 	// explains exits 0/137/143; then what the log says; then the exit code.
 	{name: "oom-killed", causes: causes(report.CauseOOMKilled),
-		match: crashedAnd(func(c *containerCtx) bool { return c.term != nil && c.term.Reason == "OOMKilled" }),
+		match: crashedAnd(func(c *containerCtx) bool { return c.term != nil && c.term.Reason == podstate.ReasonOOMKilled }),
 		write: only(oomKilled)},
 	// A SIGKILL right after an OOM kill of the same container: the runtime does not always flag
-	// the second one (seen on the local cluster as "Error", exit 137, with lastState OOMKilled).
+	// the second one (podstate.SIGKILLAfterOOM).
 	{name: "oom-then-sigkill", causes: causes(report.CauseOOMKilled),
-		match: crashedAnd(func(c *containerCtx) bool {
-			prev := c.st.LastTerminationState.Terminated
-			return c.term != nil && c.term.ExitCode == 137 && prev != nil && prev != c.term && prev.Reason == "OOMKilled"
-		}),
+		match: crashedAnd(func(c *containerCtx) bool { _, again := podstate.SIGKILLAfterOOM(c.st); return again }),
 		write: only(oomKilled)},
 	{name: "init-failure", causes: causes(report.CauseInitContainer),
 		match: crashedAnd(func(c *containerCtx) bool { return c.init && !c.sidecar() }),
@@ -197,7 +197,7 @@ var containerRules = []rule[*containerCtx]{
 	{name: "probe-failing-then-exit", causes: causes(report.CauseLivenessProbe),
 		match: crashedAnd(func(c *containerCtx) bool {
 			return len(c.probeKills()) == 0 && c.term != nil && killExit(c.term) &&
-				(len(c.probeFailures("Liveness")) > 0 || len(c.probeFailures("Startup")) > 0)
+				(len(c.probeFailures(podstate.Liveness)) > 0 || len(c.probeFailures(podstate.Startup)) > 0)
 		}),
 		write: only(func(c *containerCtx) report.Finding {
 			f := probeKill(c, nil)
@@ -248,14 +248,14 @@ var containerRules = []rule[*containerCtx]{
 	{name: "not-ready-too-early",
 		match: func(c *containerCtx) bool { return c.notReadyRunning() && c.tooEarlyToJudge() }},
 	{name: "not-ready-startup-probe", causes: causes(report.CauseLivenessProbe),
-		match: func(c *containerCtx) bool { return c.notReadyRunning() && len(c.probeFailures("Startup")) > 0 },
+		match: func(c *containerCtx) bool { return c.notReadyRunning() && len(c.probeFailures(podstate.Startup)) > 0 },
 		write: only(startupProbeFailing)},
 	{name: "not-ready-dependency", causes: causes(report.CauseDependency),
 		match: func(c *containerCtx) bool { return c.notReadyRunning() && len(c.logFacts().dials) > 0 },
 		write: only(notReadyDependency)},
 	{name: "not-ready-readiness-probe", causes: causes(report.CauseReadinessProbe),
 		match: func(c *containerCtx) bool {
-			return c.notReadyRunning() && (c.probe("readiness") != nil || len(c.probeFailures("Readiness")) > 0)
+			return c.notReadyRunning() && (c.probe(podstate.Readiness) != nil || len(c.probeFailures(podstate.Readiness)) > 0)
 		},
 		write: only(readinessFailing)},
 	{name: "not-ready-no-probe", causes: causes(report.CauseUnknown),
@@ -385,7 +385,7 @@ func fireContainers(ev *evidence, pod *corev1.Pod) []fired {
 }
 
 func unschedulableCondition(pod *corev1.Pod) *corev1.PodCondition {
-	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse &&
+	if c := podstate.Condition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse &&
 		(c.Reason == corev1.PodReasonUnschedulable || c.Reason == corev1.PodReasonSchedulingGated) {
 		return c
 	}
@@ -398,7 +398,7 @@ func failedScheduling(p *podCtx) *corev1.Event {
 		return nil
 	}
 	for _, e := range p.ev.podEvents(p.pod.Name, "") {
-		if e.Reason == "FailedScheduling" {
+		if e.Reason == podstate.EventFailedScheduling {
 			return &e
 		}
 	}
@@ -415,18 +415,9 @@ func crashedAnd(m func(*containerCtx) bool) func(*containerCtx) bool {
 	return func(c *containerCtx) bool { return c.crashed() && m(c) }
 }
 
-// crashed: the container ran and exited (CrashLoopBackOff, or restarts with a last termination);
-// an init container that exited 0 has done its job.
-func (c *containerCtx) crashed() bool {
-	st := c.st
-	return st.State.Terminated != nil && !(c.init && st.State.Terminated.ExitCode == 0) ||
-		st.RestartCount > 0 && st.LastTerminationState.Terminated != nil ||
-		st.State.Waiting != nil && st.State.Waiting.Reason == "CrashLoopBackOff"
-}
-
-func startErrorTerm(t *corev1.ContainerStateTerminated) bool {
-	return t != nil && (t.Reason == "StartError" || t.Reason == "ContainerCannotRun")
-}
+// crashed: the container ran and exited, so a termination is there to explain
+// (podstate.Exited); an init container that exited 0 has done its job.
+func (c *containerCtx) crashed() bool { return podstate.Exited(c.st, c.init) }
 
 // killExit: exits a kill explains (0 after a clean SIGTERM shutdown, 137 SIGKILL, 143 SIGTERM).
 func killExit(t *corev1.ContainerStateTerminated) bool {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // lastTerm edits the first container's last termination.
@@ -67,7 +68,7 @@ func justStarted(ev *evidence) {
 
 // notReadyCase is the readiness-probe fixture as the watch judged it (readiness stalled), edited.
 func notReadyCase(logs map[string]string, edit func(*evidence)) classifyCase {
-	return classifyCase{fixture: "readiness-probe", reason: watchReadinessStalled, logs: logs, editEvidence: edit}
+	return classifyCase{fixture: "readiness-probe", reason: podstate.VerdictReadinessProbeFailing, logs: logs, editEvidence: edit}
 }
 
 // refusedDial is a log of the readiness-probe fixture's container that cannot reach its database.

@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
-	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // maxReportPods and maxMoments cap the pods and the timeline in a Result.
@@ -24,7 +24,7 @@ func translatePods(pods []corev1.Pod) []report.Pod {
 	ps := examinedPods(pods, maxReportPods)
 	out := make([]report.Pod, 0, len(ps))
 	for _, p := range ps {
-		rp := report.Pod{Name: p.Name, Phase: string(p.Status.Phase), Ready: workload.PodReady(&p), Node: p.Spec.NodeName, Reason: podReason(&p)}
+		rp := report.Pod{Name: p.Name, Phase: string(p.Status.Phase), Ready: podstate.Ready(&p), Node: p.Spec.NodeName, Reason: podReason(&p)}
 		for _, st := range p.Status.InitContainerStatuses {
 			rp.Containers = append(rp.Containers, translateContainer(st, true))
 		}
@@ -67,15 +67,15 @@ func podReason(p *corev1.Pod) string {
 	if p.Status.Reason != "" {
 		return p.Status.Reason
 	}
-	if c := podCondition(p, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse && c.Reason != "" {
+	if c := podstate.Condition(p, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse && c.Reason != "" {
 		return c.Reason
 	}
 	for _, st := range p.Status.InitContainerStatuses {
-		if w := st.State.Waiting; w != nil && w.Reason != "" && w.Reason != "PodInitializing" {
-			return "Init:" + w.Reason
+		if w := st.State.Waiting; w != nil && w.Reason != "" && w.Reason != podstate.ReasonPodInitializing {
+			return podstate.InitPrefix + w.Reason
 		}
 		if t := st.State.Terminated; t != nil && t.ExitCode != 0 {
-			return "Init:" + cmp.Or(t.Reason, "Error")
+			return podstate.InitPrefix + cmp.Or(t.Reason, podstate.ReasonError)
 		}
 	}
 	for _, st := range p.Status.ContainerStatuses {
@@ -87,11 +87,11 @@ func podReason(p *corev1.Pod) string {
 		}
 	}
 	for _, st := range p.Status.ContainerStatuses {
-		if t := st.LastTerminationState.Terminated; t != nil && t.Reason == "OOMKilled" {
-			return "OOMKilled"
+		if t := st.LastTerminationState.Terminated; t != nil && t.Reason == podstate.ReasonOOMKilled {
+			return podstate.ReasonOOMKilled
 		}
 	}
-	if p.Status.Phase == corev1.PodRunning && !workload.PodReady(p) {
+	if p.Status.Phase == corev1.PodRunning && !podstate.Ready(p) {
 		return "NotReady"
 	}
 	return ""
@@ -134,13 +134,13 @@ func timeline(ev *evidence) []report.Moment {
 			return
 		}
 		m := report.Moment{At: t.FinishedAt.Time, What: fmt.Sprintf("%s %s of pod %s terminated: exit %d%s", kind, container, pod, t.ExitCode, reasonSuffix(t.Reason))}
-		if t.ExitCode != 0 || t.Signal != 0 || t.Reason == "OOMKilled" {
+		if t.ExitCode != 0 || t.Signal != 0 || t.Reason == podstate.ReasonOOMKilled {
 			m.Kind = report.MomentCrash
 		}
 		ms = append(ms, m)
 	}
 	for _, p := range ev.Pods {
-		if c := podCondition(&p, corev1.PodScheduled); c != nil {
+		if c := podstate.Condition(&p, corev1.PodScheduled); c != nil {
 			if c.Status == corev1.ConditionTrue {
 				add(c.LastTransitionTime.Time, "pod %s scheduled on node %s", p.Name, p.Spec.NodeName)
 			} else {
@@ -171,7 +171,7 @@ func timeline(ev *evidence) []report.Moment {
 		}
 	}
 	for _, g := range groupEvents(ev.Events) {
-		if g.Type != corev1.EventTypeWarning && g.Reason != "Killing" {
+		if g.Type != corev1.EventTypeWarning && g.Reason != podstate.EventKilling {
 			continue
 		}
 		what := fmt.Sprintf("%s %s on %s: %s", g.Type, g.Reason, g.Object, firstLine(g.Message, 200))
@@ -193,7 +193,7 @@ func sortMoments(ms []report.Moment) {
 }
 
 func reasonSuffix(r string) string {
-	if r == "" || strings.EqualFold(r, "Error") {
+	if r == "" || strings.EqualFold(r, podstate.ReasonError) {
 		return ""
 	}
 	return " (" + r + ")"

@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 func controlledBy(kind, name string) []metav1.OwnerReference {
@@ -103,7 +105,7 @@ func TestLeanPodKeepsWhatTheJudgeReads(t *testing.T) {
 		t.Errorf("identity, labels or owner lost: %+v", p.ObjectMeta)
 	case p.Spec.NodeName != "n1" || p.Spec.RestartPolicy != corev1.RestartPolicyAlways:
 		t.Errorf("node or restart policy lost: %+v", p.Spec)
-	case containerSpec(p, "app") == nil || containerSpec(p, "app").LivenessProbe != probe || len(longRunning(p)) != 1:
+	case podstate.Spec(p, "app") == nil || podstate.Spec(p, "app").LivenessProbe != probe || len(podstate.LongRunning(p)) != 1:
 		t.Errorf("containers' probes lost: %+v", p.Spec.Containers)
 	case p.Status.ContainerStatuses[0].RestartCount != 2:
 		t.Errorf("status lost: %+v", p.Status)

@@ -59,6 +59,7 @@ func evaluateCompletion(wl workload.Completion, s Snapshot, p Policy, now time.T
 		return j
 	}
 	j.Message = wl.Progress()
+	recheck = append(recheck, j.noProgress(s, p, now))
 	j.RecheckAt = earliest(recheck)
 	return j
 }
@@ -95,5 +96,5 @@ func failedWhy(pod *corev1.Pod) string {
 			return why
 		}
 	}
-	return orDefault(pod.Status.Reason, "Failed")
+	return orDefault(pod.Status.Reason, string(corev1.PodFailed))
 }

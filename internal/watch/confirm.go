@@ -52,7 +52,7 @@ func (w *Watcher) startLeases(ctx context.Context, v *view, wake func()) error {
 		}
 		var d time.Duration
 		if l.Spec.LeaseDurationSeconds != nil {
-			d = seconds(*l.Spec.LeaseDurationSeconds)
+			d = time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
 		}
 		v.renewed(l.Name, l.Spec.RenewTime.Time, d, w.now())
 		wake()

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Final errors fail at once, transient ones after --pending-grace (issue 26). Whether waiting can
@@ -103,13 +105,9 @@ func containsAll(s string, subs []string) bool {
 }
 
 // The cluster autoscaler's events on a pod it considered for a scale-up. Both are type Normal, so
-// the watch reads them through a selector of their own (autoscalerPodEvents), not the Warnings'.
-// (Event reasons: the lead moves these next to the kubelet's in workload/podstate.)
+// the watch reads them through a selector of their own (autoscalerPodEvents), not the Warnings'
+// (their reasons: podstate.EventTriggeredScaleUp and EventNotTriggerScaleUp).
 const (
-	// reasonTriggeredScaleUp: "pod triggered scale-up: [{<node group> 2->3 (max: 10)}]".
-	reasonTriggeredScaleUp = "TriggeredScaleUp"
-	// reasonNotTriggerScaleUp: "pod didn't trigger scale-up: 1 max node group size reached, ...".
-	reasonNotTriggerScaleUp = "NotTriggerScaleUp"
 	// autoscalerPodEvents selects them: the autoscaler records under source component
 	// "cluster-autoscaler" (the API server also matches an events.k8s.io reportingController).
 	autoscalerPodEvents = "involvedObject.kind=Pod,source=cluster-autoscaler"
@@ -130,22 +128,22 @@ type scaleUp struct {
 
 // scaleUpOf reads the newest of the autoscaler's events on pod: the autoscaler repeats its
 // verdict every loop, and a scale-up that began after a refusal (a node group out of its back-off)
-// replaces it. A repeat folded into one event counts at its last time (eventLast).
+// replaces it. A repeat folded into one event counts at its last time (podstate.EventLast).
 func scaleUpOf(pod *corev1.Pod, events []*corev1.Event) scaleUp {
 	var last *corev1.Event
 	for _, e := range events {
-		if e.InvolvedObject.UID != pod.UID || (e.Reason != reasonTriggeredScaleUp && e.Reason != reasonNotTriggerScaleUp) {
+		if e.InvolvedObject.UID != pod.UID || (e.Reason != podstate.EventTriggeredScaleUp && e.Reason != podstate.EventNotTriggerScaleUp) {
 			continue
 		}
-		if last == nil || eventLast(e).After(eventLast(last)) {
+		if last == nil || podstate.EventLast(e).After(podstate.EventLast(last)) {
 			last = e
 		}
 	}
 	switch {
 	case last == nil:
 		return scaleUp{}
-	case last.Reason == reasonNotTriggerScaleUp:
+	case last.Reason == podstate.EventNotTriggerScaleUp:
 		return scaleUp{final: true, message: last.Message}
 	}
-	return scaleUp{until: eventLast(last).Add(scaleUpWait), message: last.Message}
+	return scaleUp{until: podstate.EventLast(last).Add(scaleUpWait), message: last.Message}
 }

@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // The messages are the kubelet's, the scheduler's, the API server's and the cluster autoscaler's
@@ -111,31 +113,31 @@ func TestAutoscalerEventsDecideTheWait(t *testing.T) {
 		{name: "no autoscaler: the grace as usual", now: t0.Add(30 * time.Second),
 			wantVerdict: report.VerdictFailed, wantMsg: "for more than 30s"},
 		{name: "a scale-up under way waits past the grace",
-			events: []*corev1.Event{legacy("uid-api-1", reasonTriggeredScaleUp, triggered, s5, s5, 1)},
+			events: []*corev1.Event{legacy("uid-api-1", podstate.EventTriggeredScaleUp, triggered, s5, s5, 1)},
 			now:    t0.Add(2 * time.Minute), wantRecheck: s5.Add(scaleUpWait), wantNote: "the cluster autoscaler is adding a node"},
 		{name: "a scale-up that brings no node in time fails",
-			events: []*corev1.Event{legacy("uid-api-1", reasonTriggeredScaleUp, triggered, s5, s5, 1)},
+			events: []*corev1.Event{legacy("uid-api-1", podstate.EventTriggeredScaleUp, triggered, s5, s5, 1)},
 			now:    s5.Add(scaleUpWait), wantVerdict: report.VerdictFailed, wantMsg: "for more than 5m5s"},
 		{name: "a refusal fails at once, within the grace",
-			events: []*corev1.Event{legacy("uid-api-1", reasonNotTriggerScaleUp, refused, s5, s5, 1)},
+			events: []*corev1.Event{legacy("uid-api-1", podstate.EventNotTriggerScaleUp, refused, s5, s5, 1)},
 			now:    s5, wantVerdict: report.VerdictFailed, wantMsg: "will not add a node for it (" + refused + ")"},
 		{name: "a scale-up after a refusal waits",
-			events: []*corev1.Event{legacy("uid-api-1", reasonNotTriggerScaleUp, refused, s5, s5, 1),
-				legacy("uid-api-1", reasonTriggeredScaleUp, triggered, s40, s40, 1)},
+			events: []*corev1.Event{legacy("uid-api-1", podstate.EventNotTriggerScaleUp, refused, s5, s5, 1),
+				legacy("uid-api-1", podstate.EventTriggeredScaleUp, triggered, s40, s40, 1)},
 			now: t0.Add(45 * time.Second), wantRecheck: s40.Add(scaleUpWait), wantNote: "adding a node"},
 		{name: "a refusal repeated (folded) after the scale-up fails",
-			events: []*corev1.Event{legacy("uid-api-1", reasonTriggeredScaleUp, triggered, s5, s5, 1),
-				legacy("uid-api-1", reasonNotTriggerScaleUp, refused, s5.Add(-time.Second), s40, 4)},
+			events: []*corev1.Event{legacy("uid-api-1", podstate.EventTriggeredScaleUp, triggered, s5, s5, 1),
+				legacy("uid-api-1", podstate.EventNotTriggerScaleUp, refused, s5.Add(-time.Second), s40, 4)},
 			now: s40, wantVerdict: report.VerdictFailed, wantMsg: "will not add a node"},
 		{name: "events.k8s.io: a refusal series observed after the scale-up fails",
-			events: []*corev1.Event{seriesEv(reasonTriggeredScaleUp, triggered, s5, s5, 1),
-				seriesEv(reasonNotTriggerScaleUp, refused, t0, s40, 3)},
+			events: []*corev1.Event{seriesEv(podstate.EventTriggeredScaleUp, triggered, s5, s5, 1),
+				seriesEv(podstate.EventNotTriggerScaleUp, refused, t0, s40, 3)},
 			now: s40, wantVerdict: report.VerdictFailed, wantMsg: "will not add a node"},
 		{name: "events.k8s.io: a scale-up waits",
-			events: []*corev1.Event{seriesEv(reasonTriggeredScaleUp, triggered, s40, s40, 1)},
+			events: []*corev1.Event{seriesEv(podstate.EventTriggeredScaleUp, triggered, s40, s40, 1)},
 			now:    t0.Add(45 * time.Second), wantRecheck: s40.Add(scaleUpWait), wantNote: "adding a node"},
 		{name: "another pod's refusal is not this pod's",
-			events: []*corev1.Event{legacy("uid-api-2", reasonNotTriggerScaleUp, refused, s5, s5, 1)},
+			events: []*corev1.Event{legacy("uid-api-2", podstate.EventNotTriggerScaleUp, refused, s5, s5, 1)},
 			now:    t0.Add(20 * time.Second), wantRecheck: t0.Add(30 * time.Second), wantNote: "Pending (Unschedulable)"},
 	}
 	for _, tt := range tests {

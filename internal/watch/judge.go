@@ -11,6 +11,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Policy holds the thresholds the judge applies. The defaults and why they were chosen are in the
@@ -24,11 +25,16 @@ type Policy struct {
 	// before the gate fails.
 	PendingGrace time.Duration
 	// Soak is how long a complete rollout must stay complete before it is called healthy. The
-	// soak also lasts until every new container has outlived its own liveness window (probes.go).
+	// soak also lasts until the liveness probe of every new container has had its first run, or,
+	// when trouble was seen, its whole kill window (hold.go). 0 turns both off; a liveness probe
+	// seen failing still holds the verdict (livenessHold).
 	Soak time.Duration
 	// ReadinessGrace is added to a readiness probe's own window before a container whose
 	// readiness probe keeps failing fails the rollout (see readinessStall).
 	ReadinessGrace time.Duration
+	// ProgressTimeout fails a rollout that made no progress for this long (progress.go), or for a
+	// Deployment's own progressDeadlineSeconds when shorter. 0: only the watch's timeout.
+	ProgressTimeout time.Duration
 }
 
 // readinessFlapLimit is how many times a new pod may turn NotReady while its containers keep
@@ -37,7 +43,8 @@ const readinessFlapLimit = 3
 
 // DefaultPolicy is the policy of the CLI's defaults.
 func DefaultPolicy() Policy {
-	return Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second, ReadinessGrace: 15 * time.Second}
+	return Policy{CrashTolerance: 1, PendingGrace: 30 * time.Second, Soak: 10 * time.Second, ReadinessGrace: 15 * time.Second,
+		ProgressTimeout: 2 * time.Minute}
 }
 
 // Snapshot is what the judge sees of one workload at one moment.
@@ -59,6 +66,8 @@ type Snapshot struct {
 	// Flaps counts, per pod name, how often the pod turned from Ready to NotReady while the watch
 	// looked and none of its containers restarted.
 	Flaps map[string]int
+	// ProgressAt is when the rollout last progressed (progress.go); zero: not followed.
+	ProgressAt time.Time
 }
 
 // Judgement is the judge's answer for one snapshot.
@@ -156,14 +165,15 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	j.Complete = done
 	if !done {
 		j.Message = strings.TrimSpace(msg)
+		recheck = append(recheck, j.noProgress(s, p, now))
 		j.RecheckAt = earliest(recheck)
 		return j
 	}
 	// The soak runs from completion or from the last restart of a new-revision container,
 	// whichever is later: a container the kubelet restarts at once (a liveness kill) can keep a
 	// Deployment available throughout, so "complete" alone is no proof of health. It also lasts
-	// until every container has outlived its liveness window, and while its liveness probe has
-	// failed recently.
+	// until every container's liveness probe has had its first run (hold.go), and while its
+	// liveness probe has failed recently.
 	start := s.CompletedAt
 	if start.IsZero() {
 		start = now
@@ -179,9 +189,12 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	}
 	for _, pod := range s.Pods {
 		fails := probeFailures(pod, s.Events)
-		for _, cs := range longRunning(pod) {
-			if end := killWindowEnd(pod, cs, s.StartedSeen[StartedKey(pod, cs)], now); end.After(soakEnd) {
-				soakEnd, why = end, fmt.Sprintf("liveness window of %s/%s", pod.Name, cs.Name)
+		for _, cs := range podstate.LongRunning(pod) {
+			// The liveness hold (hold.go) is part of the soak: --soak 0 turns it off.
+			if p.Soak > 0 {
+				if end, what := holdEnd(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], s.Flaps[pod.Name], now); end.After(soakEnd) {
+					soakEnd, why = end, what
+				}
 			}
 			if hold, m := livenessHold(pod, cs, fails); hold.After(now) {
 				// Held even when the soak would last longer anyway: a held soak is never cut short.
@@ -219,7 +232,7 @@ func soakNote(end time.Time, why string) string {
 func notReady(pods []*corev1.Pod) []string {
 	var out []string
 	for _, p := range sortedPods(pods) {
-		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && !workload.PodReady(p) {
+		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && !podstate.Ready(p) {
 			out = append(out, p.Name)
 		}
 	}

@@ -312,32 +312,3 @@ func TestEvaluate(t *testing.T) {
 		})
 	}
 }
-
-func TestCrashCount(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		cs   corev1.ContainerStatus
-		init bool
-		want int
-	}{
-		{"running, never restarted", corev1.ContainerStatus{State: running}, false, 0},
-		{"first exit, not yet restarted", corev1.ContainerStatus{State: terminated(1, "Error")}, false, 1},
-		{"back-off after the first exit", corev1.ContainerStatus{State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}, false, 1},
-		{"running after one restart", corev1.ContainerStatus{RestartCount: 1, State: running, LastTerminationState: terminated(1, "Error")}, false, 1},
-		{"second exit", corev1.ContainerStatus{RestartCount: 1, State: terminated(1, "Error"), LastTerminationState: terminated(1, "Error")}, false, 2},
-		{"liveness kill that exited 0 is a restart", corev1.ContainerStatus{RestartCount: 1, State: running, LastTerminationState: terminated(0, "Completed")}, false, 1},
-		{"init container done", corev1.ContainerStatus{State: terminated(0, "Completed")}, true, 0},
-		{"init container failed", corev1.ContainerStatus{State: terminated(1, "Error")}, true, 1},
-		{"a Job's container done after one crash", corev1.ContainerStatus{RestartCount: 1, State: terminated(0, "Completed"), LastTerminationState: terminated(1, "Error")}, true, 1},
-		{"creating after a restart", corev1.ContainerStatus{RestartCount: 2, State: waiting("ContainerCreating", ""), LastTerminationState: terminated(1, "Error")}, false, 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := crashCount(tt.cs, tt.init); got != tt.want {
-				t.Errorf("crashCount = %d, want %d", got, tt.want)
-			}
-		})
-	}
-}

@@ -4,7 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // The caches hold thousands of pods on a platform-sized release: each is cut down, as it
@@ -28,11 +28,11 @@ func stripManagedFields(obj any) (any, error) {
 }
 
 // leanEvent is the events informer's transform: managed fields go, and a folded event's message
-// loses the aggregator's prefix (workload.EventMessage), so that the probe rules still read
+// loses the aggregator's prefix (podstate.EventMessage), so that the probe rules still read
 // "Liveness probe ..." once the kubelet's events are combined.
 func leanEvent(obj any) (any, error) {
 	if e, ok := obj.(*corev1.Event); ok {
-		e.Message = workload.EventMessage(e)
+		e.Message = podstate.EventMessage(e)
 	}
 	return stripManagedFields(obj)
 }

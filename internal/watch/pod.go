@@ -8,35 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
-
-// Waiting reasons that never clear by themselves: the pod spec or the image must change.
-var fatalWaiting = map[string]bool{
-	"ErrImageNeverPull":          true,
-	"InvalidImageName":           true,
-	"ImageInspectError":          true,
-	"SignatureValidationFailed":  true,
-	"VerifyNonRootError":         true,
-	"CreateContainerConfigError": true,
-	"RunContainerError":          true,
-	"RunInitContainerError":      true,
-	"PreCreateHookError":         true,
-	"PreStartHookError":          true,
-	"PostStartHookError":         true,
-}
-
-// Waiting reasons that a retry may clear (a registry blip, a sandbox race): fatal only when they
-// last longer than the pending grace.
-var transientWaiting = map[string]bool{
-	"ErrImagePull":          true,
-	"ImagePullBackOff":      true,
-	"RegistryUnavailable":   true,
-	"CreateContainerError":  true,
-	"CreatePodSandboxError": true,
-	"ConfigPodSandboxError": true,
-	"KillPodSandboxError":   true,
-	"SetupNetworkError":     true,
-}
 
 type podJudgement struct {
 	fatal   bool
@@ -49,7 +22,7 @@ type podJudgement struct {
 // judgePod looks at one pod of the new revision.
 func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement {
 	if pod.Status.Phase == corev1.PodFailed {
-		reason := orDefault(pod.Status.Reason, "Failed")
+		reason := orDefault(pod.Status.Reason, string(corev1.PodFailed))
 		return podJudgement{fatal: true, reason: reason, message: orDefault(pod.Status.Message, "pod failed"), note: reason}
 	}
 	if pj, ok := judgeScheduling(pod, s.Events, p, now); ok {
@@ -58,23 +31,23 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 	if pj, ok := judgeMount(pod, s.Events, p, now); ok {
 		return pj
 	}
-	started := scheduledAt(pod)
+	started := podstate.ScheduledAt(pod)
 	var notes []string
 	var recheck time.Time
 	check := func(cs corev1.ContainerStatus, init bool) (podJudgement, bool) {
 		label := "container " + cs.Name
 		prefix := ""
 		if init {
-			label, prefix = "init container "+cs.Name, "Init:"
+			label, prefix = "init container "+cs.Name, podstate.InitPrefix
 		}
 		if w := cs.State.Waiting; w != nil {
-			switch {
-			case fatalWaiting[w.Reason] && !isTransientConfigError(w):
+			switch podstate.WaitingOutcome(w) {
+			case podstate.FailsNow:
 				return podJudgement{fatal: true, reason: prefix + w.Reason, message: fmt.Sprintf("%s: %s: %s", label, w.Reason, w.Message)}, true
-			case transientWaiting[w.Reason] || isTransientConfigError(w):
+			case podstate.FailsAfterGrace:
 				// A pull whose message is final (the image or its registry does not exist, no
 				// access) fails at once; a registry blip waits out the grace (finality.go).
-				if f, _ := classifyMessage(w.Message); isPull(w.Reason) && f == final {
+				if f, _ := classifyMessage(w.Message); podstate.IsPullFailure(w.Reason) && f == final {
 					return podJudgement{fatal: true, reason: prefix + w.Reason, message: fmt.Sprintf("%s: %s: %s", label, w.Reason, w.Message)}, true
 				}
 				until := started.Add(p.PendingGrace)
@@ -85,21 +58,21 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 				notes = append(notes, prefix+w.Reason)
 			}
 		}
-		crashes := crashCount(cs, init || completes(pod))
+		crashes := podstate.Crashes(cs, init || podstate.ExitZeroEnds(pod))
 		if crashes > 0 {
-			last := lastTermination(cs)
-			desc := fmt.Sprintf("%s%s, restarts %d", prefix, stateReason(cs), cs.RestartCount)
+			last := podstate.LastTermination(cs)
+			desc := fmt.Sprintf("%s%s, restarts %d", prefix, podstate.StateReason(cs), cs.RestartCount)
 			if last != nil {
 				desc += fmt.Sprintf(", last exit %d", last.ExitCode)
-				if last.Reason != "" && last.Reason != "Error" && last.Reason != "Completed" {
+				if last.Reason != "" && last.Reason != podstate.ReasonError && last.Reason != podstate.ReasonCompleted {
 					desc += " (" + last.Reason + ")"
 				}
 			}
 			notes = append(notes, desc)
 			if crashes > p.CrashTolerance {
-				reason := prefix + "CrashLoopBackOff"
-				if oomKilled(cs) {
-					reason = prefix + "OOMKilled"
+				reason := prefix + podstate.ReasonCrashLoopBackOff
+				if podstate.OOMKilled(cs) {
+					reason = prefix + podstate.ReasonOOMKilled
 				}
 				msg := fmt.Sprintf("%s crashed %d times", label, crashes)
 				if last != nil {
@@ -127,14 +100,14 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 		}
 	}
 	if n := s.Flaps[pod.Name]; n >= readinessFlapLimit {
-		return podJudgement{fatal: true, reason: "ReadinessFlapping", note: "ReadinessFlapping",
+		return podJudgement{fatal: true, reason: podstate.VerdictReadinessFlapping, note: podstate.VerdictReadinessFlapping,
 			message: fmt.Sprintf("turned NotReady %d times while its containers kept running%s", n, lastReadinessFailure(pod, s.Events))}
 	}
 	// A liveness or startup probe that cannot work passes in silence, ready or not: fail it once
 	// it has had its window (probeCannotWork).
 	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil {
 		fails := probeFailures(pod, s.Events)
-		for _, cs := range longRunning(pod) {
+		for _, cs := range podstate.LongRunning(pod) {
 			reason, msg, bad, at := probeCannotWork(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], now)
 			if bad {
 				return podJudgement{fatal: true, reason: reason, note: reason, message: msg}
@@ -142,18 +115,18 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 			recheck = earliest([]time.Time{recheck, at})
 		}
 	}
-	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil && !workload.PodReady(pod) {
+	if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil && !podstate.Ready(pod) {
 		fails := probeFailures(pod, s.Events)
-		for _, cs := range longRunning(pod) {
-			deadline, msg, ok := readinessStall(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], p.ReadinessGrace)
+		for _, cs := range podstate.LongRunning(pod) {
+			deadline, msg, timing, ok := readinessStall(pod, cs, fails, s.StartedSeen[StartedKey(pod, cs)], p.ReadinessGrace)
 			if !ok {
 				continue
 			}
 			if !now.Before(deadline) {
 				since := cs.State.Running.StartedAt.Time
-				return podJudgement{fatal: true, reason: "ReadinessProbeFailing", note: "ReadinessProbeFailing",
-					message: fmt.Sprintf("container %s has not become ready in %s of running; its readiness probe keeps failing: %s",
-						cs.Name, now.Sub(since).Round(time.Second), msg)}
+				return podJudgement{fatal: true, reason: podstate.VerdictReadinessProbeFailing, note: podstate.VerdictReadinessProbeFailing,
+					message: fmt.Sprintf("container %s has not become ready in %s of running; its readiness probe keeps failing past its window of %s: %s",
+						cs.Name, now.Sub(since).Round(time.Second), timing.Explain(), msg)}
 			}
 			if recheck.IsZero() || deadline.Before(recheck) {
 				recheck = deadline
@@ -161,7 +134,7 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 			notes = append(notes, "readiness probe failing ("+cs.Name+")")
 		}
 	}
-	if len(notes) == 0 && pod.Status.Phase == corev1.PodRunning && !workload.PodReady(pod) && allRunning(pod) {
+	if len(notes) == 0 && pod.Status.Phase == corev1.PodRunning && !podstate.Ready(pod) && allRunning(pod) {
 		notes = append(notes, "running, not ready")
 	}
 	return podJudgement{note: strings.Join(notes, ", "), recheck: recheck}
@@ -171,8 +144,8 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 func lastReadinessFailure(pod *corev1.Pod, events []*corev1.Event) string {
 	fails := probeFailures(pod, events)
 	for i := len(fails) - 1; i >= 0; i-- {
-		if fails[i].kind == "Readiness" {
-			return "; last failure: " + fails[i].message
+		if fails[i].Kind == podstate.Readiness {
+			return "; last failure: " + fails[i].Message
 		}
 	}
 	return ""
@@ -187,19 +160,20 @@ func judgeMount(pod *corev1.Pod, events []*corev1.Event, p Policy, now time.Time
 		return podJudgement{}, false
 	}
 	var last *corev1.Event
+	var lastAt time.Time
 	for _, e := range events {
-		if e.InvolvedObject.UID == pod.UID && e.Reason == "FailedMount" && missingObjectMount(e.Message) {
-			if last == nil || eventLast(e).After(eventLast(last)) {
-				last = e
+		if e.InvolvedObject.UID == pod.UID && e.Reason == podstate.EventFailedMount && missingObjectMount(e.Message) {
+			if _, at := podstate.EventTimes(e); last == nil || at.After(lastAt) {
+				last, lastAt = e, at
 			}
 		}
 	}
 	if last == nil {
 		return podJudgement{}, false
 	}
-	until := scheduledAt(pod).Add(p.PendingGrace)
+	until := podstate.ScheduledAt(pod).Add(p.PendingGrace)
 	if !now.Before(until) {
-		return podJudgement{fatal: true, reason: "FailedMount", note: "FailedMount",
+		return podJudgement{fatal: true, reason: podstate.EventFailedMount, note: podstate.EventFailedMount,
 			message: fmt.Sprintf("a volume cannot be mounted for more than %s: %s", p.PendingGrace, last.Message)}, true
 	}
 	return podJudgement{note: "ContainerCreating (FailedMount)", recheck: until}, true
@@ -235,7 +209,7 @@ func judgeScheduling(pod *corev1.Pod, events []*corev1.Event, p Policy, now time
 		// A claim or StorageClass that does not exist, or an autoscaler that will not add a node,
 		// is final; insufficient resources may clear when other pods go (finality.go).
 		if f, why := classifyMessage(c.Message); f == final {
-			return podJudgement{fatal: true, reason: "Unschedulable", note: "Unschedulable",
+			return podJudgement{fatal: true, reason: corev1.PodReasonUnschedulable, note: corev1.PodReasonUnschedulable,
 				message: fmt.Sprintf("unschedulable (%s): %s", why, c.Message)}, true
 		}
 		until := since.Add(p.PendingGrace)
@@ -248,90 +222,12 @@ func judgeScheduling(pod *corev1.Pod, events []*corev1.Event, p Policy, now time
 			until, note = su.until, "Pending (Unschedulable; the cluster autoscaler is adding a node)"
 		}
 		if !now.Before(until) {
-			return podJudgement{fatal: true, reason: "Unschedulable", note: "Unschedulable",
+			return podJudgement{fatal: true, reason: corev1.PodReasonUnschedulable, note: corev1.PodReasonUnschedulable,
 				message: fmt.Sprintf("unschedulable for more than %s: %s", until.Sub(since).Round(time.Second), c.Message)}, true
 		}
 		return podJudgement{note: note, recheck: until}, true
 	}
 	return podJudgement{}, false
-}
-
-// completes says whether the pod's containers are meant to exit (a Job's pods, restartPolicy
-// OnFailure or Never): for them, as for init containers, an exit 0 is the end of the work and not a
-// crash. The pods of Deployments, StatefulSets and DaemonSets always restart.
-func completes(pod *corev1.Pod) bool {
-	return pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure || pod.Spec.RestartPolicy == corev1.RestartPolicyNever
-}
-
-// crashCount counts the exits of a container that led, or will lead, to a restart. The kubelet's
-// restartCount is the attempt number of the newest container instance, so when that instance is
-// itself dead (state terminated, or waiting in back-off after it) it has not been counted yet.
-// CrashLoopBackOff lags the crash by a pod sync, so the terminated state counts as evidence too.
-// exitZeroEnds: an exit 0 is not a crash (init containers, and containers of pods that complete).
-func crashCount(cs corev1.ContainerStatus, exitZeroEnds bool) int {
-	n := int(cs.RestartCount)
-	switch {
-	case cs.State.Terminated != nil:
-		if !(exitZeroEnds && cs.State.Terminated.ExitCode == 0) {
-			n++
-		}
-	case cs.State.Waiting != nil && cs.LastTerminationState.Terminated != nil &&
-		(cs.State.Waiting.Reason == "CrashLoopBackOff" || cs.State.Waiting.Reason == "RunContainerError"):
-		n++
-	}
-	return n
-}
-
-// oomKilled: the latest kill was the OOM killer's, or the one before was and the latest is a
-// SIGKILL (exit 137) the runtime did not flag: on the local cluster the kubelet reported a second
-// OOM kill of the same container as plain "Error", exit 137.
-func oomKilled(cs corev1.ContainerStatus) bool {
-	last := lastTermination(cs)
-	if last == nil {
-		return false
-	}
-	if last.Reason == "OOMKilled" {
-		return true
-	}
-	prev := cs.LastTerminationState.Terminated
-	return cs.State.Terminated != nil && last.ExitCode == 137 && prev != nil && prev.Reason == "OOMKilled"
-}
-
-func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
-	if cs.State.Terminated != nil {
-		return cs.State.Terminated
-	}
-	return cs.LastTerminationState.Terminated
-}
-
-func stateReason(cs corev1.ContainerStatus) string {
-	switch {
-	case cs.State.Waiting != nil:
-		return cs.State.Waiting.Reason
-	case cs.State.Terminated != nil:
-		return "Terminated"
-	case cs.State.Running != nil:
-		return "Running"
-	}
-	return "Unknown"
-}
-
-// isTransientConfigError: CreateContainerConfigError while the kubelet's Secret/ConfigMap cache
-// is still syncing is a start-up race, not a missing object.
-func isTransientConfigError(w *corev1.ContainerStateWaiting) bool {
-	return w.Reason == "CreateContainerConfigError" && strings.Contains(w.Message, "failed to sync") && strings.Contains(w.Message, "cache")
-}
-
-func isPull(reason string) bool { return reason == "ErrImagePull" || reason == "ImagePullBackOff" }
-
-// scheduledAt is when the pod was bound to a node (start-up errors are timed from there).
-func scheduledAt(pod *corev1.Pod) time.Time {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionTrue && !c.LastTransitionTime.IsZero() {
-			return c.LastTransitionTime.Time
-		}
-	}
-	return pod.CreationTimestamp.Time
 }
 
 func allRunning(pod *corev1.Pod) bool {

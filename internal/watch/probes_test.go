@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
-	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 func probe(initial, period, timeout, failures int32) *corev1.Probe {
@@ -65,17 +65,18 @@ func TestKillWindowEnd(t *testing.T) {
 		ready       time.Time
 		want        time.Duration // after t0; 0 means no window
 	}{
-		// window = initialDelay + period*(failureThreshold+1) + timeout; margin = window/2 + 10s.
+		// end = from + window + margin: window = failureThreshold*period + timeout (the kubelet's,
+		// podstate.KillWindow), margin = window/2 + 10s (loadMargin).
 		{name: "no liveness probe", want: 0},
-		{name: "fast test probe", liveness: probe(3, 1, 1, 2), want: 3*time.Second + 4*time.Second + 12*time.Second},
-		{name: "API defaults", liveness: probe(0, 10, 1, 3), want: 41*time.Second + 30500*time.Millisecond},
-		{name: "zero fields take the API defaults", liveness: &corev1.Probe{}, want: 41*time.Second + 30500*time.Millisecond},
+		{name: "fast test probe", liveness: probe(3, 1, 1, 2), want: 3*time.Second + 3*time.Second + 11500*time.Millisecond},
+		{name: "API defaults", liveness: probe(0, 10, 1, 3), want: 31*time.Second + 25500*time.Millisecond},
+		{name: "zero fields take the API defaults", liveness: &corev1.Probe{}, want: 31*time.Second + 25500*time.Millisecond},
 		{name: "initial delay within the startup probe counts from the start", liveness: probe(30, 1, 1, 2), startup: probe(0, 1, 1, 30),
-			startedSeen: t0.Add(10 * time.Second), want: 30*time.Second + 4*time.Second + 12*time.Second},
+			startedSeen: t0.Add(10 * time.Second), want: 30*time.Second + 3*time.Second + 11500*time.Millisecond},
 		{name: "after the startup probe passed", liveness: probe(0, 1, 1, 2), startup: probe(0, 1, 1, 30),
-			startedSeen: t0.Add(20 * time.Second), want: 20*time.Second + 4*time.Second + 12*time.Second},
+			startedSeen: t0.Add(20 * time.Second), want: 20*time.Second + 3*time.Second + 11500*time.Millisecond},
 		{name: "startup passed, not recorded: the Ready turn stands in", liveness: probe(0, 1, 1, 2), startup: probe(0, 1, 1, 30),
-			ready: t0.Add(25 * time.Second), want: 25*time.Second + 4*time.Second + 12*time.Second},
+			ready: t0.Add(25 * time.Second), want: 25*time.Second + 3*time.Second + 11500*time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,22 +116,23 @@ func TestReadinessStall(t *testing.T) {
 		want        time.Duration // deadline after t0
 		wantOK      bool
 	}{
-		// window = initialDelay + period*(failureThreshold+1) + timeout; deadline = anchor + window + window/2 + 10s + grace.
+		// w = initialDelay + failureThreshold*period + timeout (podstate.Probe.FromStart);
+		// deadline = anchor + w + w/2 + 10s + grace.
 		{name: "failing test probe", readiness: probe(0, 1, 1, 2), events: []*corev1.Event{unhealthy("Readiness", "HTTP probe failed with statuscode: 503", t0.Add(5*time.Second))},
-			grace: 15 * time.Second, want: 4*time.Second + 12*time.Second + 15*time.Second, wantOK: true},
+			grace: 15 * time.Second, want: 3*time.Second + 11500*time.Millisecond + 15*time.Second, wantOK: true},
 		{name: "an honest initial delay widens the window", readiness: probe(30, 10, 1, 3), events: []*corev1.Event{unhealthy("Readiness", "connection refused", t0.Add(40*time.Second))},
-			grace: 15 * time.Second, want: 71*time.Second + 45500*time.Millisecond + 15*time.Second, wantOK: true},
+			grace: 15 * time.Second, want: 61*time.Second + 40500*time.Millisecond + 15*time.Second, wantOK: true},
 		{name: "no failure reported yet: a busy kubelet is no verdict", readiness: probe(0, 1, 1, 2), grace: 15 * time.Second},
 		{name: "a failure before the last progress does not count", readiness: probe(0, 1, 1, 2), notReady: t0.Add(60 * time.Second),
 			events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(30*time.Second))}, grace: 15 * time.Second},
 		{name: "NotReady after Ready counts from the turn", readiness: probe(0, 1, 1, 2), notReady: t0.Add(60 * time.Second),
 			events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(61*time.Second))}, grace: 15 * time.Second,
-			want: 60*time.Second + 16*time.Second + 15*time.Second, wantOK: true},
+			want: 60*time.Second + 14500*time.Millisecond + 15*time.Second, wantOK: true},
 		{name: "the startup probe is still in charge", readiness: probe(0, 1, 1, 2), startup: probe(0, 1, 1, 60), started: &no,
 			events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(5*time.Second))}, grace: 15 * time.Second},
 		{name: "after the startup probe passed", readiness: probe(0, 1, 1, 2), startup: probe(0, 1, 1, 60), started: &yes,
 			startedSeen: t0.Add(40 * time.Second), events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(41*time.Second))},
-			grace: 15 * time.Second, want: 40*time.Second + 16*time.Second + 15*time.Second, wantOK: true},
+			grace: 15 * time.Second, want: 40*time.Second + 14500*time.Millisecond + 15*time.Second, wantOK: true},
 		{name: "liveness failures are not readiness failures", readiness: probe(0, 1, 1, 2),
 			events: []*corev1.Event{unhealthy("Liveness", "503", t0.Add(5*time.Second))}, grace: 15 * time.Second},
 		{name: "no readiness probe", events: []*corev1.Event{unhealthy("Readiness", "503", t0.Add(5*time.Second))}, grace: 15 * time.Second},
@@ -144,7 +146,7 @@ func TestReadinessStall(t *testing.T) {
 			}
 			p := pod("api-1", opts...)
 			cs := corev1.ContainerStatus{Name: "api", State: runningSince(t0), Started: tt.started}
-			deadline, msg, ok := readinessStall(p, cs, probeFailures(p, tt.events), tt.startedSeen, tt.grace)
+			deadline, msg, _, ok := readinessStall(p, cs, probeFailures(p, tt.events), tt.startedSeen, tt.grace)
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v (deadline t0+%s)", ok, tt.wantOK, deadline.Sub(t0))
 			}
@@ -171,6 +173,11 @@ func TestEvaluateProbes(t *testing.T) {
 		return pod("api-1", append([]podOpt{withSpec(probe(3, 1, 1, 2), nil, nil), readyAt(t0.Add(time.Second)),
 			container(corev1.ContainerStatus{Name: "api", Ready: true, Started: &started, State: runningSince(t0)})}, opts...)...)
 	}
+	// liveLate's liveness probe has its first run 10 s after the start, at a tick up to 3 s later.
+	liveLate := func() *corev1.Pod {
+		return pod("api-1", withSpec(probe(10, 3, 1, 3), nil, nil), readyAt(t0.Add(time.Second)),
+			container(corev1.ContainerStatus{Name: "api", Ready: true, Started: &started, State: runningSince(t0)}))
+	}
 	stalled := pod("api-1", withSpec(nil, probe(0, 1, 1, 2), nil), notReadyAt(t0),
 		container(corev1.ContainerStatus{Name: "api", Started: &started, State: runningSince(t0)}))
 	mountPending := pod("api-1", withSpec(nil, nil, nil), func(p *corev1.Pod) {
@@ -192,16 +199,22 @@ func TestEvaluateProbes(t *testing.T) {
 		wantRecheck time.Time
 		wantHeld    bool
 	}{
-		{name: "the plain soak is over but the liveness window is not", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
-			now: t0.Add(12 * time.Second), wantRecheck: t0.Add(19 * time.Second)},
-		{name: "healthy once the liveness window has passed", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
-			now: t0.Add(19 * time.Second), wantVerdict: report.VerdictHealthy, wantReason: "Complete"},
+		// The liveness hold (hold.go): probe(3, 1, 1, 2) has its first run by t0+5, the hold ends at t0+5+evidenceMargin,
+		// the 10 s soak at t0+11.
+		{name: "healthy once the soak and the first liveness run are over", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
+			now: t0.Add(max(11*time.Second, 5*time.Second+evidenceMargin)), wantVerdict: report.VerdictHealthy, wantReason: "Complete"},
+		{name: "the plain soak is over but the first liveness run is not", pods: []*corev1.Pod{liveLate()}, completedAt: t0.Add(time.Second),
+			now: t0.Add(12 * time.Second), wantRecheck: t0.Add(14*time.Second + evidenceMargin)},
+		{name: "healthy once the first liveness run has passed", pods: []*corev1.Pod{liveLate()}, completedAt: t0.Add(time.Second),
+			now: t0.Add(14*time.Second + evidenceMargin), wantVerdict: report.VerdictHealthy, wantReason: "Complete"},
+		{name: "a NotReady turn puts the container back on its kill window", pods: []*corev1.Pod{live()}, flaps: map[string]int{"api-1": 1},
+			completedAt: t0.Add(time.Second), now: t0.Add(12 * time.Second), wantRecheck: t0.Add(17500 * time.Millisecond)},
 		{name: "a liveness failure holds the verdict past the window", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
 			events: []*corev1.Event{unhealthy("Liveness", "Get \"http://10.0.0.1:9999/healthz\": connection refused", t0.Add(18*time.Second))},
-			now:    t0.Add(20 * time.Second), wantRecheck: t0.Add(34 * time.Second), wantHeld: true},
+			now:    t0.Add(20 * time.Second), wantRecheck: t0.Add(32500 * time.Millisecond), wantHeld: true},
 		{name: "a liveness failure inside the liveness window holds too", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
 			events: []*corev1.Event{unhealthy("Liveness", "refused", t0.Add(2*time.Second))}, now: t0.Add(10 * time.Second),
-			wantRecheck: t0.Add(19 * time.Second), wantHeld: true},
+			wantRecheck: t0.Add(17500 * time.Millisecond), wantHeld: true},
 		{name: "startup probe failures of a slow start do not hold once it has started", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
 			events: []*corev1.Event{unhealthy("Startup", "connection refused", t0.Add(10*time.Second))}, now: t0.Add(19 * time.Second), wantVerdict: report.VerdictHealthy},
 		{name: "a liveness failure from an earlier container run does not hold", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
@@ -210,7 +223,7 @@ func TestEvaluateProbes(t *testing.T) {
 			container(corev1.ContainerStatus{Name: "api", State: runningSince(t0)}))}, completedAt: t0.Add(time.Second), now: t0.Add(20 * time.Second)},
 		{name: "a readiness stall within its window is still in progress", pods: []*corev1.Pod{stalled},
 			events: []*corev1.Event{unhealthy("Readiness", "HTTP probe failed with statuscode: 503", t0.Add(20*time.Second))},
-			now:    t0.Add(25 * time.Second), wantRecheck: t0.Add(31 * time.Second)},
+			now:    t0.Add(25 * time.Second), wantRecheck: t0.Add(29500 * time.Millisecond)},
 		{name: "a readiness stall past its window fails", pods: []*corev1.Pod{stalled},
 			events: []*corev1.Event{unhealthy("Readiness", "HTTP probe failed with statuscode: 503", t0.Add(30*time.Second))},
 			now:    t0.Add(31 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "ReadinessProbeFailing", wantMsg: "statuscode: 503"},
@@ -219,7 +232,7 @@ func TestEvaluateProbes(t *testing.T) {
 			now:    t0.Add(26 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "LivenessProbeErrored", wantMsg: "stat /bin/healthcheck"},
 		{name: "a liveness probe that errors holds the soak within its window", pods: []*corev1.Pod{live()}, completedAt: t0.Add(time.Second),
 			events: []*corev1.Event{errored("Liveness", t0.Add(4*time.Second), t0.Add(12*time.Second), 8, true, false)},
-			now:    t0.Add(13 * time.Second), wantRecheck: t0.Add(19 * time.Second), wantHeld: true},
+			now:    t0.Add(13 * time.Second), wantRecheck: t0.Add(17500 * time.Millisecond), wantHeld: true},
 		{name: "a readiness probe that errors, folded in the series shape, stalls", pods: []*corev1.Pod{stalled},
 			events: []*corev1.Event{errored("Readiness", t0.Add(time.Second), t0.Add(30*time.Second), 29, true, true)},
 			now:    t0.Add(31 * time.Second), wantVerdict: report.VerdictFailed, wantReason: "ReadinessProbeFailing", wantMsg: "Readiness probe errored"},
@@ -236,7 +249,7 @@ func TestEvaluateProbes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			obj := deployment(1, 1, 1)
-			if len(tt.pods) > 0 && !workload.PodReady(tt.pods[0]) {
+			if len(tt.pods) > 0 && !podstate.Ready(tt.pods[0]) {
 				obj = deployment(1, 1, 0)
 			}
 			j := Evaluate(Snapshot{Object: obj, Pods: tt.pods, CompletedAt: tt.completedAt, Events: tt.events, Flaps: tt.flaps}, policy, tt.now)
@@ -356,7 +369,7 @@ func errored(kind string, first, last time.Time, count int32, seriesShape, combi
 func TestProbeCannotWork(t *testing.T) {
 	t.Parallel()
 	yes, no := true, false
-	// liveness: window = 0 + 2*(3+1) + 1 = 9s, margin 14.5s: the kill window ends at t0+23.5s.
+	// liveness: window = 0 + 3*2 + 1 = 7s, margin 13.5s: the kill window ends at t0+20.5s.
 	live := probe(0, 2, 1, 3)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	tests := []struct {
@@ -379,7 +392,7 @@ func TestProbeCannotWork(t *testing.T) {
 			wantReason: "LivenessProbeErrored"},
 		{name: "errors within the kill window: not yet", liveness: live, now: at(20),
 			events:      []*corev1.Event{errored("Liveness", at(2), at(18), 9, false, false)},
-			wantRecheck: at(23.5)},
+			wantRecheck: at(20.5)},
 		{name: "two errors: not proof", liveness: live, now: at(25),
 			events: []*corev1.Event{errored("Liveness", at(2), at(4), 2, false, false)}},
 		{name: "errors that stopped long ago", liveness: live, now: at(60),

@@ -27,9 +27,9 @@ func TestPolicyWith(t *testing.T) {
 	}{
 		{"nothing set keeps the run's policy", workload.Settings{}, run},
 		{"crash tolerance 0", workload.Settings{CrashTolerance: &zero},
-			Policy{CrashTolerance: 0, PendingGrace: run.PendingGrace, Soak: run.Soak, ReadinessGrace: run.ReadinessGrace}},
+			Policy{CrashTolerance: 0, PendingGrace: run.PendingGrace, Soak: run.Soak, ReadinessGrace: run.ReadinessGrace, ProgressTimeout: run.ProgressTimeout}},
 		{"crash tolerance and soak", workload.Settings{CrashTolerance: &two, Soak: &soak},
-			Policy{CrashTolerance: 2, PendingGrace: run.PendingGrace, Soak: soak, ReadinessGrace: run.ReadinessGrace}},
+			Policy{CrashTolerance: 2, PendingGrace: run.PendingGrace, Soak: soak, ReadinessGrace: run.ReadinessGrace, ProgressTimeout: run.ProgressTimeout}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,7 +35,7 @@ func EvaluateStatus(s workload.Status) Judgement {
 	case s.Status == workload.StatusTerminating:
 		j.Verdict, j.Reason, j.Message = report.VerdictFailed, "Terminating", "it is being deleted while its deploy is gated"
 	case s.Status == workload.StatusFailed:
-		j.Verdict, j.Reason, j.Message = report.VerdictFailed, orDefault(s.Reason, "Failed"), s.Message
+		j.Verdict, j.Reason, j.Message = report.VerdictFailed, orDefault(s.Reason, workload.StatusFailed), s.Message
 	case s.Empty:
 		j.Progress = "waiting for its controller to write a status"
 	case s.Silent:

@@ -32,6 +32,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/report"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Watcher watches rollouts until each has a verdict or the timeout runs out.
@@ -86,6 +87,10 @@ type Result struct {
 	// View says when the gate's view of the cluster was stale while it judged, and how long it
 	// waited, and what it could not check (fresh.go).
 	View []string
+	// StillProgressing is set on a timeout verdict when the workload was still progressing as the
+	// timeout ran out (progress.go): a slow rollout, not a stuck one, which --rollback leaves in
+	// place unless the run asks for --rollback-on-timeout.
+	StillProgressing bool
 }
 
 // tracked is the watch's memory of one workload between judgements.
@@ -123,6 +128,8 @@ type tracked struct {
 	started time.Time
 	// confirm holds a healthy verdict until the view is shown current (confirm.go).
 	confirm confirmation
+	// progress follows when the rollout last progressed (progress.go).
+	progress progress
 }
 
 // Watch judges the given workloads (skipped ones are ignored) and returns one Result each, in order.
@@ -286,8 +293,11 @@ func (w *Watcher) judgePods(ctx context.Context, v *view, c *nsCache, t *tracked
 	silent := v.silent(nodes, start, now)
 	eff := now.Add(-silent)
 	t.observe(pods, eff)
+	if ok {
+		t.progress.observe(obj, pods, eff)
+	}
 	snap := Snapshot{Object: obj, Pods: pods, CompletedAt: t.completedAt, Events: c.podEvents(pods),
-		StartedSeen: t.startedSeen, Flaps: t.flaps}
+		StartedSeen: t.startedSeen, Flaps: t.flaps, ProgressAt: t.progress.at}
 	var j Judgement
 	if gen := wl.Meta().GetGeneration(); gen < t.minGeneration {
 		j = Judgement{Progress: fmt.Sprintf("waiting for generation %d to be seen (cache at %d)", t.minGeneration, gen)}
@@ -360,17 +370,17 @@ func (t *tracked) observe(pods []*corev1.Pod, now time.Time) {
 		t.startedSeen, t.wasReady, t.restartsAtReady, t.flaps = map[string]time.Time{}, map[string]bool{}, map[string]int32{}, map[string]int{}
 	}
 	for _, p := range pods {
-		for _, cs := range longRunning(p) {
+		for _, cs := range podstate.LongRunning(p) {
 			if k := StartedKey(p, cs); cs.Started != nil && *cs.Started && t.startedSeen[k].IsZero() {
 				t.startedSeen[k] = now
 			}
 		}
 		restarts := int32(0)
-		for _, cs := range longRunning(p) {
+		for _, cs := range podstate.LongRunning(p) {
 			restarts += cs.RestartCount
 		}
 		key := string(p.UID) + "/" + p.Name
-		ready := workload.PodReady(p)
+		ready := podstate.Ready(p)
 		switch {
 		case ready:
 			t.restartsAtReady[key] = restarts
@@ -446,7 +456,7 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 		switch {
 		case p.Status.Phase == corev1.PodPending:
 			pending = append(pending, p.Name+" ("+pendingWhy(p)+")")
-		case !workload.PodReady(p):
+		case !podstate.Ready(p):
 			notReady = append(notReady, p.Name)
 		}
 	}
@@ -457,6 +467,13 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 		res.Reason = "Pending"
 	}
 	res.Message = fmt.Sprintf("%s after %s: %s", unfinished, waited.Round(time.Second), t.last.Progress)
+	// The judge's clock, without the silences (fresh.go).
+	eff := now.Add(-v.silent(nodesOf(pods), orTime(t.started, now), now))
+	if still, ago := t.progress.stillProgressing(pw.Object(), t.policy, eff); still {
+		res.StillProgressing = true
+		res.Message = fmt.Sprintf("still progressing (the last pod turned Ready, or count rose, %s before) when the timeout ran out: %s",
+			ago.Round(time.Second), res.Message)
+	}
 	if len(notReady) > 0 {
 		res.Message += fmt.Sprintf("; running but not ready: %v", notReady)
 	}

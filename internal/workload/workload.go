@@ -32,6 +32,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // Kinds the gate can judge, as the API spells them.
@@ -254,15 +255,9 @@ func rolloutStatus(k Kind, obj runtime.Object) (string, bool, error) {
 	return viewer.Status(&unstructured.Unstructured{Object: u}, 0)
 }
 
-// PodReady reports whether the pod's Ready condition is true.
-func PodReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
+// PodReady reports whether the pod's Ready condition is true (podstate.Ready, for the callers
+// outside the watch and the diagnosis).
+func PodReady(p *corev1.Pod) bool { return podstate.Ready(p) }
 
 func selectorOf(ls *metav1.LabelSelector) labels.Selector {
 	sel, err := metav1.LabelSelectorAsSelector(ls)
