@@ -285,7 +285,7 @@ func runHardenedAction(t *testing.T, a hardenedAction) hardenedRun {
 		"GITHUB_SHA":          "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", // the merge commit: not to be looked up
 		"GITHUB_WORKFLOW_REF": ghRepo + "/.github/workflows/deploy.yml@refs/pull/42/merge", "GITHUB_JOB": "deploy",
 		"INPUT_NAMESPACE": a.ns, "INPUT_FILENAME": "k8s/app.yaml",
-		"INPUT_GITHUB-TOKEN": fakeToken, "INPUT_CRASH-TOLERANCE": "0", "INPUT_SOAK": "2s", "INPUT_TIMEOUT": "3m",
+		"INPUT_GITHUB-TOKEN": fakeToken, "INPUT_CRASH-TOLERANCE": "0", "INPUT_SOAK": "10s", "INPUT_TIMEOUT": "3m",
 	} {
 		runner.Env[k] = v
 	}

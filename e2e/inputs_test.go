@@ -108,7 +108,7 @@ func TestInputsKustomizeOverlayWithABrokenPatch(t *testing.T) {
 	}
 	applyYAML(t, ns, built)
 
-	run := runGate(t, "-k", overlay, "--soak", "2s", "--crash-tolerance", "0")
+	run := runGate(t, "-k", overlay, "--soak", "10s", "--crash-tolerance", "0")
 	run.mustEnd(t, 1, report.VerdictFailed, "the overlay's patch makes the container exit 3")
 	w := run.workload(t, "deployment/prod-api")
 	if w.Source == nil || w.Source.File != filepath.Join(dir, "base/deploy.yaml") || w.Source.Line != 2 ||
@@ -145,7 +145,7 @@ func TestInputsFolderIsReadAsKubectlReadsIt(t *testing.T) {
 		t.Errorf("without -R the gate judged %d workloads, want 1 (top)", len(flat.Report.Workloads))
 	}
 
-	deep := runGate(t, "-R", "-f", dir, "--soak", "2s", "--wait-all", "--crash-tolerance", "0")
+	deep := runGate(t, "-R", "-f", dir, "--soak", "10s", "--wait-all", "--crash-tolerance", "0")
 	deep.mustEnd(t, 1, report.VerdictFailed, "with -R sub/nested.yaml is read too, and it crashes")
 	if w := deep.workload(t, "deployment/nested"); w.Source == nil || w.Source.File != filepath.Join(dir, "sub/nested.yaml") {
 		t.Errorf("deployment/nested source %+v, want sub/nested.yaml", w.Source)
@@ -160,7 +160,7 @@ func TestInputsHelmTemplateStream(t *testing.T) {
 		"spec:\n  ports: [{port: 80}]\n---\n# Source: shop/templates/deploy.yaml\n" + deploymentYAML("shop", "--exit-code", "3")
 	applyYAML(t, ns, []byte(stream))
 
-	run := startGateRunStdin(t, strings.NewReader(stream), "-f", "-", "-n", ns, "--soak", "2s", "--crash-tolerance", "0").wait(t)
+	run := startGateRunStdin(t, strings.NewReader(stream), "-f", "-", "-n", ns, "--soak", "10s", "--crash-tolerance", "0").wait(t)
 	run.mustEnd(t, 1, report.VerdictFailed)
 	if w := run.workload(t, "deployment/shop"); w.Source == nil || w.Source.File != "shop/templates/deploy.yaml" || w.Source.Line != 1 {
 		t.Errorf("source %+v, want the chart template shop/templates/deploy.yaml at its line 1", w.Source)

@@ -47,7 +47,7 @@ func runCrashAndSlow(t *testing.T, extra ...string) (run gateRun, c kubernetes.I
 	framework.GateBinary(t) // built before the apply, so that the gate starts with the rollouts
 	framework.Apply(t, c, slowStart(ns, "slow", 60*time.Second))
 	framework.Apply(t, c, framework.Deployment(ns, "crash", "--print", "starting", "--exit-code", "1"))
-	args := []string{"-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "3s"}
+	args := []string{"-n", ns, "--workload", "deployment/crash", "--workload", "deployment/slow", "--soak", "10s"}
 	return runGate(t, append(args, extra...)...), c, ns
 }
 

@@ -79,7 +79,7 @@ func brokenRelease(t *testing.T, c kubernetes.Interface, ns, name string) {
 
 // rollbackArgs runs the gate on one workload with the rollback on.
 func rollbackArgs(ns, ref string, extra ...string) []string {
-	return append([]string{"-n", ns, "--workload", ref, "--rollback", "--rollback-timeout", "3m", "--soak", "3s"}, extra...)
+	return append([]string{"-n", ns, "--workload", ref, "--rollback", "--rollback-timeout", "3m", "--soak", "10s"}, extra...)
 }
 
 // rolledBack checks what every successful rollback must show: exit 1 (the job still fails), the
