@@ -226,11 +226,11 @@ func requireRegistry(t *testing.T) {
 	cl := http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: (&net.Dialer{Timeout: time.Second}).DialContext}}
 	resp, err := cl.Get("http://" + registryHost + "/v2/")
 	if err != nil {
-		t.Skipf("no local registry at %s (make cluster-up starts one): %v", registryHost, err)
+		t.Fatalf("no local registry at %s (make cluster-up starts one): %v", registryHost, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Skipf("%s/v2/ answered %s: not an OCI registry", registryHost, resp.Status)
+		t.Fatalf("%s/v2/ answered %s: not an OCI registry", registryHost, resp.Status)
 	}
 }
 
