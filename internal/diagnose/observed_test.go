@@ -27,7 +27,7 @@ func TestDiagnosisFromTheWatchsObservation(t *testing.T) {
 			t.Parallel()
 			fx := loadFixture(t, dir)
 			if fx.workload == nil {
-				t.Skip("no workload in the fixture")
+				t.Fatal("the fixture has no workload: every diagnose fixture is one workload and its pods")
 			}
 			d, cs, _ := fx.diagnoser(nil)
 			want, err := d.Diagnose(context.Background(), fx.input("CrashLoopBackOff"))
