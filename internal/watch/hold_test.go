@@ -14,7 +14,6 @@ import (
 // its first possible run (with evidenceMargin); any trouble puts it back on the full kill window.
 func TestHoldEnd(t *testing.T) {
 	t.Parallel()
-	yes := true
 	defaults := probe(0, 10, 1, 3)
 	// The full kill window of the API's default probe from t0: 31 s + 25.5 s of margin.
 	killDefaults := 56500 * time.Millisecond
@@ -65,12 +64,7 @@ func TestHoldEnd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := []podOpt{withSpec(tt.liveness, nil, tt.startup)}
-			if !tt.ready.IsZero() {
-				opts = append(opts, readyAt(tt.ready))
-			}
-			p := pod("api-1", opts...)
-			cs := corev1.ContainerStatus{Name: "api", State: runningSince(t0), Started: &yes, Ready: true, RestartCount: tt.restarts}
+			p, cs := probedPod(tt.liveness, tt.startup, tt.ready, tt.restarts)
 			now := t0.Add(time.Hour) // the fake clock: the hold's end does not move with it once the start is known
 			got, why := holdEnd(p, cs, probeFailures(p, tt.events), tt.startedSeen, tt.flaps, now)
 			if tt.want == 0 {

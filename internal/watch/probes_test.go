@@ -29,6 +29,18 @@ func withSpec(liveness, readiness, startup *corev1.Probe) podOpt {
 	}
 }
 
+// probedPod is the set-up of the probe-window tests: pod api-1 whose one container api has these
+// probes (nil: none), ready at ready unless it is zero, and the status of that container, started
+// and running since t0 after restarts restarts.
+func probedPod(liveness, startup *corev1.Probe, ready time.Time, restarts int32) (*corev1.Pod, corev1.ContainerStatus) {
+	opts := []podOpt{withSpec(liveness, nil, startup)}
+	if !ready.IsZero() {
+		opts = append(opts, readyAt(ready))
+	}
+	started := true
+	return pod("api-1", opts...), corev1.ContainerStatus{Name: "api", State: runningSince(t0), Started: &started, Ready: true, RestartCount: restarts}
+}
+
 func runningSince(at time.Time) corev1.ContainerState {
 	return corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(at)}}
 }
@@ -56,7 +68,6 @@ func unhealthy(kind, detail string, at time.Time) *corev1.Event {
 
 func TestKillWindowEnd(t *testing.T) {
 	t.Parallel()
-	started := true
 	tests := []struct {
 		name        string
 		liveness    *corev1.Probe
@@ -81,12 +92,7 @@ func TestKillWindowEnd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := []podOpt{withSpec(tt.liveness, nil, tt.startup)}
-			if !tt.ready.IsZero() {
-				opts = append(opts, readyAt(tt.ready))
-			}
-			p := pod("api-1", opts...)
-			cs := corev1.ContainerStatus{Name: "api", State: runningSince(t0), Started: &started, Ready: true}
+			p, cs := probedPod(tt.liveness, tt.startup, tt.ready, 0)
 			got := killWindowEnd(p, cs, tt.startedSeen, t0.Add(time.Hour))
 			if tt.want == 0 {
 				if !got.IsZero() {
