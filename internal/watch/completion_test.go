@@ -3,7 +3,6 @@ package watch
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-	"sigs.k8s.io/yaml"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
@@ -222,27 +220,11 @@ func TestWatchOfAJobChecksAccessToJobs(t *testing.T) {
 	})
 	forbiddenWatch(t, client, migrateJob, "list jobs -n prod", "apiGroups: [batch]", "resources: [jobs]", "verbs: [list]")
 
-	data, err := os.ReadFile("../../deploy/rbac.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	granted := map[string]bool{}
-	for _, doc := range strings.Split(string(data), "\n---\n") {
-		var role struct {
-			Metadata struct{ Name string }
-			Rules    []struct{ APIGroups, Resources, Verbs []string }
-		}
-		if err := yaml.Unmarshal([]byte(doc), &role); err != nil {
-			t.Fatal(err)
-		}
-		if role.Metadata.Name != "rollout-gate-read" {
-			continue
-		}
-		for _, r := range role.Rules {
-			if slices.Contains(r.APIGroups, "batch") && slices.Contains(r.Resources, "jobs") {
-				for _, v := range r.Verbs {
-					granted[v] = true
-				}
+	for _, r := range readRules(t) {
+		if slices.Contains(r.APIGroups, "batch") && slices.Contains(r.Resources, "jobs") {
+			for _, v := range r.Verbs {
+				granted[v] = true
 			}
 		}
 	}

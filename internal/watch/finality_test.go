@@ -36,6 +36,7 @@ func TestClassifyMessage(t *testing.T) {
 		{"admission webhook", `admission webhook "validate.kyverno.svc-fail" denied the request: resource Pod/production/api-7d4b9c-x2k9p was blocked`, final},
 		{"missing PVC", `0/1 nodes are available: persistentvolumeclaim "claims-data" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`, final},
 		{"unknown StorageClass", `storageclass.storage.k8s.io "fast-ssd" not found`, final},
+		{"unknown StorageClass, as the watch learns it", `0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.; PersistentVolumeClaim data asks for StorageClass fast-ssd: storageclass.storage.k8s.io "fast-ssd" not found`, final},
 		{"autoscaler will not add a node", `pod didn't trigger scale-up: 2 node(s) didn't match Pod's node affinity/selector, 1 max node group size reached`, final},
 
 		// Transient: a retry, another rollout ending or a new node may clear them.
@@ -51,6 +52,7 @@ func TestClassifyMessage(t *testing.T) {
 		// Undecided: the rule's own default (the grace).
 		{"insufficient cpu", `0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.`, undecided},
 		{"missing ServiceAccount may be applied next", `pods "api-7d4b9c-x2k9p" is forbidden: error looking up service account production/api: serviceaccount "api" not found`, undecided},
+		{"unbound claim, nothing more known", `0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`, undecided},
 		{"sandbox error", `failed to create pod sandbox: rpc error: code = Unknown desc = failed to reserve sandbox name`, undecided},
 	}
 	for _, tt := range tests {
@@ -62,6 +64,9 @@ func TestClassifyMessage(t *testing.T) {
 			}
 			if got != undecided && why == "" {
 				t.Errorf("a decided message says no why")
+			}
+			if strings.Contains(tt.msg, "storageclass.storage.k8s.io") && why != "the StorageClass does not exist" {
+				t.Errorf("why %q, want the StorageClass named, not the claim", why)
 			}
 		})
 	}

@@ -68,6 +68,9 @@ type Snapshot struct {
 	Flaps map[string]int
 	// ProgressAt is when the rollout last progressed (progress.go); zero: not followed.
 	ProgressAt time.Time
+	// Claims holds, by claim name, the API's word that a claim of a pod the scheduler holds back
+	// can never bind (claims.go): a StorageClass that does not exist.
+	Claims map[string]string
 }
 
 // Judgement is the judge's answer for one snapshot.

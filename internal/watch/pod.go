@@ -25,7 +25,7 @@ func judgePod(pod *corev1.Pod, s Snapshot, p Policy, now time.Time) podJudgement
 		reason := orDefault(pod.Status.Reason, string(corev1.PodFailed))
 		return podJudgement{fatal: true, reason: reason, message: orDefault(pod.Status.Message, "pod failed"), note: reason}
 	}
-	if pj, ok := judgeScheduling(pod, s.Events, p, now); ok {
+	if pj, ok := judgeScheduling(pod, s.Events, s.Claims, p, now); ok {
 		return pj
 	}
 	if pj, ok := judgeMount(pod, s.Events, p, now); ok {
@@ -196,7 +196,8 @@ func missingObjectMount(msg string) bool {
 
 // judgeScheduling fails a pod that stays unschedulable past the grace. A cluster autoscaler that
 // is adding a node for it makes the wait longer; one that will not add a node ends it (finality.go).
-func judgeScheduling(pod *corev1.Pod, events []*corev1.Event, p Policy, now time.Time) (podJudgement, bool) {
+// claims adds what the API said of the claims the pod waits for (claims.go) to the scheduler's words.
+func judgeScheduling(pod *corev1.Pod, events []*corev1.Event, claims map[string]string, p Policy, now time.Time) (podJudgement, bool) {
 	for _, c := range pod.Status.Conditions {
 		if c.Type != corev1.PodScheduled || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
 			continue
@@ -205,6 +206,11 @@ func judgeScheduling(pod *corev1.Pod, events []*corev1.Event, p Policy, now time
 		since := c.LastTransitionTime.Time
 		if since.IsZero() {
 			since = pod.CreationTimestamp.Time
+		}
+		for _, cl := range podstate.Claims(pod) {
+			if said := claims[cl.Name]; said != "" && podstate.WaitsForClaims(c.Message) {
+				c.Message += "; " + said
+			}
 		}
 		// A claim or StorageClass that does not exist, or an autoscaler that will not add a node,
 		// is final; insufficient resources may clear when other pods go (finality.go).

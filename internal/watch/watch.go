@@ -130,6 +130,17 @@ type tracked struct {
 	confirm confirmation
 	// progress follows when the rollout last progressed (progress.go).
 	progress progress
+	// unchecked says what the watch could not read of the pods' claims (claims.go).
+	unchecked []string
+}
+
+// noteUnchecked keeps each note of what could not be checked once.
+func (t *tracked) noteUnchecked(notes []string) {
+	for _, n := range notes {
+		if !slices.Contains(t.unchecked, n) {
+			t.unchecked = append(t.unchecked, n)
+		}
+	}
 }
 
 // Watch judges the given workloads (skipped ones are ignored) and returns one Result each, in order.
@@ -296,8 +307,10 @@ func (w *Watcher) judgePods(ctx context.Context, v *view, c *nsCache, t *tracked
 	if ok {
 		t.progress.observe(obj, pods, eff)
 	}
+	claims, unchecked := c.claims.check(ctx, pods)
+	t.noteUnchecked(unchecked)
 	snap := Snapshot{Object: obj, Pods: pods, CompletedAt: t.completedAt, Events: c.podEvents(pods),
-		StartedSeen: t.startedSeen, Flaps: t.flaps, ProgressAt: t.progress.at}
+		StartedSeen: t.startedSeen, Flaps: t.flaps, ProgressAt: t.progress.at, Claims: claims}
 	var j Judgement
 	if gen := wl.Meta().GetGeneration(); gen < t.minGeneration {
 		j = Judgement{Progress: fmt.Sprintf("waiting for generation %d to be seen (cache at %d)", t.minGeneration, gen)}
@@ -334,7 +347,7 @@ func (w *Watcher) judgePods(ctx context.Context, v *view, c *nsCache, t *tracked
 	}
 	res := &Result{Workload: t.w, Verdict: j.Verdict, Reason: j.Reason, Message: j.Message, Revision: revision,
 		Object: obj, Pods: copyPods(pods), Failing: j.Failing, Since: since, DecidedAt: now,
-		View: append(v.notes(nodes, start, now), t.confirm.behind...)}
+		View: slices.Concat(v.notes(nodes, start, now), t.confirm.behind, t.unchecked)}
 	if res.Verdict == report.VerdictFailed {
 		c.observe(wl, res)
 	}
@@ -405,7 +418,7 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 				nodes = append(nodes, n)
 			}
 		}
-		res.View = append(v.notes(nodes, orTime(t.started, now.Add(-waited)), now), t.confirm.behind...)
+		res.View = slices.Concat(v.notes(nodes, orTime(t.started, now.Add(-waited)), now), t.confirm.behind, t.unchecked)
 		who, since := v.quiet(nodes, now)
 		if who == "" && t.confirm.done != nil && now.Sub(t.confirm.sent) > readLimit {
 			who, since = "the API server (a read went unanswered)", t.confirm.sent
@@ -572,6 +585,8 @@ type nsCache struct {
 	// so not among the Warnings), indexed the same way; nil until watched.
 	scaleEvents cache.Indexer
 	kinds       map[string]workload.Cached
+	// claims is what the watch learned of the claims of pods held back for them (claims.go).
+	claims *claimFacts
 }
 
 // controllerOf names the workload that controls the history object ref points to (a pod's
@@ -677,7 +692,7 @@ func (w *Watcher) startNamespace(ctx context.Context, ns string, group []*tracke
 	af := client.NewInformers(w.Client, ns, client.WithTransform(leanEvent),
 		client.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = autoscalerPodEvents }))
 	probe := metav1.ListOptions{Limit: 1}
-	c := &nsCache{kinds: map[string]workload.Cached{}}
+	c := &nsCache{kinds: map[string]workload.Cached{}, claims: newClaimFacts(w.Client, ns)}
 	var watched []workload.Informer
 	var evInf, caInf cache.SharedIndexInformer
 	// Pods and their events only for the kinds judged by their pods: an object judged by its

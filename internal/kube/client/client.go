@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -40,6 +41,7 @@ type Interface interface {
 	NetworkingV1() NetworkingV1Interface
 	DiscoveryV1() DiscoveryV1Interface
 	CoordinationV1() CoordinationV1Interface
+	StorageV1() StorageV1Interface
 }
 
 // ResourceInterface is the part of a client-go typed resource client the gate calls.
@@ -68,6 +70,7 @@ type CoreV1Interface interface {
 	Services(namespace string) ResourceInterface[*corev1.Service, *corev1.ServiceList]
 	Endpoints(namespace string) ResourceInterface[*corev1.Endpoints, *corev1.EndpointsList] //nolint:staticcheck // the fallback where EndpointSlices cannot be listed
 	Nodes() ResourceInterface[*corev1.Node, *corev1.NodeList]
+	PersistentVolumeClaims(namespace string) ResourceInterface[*corev1.PersistentVolumeClaim, *corev1.PersistentVolumeClaimList]
 }
 
 // AppsV1Interface is the part of client-go's AppsV1Interface the gate calls.
@@ -100,6 +103,12 @@ type CoordinationV1Interface interface {
 	Leases(namespace string) ResourceInterface[*coordinationv1.Lease, *coordinationv1.LeaseList]
 }
 
+// StorageV1Interface reads StorageClasses: a claim that names one that does not exist never binds
+// (claims.go in package watch, and the diagnosis).
+type StorageV1Interface interface {
+	StorageClasses() ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList]
+}
+
 // Scheme holds the API groups the gate reads, and nothing else; Codecs are its serializers
 // (JSON, YAML and protobuf), as client-go's scheme package has them for every group.
 var (
@@ -120,6 +129,7 @@ var groupVersions = []struct {
 	{networkingv1.SchemeGroupVersion, "/apis", networkingv1.AddToScheme},
 	{discoveryv1.SchemeGroupVersion, "/apis", discoveryv1.AddToScheme},
 	{coordinationv1.SchemeGroupVersion, "/apis", coordinationv1.AddToScheme},
+	{storagev1.SchemeGroupVersion, "/apis", storagev1.AddToScheme},
 }
 
 func init() {
@@ -132,7 +142,7 @@ func init() {
 // Clientset is the production Interface: one REST client per group version over one shared
 // HTTP client, as client-go's clientset builds them.
 type Clientset struct {
-	core, apps, batch, networking, discovery, coordination rest.Interface
+	core, apps, batch, networking, discovery, coordination, storage rest.Interface
 }
 
 // NewForConfig builds a Clientset as client-go's kubernetes.NewForConfig does: the config's
@@ -158,7 +168,7 @@ func NewForConfig(c *rest.Config) (*Clientset, error) {
 			return nil, err
 		}
 	}
-	return &Clientset{core: clients[0], apps: clients[1], batch: clients[2], networking: clients[3], discovery: clients[4], coordination: clients[5]}, nil
+	return &Clientset{core: clients[0], apps: clients[1], batch: clients[2], networking: clients[3], discovery: clients[4], coordination: clients[5], storage: clients[6]}, nil
 }
 
 // restClientFor is a typed client's REST client (its setConfigDefaults) for one group version.
@@ -182,6 +192,7 @@ func (c *Clientset) DiscoveryV1() DiscoveryV1Interface   { return discoveryV1{c.
 func (c *Clientset) CoordinationV1() CoordinationV1Interface {
 	return coordinationV1{c.coordination}
 }
+func (c *Clientset) StorageV1() StorageV1Interface { return storageV1{c.storage} }
 
 // resource is a generated typed client's constructor: every resource the gate reads prefers
 // protobuf, which the watch client asks for (see the gate's Connect).
@@ -224,6 +235,10 @@ func (g coreV1) Endpoints(ns string) ResourceInterface[*corev1.Endpoints, *corev
 
 func (g coreV1) Nodes() ResourceInterface[*corev1.Node, *corev1.NodeList] {
 	return resource(g.c, "nodes", "", func() *corev1.Node { return &corev1.Node{} }, func() *corev1.NodeList { return &corev1.NodeList{} })
+}
+
+func (g coreV1) PersistentVolumeClaims(ns string) ResourceInterface[*corev1.PersistentVolumeClaim, *corev1.PersistentVolumeClaimList] {
+	return resource(g.c, "persistentvolumeclaims", ns, func() *corev1.PersistentVolumeClaim { return &corev1.PersistentVolumeClaim{} }, func() *corev1.PersistentVolumeClaimList { return &corev1.PersistentVolumeClaimList{} })
 }
 
 // pods adds GetLogs, as client-go's pod_expansion.go has it.
@@ -279,4 +294,10 @@ type coordinationV1 struct{ c rest.Interface }
 
 func (g coordinationV1) Leases(ns string) ResourceInterface[*coordinationv1.Lease, *coordinationv1.LeaseList] {
 	return resource(g.c, "leases", ns, func() *coordinationv1.Lease { return &coordinationv1.Lease{} }, func() *coordinationv1.LeaseList { return &coordinationv1.LeaseList{} })
+}
+
+type storageV1 struct{ c rest.Interface }
+
+func (g storageV1) StorageClasses() ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList] {
+	return resource(g.c, "storageclasses", "", func() *storagev1.StorageClass { return &storagev1.StorageClass{} }, func() *storagev1.StorageClassList { return &storagev1.StorageClassList{} })
 }

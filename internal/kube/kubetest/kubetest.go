@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/client-go/kubernetes"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
@@ -17,6 +18,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	discoveryv1client "k8s.io/client-go/kubernetes/typed/discovery/v1"
 	networkingv1client "k8s.io/client-go/kubernetes/typed/networking/v1"
+	storagev1client "k8s.io/client-go/kubernetes/typed/storage/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 )
@@ -51,6 +53,7 @@ func (w clientset) DiscoveryV1() client.DiscoveryV1Interface { return discoveryV
 func (w clientset) CoordinationV1() client.CoordinationV1Interface {
 	return coordinationV1{w.c.CoordinationV1()}
 }
+func (w clientset) StorageV1() client.StorageV1Interface { return storageV1{w.c.StorageV1()} }
 
 type coreV1 struct{ c corev1client.CoreV1Interface }
 
@@ -73,6 +76,9 @@ func (g coreV1) Endpoints(ns string) client.ResourceInterface[*corev1.Endpoints,
 	return g.c.Endpoints(ns)
 }
 func (g coreV1) Nodes() client.ResourceInterface[*corev1.Node, *corev1.NodeList] { return g.c.Nodes() }
+func (g coreV1) PersistentVolumeClaims(ns string) client.ResourceInterface[*corev1.PersistentVolumeClaim, *corev1.PersistentVolumeClaimList] {
+	return g.c.PersistentVolumeClaims(ns)
+}
 
 type appsV1 struct{ c appsv1client.AppsV1Interface }
 
@@ -122,4 +128,12 @@ type coordinationV1 struct {
 
 func (g coordinationV1) Leases(ns string) client.ResourceInterface[*coordinationv1.Lease, *coordinationv1.LeaseList] {
 	return g.c.Leases(ns)
+}
+
+type storageV1 struct {
+	c storagev1client.StorageV1Interface
+}
+
+func (g storageV1) StorageClasses() client.ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList] {
+	return g.c.StorageClasses()
 }

@@ -1,6 +1,7 @@
 package podstate
 
 import (
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -71,4 +72,35 @@ func LongRunning(pod *corev1.Pod) []corev1.ContainerStatus {
 		}
 	}
 	return out
+}
+
+// Claim is one PersistentVolumeClaim a pod's volume uses.
+type Claim struct {
+	Volume string // the pod volume's name
+	Name   string // the claim's name
+	Index  int    // of the volume in spec.volumes
+}
+
+// Claims lists the claims of pod's volumes: a persistentVolumeClaim volume names its claim, and
+// the claim of an ephemeral volume is named <pod>-<volume> (the ephemeral volume controller's
+// rule). A StatefulSet's volumeClaimTemplates reach its pods as persistentVolumeClaim volumes.
+func Claims(pod *corev1.Pod) []Claim {
+	var out []Claim
+	for i, v := range pod.Spec.Volumes {
+		switch {
+		case v.PersistentVolumeClaim != nil:
+			out = append(out, Claim{Volume: v.Name, Name: v.PersistentVolumeClaim.ClaimName, Index: i})
+		case v.Ephemeral != nil:
+			out = append(out, Claim{Volume: v.Name, Name: pod.Name + "-" + v.Name, Index: i})
+		}
+	}
+	return out
+}
+
+// WaitsForClaims says whether the scheduler's message is about claims that are not bound: "pod
+// has unbound immediate PersistentVolumeClaims" (a claim whose StorageClass does not exist is
+// taken as immediate, so a missing class ends here too) or a wait for volume binding.
+func WaitsForClaims(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "unbound immediate persistentvolumeclaims") || strings.Contains(m, "volume binding")
 }
