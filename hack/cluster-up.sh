@@ -324,8 +324,9 @@ trace "kube-apiserver serving"
 # No --authentication/authorization-kubeconfig: they would make both exit while RBAC is not yet
 # bootstrapped, and their health endpoints are open without them.
 kcfg=$STATE/kubeconfigs
-# The controllers workloads, namespaces, RBAC and quotas need; leaving out volumes, autoscaling,
-# certificates and cloud controllers makes the controller-manager start seconds sooner.
+# The controllers workloads, namespaces, RBAC and quotas need; leaving out volume attachment and
+# expansion, autoscaling, certificates and cloud controllers makes the controller-manager start
+# seconds sooner.
 CONTROLLERS=serviceaccount-controller,root-ca-certificate-publisher-controller,namespace-controller
 CONTROLLERS+=,garbage-collector-controller,deployment-controller,replicaset-controller,statefulset-controller
 CONTROLLERS+=,daemonset-controller,replicationcontroller-controller,job-controller,cronjob-controller
@@ -335,6 +336,11 @@ CONTROLLERS+=,clusterrole-aggregation-controller,resourcequota-controller
 # Without it a deleted PVC keeps its kubernetes.io/pvc-protection finalizer, and its namespace
 # stays Terminating for good.
 CONTROLLERS+=,persistentvolumeclaim-protection-controller
+# The PV binder, as every real cluster runs it: it binds claims and says why one cannot bind
+# (ProvisioningFailed: storageclass.storage.k8s.io "x" not found), so the e2e sees what users see.
+# Measured as a controller-manager of its own: under 0.6 s of CPU to start, 0.05 s a half-minute
+# idle, and its first ProvisioningFailed 0.8 s after it served.
+CONTROLLERS+=,persistentvolume-binder-controller
 start kube-controller-manager "$bin/kube-controller-manager" \
   --kubeconfig "$kcfg/controller-manager.kubeconfig" \
   --bind-address 127.0.0.1 --leader-elect=false --use-service-account-credentials --controllers "$CONTROLLERS" \
