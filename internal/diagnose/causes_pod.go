@@ -155,6 +155,9 @@ func unschedulable(ev *evidence, pod *corev1.Pod, cond *corev1.PodCondition) rep
 			return pressureFinding(ev, pod, condition, detail+"; the scheduler says: "+schedulerSummary(msg))
 		}
 	}
+	if f, ok := missingStorageClass(ev, pod, msg); ok {
+		return f
+	}
 	f := report.Finding{Cause: report.CauseUnschedulable, Pod: pod.Name, Confidence: report.ConfidenceHigh}
 	if cond.Reason == corev1.PodReasonSchedulingGated {
 		f.Summary = "the pod is held back by scheduling gates"

@@ -456,3 +456,133 @@ func volumeFixes(ev *evidence, s volumeSource, key, similar string, changed bool
 	}
 	return fix
 }
+
+// missingStorageClass: a claim of the pod names a StorageClass that does not exist, so it never
+// binds and the scheduler never places the pod ("pod has unbound immediate PersistentVolumeClaims":
+// a class it cannot find counts as an Immediate one). Known from the StorageClasses listed, or,
+// when they could not be, from the PV controller's ProvisioningFailed on the claim.
+func missingStorageClass(ev *evidence, pod *corev1.Pod, msg string) (report.Finding, bool) {
+	if !podstate.WaitsForClaims(msg) {
+		return report.Finding{}, false
+	}
+	for _, cl := range podstate.Claims(pod) {
+		info := ev.Claims[cl.Name]
+		if info == nil || !info.Exists || info.Bound || info.Class == "" {
+			continue
+		}
+		provisioning := ev.eventsOf("PersistentVolumeClaim", cl.Name, "ProvisioningFailed", `storageclass.storage.k8s.io "`+info.Class+`" not found`)
+		missing := len(provisioning) > 0 // the PV controller's word, when the classes could not be listed
+		if ev.ClassesErr == "" {
+			missing = !slices.ContainsFunc(ev.Classes, func(sc storageClass) bool { return sc.Name == info.Class })
+		}
+		if !missing {
+			continue
+		}
+		return storageClassFinding(ev, pod, cl, info, msg, provisioning), true
+	}
+	return report.Finding{}, false
+}
+
+// eventsOf returns the events of one object with the reason whose message contains text.
+func (ev *evidence) eventsOf(kind, name, reason, text string) []corev1.Event {
+	var out []corev1.Event
+	for _, e := range ev.Events {
+		if e.InvolvedObject.Kind == kind && e.InvolvedObject.Name == name && e.Reason == reason && strings.Contains(e.Message, text) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func storageClassFinding(ev *evidence, pod *corev1.Pod, cl podstate.Claim, info *claimInfo, msg string, provisioning []corev1.Event) report.Finding {
+	full := ev.Namespace + "/" + cl.Name
+	f := report.Finding{Cause: report.CauseMissingStorageClass, Pod: pod.Name, Confidence: report.ConfidenceHigh}
+	f.Summary = fmt.Sprintf("StorageClass %s does not exist, so PersistentVolumeClaim %s never binds and the pod cannot be scheduled", info.Class, full)
+	template := claimTemplate(ev, pod, cl)
+	where := fmt.Sprintf("volume %s (spec.volumes[%d]) uses PersistentVolumeClaim %s", cl.Volume, cl.Index, full)
+	if template != "" {
+		where = fmt.Sprintf("volume %s uses PersistentVolumeClaim %s, made from the StatefulSet's volumeClaimTemplates entry %s", cl.Volume, full, template)
+	}
+	f.Detail = where + ", whose spec.storageClassName is " + info.Class + ", which does not exist; " + classesSentence(ev)
+	f.Evidence = append(f.Evidence, "PodScheduled=False Unschedulable: "+msg,
+		fmt.Sprintf("PersistentVolumeClaim %s is Pending with storageClassName %s", full, info.Class))
+	for i := range provisioning {
+		f.Evidence = append(f.Evidence, eventLine(&provisioning[i]))
+		break
+	}
+	if ev.ClassesErr != "" {
+		f.Evidence = append(f.Evidence, "could not list StorageClasses: "+ev.ClassesErr)
+	} else {
+		f.Evidence = append(f.Evidence, "StorageClasses in the cluster: "+orStr(classNames(ev.Classes), "none"))
+	}
+	if ch, ok := changeFor(ev.Changes, "volumes["+cl.Volume+"]"); ok {
+		f.Change = describeChange("volume "+cl.Volume, ch)
+	}
+	// A claim's storageClassName cannot be changed once it is created: the claim is made again.
+	class := "<storage class>"
+	if d := defaultClass(ev.Classes); d != "" {
+		class = d
+	}
+	f.Fix = []string{command("kubectl", "get", "storageclass"),
+		command("kubectl", "get", "pvc", cl.Name, "-o", "yaml", ev.ns())}
+	if template != "" {
+		f.Fix = append(f.Fix,
+			note("a StatefulSet's volumeClaimTemplates cannot be changed in place: set storageClassName %s in the manifest's volumeClaimTemplates entry %s, then re-create the StatefulSet, keeping its pods, and the claim:", class, template),
+			command("kubectl", "delete", "statefulset", ev.Name, "--cascade=orphan", ev.ns()),
+			command("kubectl", "delete", "pvc", cl.Name, ev.ns()),
+			note("then apply the fixed manifest"))
+	} else {
+		f.Fix = append(f.Fix,
+			note("a claim's storageClassName cannot be changed: delete the claim and apply it again with storageClassName %s (or create StorageClass %s):", class, info.Class),
+			command("kubectl", "delete", "pvc", cl.Name, ev.ns()),
+			note("then apply the fixed PersistentVolumeClaim manifest"))
+	}
+	f.Fix = append(f.Fix, ev.cmdStatus()...)
+	return f
+}
+
+// claimTemplate names the volumeClaimTemplates entry a StatefulSet pod's claim was made from
+// (<template>-<statefulset>-<ordinal>), or "".
+func claimTemplate(ev *evidence, pod *corev1.Pod, cl podstate.Claim) string {
+	if ev.Kind != "StatefulSet" || cl.Name != cl.Volume+"-"+pod.Name {
+		return ""
+	}
+	return cl.Volume
+}
+
+// classesSentence says which StorageClasses exist and which is the default.
+func classesSentence(ev *evidence) string {
+	switch {
+	case ev.ClassesErr != "":
+		return "the gate could not list the StorageClasses (" + ev.ClassesErr + "); the PV controller says it does not exist"
+	case len(ev.Classes) == 0:
+		return "the cluster has no StorageClass at all"
+	}
+	s := "the cluster has " + report.Plural(len(ev.Classes), "StorageClass ", "StorageClasses ") + classNames(ev.Classes)
+	if defaultClass(ev.Classes) == "" {
+		s += ", none of them the default"
+	}
+	return s
+}
+
+// classNames lists the classes, the default one marked: "premium-rwo, standard (default)".
+func classNames(classes []storageClass) string {
+	names := make([]string, 0, len(classes))
+	for _, sc := range classes {
+		if sc.Default {
+			names = append(names, sc.Name+" (default)")
+		} else {
+			names = append(names, sc.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func defaultClass(classes []storageClass) string {
+	for _, sc := range classes {
+		if sc.Default {
+			return sc.Name
+		}
+	}
+	return ""
+}

@@ -475,6 +475,44 @@ func classifyCases() []classifyCase {
 			},
 		},
 		{
+			name: "unknown StorageClass: the claim never binds", fixture: "unknown-storageclass", reason: "Unschedulable",
+			want: want{
+				cause: report.CauseMissingStorageClass, pod: "api-3b-xkp2z", container: "-", confidence: report.ConfidenceHigh,
+				summary: []string{"StorageClass fast-ssd does not exist, so PersistentVolumeClaim production/api-data never binds"},
+				detail: []string{"volume data (spec.volumes[0]) uses PersistentVolumeClaim production/api-data, whose spec.storageClassName is fast-ssd",
+					"the cluster has StorageClasses premium-rwo, standard (default)"},
+				evidence: []string{"PodScheduled=False Unschedulable: 0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims",
+					"PersistentVolumeClaim production/api-data is Pending with storageClassName fast-ssd",
+					`Warning ProvisioningFailed (x40) on persistentvolumeclaim/api-data: storageclass.storage.k8s.io "fast-ssd" not found`,
+					"StorageClasses in the cluster: premium-rwo, standard (default)"},
+				fix: []string{"kubectl get storageclass", "kubectl get pvc api-data -o yaml -n production",
+					"# a claim's storageClassName cannot be changed: delete the claim and apply it again with storageClassName standard (or create StorageClass fast-ssd):",
+					"kubectl delete pvc api-data -n production"},
+				change: "volume data was added in this rollout (persistentVolumeClaim api-data)",
+			},
+		},
+		{
+			name: "unknown StorageClass: classes not readable, the PV controller says it", fixture: "unknown-storageclass", reason: "Unschedulable",
+			editEvidence: func(ev *evidence) { ev.Classes, ev.ClassesErr = nil, "forbidden" },
+			want: want{
+				cause: report.CauseMissingStorageClass, container: "-",
+				detail:   []string{"the gate could not list the StorageClasses (forbidden); the PV controller says it does not exist"},
+				evidence: []string{"could not list StorageClasses: forbidden", `storageclass.storage.k8s.io "fast-ssd" not found`},
+				fixHas:   []string{"apply it again with storageClassName '<storage class>'"},
+				change:   "volume data was added in this rollout (persistentVolumeClaim api-data)",
+			},
+		},
+		{
+			name: "unbound claim whose class exists: no StorageClass finding", fixture: "unknown-storageclass", reason: "Unschedulable",
+			editEvidence: func(ev *evidence) { ev.Classes = append(ev.Classes, storageClass{Name: "fast-ssd"}) },
+			want: want{
+				cause: report.CauseUnschedulable, container: "-",
+				detail: []string{"a PersistentVolumeClaim of the pod is not bound"},
+				fix:    []string{"kubectl get pvc -n production"},
+				change: "-",
+			},
+		},
+		{
 			name: "node pressure: the disk-pressure taint keeps the pod off the node", fixture: "node-pressure", reason: "Unschedulable",
 			want: want{
 				cause: report.CauseNodePressure, container: "-",

@@ -52,6 +52,13 @@ type evidence struct {
 	// AllNodes is set when Nodes holds every node of the cluster (listed for an unscheduled pod).
 	AllNodes bool
 
+	// Claims are the PersistentVolumeClaims of the examined pods no node took, by name; Classes
+	// are the cluster's StorageClasses, listed when such a claim names one (ClassesErr: why they
+	// could not be). A claim whose class is not among them never binds (causes_storage.go).
+	Claims     map[string]*claimInfo
+	Classes    []storageClass
+	ClassesErr string
+
 	// Services are the dependencies named in dial errors, by "namespace/name".
 	Services        map[string]*serviceInfo
 	NetworkPolicies []networkingv1.NetworkPolicy
@@ -109,6 +116,20 @@ func configMapInfo(cm *corev1.ConfigMap) *objectInfo {
 	}
 	slices.Sort(info.Keys)
 	return info
+}
+
+// claimInfo is what the diagnosis knows of one PersistentVolumeClaim.
+type claimInfo struct {
+	Exists bool
+	Class  string // spec.storageClassName; "" when none is named
+	Bound  bool
+	Err    string // why it could not be read
+}
+
+// storageClass is one StorageClass of the cluster, and whether it is the default one.
+type storageClass struct {
+	Name    string
+	Default bool
 }
 
 // serviceInfo is what is known about one dependency Service named in a dial error.

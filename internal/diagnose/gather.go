@@ -109,8 +109,11 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 	maskSpecs = append([]*corev1.PodSpec{ev.podSpec()}, maskSpecs...)
 
 	run := newLimiter(d.concurrency())
-	// Events of the pods and the owners.
+	// Events of the pods and the owners, and of the claims of pods no node took.
 	objs := slices.Clone(owners)
+	for _, name := range d.claims(ctx, ev, run, &mu) {
+		objs = append(objs, objectRef{"PersistentVolumeClaim", name})
+	}
 	for _, p := range ev.Pods {
 		objs = append(objs, objectRef{"Pod", p.Name})
 		for _, o := range p.OwnerReferences {
@@ -256,6 +259,65 @@ func (d *Diagnoser) gather(ctx context.Context, in Input) (*evidence, error) {
 }
 
 type objectRef struct{ kind, name string }
+
+// claims reads, on run, the PersistentVolumeClaims of the examined pods that no node took, and the
+// cluster's StorageClasses (one list); it returns the claims' names.
+func (d *Diagnoser) claims(ctx context.Context, ev *evidence, run *limiter, mu *sync.Mutex) []string {
+	var names []string
+	for _, p := range ev.Pods {
+		if p.Spec.NodeName != "" {
+			continue
+		}
+		for _, cl := range podstate.Claims(&p) {
+			if !slices.Contains(names, cl.Name) {
+				names = append(names, cl.Name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	ev.Claims = map[string]*claimInfo{}
+	for _, name := range names {
+		run.Go(ctx, func() {
+			pvc, err := d.Client.CoreV1().PersistentVolumeClaims(ev.Namespace).Get(ctx, name, metav1.GetOptions{})
+			info := &claimInfo{}
+			switch {
+			case err == nil:
+				info.Exists, info.Bound = true, pvc.Spec.VolumeName != "" || pvc.Status.Phase == corev1.ClaimBound
+				if c := pvc.Spec.StorageClassName; c != nil {
+					info.Class = *c
+				}
+			case !apierrors.IsNotFound(err):
+				info.Err = oneLineErr(err)
+			}
+			mu.Lock()
+			ev.Claims[name] = info
+			mu.Unlock()
+		})
+	}
+	run.Go(ctx, func() {
+		list, err := d.Client.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{Limit: maxListed})
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			ev.ClassesErr = oneLineErr(err)
+			return
+		}
+		for _, sc := range list.Items {
+			ev.Classes = append(ev.Classes, storageClass{Name: sc.Name,
+				Default: sc.Annotations[defaultClassAnnotation] == "true" || sc.Annotations[betaDefaultClassAnnotation] == "true"})
+		}
+		slices.SortFunc(ev.Classes, func(a, b storageClass) int { return cmp.Compare(a.Name, b.Name) })
+	})
+	return names
+}
+
+// The annotations that mark the default StorageClass; the API server still honours the beta one.
+const (
+	defaultClassAnnotation     = "storageclass.kubernetes.io/is-default-class"
+	betaDefaultClassAnnotation = "storageclass.beta.kubernetes.io/is-default-class"
+)
 
 // node reads a node once per Diagnoser: the failing workloads of one run share a few nodes (a
 // hundred of them, five nodes each, read ten nodes five hundred times), and a node's conditions

@@ -121,10 +121,10 @@ var podRules = []rule[*podCtx]{
 	{name: "evicted", causes: causes(report.CauseNodePressure),
 		match: func(p *podCtx) bool { return p.pod.Status.Reason == podstate.ReasonEvicted },
 		write: only(func(p *podCtx) report.Finding { return evicted(p.ev, p.pod) })},
-	{name: "unschedulable", causes: causes(report.CauseUnschedulable, report.CauseNodePressure),
+	{name: "unschedulable", causes: causes(report.CauseUnschedulable, report.CauseNodePressure, report.CauseMissingStorageClass),
 		match: func(p *podCtx) bool { return unschedulableCondition(p.pod) != nil },
 		write: only(func(p *podCtx) report.Finding { return unschedulable(p.ev, p.pod, unschedulableCondition(p.pod)) })},
-	{name: "failed-scheduling", causes: causes(report.CauseUnschedulable, report.CauseNodePressure),
+	{name: "failed-scheduling", causes: causes(report.CauseUnschedulable, report.CauseNodePressure, report.CauseMissingStorageClass),
 		match: func(p *podCtx) bool { return failedScheduling(p) != nil },
 		write: only(func(p *podCtx) report.Finding {
 			e := failedScheduling(p)

@@ -220,6 +220,7 @@ const (
 	CauseMissingSecretKey    Cause = "missing-secret-key"
 	CauseMissingConfigMap    Cause = "missing-configmap"
 	CauseMissingConfigMapKey Cause = "missing-configmap-key"
+	CauseMissingStorageClass Cause = "missing-storageclass"
 	CauseOOMKilled           Cause = "oom-killed"
 	CauseDependency          Cause = "dependency-unavailable"
 	CauseLivenessProbe       Cause = "liveness-probe"

@@ -41,6 +41,8 @@ func (c Cause) Title() string {
 		return "Missing ConfigMap"
 	case CauseMissingConfigMapKey:
 		return "Missing key in ConfigMap"
+	case CauseMissingStorageClass:
+		return "Missing StorageClass"
 	case CauseOOMKilled:
 		return "Out of memory (OOMKilled)"
 	case CauseDependency:
