@@ -347,6 +347,21 @@ func fixtures() []fixture {
 		Change:     "this rollout added env LOG_LEVEL from configMapKeyRef api-config/LOG_LEVEL",
 	}}
 
+	noClass := deployment("api", "26", "Unschedulable")
+	noClass.Pods = []Pod{{Name: pod, Phase: "Pending", Reason: "Unschedulable", Containers: []Container{{Name: "api", State: "waiting", Reason: "ContainerCreating"}}}}
+	noClass.Findings = []Finding{{
+		Cause: CauseMissingStorageClass, Pod: pod,
+		Summary: "StorageClass fast-ssd does not exist, so PersistentVolumeClaim production/api-data never binds and the pod cannot be scheduled",
+		Detail:  "volume data (spec.volumes[0]) uses PersistentVolumeClaim production/api-data, whose spec.storageClassName is fast-ssd, which does not exist; the cluster has StorageClasses premium-rwo, standard (default)",
+		Evidence: []string{"PodScheduled=False Unschedulable: 0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.",
+			`Warning ProvisioningFailed (x40) on persistentvolumeclaim/api-data: storageclass.storage.k8s.io "fast-ssd" not found`,
+			"StorageClasses in the cluster: premium-rwo, standard (default)"},
+		Fix: []string{"kubectl get storageclass", "kubectl get pvc api-data -o yaml -n production",
+			"# a claim's storageClassName cannot be changed: delete the claim and apply it again with storageClassName standard (or create StorageClass fast-ssd):",
+			"kubectl delete pvc api-data -n production", "# then apply the fixed PersistentVolumeClaim manifest", "kubectl rollout status deployment/api -n production"},
+		Confidence: ConfidenceHigh,
+	}}
+
 	unknown := deployment("api", "24", "CrashLoopBackOff")
 	unknown.Pods = []Pod{crashingPod(pod, "api", 3, &Termination{ExitCode: 2, Reason: "Error", Meaning: "exit code 2: misuse or an application-defined error"})}
 	unknown.Findings = []Finding{{
@@ -507,6 +522,7 @@ func fixtures() []fixture {
 		{"missing-secret", failedReport(VerdictFailed, 45, noSecret)},
 		{"missing-configmap", failedReport(VerdictFailed, 45, noCM)},
 		{"missing-configmap-key", failedReport(VerdictFailed, 45, noCMKey)},
+		{"missing-storageclass", failedReport(VerdictFailed, 3, noClass)},
 		{"unknown", failedReport(VerdictFailed, 45, unknown)},
 		{"healthy", healthy},
 		{"rolled-back", rolledReport},
