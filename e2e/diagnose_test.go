@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -99,6 +100,7 @@ type diagScenario struct {
 	name  string
 	stage func(s *stage)
 	args  []string // gate flags besides -n and --workload
+	ref   string   // the workload the gate watches; deployment/api when empty
 	// What the report must say.
 	verdict   report.Verdict
 	reason    string // the workload's reason, when it matters
@@ -487,9 +489,10 @@ func runScenario(t *testing.T, sc diagScenario) {
 	c, ns := framework.Client(t), framework.Namespace(t)
 	s := &stage{t: t, c: c, ns: ns}
 	sc.stage(s)
-	args := append([]string{"-n", ns, "--workload", "deployment/api"}, fast...)
+	ref := cmp.Or(sc.ref, "deployment/api")
+	args := append([]string{"-n", ns, "--workload", ref}, fast...)
 	run := runGate(t, append(args, sc.args...)...)
-	checkFinding(t, sc, run, ns, "deployment/api", s.values)
+	checkFinding(t, sc, run, ns, ref, s.values)
 }
 
 // checkFinding asserts the verdict, the first finding and that no Secret value leaked, and

@@ -60,6 +60,19 @@ func finalScenarios() []diagScenario {
 			t.Errorf("a final error waited out the grace: %s", w.Message)
 		}
 	}
+	// noClass is a StorageClass no cluster has: the scheduler says only "pod has unbound
+	// immediate PersistentVolumeClaims", and the gate gets the claim and its class to know more.
+	const noClass = "rollout-gate-e2e-no-such-class"
+	unknownClass := func(ref string) func(t *testing.T, run gateRun, f report.Finding) {
+		return func(t *testing.T, run gateRun, f report.Finding) {
+			w := run.workload(t, ref)
+			if strings.Contains(w.Message, "for more than") || !strings.Contains(w.Message, "(the StorageClass does not exist)") {
+				t.Errorf("the verdict does not fail at once on the StorageClass: %s", w.Message)
+			}
+			// With the PV binder running (hack/cluster-up.sh), its own words are evidence too.
+			t.Logf("the verdict: %s\nevidence:\n%s", w.Message, strings.Join(f.Evidence, "\n"))
+		}
+	}
 	return []diagScenario{
 		{
 			// The registry answers, and it has no such tag: containerd's words are
@@ -98,6 +111,39 @@ func finalScenarios() []diagScenario {
 			says:  []string{"PersistentVolumeClaim"},
 			fix:   "kubectl get pvc",
 			check: notWaited,
+		},
+		{
+			name: "final/unknown-storageclass",
+			stage: func(s *stage) {
+				createClaim(s, "api-data", noClass)
+				deployAPI(func(d *appsv1.Deployment) {
+					mountVolume(d, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
+						PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "api-data"}}}, "/data")
+				})(s)
+			},
+			args:    waitedWouldTimeOut,
+			verdict: report.VerdictFailed, reason: "Unschedulable", cause: report.CauseMissingStorageClass,
+			says:     []string{"StorageClass " + noClass + " does not exist", "PersistentVolumeClaim", "api-data"},
+			evidence: "StorageClasses in the cluster:",
+			fix:      "kubectl delete pvc api-data",
+			check:    unknownClass("deployment/api"),
+		},
+		{
+			// The claim comes from the StatefulSet's volumeClaimTemplates: data-web-0.
+			name: "final/unknown-storageclass-statefulset",
+			ref:  "statefulset/web",
+			stage: func(s *stage) {
+				sts := framework.StatefulSet(s.ns, "web")
+				sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}, Spec: claimSpec(noClass)}}
+				c := &sts.Spec.Template.Spec.Containers[0]
+				c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "data", MountPath: "/data"})
+				framework.Apply(s.t, s.c, sts)
+			},
+			args:    waitedWouldTimeOut,
+			verdict: report.VerdictFailed, reason: "Unschedulable", cause: report.CauseMissingStorageClass,
+			says:  []string{"StorageClass " + noClass + " does not exist", "data-web-0", "volumeClaimTemplates entry data"},
+			fix:   "--cascade=orphan",
+			check: unknownClass("statefulset/web"),
 		},
 		{
 			name: "final/limitrange",
@@ -139,6 +185,21 @@ func finalScenarios() []diagScenario {
 				}
 			},
 		},
+	}
+}
+
+// claimSpec asks for a small ReadWriteOnce volume of class.
+func claimSpec(class string) corev1.PersistentVolumeClaimSpec {
+	return corev1.PersistentVolumeClaimSpec{StorageClassName: &class, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+		Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Mi")}}}
+}
+
+// createClaim creates PersistentVolumeClaim name of class in the stage's namespace.
+func createClaim(s *stage, name, class string) {
+	s.t.Helper()
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: claimSpec(class)}
+	if _, err := s.c.CoreV1().PersistentVolumeClaims(s.ns).Create(context.Background(), pvc, metav1.CreateOptions{}); err != nil {
+		s.t.Fatal(err)
 	}
 }
 

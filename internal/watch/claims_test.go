@@ -20,11 +20,12 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // The scheduler's message for a pod whose claim is not bound, as v1.34 and v1.37 write it; a
 // claim whose StorageClass does not exist gets the same one.
-const unboundClaims = "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+const unboundClaims = "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found"
 
 // waitsForClaim: pod api-1 (in prod) mounts claim data and the scheduler holds it back with msg.
 func waitsForClaim(msg string) podOpt {
@@ -215,4 +216,34 @@ func readRules(t *testing.T) []rbacRule {
 		}
 	}
 	return rules
+}
+
+// TestLeanPodKeepsClaims: the pod cache keeps the volumes that name a claim, so the claim check
+// has names to read; it drops every other volume.
+func TestLeanPodKeepsClaims(t *testing.T) {
+	t.Parallel()
+	p := pod("api-1", waitsForClaim(unboundClaims))
+	p.Spec.Volumes = append(p.Spec.Volumes,
+		corev1.Volume{Name: "scratch", VolumeSource: corev1.VolumeSource{Ephemeral: &corev1.EphemeralVolumeSource{
+			VolumeClaimTemplate: &corev1.PersistentVolumeClaimTemplate{Spec: claimSpecOf("fast-ssd")}}}},
+		corev1.Volume{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "tls"}}})
+	got := podstateClaims(leanPod(p))
+	if want := "data=data scratch=api-1-scratch"; got != want {
+		t.Errorf("claims after lean %q, want %q", got, want)
+	}
+	if n := len(leanPod(p).Spec.Volumes); n != 2 {
+		t.Errorf("lean keeps %d volumes, want the 2 that name a claim", n)
+	}
+}
+
+func claimSpecOf(class string) corev1.PersistentVolumeClaimSpec {
+	return corev1.PersistentVolumeClaimSpec{StorageClassName: &class}
+}
+
+func podstateClaims(p *corev1.Pod) string {
+	var out []string
+	for _, c := range podstate.Claims(p) {
+		out = append(out, c.Volume+"="+c.Name)
+	}
+	return strings.Join(out, " ")
 }

@@ -75,9 +75,11 @@ var finalityTable = []finalityRow{
 	{[]string{"usage per pod"}, final, "a LimitRange denial"},
 	{[]string{"limit to request ratio"}, final, "a LimitRange denial"},
 	// The StorageClass row first: the watch's words for a claim whose class does not exist name
-	// the claim too (claims.go).
+	// the claim too (claims.go). A claim that does not exist is named in quotes: the v1.34
+	// scheduler ends "pod has unbound immediate PersistentVolumeClaims" with " not found" too,
+	// for a claim that is only waiting for its volume.
 	{[]string{"storageclass", "not found"}, final, "the StorageClass does not exist"},
-	{[]string{"persistentvolumeclaim", "not found"}, final, "the PersistentVolumeClaim does not exist"},
+	{[]string{`persistentvolumeclaim "`, `" not found`}, final, "the PersistentVolumeClaim does not exist"},
 	{[]string{"denied"}, final, "access denied"},
 	// A pull of an image that does not exist. Not every "not found": a ServiceAccount or Secret
 	// applied a moment later clears its own, which the grace is for.

@@ -52,6 +52,7 @@ func TestClassifyMessage(t *testing.T) {
 		// Undecided: the rule's own default (the grace).
 		{"insufficient cpu", `0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.`, undecided},
 		{"missing ServiceAccount may be applied next", `pods "api-7d4b9c-x2k9p" is forbidden: error looking up service account production/api: serviceaccount "api" not found`, undecided},
+		{"unbound claim, v1.34's tail", `0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found`, undecided},
 		{"unbound claim, nothing more known", `0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`, undecided},
 		{"sandbox error", `failed to create pod sandbox: rpc error: code = Unknown desc = failed to reserve sandbox name`, undecided},
 	}

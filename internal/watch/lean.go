@@ -39,7 +39,8 @@ func leanEvent(obj any) (any, error) {
 
 // leanPod keeps of a pod its identity, labels and owners, its whole status, and of its spec
 // what the judge reads: the node, the restart policy, and each container's name, restart policy
-// and probes (probes.go). Annotations, volumes, environment, commands and the rest are dropped.
+// and probes (probes.go), and the volumes that name a claim (claims.go). Annotations, other
+// volumes, environment, commands and the rest are dropped.
 func leanPod(p *corev1.Pod) *corev1.Pod {
 	return &corev1.Pod{
 		TypeMeta: p.TypeMeta,
@@ -51,9 +52,26 @@ func leanPod(p *corev1.Pod) *corev1.Pod {
 		Spec: corev1.PodSpec{
 			NodeName: p.Spec.NodeName, RestartPolicy: p.Spec.RestartPolicy,
 			InitContainers: leanContainers(p.Spec.InitContainers), Containers: leanContainers(p.Spec.Containers),
+			Volumes: claimVolumes(p.Spec.Volumes),
 		},
 		Status: p.Status,
 	}
+}
+
+// claimVolumes keeps the volumes that name a claim (claims.go), and of each only that: the name,
+// the claim's name, or that it is ephemeral (its claim is named after the pod and the volume).
+func claimVolumes(vs []corev1.Volume) []corev1.Volume {
+	var out []corev1.Volume
+	for _, v := range vs {
+		switch {
+		case v.PersistentVolumeClaim != nil:
+			out = append(out, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: v.PersistentVolumeClaim.ClaimName}}})
+		case v.Ephemeral != nil:
+			out = append(out, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{Ephemeral: &corev1.EphemeralVolumeSource{}}})
+		}
+	}
+	return out
 }
 
 func leanContainers(cs []corev1.Container) []corev1.Container {
