@@ -137,6 +137,9 @@ func finalScenarios() []diagScenario {
 				sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}, Spec: claimSpec(noClass)}}
 				c := &sts.Spec.Template.Spec.Containers[0]
 				c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "data", MountPath: "/data"})
+				// As stage.deploy does: a Secret in the pod, so the leak check has a value to look for.
+				s.secret("app-token", "token")
+				c.Env = append(c.Env, framework.EnvFromSecret(tokenEnv, "app-token", "token"))
 				framework.Apply(s.t, s.c, sts)
 			},
 			args:    waitedWouldTimeOut,
