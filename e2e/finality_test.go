@@ -328,3 +328,14 @@ func pushEmptyImage(t *testing.T, repo, tag string) {
 		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[]}`, digest, len(config))
 	do(http.MethodPut, base+"/manifests/"+tag, "application/vnd.oci.image.manifest.v1+json", []byte(manifest), http.StatusCreated)
 }
+
+// TestUnknownStorageClassUnderLoad: with both cores busy the claim check still fails the rollout
+// at once (a grace past the timeout, as in TestFinalErrors: a verdict that waited would time out).
+func TestUnknownStorageClassUnderLoad(t *testing.T) {
+	framework.LoadCPU(t, 2)
+	for _, sc := range finalScenarios() {
+		if strings.HasPrefix(sc.name, "final/unknown-storageclass") {
+			t.Run(sc.name, func(t *testing.T) { runScenario(t, sc) })
+		}
+	}
+}
