@@ -228,7 +228,7 @@ func missingObject(c *containerCtx, kind, name, msg string) report.Finding {
 	} else {
 		f.Fix = []string{command("kubectl", "get", "configmaps", ev.ns()), ev.cmdCreateConfigMap(name, keys)}
 	}
-	f.Fix = append(f.Fix, note("the kubelet retries on its own; watch the pods start:"))
+	f.Fix = append(f.Fix, report.RetryLeadIn)
 	f.Fix = append(f.Fix, ev.cmdStatus()...)
 	if f.Change != "" {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)
@@ -304,7 +304,7 @@ func missingKey(c *containerCtx, kind, name, key, msg string) report.Finding {
 	if similar != "" {
 		f.Fix = append(f.Fix, note("or point the reference at the existing key %s in the manifest", similar))
 	}
-	f.Fix = append(f.Fix, note("the kubelet retries on its own; watch the pods start:"))
+	f.Fix = append(f.Fix, report.RetryLeadIn)
 	f.Fix = append(f.Fix, ev.cmdStatus()...)
 	if f.Change != "" {
 		f.Fix = append(f.Fix, ev.cmdUndo()...)

@@ -449,7 +449,7 @@ func volumeFixes(ev *evidence, s volumeSource, key, similar string, changed bool
 		fix = append(fix, fmt.Sprintf("# or, if the app can start without %s, mark the %s optional:", what, s.jsonField()),
 			ev.cmdJSONPatch(map[string]any{"op": "add", "path": s.pointer() + "/optional", "value": true}))
 	}
-	fix = append(fix, "# the kubelet retries the mount on its own; watch the pods start:")
+	fix = append(fix, report.RetryMountLeadIn)
 	fix = append(fix, ev.cmdStatus()...)
 	if changed {
 		fix = append(fix, ev.cmdUndo()...)

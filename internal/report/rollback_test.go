@@ -65,6 +65,54 @@ func TestFixAfterRollback(t *testing.T) {
 	}
 }
 
+// TestRetryAfterRollback is the known bug: after a rollback the fix still said "the kubelet
+// retries on its own; watch the pods start", telling the on-call engineer to wait for pods that the
+// rollback had removed. After an undo that line and its status command give way to the rollback's
+// line, which says nothing retries; without an undo the diagnosis's words stand.
+func TestRetryAfterRollback(t *testing.T) {
+	t.Parallel()
+	for _, lead := range []string{RetryLeadIn, RetryMountLeadIn} {
+		for _, tt := range []struct {
+			name      string
+			rb        *Rollback
+			wantRetry bool
+		}{
+			{name: "rolled back", rb: &Rollback{Status: RollbackRolledBack, ToRevision: "4", Undone: true}},
+			{name: "rolled back, still failing", rb: &Rollback{Status: RollbackFailed, ToRevision: "4", Undone: true}},
+			{name: "no rollback", wantRetry: true},
+			{name: "rollback skipped", rb: &Rollback{Status: RollbackSkipped}, wantRetry: true},
+		} {
+			t.Run(lead+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				w := rolledBackWorkload(tt.rb)
+				w.Findings[0].Fix = []string{"kubectl create secret generic api-db -n production", lead,
+					"kubectl rollout status deployment/api -n production", "# or roll back to the previous revision:",
+					"kubectl rollout undo deployment/api -n production"}
+				r := failedReport(VerdictFailed, 30, w)
+				var text bytes.Buffer
+				if err := Text(&text, r, TextOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				for name, out := range map[string]string{"Markdown": Markdown(r, MarkdownOptions{}), "text": text.String(),
+					"FixCommands": strings.Join(r.Workloads[0].FixCommands(&r.Workloads[0].Findings[0]), "\n")} {
+					if got := strings.Contains(out, "on its own; watch the pods start"); got != tt.wantRetry {
+						t.Errorf("%s: says to wait for the kubelet's retry: %v, want %v\n%s", name, got, tt.wantRetry, out)
+					}
+					if got := strings.Contains(out, "kubectl rollout status"); got != tt.wantRetry {
+						t.Errorf("%s: says to watch the rollout: %v, want %v\n%s", name, got, tt.wantRetry, out)
+					}
+					if got := strings.Contains(out, "nothing retries on its own: once the fix is in, deploy again"); got == tt.wantRetry {
+						t.Errorf("%s: says nothing retries after the rollback: %v, want %v\n%s", name, got, !tt.wantRetry, out)
+					}
+					if !strings.Contains(out, "kubectl create secret generic api-db -n production") {
+						t.Errorf("%s: the fix itself is gone\n%s", name, out)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestTextSaysTheRollbackOnce is the known bug: the terminal report said a rollback twice, in
 // its own words and again in the gate's message, which begins with the same account
 // ("rollback: rolled back from revision 5 to revision 4, healthy again in 21s: rolled back

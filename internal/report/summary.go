@@ -288,29 +288,51 @@ func rollbackSaid(rb *Rollback) (words, message string) {
 // for every place that shows them (terminal, Markdown, annotations). The diagnosis writes them
 // before any rollback; after an undo its "roll back to the previous revision" (kubectl rollout
 // undo, with the comment that leads it in) would go back one revision further, so it gives way
-// to a line that says the rollback was done and what is left to do. The JSON report keeps the
-// diagnosis's own list; its rollback field says what was done.
+// to a line that says the rollback was done and what is left to do. So does its "the kubelet
+// retries on its own; watch the pods start" (RetryLeadIn, with the status command it leads in):
+// the failed revision's pods are gone, nothing retries, and waiting would fix nothing. The JSON
+// report keeps the diagnosis's own list; its rollback field says what was done.
 func (w *Workload) FixCommands(f *Finding) []string {
 	rb := w.Rollback
 	if rb == nil || !rb.Undone {
 		return f.Fix
 	}
 	out := make([]string, 0, len(f.Fix)+1)
-	for _, c := range f.Fix {
-		if !strings.HasPrefix(strings.TrimSpace(c), "kubectl rollout undo ") {
+	retried := false
+	for i := 0; i < len(f.Fix); i++ {
+		c := f.Fix[i]
+		switch {
+		case c == RetryLeadIn || c == RetryMountLeadIn:
+			retried = true
+			if i+1 < len(f.Fix) && strings.HasPrefix(strings.TrimSpace(f.Fix[i+1]), "kubectl rollout status ") {
+				i++
+			}
+		case strings.HasPrefix(strings.TrimSpace(c), "kubectl rollout undo "):
+			if n := len(out); n > 0 && out[n-1] == undoLeadIn {
+				out = out[:n-1]
+			}
+		default:
 			out = append(out, c)
-			continue
-		}
-		if n := len(out); n > 0 && out[n-1] == undoLeadIn {
-			out = out[:n-1]
 		}
 	}
 	to := ""
 	if isDigits(rb.ToRevision) {
 		to = " to revision " + rb.ToRevision
 	}
-	return append(out, "# the gate rolled this workload back"+to+" already: once the fix is in, deploy again (re-run the pipeline)")
+	done := "# the gate rolled this workload back" + to + " already"
+	if retried {
+		done += ", so the failed revision no longer runs and nothing retries on its own"
+	}
+	return append(out, done+": once the fix is in, deploy again (re-run the pipeline)")
 }
+
+// RetryLeadIn and RetryMountLeadIn are the comments the diagnosis puts before the status command
+// where the kubelet retries by itself once the cause is fixed: true while the failed revision
+// runs, and said otherwise after a rollback (FixCommands).
+const (
+	RetryLeadIn      = "# the kubelet retries on its own; watch the pods start:"
+	RetryMountLeadIn = "# the kubelet retries the mount on its own; watch the pods start:"
+)
 
 // undoLeadIn is the comment the diagnosis puts before its undo command (diagnose's cmdUndo).
 const undoLeadIn = "# or roll back to the previous revision:"
