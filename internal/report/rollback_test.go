@@ -22,6 +22,27 @@ func rolledBackWorkload(rb *Rollback) Workload {
 	return w
 }
 
+// fixRenderings are the places the first finding's fix is shown, by name: the Markdown and text
+// reports and FixCommands itself.
+func fixRenderings(t *testing.T, r *Report) map[string]string {
+	t.Helper()
+	var text bytes.Buffer
+	if err := Text(&text, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"Markdown": Markdown(r, MarkdownOptions{}), "text": text.String(),
+		"FixCommands": strings.Join(r.Workloads[0].FixCommands(&r.Workloads[0].Findings[0]), "\n")}
+}
+
+// wantSays checks that out (shown as where) contains text exactly when want says; what names
+// what the text means.
+func wantSays(t *testing.T, where, out, text string, want bool, what string) {
+	t.Helper()
+	if got := strings.Contains(out, text); got != want {
+		t.Errorf("%s %s: %v, want %v\n%s", where, what, got, want, out)
+	}
+}
+
 // TestFixAfterRollback is the known bug: once the gate had rolled a workload back, the fix in the
 // PR comment (and the terminal) still said `kubectl rollout undo`, which would go back one
 // revision further. After an undo the fix says the rollback was done and what is left to do; a
@@ -45,21 +66,10 @@ func TestFixAfterRollback(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := failedReport(VerdictFailed, 30, rolledBackWorkload(tt.rb))
-			var text bytes.Buffer
-			if err := Text(&text, r, TextOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			for name, out := range map[string]string{"Markdown": Markdown(r, MarkdownOptions{}), "text": text.String(),
-				"FixCommands": strings.Join(r.Workloads[0].FixCommands(&r.Workloads[0].Findings[0]), "\n")} {
-				if got := strings.Contains(out, "rollout undo"); got != tt.wantUndo {
-					t.Errorf("%s: suggests kubectl rollout undo: %v, want %v\n%s", name, got, tt.wantUndo, out)
-				}
-				if done := strings.Contains(out, "# the gate rolled this workload back to revision 4"); done == tt.wantUndo {
-					t.Errorf("%s: says the gate rolled it back: %v, want %v\n%s", name, done, !tt.wantUndo, out)
-				}
-				if !strings.Contains(out, "kubectl set image deployment/api api=<fixed image> -n production") {
-					t.Errorf("%s: the rest of the fix is gone\n%s", name, out)
-				}
+			for name, out := range fixRenderings(t, r) {
+				wantSays(t, name, out, "rollout undo", tt.wantUndo, "suggests kubectl rollout undo")
+				wantSays(t, name, out, "# the gate rolled this workload back to revision 4", !tt.wantUndo, "says the gate rolled it back")
+				wantSays(t, name, out, "kubectl set image deployment/api api=<fixed image> -n production", true, "keeps the rest of the fix")
 			}
 		})
 	}
@@ -88,25 +98,11 @@ func TestRetryAfterRollback(t *testing.T) {
 				w.Findings[0].Fix = []string{"kubectl create secret generic api-db -n production", lead,
 					"kubectl rollout status deployment/api -n production", "# or roll back to the previous revision:",
 					"kubectl rollout undo deployment/api -n production"}
-				r := failedReport(VerdictFailed, 30, w)
-				var text bytes.Buffer
-				if err := Text(&text, r, TextOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				for name, out := range map[string]string{"Markdown": Markdown(r, MarkdownOptions{}), "text": text.String(),
-					"FixCommands": strings.Join(r.Workloads[0].FixCommands(&r.Workloads[0].Findings[0]), "\n")} {
-					if got := strings.Contains(out, "on its own; watch the pods start"); got != tt.wantRetry {
-						t.Errorf("%s: says to wait for the kubelet's retry: %v, want %v\n%s", name, got, tt.wantRetry, out)
-					}
-					if got := strings.Contains(out, "kubectl rollout status"); got != tt.wantRetry {
-						t.Errorf("%s: says to watch the rollout: %v, want %v\n%s", name, got, tt.wantRetry, out)
-					}
-					if got := strings.Contains(out, "nothing retries on its own: once the fix is in, deploy again"); got == tt.wantRetry {
-						t.Errorf("%s: says nothing retries after the rollback: %v, want %v\n%s", name, got, !tt.wantRetry, out)
-					}
-					if !strings.Contains(out, "kubectl create secret generic api-db -n production") {
-						t.Errorf("%s: the fix itself is gone\n%s", name, out)
-					}
+				for name, out := range fixRenderings(t, failedReport(VerdictFailed, 30, w)) {
+					wantSays(t, name, out, "on its own; watch the pods start", tt.wantRetry, "says to wait for the kubelet's retry")
+					wantSays(t, name, out, "kubectl rollout status", tt.wantRetry, "says to watch the rollout")
+					wantSays(t, name, out, "nothing retries on its own: once the fix is in, deploy again", !tt.wantRetry, "says nothing retries after the rollback")
+					wantSays(t, name, out, "kubectl create secret generic api-db -n production", true, "keeps the fix itself")
 				}
 			})
 		}
