@@ -18,7 +18,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -27,6 +26,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/gentype"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/flowcontrol"
 )
@@ -104,10 +104,21 @@ type CoordinationV1Interface interface {
 }
 
 // StorageV1Interface reads StorageClasses: a claim that names one that does not exist never binds
-// (claims.go in package watch, and the diagnosis).
+// (claims.go in package watch, and the diagnosis). Their metadata is all the gate reads (the name,
+// the default-class annotation), so they come through client-go's metadata client: the
+// storage.k8s.io types would be one more API group in the binary.
 type StorageV1Interface interface {
-	StorageClasses() ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList]
+	StorageClasses() MetadataInterface
 }
+
+// MetadataInterface reads objects of one resource by their metadata alone.
+type MetadataInterface interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions, subresources ...string) (*metav1.PartialObjectMetadata, error)
+	List(ctx context.Context, opts metav1.ListOptions) (*metav1.PartialObjectMetadataList, error)
+}
+
+// StorageClasses is the resource StorageV1Interface reads.
+var StorageClasses = schema.GroupVersionResource{Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"}
 
 // Scheme holds the API groups the gate reads, and nothing else; Codecs are its serializers
 // (JSON, YAML and protobuf), as client-go's scheme package has them for every group.
@@ -129,7 +140,6 @@ var groupVersions = []struct {
 	{networkingv1.SchemeGroupVersion, "/apis", networkingv1.AddToScheme},
 	{discoveryv1.SchemeGroupVersion, "/apis", discoveryv1.AddToScheme},
 	{coordinationv1.SchemeGroupVersion, "/apis", coordinationv1.AddToScheme},
-	{storagev1.SchemeGroupVersion, "/apis", storagev1.AddToScheme},
 }
 
 func init() {
@@ -142,7 +152,8 @@ func init() {
 // Clientset is the production Interface: one REST client per group version over one shared
 // HTTP client, as client-go's clientset builds them.
 type Clientset struct {
-	core, apps, batch, networking, discovery, coordination, storage rest.Interface
+	core, apps, batch, networking, discovery, coordination rest.Interface
+	meta                                                   metadata.Interface
 }
 
 // NewForConfig builds a Clientset as client-go's kubernetes.NewForConfig does: the config's
@@ -168,7 +179,11 @@ func NewForConfig(c *rest.Config) (*Clientset, error) {
 			return nil, err
 		}
 	}
-	return &Clientset{core: clients[0], apps: clients[1], batch: clients[2], networking: clients[3], discovery: clients[4], coordination: clients[5], storage: clients[6]}, nil
+	meta, err := metadata.NewForConfigAndClient(&cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes metadata client: %w", err)
+	}
+	return &Clientset{core: clients[0], apps: clients[1], batch: clients[2], networking: clients[3], discovery: clients[4], coordination: clients[5], meta: meta}, nil
 }
 
 // restClientFor is a typed client's REST client (its setConfigDefaults) for one group version.
@@ -192,7 +207,7 @@ func (c *Clientset) DiscoveryV1() DiscoveryV1Interface   { return discoveryV1{c.
 func (c *Clientset) CoordinationV1() CoordinationV1Interface {
 	return coordinationV1{c.coordination}
 }
-func (c *Clientset) StorageV1() StorageV1Interface { return storageV1{c.storage} }
+func (c *Clientset) StorageV1() StorageV1Interface { return storageV1{c.meta} }
 
 // resource is a generated typed client's constructor: every resource the gate reads prefers
 // protobuf, which the watch client asks for (see the gate's Connect).
@@ -296,8 +311,6 @@ func (g coordinationV1) Leases(ns string) ResourceInterface[*coordinationv1.Leas
 	return resource(g.c, "leases", ns, func() *coordinationv1.Lease { return &coordinationv1.Lease{} }, func() *coordinationv1.LeaseList { return &coordinationv1.LeaseList{} })
 }
 
-type storageV1 struct{ c rest.Interface }
+type storageV1 struct{ c metadata.Interface }
 
-func (g storageV1) StorageClasses() ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList] {
-	return resource(g.c, "storageclasses", "", func() *storagev1.StorageClass { return &storagev1.StorageClass{} }, func() *storagev1.StorageClassList { return &storagev1.StorageClassList{} })
-}
+func (g storageV1) StorageClasses() MetadataInterface { return g.c.Resource(StorageClasses) }

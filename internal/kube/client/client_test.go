@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -35,6 +36,15 @@ func TestClientsetRequests(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		if strings.HasSuffix(r.URL.Path, "/log") {
 			_, _ = w.Write([]byte("line\n"))
+			return
+		}
+		if strings.Contains(r.URL.Path, "/storageclasses") {
+			// As the API server answers a metadata request: PartialObjectMetadata.
+			if strings.HasSuffix(r.URL.Path, "/storageclasses") {
+				_, _ = w.Write([]byte(`{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadataList","items":[]}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadata","metadata":{"name":"fast","uid":"u1","resourceVersion":"1","creationTimestamp":"2026-01-01T00:00:00Z"}}`))
 			return
 		}
 		_, _ = w.Write([]byte(`{}`))
@@ -76,6 +86,22 @@ func TestClientsetRequests(t *testing.T) {
 			_, err := c.DiscoveryV1().EndpointSlices("prod").List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=db"})
 			return err
 		}, "GET /apis/discovery.k8s.io/v1/namespaces/prod/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Ddb " + proto},
+		{"claims", func() error {
+			_, err := c.CoreV1().PersistentVolumeClaims("prod").Get(ctx, "data", metav1.GetOptions{})
+			return err
+		}, "GET /api/v1/namespaces/prod/persistentvolumeclaims/data " + proto},
+		// StorageClasses by their metadata alone: no storage.k8s.io types in the binary.
+		{"storage class", func() error {
+			sc, err := c.StorageV1().StorageClasses().Get(ctx, "fast", metav1.GetOptions{})
+			if err == nil && sc.Name != "fast" {
+				err = fmt.Errorf("read %q", sc.Name)
+			}
+			return err
+		}, "GET /apis/storage.k8s.io/v1/storageclasses/fast application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"},
+		{"storage classes", func() error {
+			_, err := c.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{Limit: 500})
+			return err
+		}, "GET /apis/storage.k8s.io/v1/storageclasses?limit=500 application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"},
 	}
 	for _, tc := range tests {
 		mu.Lock()

@@ -4,6 +4,8 @@
 package kubetest
 
 import (
+	"context"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -11,6 +13,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
@@ -134,6 +137,36 @@ type storageV1 struct {
 	c storagev1client.StorageV1Interface
 }
 
-func (g storageV1) StorageClasses() client.ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList] {
-	return g.c.StorageClasses()
+// StorageClasses serves the fake clientset's StorageClasses by their metadata, as the gate's
+// metadata client reads them.
+func (g storageV1) StorageClasses() client.MetadataInterface {
+	return storageClasses{g.c.StorageClasses()}
+}
+
+type storageClasses struct {
+	c storagev1client.StorageClassInterface
+}
+
+func (s storageClasses) Get(ctx context.Context, name string, opts metav1.GetOptions, _ ...string) (*metav1.PartialObjectMetadata, error) {
+	sc, err := s.c.Get(ctx, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	return classMeta(sc), nil
+}
+
+func (s storageClasses) List(ctx context.Context, opts metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
+	list, err := s.c.List(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := &metav1.PartialObjectMetadataList{ListMeta: list.ListMeta}
+	for i := range list.Items {
+		out.Items = append(out.Items, *classMeta(&list.Items[i]))
+	}
+	return out, nil
+}
+
+func classMeta(sc *storagev1.StorageClass) *metav1.PartialObjectMetadata {
+	return &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "storage.k8s.io/v1", Kind: "StorageClass"}, ObjectMeta: sc.ObjectMeta}
 }
