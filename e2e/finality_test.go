@@ -18,6 +18,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -337,5 +338,35 @@ func TestUnknownStorageClassUnderLoad(t *testing.T) {
 		if strings.HasPrefix(sc.name, "final/unknown-storageclass") {
 			t.Run(sc.name, func(t *testing.T) { runScenario(t, sc) })
 		}
+	}
+}
+
+// TestUnboundClaimOfAClassThatExistsWaits: a claim whose StorageClass exists but whose volume has
+// not come yet (no provisioner here serves the class) may still bind, so the pod waits out the
+// grace: the claim check fails only a class that does not exist.
+func TestUnboundClaimOfAClassThatExistsWaits(t *testing.T) {
+	t.Parallel()
+	framework.GateBinary(t)
+	c, ns := framework.Client(t), framework.Namespace(t)
+	s := &stage{t: t, c: c, ns: ns}
+	class := ns // namespaces are unique per test: so is the class, which is cluster-scoped
+	if _, err := c.StorageV1().StorageClasses().Create(context.Background(), &storagev1.StorageClass{
+		ObjectMeta: metav1.ObjectMeta{Name: class}, Provisioner: "rollout-gate.example/none"}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.StorageV1().StorageClasses().Delete(context.Background(), class, metav1.DeleteOptions{}) })
+	createClaim(s, "api-data", class)
+	deployAPI(func(d *appsv1.Deployment) {
+		mountVolume(d, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "api-data"}}}, "/data")
+	})(s)
+	run := runGate(t, "-n", ns, "--workload", "deployment/api", "--timeout", "60s", "--pending-grace", "8s")
+	w := run.workload(t, "deployment/api")
+	finalRows.add(fmt.Sprintf("transient/unbound-claim-class-exists: %s %s in %.1fs", w.Verdict, w.Reason, run.Duration.Seconds()))
+	if w.Verdict != report.VerdictFailed || !strings.Contains(w.Message, "unschedulable for more than 8s") {
+		t.Fatalf("verdict %s (%s: %s), want failed after the 8s grace", w.Verdict, w.Reason, w.Message)
+	}
+	if len(w.Findings) > 0 && w.Findings[0].Cause == report.CauseMissingStorageClass {
+		t.Errorf("StorageClass %s exists, yet the finding says it does not: %s", class, w.Findings[0].Summary)
 	}
 }
