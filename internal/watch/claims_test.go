@@ -20,6 +20,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
@@ -246,4 +247,47 @@ func podstateClaims(p *corev1.Pod) string {
 		out = append(out, c.Volume+"="+c.Name)
 	}
 	return strings.Join(out, " ")
+}
+
+// TestWatchOfAClaimWithAnUnknownClass runs the whole watch: the pod the scheduler holds back for
+// its claim fails at once when the claim's StorageClass does not exist (a grace of a minute
+// would outlast the timeout), and, where the gate may not read StorageClasses, fails after the
+// grace with the result saying what it could not check.
+func TestWatchOfAClaimWithAnUnknownClass(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		grace     time.Duration
+		forbidden bool
+		wantMsg   string
+		wantView  string
+	}{
+		{name: "the class does not exist", grace: time.Minute, wantMsg: "(the StorageClass does not exist)"},
+		{name: "StorageClasses forbidden", grace: time.Second, forbidden: true, wantMsg: "unschedulable for more than 1s",
+			wantView: "could not check StorageClass fast-ssd of PersistentVolumeClaim data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, rs, newPod, _ := rollout()
+			newPod.UID = "pod-new"
+			waitsForClaim(unboundClaims)(newPod)
+			newPod.Status.Conditions[0].LastTransitionTime = metav1.Now()
+			client := fake.NewClientset(d, rs, newPod, claim("data", "fast-ssd", corev1.ClaimPending))
+			if tt.forbidden {
+				client.PrependReactor("get", "storageclasses", forbid("get", "storageclasses"))
+			}
+			w := &Watcher{Client: kubetest.Wrap(client), Policy: Policy{CrashTolerance: 1, PendingGrace: tt.grace}, Timeout: 20 * time.Second}
+			res, err := w.Watch(context.Background(), []target.Target{apiDeployment})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res[0].Verdict != report.VerdictFailed || !strings.Contains(res[0].Message, tt.wantMsg) {
+				t.Fatalf("result %s %s %q, want failed saying %q", res[0].Verdict, res[0].Reason, res[0].Message, tt.wantMsg)
+			}
+			if view := strings.Join(res[0].View, "\n"); tt.wantView != "" && !strings.Contains(view, tt.wantView) || tt.wantView == "" && strings.Contains(view, "could not check") {
+				t.Errorf("view %q, want it to say %q", view, tt.wantView)
+			}
+		})
+	}
 }
