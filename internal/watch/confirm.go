@@ -122,11 +122,11 @@ type readResult struct {
 }
 
 // confirm holds a healthy verdict until the view is shown current at the soak's end: no ongoing
-// silence, every node of a new pod renewed its Lease since (and, when due is set, at least
-// reportLag after its newest container start), and a read of the workload and its pods that
+// silence, every node of a new pod renewed its Lease since (and at or after aliveBy[node], when
+// set: see reportDue), and a read of the workload and its pods that
 // matches the caches. It returns what it waits for ("" once confirmed) and when to look
 // again.
-func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, wl workload.PodWorkload, nodes []string, due map[string]time.Time, now time.Time, wake func()) (string, time.Time) {
+func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, wl workload.PodWorkload, nodes []string, aliveBy map[string]time.Time, now time.Time, wake func()) (string, time.Time) {
 	cf := &t.confirm
 	if cf.due.IsZero() {
 		cf.due = now
@@ -137,8 +137,8 @@ func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, 
 	if names, due := v.unrenewed(nodes, cf.due); len(names) > 0 {
 		return fmt.Sprintf("waiting for the kubelet of node %s to renew its Lease", strings.Join(names, ", ")), due
 	}
-	if names, next := v.unreported(due, now); len(names) > 0 {
-		return fmt.Sprintf("waiting for the kubelet of node %s to show it was alive %s after the newest container start, long enough to report a crash on start",
+	if names, next := v.unreported(aliveBy, now); len(names) > 0 {
+		return fmt.Sprintf("giving the kubelet of node %s %s after the newest container start to report a crash on start",
 			strings.Join(names, ", "), reportLag), next
 	}
 	if cf.done == nil {

@@ -212,7 +212,7 @@ func TestSoakWaitsForAReportOnTheStart(t *testing.T) {
 			}
 			out, progress := soakInBackground(t, c, clk, 30*time.Second, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1 to renew its Lease")
 			renewLease(t, c, l, clk.now())
-			waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1 to show it was alive 8s after the newest container start")
+			waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, giving the kubelet of node n1 8s after the newest container start to report a crash on start")
 			tt.act(t, c, l, pod, clk)
 			res := waitResults(t, out)[0]
 			if res.Verdict != tt.wantVerdict || res.Reason != tt.wantReason {
@@ -385,5 +385,27 @@ func TestReportDue(t *testing.T) {
 	want := map[string]time.Time{"n1": t0.Add(6*time.Second + reportLag), "n2": t0.Add(8*time.Second + reportLag)}
 	if len(got) != len(want) || !got["n1"].Equal(want["n1"]) || !got["n2"].Equal(want["n2"]) {
 		t.Errorf("reportDue = %v, want %v", got, want)
+	}
+}
+
+// TestSoakZeroGivesUpTheWaitForAReport: --soak 0 gives up the wait for a crash on start too: a
+// container started a moment ago is healthy at the first renewal after the rollout completed.
+func TestSoakZeroGivesUpTheWaitForAReport(t *testing.T) {
+	t.Parallel()
+	clk := &offsetClock{}
+	c, pod, l := soakedRollout(clk.now())
+	pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(clk.now().Truncate(time.Second))}}
+	if _, err := c.CoreV1().Pods("prod").UpdateStatus(context.Background(), pod, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	progress := newSyncWriter()
+	p := DefaultPolicy()
+	p.Soak = 0
+	w := &Watcher{Client: kubetest.Wrap(c), Policy: p, Timeout: 5 * time.Second, Progress: progress, Now: clk.now}
+	out := watchInBackground(context.Background(), w, nil)
+	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1 to renew its Lease")
+	renewLease(t, c, l, clk.now())
+	if res := waitResults(t, out)[0]; res.Verdict != report.VerdictHealthy {
+		t.Fatalf("result %s %s %q, want healthy at the renewal\nprogress:\n%s", res.Verdict, res.Reason, res.Message, progress.b.String())
 	}
 }

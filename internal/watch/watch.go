@@ -322,11 +322,11 @@ func (w *Watcher) judgePods(ctx context.Context, v *view, c *nsCache, t *tracked
 	if _, completes := wl.(workload.Completion); j.Verdict == report.VerdictHealthy && !completes {
 		// With a soak, healthy also means each kubelet had time to report a crash on start (a
 		// short soak can end before it does); --soak 0 gives that up too.
-		var due map[string]time.Time
+		var aliveBy map[string]time.Time
 		if t.policy.Soak > 0 {
-			due = reportDue(pods)
+			aliveBy = reportDue(pods)
 		}
-		if hold, recheck := w.confirm(ctx, v, c, t, wl, nodes, due, now, wake); hold != "" {
+		if hold, recheck := w.confirm(ctx, v, c, t, wl, nodes, aliveBy, now, wake); hold != "" {
 			j.Verdict, j.Reason, j.Message = "", "", ""
 			j.Progress += "; soak done, " + hold
 			j.RecheckAt = recheck
