@@ -105,6 +105,6 @@ done <"$tmp/pods"
 stats() { sort -n | awk '{v[NR]=$1} END{if (NR==0) {print "no data"; exit}; printf "min %.1f s, median %.1f s, max %.1f s (%d)\n", v[1]/1000, v[int((NR+1)/2)]/1000, v[NR]/1000, NR}'; }
 mode=idle
 [[ ${LOAD:-0} == 1 ]] && mode="under CPU load ($((${LOAD_PER_CORE:-2} * $(nproc))) busy loops on $(nproc) cores)"
-echo "bench-exit-lag: $ROUNDS rounds of $REPLICAS pods exiting at once, $mode"
+echo "bench-exit-lag: $ROUNDS rounds of $REPLICAS pods exiting at once, $mode; load average (1, 5, 15 min) at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "container start to the watcher seeing it exit: $(stats <"$tmp/lag")"
 echo "pods seen Ready with the run running before its exit was seen: $ready of $(wc -l <"$tmp/lag")"
