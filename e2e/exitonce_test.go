@@ -18,7 +18,7 @@ import (
 // node renewed its Lease reportLag after the container's start (internal/watch/confirm.go), so every
 // run must fail, none pass. Before that rule, on the shared two-core cluster, the app that exits
 // after 3 s passed in 5 runs of 10 (its exit came as the 2 s soak ended, before the kubelet's
-// report); the one that exits at once passed in none of 26 there, and once under the whole suite.
+// report); the one that exits at once passed in none of 36 there, and once under the whole suite.
 // E2E_EXIT_REPEAT runs of each (default 10), in parallel, under CPU load.
 //
 // Sequential at the top, like TestProbeVerdictsIdleAndUnderLoad: its load must not slow the
