@@ -129,6 +129,8 @@ EOF
   kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
 }
 
+# The machine may be shared: the load average before and after goes with the figures.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((run = 1; run <= RUNS; run++)); do
   for sc in $SCENARIOS; do
     one "$sc" "$run"
@@ -150,6 +152,7 @@ span() {
 mode=idle
 [[ ${LOAD:-0} == 1 ]] && mode="under CPU load ($((2 * $(nproc))) busy loops on $(nproc) cores)"
 echo "bench-healthy: $RUNS runs each, $mode; gate: $gate ${GATE_ARGS:-}"
+echo "load average (1, 5, 15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| Deployment | kubectl | rollout-gate | gate exits |"
 echo "|---|---|---|---|"

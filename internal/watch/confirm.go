@@ -18,6 +18,7 @@ import (
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/target"
 	"github.com/rollout-gate/rollout-gate/internal/workload"
+	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
 // leaseNamespace holds the kubelets' node Leases, one per node, named after it.
@@ -70,6 +71,36 @@ func (w *Watcher) startLeases(ctx context.Context, v *view, wake func()) error {
 	}
 }
 
+// reportLag is how long a busy kubelet may take, after a container starts, to report that it
+// exited at once: an app that exits as it starts was reported running and Ready first, and its
+// exit only after its kubelet's next relist and status sync. Measured with hack/bench-exit-lag.sh
+// on the two-core local cluster shared with other work: from the start to a watcher seeing the
+// exit, at most 2.7 s with 4 busy loops on the 2 cores (18 pods, load average 15 to 18) and 5.2 s
+// with 8 (36 pods, load average up to 27), each figure up to 1 s high. 8 s is one and a half
+// times the worst; a soak of 9 s or more covers it anyway.
+const reportLag = 8 * time.Second
+
+// reportDue is, for each node running a new pod, when its kubelet has had reportLag to report on
+// the newest container start there: that start (a whole second of the kubelet's clock, so up to
+// 1 s early) plus 1 s and reportLag. A Lease renewal at or after it (the same clock) shows the
+// kubelet was alive that long after the start.
+func reportDue(pods []*corev1.Pod) map[string]time.Time {
+	due := map[string]time.Time{}
+	for _, p := range pods {
+		if p.Spec.NodeName == "" {
+			continue
+		}
+		for _, cs := range podstate.LongRunning(p) {
+			if r := cs.State.Running; r != nil {
+				if at := r.StartedAt.Add(time.Second + reportLag); at.After(due[p.Spec.NodeName]) {
+					due[p.Spec.NodeName] = at
+				}
+			}
+		}
+	}
+	return due
+}
+
 // confirmation is one workload's proof that the view was current when its soak ended.
 type confirmation struct {
 	// due is when the judge first found the rollout healthy: the soak's end.
@@ -91,10 +122,11 @@ type readResult struct {
 }
 
 // confirm holds a healthy verdict until the view is shown current at the soak's end: no ongoing
-// silence, every node of a new pod renewed its Lease since, and a read of the workload and its
-// pods that matches the caches. It returns what it waits for ("" once confirmed) and when to look
+// silence, every node of a new pod renewed its Lease since (and at or after aliveBy[node], when
+// set: see reportDue), and a read of the workload and its pods that
+// matches the caches. It returns what it waits for ("" once confirmed) and when to look
 // again.
-func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, wl workload.PodWorkload, nodes []string, now time.Time, wake func()) (string, time.Time) {
+func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, wl workload.PodWorkload, nodes []string, aliveBy map[string]time.Time, now time.Time, wake func()) (string, time.Time) {
 	cf := &t.confirm
 	if cf.due.IsZero() {
 		cf.due = now
@@ -104,6 +136,10 @@ func (w *Watcher) confirm(ctx context.Context, v *view, c *nsCache, t *tracked, 
 	}
 	if names, due := v.unrenewed(nodes, cf.due); len(names) > 0 {
 		return fmt.Sprintf("waiting for the kubelet of node %s to renew its Lease", strings.Join(names, ", ")), due
+	}
+	if names, next := v.unreported(aliveBy, now); len(names) > 0 {
+		return fmt.Sprintf("giving the kubelet of node %s %s after the newest container start to report a crash on start",
+			strings.Join(names, ", "), reportLag), next
 	}
 	if cf.done == nil {
 		if now.Before(cf.notBefore) {

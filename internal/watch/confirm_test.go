@@ -173,6 +173,55 @@ func TestSoakWaitsForTheKubelet(t *testing.T) {
 	}
 }
 
+// TestSoakWaitsForAReportOnTheStart: a container that started a moment ago, with a soak shorter than
+// the kubelet may take to report a crash on start: a renewal after the soak is not enough, the
+// verdict waits until the kubelet renewed its Lease reportLag after the start (its own clock). A
+// crash it reports meanwhile fails the rollout; without one the rollout is healthy then.
+func TestSoakWaitsForAReportOnTheStart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		act         func(t *testing.T, c *fake.Clientset, l *coordinationv1.Lease, pod *corev1.Pod, clk *offsetClock)
+		wantVerdict report.Verdict
+		wantReason  string
+	}{
+		{name: "the kubelet reports the crash", wantVerdict: report.VerdictFailed, wantReason: "CrashLoopBackOff",
+			act: func(t *testing.T, c *fake.Clientset, _ *coordinationv1.Lease, pod *corev1.Pod, _ *offsetClock) {
+				crashed := pod.DeepCopy()
+				crashed.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "api", RestartCount: 2,
+					State: waiting("CrashLoopBackOff", ""), LastTerminationState: terminated(1, "Error")}
+				if _, err := c.CoreV1().Pods("prod").UpdateStatus(context.Background(), crashed, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "renewed long enough after the start", wantVerdict: report.VerdictHealthy, wantReason: "Complete",
+			act: func(t *testing.T, c *fake.Clientset, l *coordinationv1.Lease, _ *corev1.Pod, clk *offsetClock) {
+				clk.jump(reportLag + time.Second)
+				renewLease(t, c, l, clk.now())
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := &offsetClock{}
+			c, pod, l := soakedRollout(clk.now())
+			pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(clk.now().Truncate(time.Second))}}
+			pod, err := c.CoreV1().Pods("prod").UpdateStatus(context.Background(), pod, metav1.UpdateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, progress := soakInBackground(t, c, clk, 30*time.Second, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1 to renew its Lease")
+			renewLease(t, c, l, clk.now())
+			waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, giving the kubelet of node n1 8s after the newest container start to report a crash on start")
+			tt.act(t, c, l, pod, clk)
+			res := waitResults(t, out)[0]
+			if res.Verdict != tt.wantVerdict || res.Reason != tt.wantReason {
+				t.Fatalf("result %s %s %q, want %s %s\nprogress:\n%s", res.Verdict, res.Reason, res.Message, tt.wantVerdict, tt.wantReason, progress.b.String())
+			}
+		})
+	}
+}
+
 // TestSoakWaitsForAnUnansweredRead: the confirming read is not answered (a frozen API server):
 // no healthy verdict, and at --timeout "could not evaluate", saying the read went unanswered.
 func TestSoakWaitsForAnUnansweredRead(t *testing.T) {
@@ -308,5 +357,55 @@ func TestWatchRelistsAfterGone(t *testing.T) {
 	}
 	if listsBefore, podLists := lists(); podLists <= listsBefore {
 		t.Errorf("pods were listed %d times before the 410 and %d after it: want a relist", listsBefore, podLists)
+	}
+}
+
+// TestReportDue: per node, the newest start of a running container or sidecar of the new pods, plus
+// the second the kubelet's timestamp may have lost and reportLag; pods not yet on a node and
+// containers not running are left out.
+func TestReportDue(t *testing.T) {
+	t.Parallel()
+	at := func(s int) metav1.Time { return metav1.NewTime(t0.Add(time.Duration(s) * time.Second)) }
+	run := func(name string, s int) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: name, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: at(s)}}}
+	}
+	pod := func(node string, cs ...corev1.ContainerStatus) *corev1.Pod {
+		return &corev1.Pod{Spec: corev1.PodSpec{NodeName: node}, Status: corev1.PodStatus{ContainerStatuses: cs}}
+	}
+	always := corev1.ContainerRestartPolicyAlways
+	sidecar := pod("n2", run("app", 3))
+	sidecar.Spec.InitContainers = []corev1.Container{{Name: "proxy", RestartPolicy: &always}}
+	sidecar.Status.InitContainerStatuses = []corev1.ContainerStatus{run("proxy", 7)}
+	got := reportDue([]*corev1.Pod{
+		pod("n1", run("app", 5), run("log", 2)),
+		pod("n1", run("app", 4), corev1.ContainerStatus{Name: "log", State: waiting("ContainerCreating", "")}),
+		pod("", run("app", 50)),
+		sidecar,
+	})
+	want := map[string]time.Time{"n1": t0.Add(6*time.Second + reportLag), "n2": t0.Add(8*time.Second + reportLag)}
+	if len(got) != len(want) || !got["n1"].Equal(want["n1"]) || !got["n2"].Equal(want["n2"]) {
+		t.Errorf("reportDue = %v, want %v", got, want)
+	}
+}
+
+// TestSoakZeroGivesUpTheWaitForAReport: --soak 0 gives up the wait for a crash on start too: a
+// container started a moment ago is healthy at the first renewal after the rollout completed.
+func TestSoakZeroGivesUpTheWaitForAReport(t *testing.T) {
+	t.Parallel()
+	clk := &offsetClock{}
+	c, pod, l := soakedRollout(clk.now())
+	pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(clk.now().Truncate(time.Second))}}
+	if _, err := c.CoreV1().Pods("prod").UpdateStatus(context.Background(), pod, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	progress := newSyncWriter()
+	p := DefaultPolicy()
+	p.Soak = 0
+	w := &Watcher{Client: kubetest.Wrap(c), Policy: p, Timeout: 5 * time.Second, Progress: progress, Now: clk.now}
+	out := watchInBackground(context.Background(), w, nil)
+	waitLine(t, progress.lines, "deployment/api: 1/1 updated, 1/1 available; soak done, waiting for the kubelet of node n1 to renew its Lease")
+	renewLease(t, c, l, clk.now())
+	if res := waitResults(t, out)[0]; res.Verdict != report.VerdictHealthy {
+		t.Fatalf("result %s %s %q, want healthy at the renewal\nprogress:\n%s", res.Verdict, res.Reason, res.Message, progress.b.String())
 	}
 }

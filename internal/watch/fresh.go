@@ -2,6 +2,7 @@ package watch
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -189,6 +190,28 @@ func (v *view) unrenewed(nodes []string, t time.Time) (names []string, due time.
 		}
 	}
 	return names, due
+}
+
+// unreported names the nodes whose kubelet has not yet shown itself alive at or after due[node],
+// on its own clock: its Lease's last renewTime is earlier (due is a time of the kubelet's clock too,
+// a container start). It also says when to look again. A node without a Lease, or every node when
+// Leases are not watched, is judged on the gate's clock instead: due passed by now.
+func (v *view) unreported(due map[string]time.Time, now time.Time) (names []string, next time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, n := range sorted(slices.Collect(maps.Keys(due))) {
+		b := v.nodes[n]
+		switch {
+		case !v.leases || b == nil:
+			if now.Before(due[n]) {
+				names, next = append(names, n), earliest([]time.Time{next, due[n]})
+			}
+		case b.renewed.Before(due[n]):
+			// The renewal is pushed (wake); the recheck is only a backstop.
+			names, next = append(names, n), earliest([]time.Time{next, later(now, b.seen).Add(b.gap)})
+		}
+	}
+	return names, next
 }
 
 // notes says, for the report, what the gate could not check for a workload whose new pods run on

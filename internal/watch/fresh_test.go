@@ -131,3 +131,94 @@ func TestViewNotes(t *testing.T) {
 		t.Errorf("notes without leases = %q, want the gap", got)
 	}
 }
+
+// TestViewFrozenJustAfterRenewal: the soak ends at 20 s. A kubelet renews every 10 s until it is
+// frozen at some moment, then never again. Whatever the moment (before the soak's end, just after a
+// renewal, just before one, or after the end), the view confirms the node only once a renewal seen
+// at or after the soak's end shows its kubelet alive then, and it names the silence once it has
+// lasted a renew interval and a half. A renewal just before the end proves nothing about the end:
+// a crash right after it would go unreported.
+func TestViewFrozenJustAfterRenewal(t *testing.T) {
+	t.Parallel()
+	const lease, every = 40 * time.Second, 10 * time.Second
+	soakEnd := t0.Add(20 * time.Second)
+	nodes := []string{"n1"}
+	for _, phase := range []time.Duration{0, 100 * time.Millisecond, 5 * time.Second, 9900 * time.Millisecond} {
+		// The moment of the freeze sweeps 12 s before the soak's end to 3 s after it, by 100 ms.
+		for frozen := soakEnd.Add(-12 * time.Second); !frozen.After(soakEnd.Add(3 * time.Second)); frozen = frozen.Add(100 * time.Millisecond) {
+			v := newView(t0)
+			v.leases = true
+			var last time.Time // the last renewal before the freeze
+			for r := t0.Add(phase - every); r.Before(frozen); r = r.Add(every) {
+				v.renewed("n1", r, lease, r)
+				v.heard(r)
+				last = r
+			}
+			for now := soakEnd; now.Before(soakEnd.Add(40 * time.Second)); now = now.Add(250 * time.Millisecond) {
+				unrenewed, _ := v.unrenewed(nodes, soakEnd)
+				who, _ := v.quiet(nodes, now)
+				aliveAtEnd := !last.Before(soakEnd)
+				if confirmed := len(unrenewed) == 0 && who == ""; confirmed && !aliveAtEnd {
+					t.Fatalf("phase %s, frozen at +%s: confirmed at +%s on a renewal at +%s, before the soak's end",
+						phase, frozen.Sub(t0), now.Sub(t0), last.Sub(t0))
+				}
+				if !aliveAtEnd && len(unrenewed) != 1 {
+					t.Fatalf("phase %s, frozen at +%s: unrenewed = %v at +%s, want n1", phase, frozen.Sub(t0), unrenewed, now.Sub(t0))
+				}
+				if silent := now.Sub(last) > every*3/2; silent != strings.Contains(who, "the kubelet of node n1") {
+					t.Fatalf("phase %s, frozen at +%s: quiet = %q at +%s, %s after the last renewal", phase, frozen.Sub(t0), who, now.Sub(t0), now.Sub(last))
+				}
+			}
+		}
+	}
+}
+
+// TestViewUnreported: a node is confirmed once its kubelet renewed its Lease, on its own clock, at
+// or after the time due for it; a node without a Lease, or a view without Leases, goes by the
+// gate's clock.
+func TestViewUnreported(t *testing.T) {
+	t.Parallel()
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	tests := []struct {
+		name     string
+		leases   bool
+		renewed  map[string]float64 // node → renewTime; seen at the same moment
+		due      map[string]float64
+		now      float64
+		want     string
+		wantNext float64
+	}{
+		{name: "renewed at the time due", leases: true, renewed: map[string]float64{"n1": 9}, due: map[string]float64{"n1": 9}, now: 9},
+		{name: "renewed after it", leases: true, renewed: map[string]float64{"n1": 12}, due: map[string]float64{"n1": 9}, now: 12},
+		{name: "renewed just before it", leases: true, renewed: map[string]float64{"n1": 8.9}, due: map[string]float64{"n1": 9}, now: 10,
+			want: "n1", wantNext: 25},
+		{name: "one node of two", leases: true, renewed: map[string]float64{"n1": 9, "n2": 3}, due: map[string]float64{"n1": 9, "n2": 9}, now: 10,
+			want: "n2", wantNext: 25},
+		{name: "nothing due", leases: true, renewed: map[string]float64{"n1": 0}, now: 1},
+		{name: "a node without a Lease: the gate's clock, not yet", leases: true, renewed: map[string]float64{"n1": 9},
+			due: map[string]float64{"virtual": 9}, now: 8, want: "virtual", wantNext: 9},
+		{name: "a node without a Lease: the gate's clock, passed", leases: true, due: map[string]float64{"virtual": 9}, now: 9},
+		{name: "Leases not watched: the gate's clock", leases: false, due: map[string]float64{"n1": 9}, now: 5, want: "n1", wantNext: 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := newView(t0)
+			v.leases = tt.leases
+			for n, s := range tt.renewed {
+				v.renewed(n, at(s), 40*time.Second, at(s))
+			}
+			due := map[string]time.Time{}
+			for n, s := range tt.due {
+				due[n] = at(s)
+			}
+			names, next := v.unreported(due, at(tt.now))
+			if got := strings.Join(names, ","); got != tt.want {
+				t.Errorf("unreported = %q, want %q", got, tt.want)
+			}
+			if tt.want != "" && !next.Equal(at(tt.wantNext)) {
+				t.Errorf("next look at +%s, want +%gs", next.Sub(t0), tt.wantNext)
+			}
+		})
+	}
+}

@@ -333,7 +333,13 @@ func (w *Watcher) judgePods(ctx context.Context, v *view, c *nsCache, t *tracked
 		t.completedAt = time.Time{}
 	}
 	if _, completes := wl.(workload.Completion); j.Verdict == report.VerdictHealthy && !completes {
-		if hold, recheck := w.confirm(ctx, v, c, t, wl, nodes, now, wake); hold != "" {
+		// With a soak, healthy also means each kubelet had time to report a crash on start (a
+		// short soak can end before it does); --soak 0 gives that up too.
+		var aliveBy map[string]time.Time
+		if t.policy.Soak > 0 {
+			aliveBy = reportDue(pods)
+		}
+		if hold, recheck := w.confirm(ctx, v, c, t, wl, nodes, aliveBy, now, wake); hold != "" {
 			j.Verdict, j.Reason, j.Message = "", "", ""
 			j.Progress += "; soak done, " + hold
 			j.RecheckAt = recheck
