@@ -249,7 +249,11 @@ func FlagNames() []string {
 
 // stillProgressingRollback is the rollback of a workload that --timeout stopped while it was still
 // progressing: a slow rollout, not a broken one, is left to finish unless the run asks otherwise.
-func stillProgressingRollback() *report.Rollback {
+func stillProgressingRollback(paused bool) *report.Rollback {
+	if paused {
+		return &report.Rollback{Status: report.RollbackSkipped,
+			Message: "not rolled back: it was waiting on a pause when --timeout ran out, not failing (add --rollback-on-timeout to roll back such workloads too)"}
+	}
 	return &report.Rollback{Status: report.RollbackSkipped,
 		Message: "not rolled back: it was still progressing when --timeout ran out (add --rollback-on-timeout to roll back such workloads too)"}
 }

@@ -248,8 +248,8 @@ func rollBackAll(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Dep
 	defer cancel()
 	out := make([]*undo, len(results))
 	for i, res := range results {
-		if res.Verdict.Failing() && res.StillProgressing && !o.RollbackOnTimeout {
-			u := &undo{Rollback: *stillProgressingRollback()}
+		if res.Verdict.Failing() && (res.StillProgressing || res.Paused) && !o.RollbackOnTimeout {
+			u := &undo{Rollback: *stillProgressingRollback(res.Paused)}
 			fmt.Fprintf(d.Progress, "%s: %s\n", res.Workload.Ref(), u.Message)
 			out[i] = u
 			continue

@@ -113,6 +113,8 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	if wl != nil {
 		for _, st := range wl.Stalls() {
 			switch {
+			case st.Failed:
+				j.Verdict, j.Reason, j.Message = report.VerdictFailed, st.Reason, st.Message
 			case st.DeadlineExceeded:
 				j.Verdict, j.Reason, j.Message = report.VerdictFailed, "ProgressDeadlineExceeded", st.Message
 			case st.CannotCreate:
@@ -165,6 +167,12 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	j.Complete = done
 	if !done {
 		j.Message = strings.TrimSpace(msg)
+		if pw, ok := wl.(workload.Pauser); ok && pw.Pause() != "" {
+			// Waiting on a pause (an Argo canary's pause step) for a person to promote it: no
+			// lack of progress; --timeout ends it (watch.go timedOut).
+			j.RecheckAt = earliest(recheck)
+			return j
+		}
 		recheck = append(recheck, j.noProgress(s, p, now))
 		j.RecheckAt = earliest(recheck)
 		return j
