@@ -160,8 +160,8 @@ type Completion interface {
 // aborted or with an invalid spec; Reason is its word).
 type Stall struct {
 	DeadlineExceeded, CannotCreate, Failed bool
-	Reason, Message                string
-	Since                          time.Time
+	Reason, Message                        string
+	Since                                  time.Time
 }
 
 // Outcome is a controller's own final word on a workload that runs to completion: done, failed
