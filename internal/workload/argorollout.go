@@ -466,7 +466,13 @@ func (w argoRollout) ProgressCounts() map[string]int64 {
 // spec.template, so the spec no longer asks for the failed one).
 func (k *argoKind) UndoCommands(namespace, name string) []string {
 	return []string{
-		"kubectl argo rollouts abort " + name + " -n " + namespace,
-		"kubectl argo rollouts undo " + name + " -n " + namespace,
+		strings.Join(k.Command("abort", namespace, name), " "),
+		strings.Join(k.Command("undo", namespace, name), " "),
 	}
+}
+
+// Command is the Argo Rollouts kubectl plugin's command for verb (status, abort, undo, promote,
+// restart) on one Rollout, as words: `kubectl argo rollouts VERB NAME -n NS`.
+func (k *argoKind) Command(verb, namespace, name string) []string {
+	return []string{"kubectl", "argo", "rollouts", verb, name, "-n", namespace}
 }

@@ -143,6 +143,9 @@ type ManualRollbackKind interface {
 	PodKind
 	// UndoCommands are the commands, in order, that roll the workload back.
 	UndoCommands(namespace, name string) []string
+	// Command is the kind's own tool's command for a verb of `kubectl rollout` (status, undo,
+	// restart, abort) on one workload, as words to quote; the diagnosis writes its fixes with it.
+	Command(verb, namespace, name string) []string
 }
 
 // Completion is a workload of a PodKind that is no RolloutKind (a Job): its pods are meant to
