@@ -312,8 +312,11 @@ var argoScenarios = []argoScenario{
 		verdict: report.VerdictTimeout, reason: "Paused",
 		check: func(t *testing.T, run gateRun, w report.Workload, dyn dynamic.Interface, ns string) {
 			const pause = "waiting on a pause: canary step 2 of 2 (pause with no duration: until promoted; CanaryPauseStep)"
-			if !strings.Contains(w.Message, pause) {
-				t.Errorf("message %q, want it to say %q", w.Message, pause)
+			if promote := "kubectl argo rollouts promote api -n " + ns; !strings.Contains(w.Message, pause) || !strings.Contains(w.Message, promote) {
+				t.Errorf("message %q, want it to say %q and %q", w.Message, pause, promote)
+			}
+			if len(w.Findings) > 0 {
+				t.Errorf("findings %+v for a rollout held on a pause, want none: nothing is broken", w.Findings)
 			}
 			if !strings.Contains(run.Stderr, "rollout/api: ") || !strings.Contains(run.Stderr, pause) {
 				t.Errorf("no progress line says %q:\n%s", pause, run.Stderr)

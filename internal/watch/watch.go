@@ -451,8 +451,8 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 		// Held on a pause that waits for a person (an Argo canary's pause step): neither failed
 		// nor healthy, and not stuck either; a timeout that says what it waits on.
 		res.Reason, res.Paused = "Paused", true
-		res.Message = fmt.Sprintf("rollout paused when --timeout ran out after %s, waiting on a pause: %s; %s",
-			waited.Round(time.Second), pz.Pause(), t.last.Progress)
+		res.Message = fmt.Sprintf("rollout paused when --timeout ran out after %s, waiting on a pause: %s; %s. "+
+			"Promote it to go on (%s), or abort it", waited.Round(time.Second), pz.Pause(), t.last.Progress, pz.Unpause())
 		return res
 	}
 	if t.last.Soaking && t.last.Held == "" && !t.completedAt.IsZero() {

@@ -324,6 +324,12 @@ func (w argoRollout) Pause() string {
 	return why
 }
 
+// Unpause is `kubectl argo rollouts promote NAME -n NS`: past a pause step (or out of a manual
+// pause, as the plugin's promote also does).
+func (w argoRollout) Unpause() string {
+	return strings.Join(w.kind.Command("promote", w.u.GetNamespace(), w.u.GetName()), " ")
+}
+
 // PauseStep is the 1-based canary step the Rollout is paused at, 0 when it is not paused at one.
 func (w argoRollout) PauseStep() int {
 	if w.Pause() == "" || w.r.Spec.Strategy.Canary == nil || w.r.Status.CurrentStepIndex == nil {

@@ -185,6 +185,9 @@ func TestArgoRolloutKind(t *testing.T) {
 	if got := mk.UndoCommands("prod", "api"); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("UndoCommands = %q, want %q", got, want)
 	}
+	if got := w.(Pauser).Unpause(); got != "kubectl argo rollouts promote api -n prod" {
+		t.Errorf("Unpause = %q", got)
+	}
 	if hk, gr := mk.History(); hk != "ReplicaSet" || gr.String() != "replicasets.apps" {
 		t.Errorf("History() = %s %s", hk, gr)
 	}

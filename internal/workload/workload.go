@@ -214,6 +214,9 @@ type Pauser interface {
 	// Pause says what it waits on ("canary step 2 of 3 (pause with no duration: until
 	// promoted; CanaryPauseStep)"); "" when it is not paused.
 	Pause() string
+	// Unpause is the command that lets the rollout go on ("kubectl argo rollouts promote api -n
+	// prod"), for the message of a timeout on a pause.
+	Unpause() string
 }
 
 // For wraps a typed object of a kind the gate judges by its pods, or an Argo Rollout read as
