@@ -50,7 +50,7 @@ func DefaultPolicy() Policy {
 // Snapshot is what the judge sees of one workload at one moment.
 type Snapshot struct {
 	// Object is the workload as last seen: *appsv1.Deployment, *appsv1.StatefulSet,
-	// *appsv1.DaemonSet or *batchv1.Job.
+	// *appsv1.DaemonSet, *batchv1.Job, or an Argo Rollout as *unstructured.Unstructured.
 	Object runtime.Object
 	// Pods are the pods of the new revision only.
 	Pods []*corev1.Pod
