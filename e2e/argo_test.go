@@ -278,8 +278,16 @@ var argoScenarios = []argoScenario{
 		check: func(t *testing.T, run gateRun, w report.Workload, dyn dynamic.Interface, ns string) {
 			if len(w.Findings) == 0 || w.Findings[0].Cause != report.CauseAppCrash {
 				t.Errorf("findings %+v, want the first to be %s", w.Findings, report.CauseAppCrash)
-			} else if !strings.Contains(w.Findings[0].Summary, "worker pool exhausted") {
-				t.Errorf("finding %q does not quote the crash's cause", w.Findings[0].Summary)
+			} else {
+				f := w.Findings[0]
+				if !strings.Contains(f.Summary, "worker pool exhausted") {
+					t.Errorf("finding %q does not quote the crash's cause", f.Summary)
+				}
+				// The fixes are Argo's own: kubectl rollout does not know a Rollout.
+				fix := strings.Join(f.Fix, "\n")
+				if !strings.Contains(fix, "kubectl argo rollouts undo api -n "+ns) || strings.Contains(fix, "kubectl rollout ") {
+					t.Errorf("fix commands are not Argo's:\n%s", fix)
+				}
 			}
 			if w.Rollback == nil || w.Rollback.Status != report.RollbackRefused ||
 				!strings.Contains(w.Rollback.Message, "kubectl argo rollouts abort api -n "+ns+", then kubectl argo rollouts undo api -n "+ns) {
