@@ -348,7 +348,7 @@ func TestArgoRolloutsIdleAndUnderLoad(t *testing.T) {
 	argoTools(t)
 	results := &rowLog{}
 	t.Cleanup(func() {
-		t.Logf("mode | scenario | run | exit | verdict | reason | cause | apply to verdict\n%s", results)
+		t.Logf("mode | scenario | exit | verdict | reason | cause | apply to pause line | apply to verdict\n%s", results)
 	})
 	for _, mode := range []string{"idle", "load"} {
 		t.Run(mode, func(t *testing.T) {
@@ -378,14 +378,30 @@ func runArgoScenario(t *testing.T, sc argoScenario, mode string, results *rowLog
 	if !slices.Contains(args, "--timeout") {
 		args = append(args, "--timeout", "180s")
 	}
-	run := runGate(t, args...)
+	g := startGateRun(t, args...)
+	// When the progress line first said the rollout waits on a pause, after the update.
+	pauseSeen := make(chan time.Duration, 1)
+	go func() {
+		select {
+		case <-g.p.stderr.shows("waiting on a pause"):
+			pauseSeen <- time.Since(applied)
+		case <-g.p.exited:
+		}
+	}()
+	run := g.wait(t)
 	took := time.Since(applied)
+	pause := "-"
+	select {
+	case d := <-pauseSeen:
+		pause = fmt.Sprintf("%.1f s", d.Seconds())
+	case <-time.After(time.Second):
+	}
 	w := run.workload(t, "rollout/api")
 	cause := report.Cause("")
 	if len(w.Findings) > 0 {
 		cause = w.Findings[0].Cause
 	}
-	results.add(fmt.Sprintf("%s | %s | - | %d | %s | %s | %s | %.1f s", mode, sc.name, run.Exit, w.Verdict, w.Reason, cause, took.Seconds()))
+	results.add(fmt.Sprintf("%s | %s | %d | %s | %s | %s | %s | %.1f s", mode, sc.name, run.Exit, w.Verdict, w.Reason, cause, pause, took.Seconds()))
 	if w.Verdict != sc.verdict || w.Reason != sc.reason {
 		t.Fatalf("verdict %s reason %s (%s), want %s %s", w.Verdict, w.Reason, w.Message, sc.verdict, sc.reason)
 	}
