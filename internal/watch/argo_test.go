@@ -64,6 +64,8 @@ func TestEvaluateArgoRollout(t *testing.T) {
 			verdict: report.VerdictHealthy, reason: "Complete"},
 		{name: "paused long past the progress timeout", status: paused, pods: []*corev1.Pod{readyPod}, progressAt: t0, now: t0.Add(time.Hour),
 			progress: "waiting on a pause: canary step 2 of 2 (pause with no duration: until promoted; CanaryPauseStep)"},
+		{name: "a crash while paused still fails", status: paused, pods: []*corev1.Pod{crashing}, progressAt: t0, now: t0.Add(5 * time.Second),
+			verdict: report.VerdictFailed, reason: "CrashLoopBackOff"},
 		{name: "progressing without progress", status: `status: {observedGeneration: "2", phase: Progressing, currentPodHash: bbb, stableRS: aaa, replicas: 1}`,
 			pods: []*corev1.Pod{readyPod}, progressAt: t0, now: t0.Add(3 * time.Minute), verdict: report.VerdictFailed, reason: "NoProgress"},
 		{name: "aborted", status: `status: {observedGeneration: "2", phase: Degraded, message: "RolloutAborted: Rollout aborted update to revision 2",
