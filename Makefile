@@ -70,14 +70,15 @@ fuzz:
 		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget $$pkg || exit 1; \
 	done
 
-# The Helm tests run a real Helm 4, built once into the cache by hack/tools.sh (a few minutes the
-# first time, nothing after).
+# The Helm tests run a real Helm 4, and the Argo Rollouts tests the real rollouts-controller, each
+# built once into the cache by hack/tools.sh (a few minutes the first time, nothing after).
 test-e2e:
 	@hack/test-packages.sh; \
 	kubeconfig=$$(hack/cluster-up.sh | tail -n1); \
 	helm=$$(hack/tools.sh helm); \
-	echo "KUBECONFIG=$$kubeconfig ROLLOUT_GATE_HELM=$$helm go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./e2e/..."; \
-	KUBECONFIG=$$kubeconfig ROLLOUT_GATE_HELM=$$helm go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./e2e/...
+	argo=$$(nice -n 10 hack/tools.sh argo-rollouts); \
+	echo "KUBECONFIG=$$kubeconfig ROLLOUT_GATE_HELM=$$helm ROLLOUT_GATE_ARGO_ROLLOUTS=$$argo go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./e2e/..."; \
+	KUBECONFIG=$$kubeconfig ROLLOUT_GATE_HELM=$$helm ROLLOUT_GATE_ARGO_ROLLOUTS=$$argo go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./e2e/...
 
 # make test-versions [KUBE_VERSIONS="v1.37.2 v1.36.3"]: make test runs the default version
 # (hack/cluster-lib.sh); this runs the probe and diagnose scenarios on the others, swapping the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hack/tools.sh NAME...: builds the peer, bench and test tools (helm, kubedog, kwok, registry) once into the cache
+# hack/tools.sh NAME...: builds the peer, bench and test tools (argo-rollouts, helm, kubedog, kwok, registry) once into the cache
 # and prints the path of each binary, one per line. Each tool has its own module under tools/,
 # so none of them is a dependency of the gate and their Kubernetes versions never meet ours.
 # A second run with the binary present does nothing.
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 cache=${ROLLOUT_GATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rollout-gate}
 command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
 
-[ $# -gt 0 ] || { echo "usage: hack/tools.sh helm|kubedog|kwok|registry ..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: hack/tools.sh argo-rollouts|helm|kubedog|kwok|registry ..." >&2; exit 2; }
 for name in "$@"; do
   dir=tools/$name
   [ -f "$dir/go.mod" ] || { echo "tools: no module for '$name' (have: $(ls tools | tr '\n' ' '))" >&2; exit 2; }

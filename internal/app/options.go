@@ -94,7 +94,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "applied manifests: file, folder, glob, or - for stdin (repeatable); their Deployments, StatefulSets, DaemonSets and Jobs are watched, and any other kind with a status is judged by its conditions")
 	fs.BoolVarP(&o.Recursive, "recursive", "R", false, "read the subfolders of a folder given to -f too, as kubectl apply -R does (without it, only the folder's own files)")
 	fs.StringArrayVarP(&o.Kustomizations, "kustomize", "k", nil, "a kustomization folder, built as kubectl apply -k builds it; its objects are gated as -f's are (repeatable)")
-	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds, job, or any kind with a status as kubectl spells it, e.g. pvc/data or certificates.cert-manager.io/web (repeatable)")
+	fs.StringArrayVar(&o.Workloads, "workload", nil, "a workload to watch as KIND/NAME: deployment|deploy, statefulset|sts, daemonset|ds, job, rollout (Argo Rollouts), or any kind with a status as kubectl spells it, e.g. pvc/data or certificates.cert-manager.io/web (repeatable)")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "watch the deployments, statefulsets and daemonsets matching this label selector (not jobs: name them with -f or --workload)")
 	fs.StringVar(&o.HelmRelease, "helm-release", "", "gate every resource of this Helm release's current revision (in the namespace of -n), as Helm stored it in the cluster; sources are the chart templates")
 	fs.BoolVar(&o.HelmCrossNamespace, "helm-cross-namespace", false, "with --helm-release: also gate the release's resources that name another namespace (by default they are skipped and named: the release record is only as trusted as whoever can write Secrets in its namespace)")
@@ -110,7 +110,7 @@ func (o *Options) FlagSet(errOut io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.ReportJSON, "report-json", "", "also write the JSON report (schema v1) to this file")
 	fs.StringVar(&o.ReportMarkdown, "report-markdown", "", "also write the Markdown report to this file")
 	fs.IntVar(&o.LogLines, "log-lines", diagnose.DefaultLogLines, "log lines to show from each failing container (0: read and show no logs)")
-	fs.BoolVar(&o.Rollback, "rollback", false, "roll failed workloads back to their previous revision (kubectl rollout undo) and verify the rollback")
+	fs.BoolVar(&o.Rollback, "rollback", false, "roll failed workloads back to their previous revision (kubectl rollout undo) and verify the rollback; an Argo Rollout is not rolled back: the report gives the abort and undo commands")
 	fs.BoolVar(&o.RollbackOnTimeout, "rollback-on-timeout", false, "with --rollback: also roll back a workload that --timeout stopped while it was still progressing (by default it is left to finish)")
 	fs.DurationVar(&o.RollbackTimeout, "rollback-timeout", rollback.DefaultTimeout, "how long to wait for a rollback to become healthy")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "with --rollback: say what would be rolled back and change nothing")
@@ -249,7 +249,11 @@ func FlagNames() []string {
 
 // stillProgressingRollback is the rollback of a workload that --timeout stopped while it was still
 // progressing: a slow rollout, not a broken one, is left to finish unless the run asks otherwise.
-func stillProgressingRollback() *report.Rollback {
+func stillProgressingRollback(paused bool) *report.Rollback {
+	if paused {
+		return &report.Rollback{Status: report.RollbackSkipped,
+			Message: "not rolled back: it was waiting on a pause when --timeout ran out, not failing (add --rollback-on-timeout to roll back such workloads too)"}
+	}
 	return &report.Rollback{Status: report.RollbackSkipped,
 		Message: "not rolled back: it was still progressing when --timeout ran out (add --rollback-on-timeout to roll back such workloads too)"}
 }

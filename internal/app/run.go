@@ -187,9 +187,10 @@ func skippedRows(targets []target.Target, read func(string) ([]byte, error)) []r
 // or stuck. Not a healthy one; not one interrupted (cut short, not found wanting: its message is
 // its state) or ignored (rollout-gate.io/ignore: never watched); not one judged by its status
 // (its conditions are the evidence); not one the gate could not judge (the cluster fell silent:
-// the diagnosis would wait on the same silent API server).
+// the diagnosis would wait on the same silent API server); not one held on a pause when the
+// timeout came (an Argo canary's pause step: nothing is broken, its message says what it waits on).
 func diagnosable(res watch.Result) bool {
-	return res.Verdict.Failing() && res.Status == nil
+	return res.Verdict.Failing() && res.Status == nil && !res.Paused
 }
 
 // diagnosis is what the diagnosis of one result gave, and why it ended early if it did.
@@ -248,8 +249,8 @@ func rollBackAll(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Dep
 	defer cancel()
 	out := make([]*undo, len(results))
 	for i, res := range results {
-		if res.Verdict.Failing() && res.StillProgressing && !o.RollbackOnTimeout {
-			u := &undo{Rollback: *stillProgressingRollback()}
+		if res.Verdict.Failing() && (res.StillProgressing || res.Paused) && !o.RollbackOnTimeout {
+			u := &undo{Rollback: *stillProgressingRollback(res.Paused)}
 			fmt.Fprintf(d.Progress, "%s: %s\n", res.Workload.Ref(), u.Message)
 			out[i] = u
 			continue

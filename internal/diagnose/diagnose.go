@@ -142,6 +142,7 @@ func workloadInfo(ev *evidence, wl workload.PodWorkload) {
 	// The revision number the controller wrote on the workload (a Deployment's), until its
 	// history says which revision is new.
 	ev.Revision = wl.Meta().GetAnnotations()[workload.RevisionAnnotation]
+	ev.tool, _ = wl.Kind().(workload.ManualRollbackKind)
 	switch wl := wl.(type) {
 	case workload.Rollout:
 		ev.Conditions = wl.Conditions()

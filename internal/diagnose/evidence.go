@@ -34,6 +34,9 @@ type evidence struct {
 	// workload runs to completion (a workload.Completion), so that its fixes are manifest changes.
 	Job       *batchv1.Job
 	completes bool
+	// tool is the workload kind's own tool when `kubectl rollout` does not know it (an Argo
+	// Rollout: `kubectl argo rollouts`): its status, undo and restart fixes are that tool's.
+	tool workload.ManualRollbackKind
 
 	Template         *corev1.PodTemplateSpec // the new revision's pod template
 	Previous         *corev1.PodTemplateSpec // nil on the first deploy or when it could not be read

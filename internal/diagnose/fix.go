@@ -159,6 +159,11 @@ func (ev *evidence) cmdUndo() []string {
 	if ev.workloadRef() == "" || ev.Previous == nil && ev.PreviousRevision == "" {
 		return nil
 	}
+	if ev.tool != nil {
+		// Argo's way: abort (back to the stable ReplicaSet), then undo (the spec's template too).
+		return []string{note("or roll back to the previous revision (abort, then undo):"),
+			command(ev.tool.Command("abort", ev.Namespace, ev.Name)), command(ev.tool.Command("undo", ev.Namespace, ev.Name))}
+	}
 	return []string{note("or roll back to the previous revision:"), command("kubectl", "rollout", "undo", ev.workloadRef(), ev.ns())}
 }
 
@@ -173,6 +178,9 @@ func (ev *evidence) cmdRollout(verb string, job func() []string) []string {
 	if ev.completes {
 		return job()
 	}
+	if ev.tool != nil {
+		return []string{command(ev.tool.Command(verb, ev.Namespace, ev.Name))}
+	}
 	return []string{command("kubectl", "rollout", verb, ev.workloadRef(), ev.ns())}
 }
 
@@ -180,6 +188,9 @@ func (ev *evidence) cmdRollout(verb string, job func() []string) []string {
 func (ev *evidence) cmdSetEnv(container, name, value string) string {
 	if ev.completes {
 		return inManifest("set env %s in container %s", name+"="+value, container)
+	}
+	if ev.tool != nil { // kubectl set env does not know a custom resource
+		return inOwnManifest("set env %s in container %s", name+"="+value, container)
 	}
 	return command("kubectl", "set", "env", ev.target(), "-c", container, name+"="+value, ev.ns())
 }
@@ -257,12 +268,18 @@ func (ev *evidence) cmdSetResources(container string, flags ...string) string {
 	if ev.completes {
 		return ev.jobSetResources(container, flags)
 	}
+	if ev.tool != nil { // kubectl set resources does not know a custom resource
+		return inOwnManifest("set %s on container %s", strings.Join(flags, " "), container)
+	}
 	return command("kubectl", "set", "resources", ev.target(), "-c", container, flags, ev.ns())
 }
 
 func (ev *evidence) cmdSetImage(container, image string) string {
 	if ev.completes {
 		return inManifest("set the image of container %s to %s", container, image)
+	}
+	if ev.tool != nil { // kubectl set image does not know a custom resource
+		return inOwnManifest("set the image of container %s to %s", container, image)
 	}
 	return command("kubectl", "set", "image", ev.target(), container+"="+image, ev.ns())
 }
@@ -286,3 +303,9 @@ func doubleQuantity(q resource.Quantity) string {
 
 // probeField is the JSON field of a probe kind: livenessProbe, readinessProbe, startupProbe.
 func probeField(kind podstate.ProbeKind) string { return kind.Lower() + "Probe" }
+
+// inOwnManifest is a fix made in the manifest of a workload kubectl's set commands do not know
+// (an Argo Rollout), then applied again: the controller rolls the change out.
+func inOwnManifest(format string, values ...string) string {
+	return note("in the workload's manifest, "+format+"; then apply it again", values...)
+}

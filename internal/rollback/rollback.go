@@ -61,7 +61,21 @@ func Applies(k workload.Kind) bool {
 
 func (r *Rollbacker) undo(ctx context.Context, k workload.Kind, ref report.Ref, obs *workload.Observation) report.Rollback {
 	rk, ok := k.(workload.RolloutKind)
+	manual, byHand := k.(workload.ManualRollbackKind)
 	switch _, pods := k.(workload.PodKind); {
+	case byHand:
+		// An Argo Rollout: its controller owns the rollback. kubectl's undo does not know it, and
+		// writing a template back behind the controller's abort would be half a rollback.
+		res := report.Rollback{Status: report.RollbackRefused, Message: fmt.Sprintf(
+			"the gate does not roll back a %s itself: its controller owns the rollback (abort, then undo through the %s's own spec); nothing was changed. Run: %s",
+			k.Name(), k.Name(), strings.Join(manual.UndoCommands(ref.Namespace, ref.Name), ", then "))}
+		if obs != nil && obs.Current != nil {
+			res.FromRevision = obs.Current.NumberString()
+			if obs.Previous != nil {
+				res.ToRevision = obs.Previous.NumberString()
+			}
+		}
+		return res
 	case !ok && pods:
 		// A Job keeps no earlier revision and its pod template cannot change: there is nothing to
 		// go back to, and undoing it would mean deleting it, which is not the gate's to decide.

@@ -50,7 +50,7 @@ func DefaultPolicy() Policy {
 // Snapshot is what the judge sees of one workload at one moment.
 type Snapshot struct {
 	// Object is the workload as last seen: *appsv1.Deployment, *appsv1.StatefulSet,
-	// *appsv1.DaemonSet or *batchv1.Job.
+	// *appsv1.DaemonSet, *batchv1.Job, or an Argo Rollout as *unstructured.Unstructured.
 	Object runtime.Object
 	// Pods are the pods of the new revision only.
 	Pods []*corev1.Pod
@@ -116,6 +116,8 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	if wl != nil {
 		for _, st := range wl.Stalls() {
 			switch {
+			case st.Failed:
+				j.Verdict, j.Reason, j.Message = report.VerdictFailed, st.Reason, st.Message
 			case st.DeadlineExceeded:
 				j.Verdict, j.Reason, j.Message = report.VerdictFailed, "ProgressDeadlineExceeded", st.Message
 			case st.CannotCreate:
@@ -168,6 +170,12 @@ func Evaluate(s Snapshot, p Policy, now time.Time) Judgement {
 	j.Complete = done
 	if !done {
 		j.Message = strings.TrimSpace(msg)
+		if pw, ok := wl.(workload.Pauser); ok && pw.Pause() != "" {
+			// Waiting on a pause (an Argo canary's pause step) for a person to promote it: no
+			// lack of progress; --timeout ends it (watch.go timedOut).
+			j.RecheckAt = earliest(recheck)
+			return j
+		}
 		recheck = append(recheck, j.noProgress(s, p, now))
 		j.RecheckAt = earliest(recheck)
 		return j

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 	"github.com/rollout-gate/rollout-gate/internal/workload/podstate"
 )
 
@@ -81,6 +82,12 @@ func progressCounts(obj runtime.Object) map[string]int64 {
 		return map[string]int64{"updated": int64(o.Status.UpdatedNumberScheduled), "ready": int64(o.Status.NumberReady), "available": int64(o.Status.NumberAvailable)}
 	case *batchv1.Job:
 		return map[string]int64{"finished": int64(o.Status.Succeeded + o.Status.Failed)}
+	}
+	// A kind read as unstructured that counts its replicas (an Argo Rollout).
+	if w, err := workload.For(obj); err == nil {
+		if c, ok := w.(interface{ ProgressCounts() map[string]int64 }); ok {
+			return c.ProgressCounts()
+		}
 	}
 	return nil
 }

@@ -91,6 +91,10 @@ type Result struct {
 	// timeout ran out (progress.go): a slow rollout, not a stuck one, which --rollback leaves in
 	// place unless the run asks for --rollback-on-timeout.
 	StillProgressing bool
+	// Paused is set on a timeout verdict when the workload was waiting on a pause (an Argo
+	// canary's pause step) as the timeout ran out: held for a person, not stuck, and left in place
+	// by --rollback like a workload still progressing.
+	Paused bool
 }
 
 // tracked is the watch's memory of one workload between judgements.
@@ -462,6 +466,14 @@ func (w *Watcher) timedOut(c *nsCache, t *tracked, waited time.Duration) *Result
 	pods, revision, since, _ := c.revisionPods(pw)
 	res.Object, res.Pods, res.Revision, res.Since = pw.Object(), copyPods(pods), revision, since
 	defer c.observe(pw, res) // once the verdict is settled: a soak cut short is healthy
+	if pz, ok := pw.(workload.Pauser); ok && pz.Pause() != "" {
+		// Held on a pause that waits for a person (an Argo canary's pause step): neither failed
+		// nor healthy, and not stuck either; a timeout that says what it waits on.
+		res.Reason, res.Paused = "Paused", true
+		res.Message = fmt.Sprintf("rollout paused when --timeout ran out after %s, waiting on a pause: %s; %s. "+
+			"Promote it to go on (%s), or abort it", waited.Round(time.Second), pz.Pause(), t.last.Progress, pz.Unpause())
+		return res
+	}
 	if t.last.Soaking && t.last.Held == "" && !t.completedAt.IsZero() {
 		// The soak is bounded by --timeout: a rollout that is complete, with every pod ready and no
 		// probe failing, is healthy; the message says the soak was cut short and why it was long.

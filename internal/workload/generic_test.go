@@ -128,6 +128,10 @@ func testResolver() *Resolver {
 			{Name: "clusterwidgets", SingularName: "clusterwidget", Namespaced: false, Kind: "ClusterWidget", Verbs: []string{"get", "list", "watch"}},
 			{Name: "clusterwidgets/status", Kind: "ClusterWidget"},
 		}},
+		&metav1.APIResourceList{GroupVersion: "argoproj.io/v1alpha1", APIResources: []metav1.APIResource{
+			{Name: "rollouts", SingularName: "rollout", ShortNames: []string{"ro"}, Namespaced: true, Kind: "Rollout", Verbs: []string{"get", "list", "watch"}},
+			{Name: "rollouts/status", Namespaced: true, Kind: "Rollout"},
+		}},
 	)
 	dyn := dynamicfake.NewSimpleDynamicClient(runtime.NewScheme())
 	return NewResolver(d, dyn, dyn)
@@ -159,6 +163,10 @@ func TestResolver(t *testing.T) {
 		{name: "short name", kindOrArg: "pvc", wantKind: "PersistentVolumeClaim", wantAPI: "v1", statusOnly: true, namespaced: true},
 		{name: "resource.version.group", kindOrArg: "widgets.v1.example.com", wantKind: "Widget", wantAPI: "example.com/v1", statusOnly: true, namespaced: true},
 		{name: "an unknown resource", kindOrArg: "gizmos", noMatch: true},
+		// An Argo Rollout is judged by its pods (argorollout.go), not by kstatus.
+		{name: "an Argo Rollout from a manifest", apiVersion: "argoproj.io/v1alpha1", kindOrArg: "Rollout", wantKind: "Rollout", wantAPI: "argoproj.io/v1alpha1", namespaced: true},
+		{name: "an Argo Rollout by --workload rollout/NAME", kindOrArg: "rollout", wantKind: "Rollout", wantAPI: "argoproj.io/v1alpha1", namespaced: true},
+		{name: "an Argo Rollout by its short name", kindOrArg: "ro", wantKind: "Rollout", wantAPI: "argoproj.io/v1alpha1", namespaced: true},
 	}
 	r := testResolver()
 	for _, tt := range tests {

@@ -104,6 +104,11 @@ var noRollout = map[schema.GroupKind]string{
 func (r *Resolver) resolve(_ context.Context, m *meta.RESTMapping) (Resolution, error) {
 	res := Resolution{APIVersion: m.GroupVersionKind.GroupVersion().String()}
 	k := r.kind(m)
+	if m.GroupVersionKind.GroupKind() == ArgoRolloutGroupKind {
+		// Judged by its pods and its phase, not by kstatus, which cannot read its status.
+		res.Kind = &argoKind{res: k}
+		return res, nil
+	}
 	res.Kind = k
 	if why, ok := noRollout[m.GroupVersionKind.GroupKind()]; ok {
 		res.Skip = why

@@ -136,6 +136,18 @@ type Rollout interface {
 	BlockedByBrokenPods() (failed *Revision, blocked bool)
 }
 
+// ManualRollbackKind is a PodKind with revisions whose rollback belongs to its own controller and
+// tooling (an Argo Rollout: abort, then undo through the Rollout's own spec): the gate does not
+// roll it back half-way with kubectl's undo, it says the commands.
+type ManualRollbackKind interface {
+	PodKind
+	// UndoCommands are the commands, in order, that roll the workload back.
+	UndoCommands(namespace, name string) []string
+	// Command is the kind's own tool's command for a verb of `kubectl rollout` (status, undo,
+	// restart, abort) on one workload, as words to quote; the diagnosis writes its fixes with it.
+	Command(verb, namespace, name string) []string
+}
+
 // Completion is a workload of a PodKind that is no RolloutKind (a Job): its pods are meant to
 // exit. Its Outcome is the verdict, a pod that ends is an attempt and not a crash, a finished
 // workload has nothing left to soak, and there is no earlier revision to roll back to.
@@ -146,11 +158,13 @@ type Completion interface {
 }
 
 // Stall is one conclusion of a rollout's controller: DeadlineExceeded (it gave up on the
-// rollout) or CannotCreate (it cannot create pods, since Since: a quota may clear, a denial not).
+// rollout), CannotCreate (it cannot create pods, since Since: a quota may clear, a denial not),
+// or Failed (it says the rollout failed, for a reason of its own: an Argo Rollout Degraded,
+// aborted or with an invalid spec; Reason is its word).
 type Stall struct {
-	DeadlineExceeded, CannotCreate bool
-	Reason, Message                string
-	Since                          time.Time
+	DeadlineExceeded, CannotCreate, Failed bool
+	Reason, Message                        string
+	Since                                  time.Time
 }
 
 // Outcome is a controller's own final word on a workload that runs to completion: done, failed
@@ -193,12 +207,28 @@ func KindList() string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// For wraps a typed object of a kind the gate judges by its pods.
+// Pauser is a workload whose controller can hold its rollout on a pause that waits for a person
+// or a set time (an Argo Rollout's canary pause step): not a failure, not healthy, and not a lack
+// of progress either.
+type Pauser interface {
+	// Pause says what it waits on ("canary step 2 of 3 (pause with no duration: until
+	// promoted; CanaryPauseStep)"); "" when it is not paused.
+	Pause() string
+	// Unpause is the command that lets the rollout go on ("kubectl argo rollouts promote api -n
+	// prod"), for the message of a timeout on a pause.
+	Unpause() string
+}
+
+// For wraps a typed object of a kind the gate judges by its pods, or an Argo Rollout read as
+// unstructured.
 func For(obj runtime.Object) (PodWorkload, error) {
 	for _, k := range Kinds() {
 		if w, ok := k.of(obj); ok {
 			return w, nil
 		}
+	}
+	if w, ok := argoRollouts.of(obj); ok {
+		return w, nil
 	}
 	return nil, fmt.Errorf("cannot judge workloads of type %T: only %s", obj, KindList())
 }
