@@ -108,7 +108,7 @@ func (r *Rollbacker) HelmRollback(ctx context.Context, rel HelmRelease, failed [
 			rk, ok := f.Kind.(workload.RolloutKind)
 			if !ok {
 				rb.Status = report.RollbackRolledBack
-				rb.Message = fmt.Sprintf("%s; %s %s was re-applied with the release and is not verified: it has no rollout to watch", done, f.Ref.Kind, f.Ref)
+				rb.Message = fmt.Sprintf("%s; %s is as revision %d renders it (Helm re-applies the whole release) and is not verified: it has no rollout to watch", done, f.Ref, p.To)
 			} else {
 				rb.Status, rb.Message = r.verify(ctx, subject{kind: rk, ref: f.Ref}, done)
 			}
