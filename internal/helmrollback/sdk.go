@@ -21,9 +21,16 @@ import (
 
 const linked = true
 
+// fieldManager is the server-side apply field manager the helm CLI applies as (cmd/helm sets
+// kube.ManagedFieldsManager to it). Helm's library otherwise takes the binary's name ("gate"), and
+// the API server then refuses the rollback's apply with a conflict with "helm" over every field
+// the broken upgrade changed: the rollback must apply as the manager that owns the release's fields.
+const fieldManager = "helm"
+
 // New returns Helm's rollback over the gate's own connection (cfg: the kubeconfig or
 // --kubeconfig-data as the gate loaded it, so Helm talks to the same cluster as the same user).
 func New(cfg *rest.Config) Runner {
+	kube.ManagedFieldsManager = fieldManager
 	return func(ctx context.Context, req Request) error {
 		ac := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
 		if err := ac.Init(getter{cfg: cfg, namespace: req.Namespace}, req.Namespace, driverName(req.Driver)); err != nil {
