@@ -50,11 +50,15 @@ func (r *Rollbacker) HelmRollback(ctx context.Context, rel HelmRelease, failed [
 	}
 	p, err := helmrelease.PlanRollback(rel.Name, rel.Namespace, rel.Judged, rel.Newest, revs)
 	var refusal *helmrelease.Refusal
+	from := ""
+	if p.From > 0 {
+		from = revision(int64(p.From))
+	}
 	switch {
 	case errors.As(err, &refusal) && refusal.FirstInstall:
-		return all(report.Rollback{Status: report.RollbackSkipped, FromRevision: revision(int64(p.From)), Message: refusal.Message})
+		return all(report.Rollback{Status: report.RollbackSkipped, FromRevision: from, Message: refusal.Message})
 	case err != nil:
-		return all(report.Rollback{Status: report.RollbackRefused, FromRevision: revision(int64(p.From)), Message: err.Error()})
+		return all(report.Rollback{Status: report.RollbackRefused, FromRevision: from, Message: err.Error()})
 	}
 	res := report.Rollback{FromRevision: revision(int64(p.From)), ToRevision: revision(int64(p.To))}
 	what := fmt.Sprintf("helm release %s -n %s from revision %d to revision %d", p.Release, p.Namespace, p.From, p.To)
@@ -71,8 +75,8 @@ func (r *Rollbacker) HelmRollback(ctx context.Context, rel HelmRelease, failed [
 	case r.Helm == nil:
 		res.Status = report.RollbackRefused
 		res.Message = fmt.Sprintf("not rolled back: this gate was built without Helm's library (go build -tags helmsdk), and undoing the release's resources "+
-			"behind Helm's back would leave `helm history` saying revision %d is deployed. Roll it back with Helm: `%s`%s, which stores revision %d \"Rollback to %d\"",
-			p.From, p.Command(), skips, p.Next, p.To)
+			"behind Helm's back would leave `helm history` naming revision %d (%s) as what is in the cluster. Roll it back with Helm: `%s`%s, which stores revision %d \"Rollback to %d\"",
+			p.From, p.FromStatus, p.Command(), skips, p.Next, p.To)
 		return all(res)
 	}
 	if err := ctx.Err(); err != nil {
