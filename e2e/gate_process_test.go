@@ -40,7 +40,12 @@ func startGate(t *testing.T, dir string, env []string, args ...string) *gateProc
 // startGateStdin is startGate with stdin as the gate's standard input (a stream for -f -).
 func startGateStdin(t *testing.T, dir string, env []string, stdin io.Reader, args ...string) *gateProcess {
 	t.Helper()
-	bin := framework.GateBinary(t)
+	return startBinary(t, framework.GateBinary(t), dir, env, stdin, args...)
+}
+
+// startBinary is startGateStdin with a gate binary of the test's choosing (one built with a build tag).
+func startBinary(t *testing.T, bin, dir string, env []string, stdin io.Reader, args ...string) *gateProcess {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	p := &gateProcess{cmd: exec.CommandContext(ctx, bin, args...), exited: make(chan struct{})}
 	p.cmd.Dir, p.cmd.Env, p.cmd.Stdin = dir, env, stdin

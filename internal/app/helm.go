@@ -4,10 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/rollout-gate/rollout-gate/internal/helmrelease"
+	"github.com/rollout-gate/rollout-gate/internal/helmrollback"
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
+	"github.com/rollout-gate/rollout-gate/internal/report"
+	"github.com/rollout-gate/rollout-gate/internal/rollback"
 	"github.com/rollout-gate/rollout-gate/internal/target"
+	"github.com/rollout-gate/rollout-gate/internal/watch"
+	"github.com/rollout-gate/rollout-gate/internal/workload"
 )
 
 // helmTargets resolves --helm-release: the resources of the release's current revision (the
@@ -73,4 +79,60 @@ func helmNamespaces(ws []target.Target, ns string, cross bool, progress io.Write
 		fmt.Fprintf(progress, "warning: helm release: %s in namespace %s not gated: outside the release's namespace %s; pass --helm-cross-namespace to gate it\n", w.Ref(), w.Namespace, ns)
 	}
 	return ws
+}
+
+// helmRollBack rolls the --helm-release back with Helm when any of its workloads failed and may
+// be rolled back, once for the whole release, and fills in out for each of the release's failed
+// workloads; rollBack handles what it leaves nil. The release goes back as a whole or not at all:
+// a timeout still progressing does not start it (unless --rollback-on-timeout), and one failed
+// workload whose rollout-gate.io/rollback annotation is "false" holds it for every workload,
+// since Helm cannot roll back the rest without that one.
+func helmRollBack(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Deps, results []watch.Result, out []*undo) {
+	var idx []int
+	var rel *target.HelmSource
+	held := ""
+	for i, res := range results {
+		h := res.Workload.Helm
+		if h == nil || !res.Verdict.Failing() || (res.StillProgressing || res.Paused) && !o.RollbackOnTimeout {
+			continue
+		}
+		rel = h
+		idx = append(idx, i)
+		if res.Settings.NoRollback && held == "" {
+			held = res.Workload.Ref().String()
+		}
+	}
+	if rel == nil {
+		return
+	}
+	began := d.Now()
+	var rbs []report.Rollback
+	if held != "" {
+		msg := fmt.Sprintf("not rolled back: %s of Helm release %s has %s \"false\", and Helm rolls back the whole release or nothing, so the failed revision %d stays in place for every workload of it",
+			held, rel.Release, workload.AnnotationRollback, rel.Revision)
+		rbs = make([]report.Rollback, len(idx))
+		for i := range rbs {
+			rbs[i] = report.Rollback{Status: report.RollbackSkipped, Message: msg}
+		}
+	} else {
+		fmt.Fprintf(d.Progress, "helm release %s -n %s: rolling back with Helm%s\n", rel.Release, rel.Namespace, map[bool]string{true: " (dry run)"}[rb.DryRun])
+		failed := make([]rollback.HelmWorkload, len(idx))
+		for j, i := range idx {
+			k, _ := results[i].Workload.KindOf()
+			failed[j] = rollback.HelmWorkload{Kind: k, Ref: results[i].Workload.Ref()}
+		}
+		rbs = rb.HelmRollback(ctx, rollback.HelmRelease{Name: rel.Release, Namespace: rel.Namespace, Driver: rel.Driver, Judged: rel.Revision, Newest: rel.Newest}, failed)
+	}
+	for j, i := range idx {
+		out[i] = &undo{Rollback: rbs[j], began: began}
+		fmt.Fprintf(d.Progress, "%s: rollback %s: %s\n", results[i].Workload.Ref(), rbs[j].Status, rbs[j].Message)
+	}
+}
+
+// helmMaxHistory is helm's --history-max default: HELM_MAX_HISTORY, else 10, as helm reads it.
+func helmMaxHistory(getenv func(string) string) int {
+	if n, err := strconv.Atoi(getenv("HELM_MAX_HISTORY")); err == nil && n >= 0 {
+		return n
+	}
+	return helmrollback.DefaultMaxHistory
 }

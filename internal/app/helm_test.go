@@ -3,8 +3,10 @@ package app
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/helmrollback"
+	"github.com/rollout-gate/rollout-gate/internal/kube/kubetest"
 	"github.com/rollout-gate/rollout-gate/internal/report"
 )
 
@@ -101,29 +105,68 @@ func TestValidateNothingToWatchNamesHelm(t *testing.T) {
 	}
 }
 
-// A failed resource of a Helm release is not rolled back behind Helm's back: `kubectl rollout undo`
-// would leave `helm history` saying the failed revision is deployed. The report gives Helm's own
-// command instead, and nothing in the cluster changes.
+// A failed resource of a Helm release is never undone behind Helm's back (`kubectl rollout undo`
+// would leave `helm history` saying the failed revision is deployed): the release is rolled back
+// with Helm's own rollback, once, to the revision before; a binary without Helm's library refuses
+// with the exact helm command, and nothing in the cluster changes.
 func TestRunHelmReleaseRollbackIsHelms(t *testing.T) {
 	t.Parallel()
-	objs := append(rollingOut("api", true), helmSecret(t, "prod", "shop", 2, "deployed", shopManifest))
-	var progress bytes.Buffer
-	r, res := runAgainst(t, objs, Deps{Progress: &progress}, "--helm-release", "shop", "--rollback", "--timeout", "10s")
-	if res.ExitCode() != fault.ExitFailed {
-		t.Fatalf("exit %d (%v), want %d", res.ExitCode(), r.Message, fault.ExitFailed)
-	}
-	var api report.Workload
-	for _, w := range r.Workloads {
-		if w.Ref() == "deployment/api" {
-			api = w
-		}
-	}
-	if api.Verdict != report.VerdictFailed || api.Rollback == nil || api.Rollback.Status != report.RollbackSkipped ||
-		!strings.Contains(api.Rollback.Message, "run `helm rollback shop -n prod`") || api.Rollback.Undone {
-		t.Fatalf("deployment/api verdict %s rollback %+v, want failed, not rolled back, with the helm rollback command", api.Verdict, api.Rollback)
-	}
-	if r.RolledBack || strings.Contains(progress.String(), "rolling back") {
-		t.Errorf("the gate rolled back a Helm release's Deployment itself:\n%s", progress.String())
+	for _, tc := range []struct {
+		name       string
+		linked     bool
+		wantStatus string
+		wantMsg    string
+	}{
+		{name: "without Helm's library", wantStatus: report.RollbackRefused, wantMsg: "`helm rollback shop 1 -n prod`"},
+		// The fake Helm changes nothing, so the Deployment is still past its deadline and the
+		// verification after the rollback says so: Helm ran, once, to revision 1, and the gate
+		// then watched the workload as it does after kubectl's undo.
+		{name: "with Helm's library", linked: true, wantStatus: report.RollbackFailed,
+			wantMsg: `with Helm's rollback (revision 3, "Rollback to 1"), but it is still failing: ReplicaSet has timed out progressing`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			objs := append(rollingOut("api", true), helmSecret(t, "prod", "shop", 1, "superseded", shopManifest), helmSecret(t, "prod", "shop", 2, "deployed", shopManifest))
+			var progress bytes.Buffer
+			var ran []helmrollback.Request
+			deps := Deps{Progress: &progress, Getenv: func(string) string { return "" }, Now: time.Now}
+			cs := kubetest.Client(objs...)
+			deps.Connect = func(*Options, func(string) string) (*Cluster, error) {
+				c := &Cluster{Client: cs, Namespace: "prod"}
+				if tc.linked {
+					c.HelmRollback = func(_ context.Context, req helmrollback.Request) error { ran = append(ran, req); return nil }
+				}
+				return c, nil
+			}
+			o, err := Parse([]string{"--helm-release", "shop", "--rollback", "--timeout", "10s", "--rollback-timeout", "1s"}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Run(context.Background(), o, deps)
+			r := res.Report
+			if res.ExitCode() != fault.ExitFailed {
+				t.Fatalf("exit %d (%v), want %d", res.ExitCode(), r.Message, fault.ExitFailed)
+			}
+			var api report.Workload
+			for _, w := range r.Workloads {
+				if w.Ref() == "deployment/api" {
+					api = w
+				}
+			}
+			if api.Verdict != report.VerdictFailed || api.Rollback == nil || api.Rollback.Status != tc.wantStatus ||
+				!strings.Contains(api.Rollback.Message, tc.wantMsg) || api.Rollback.Undone != tc.linked {
+				t.Fatalf("deployment/api verdict %s rollback %+v, want failed, rollback %s saying %q", api.Verdict, api.Rollback, tc.wantStatus, tc.wantMsg)
+			}
+			if want := (helmrollback.Request{Release: "shop", Namespace: "prod", To: 1, Driver: "secrets", Timeout: time.Second, MaxHistory: 10}); tc.linked && (len(ran) != 1 || ran[0] != want) {
+				t.Errorf("Helm's rollback ran %+v, want once %+v", ran, want)
+			}
+			if r.RolledBack != tc.linked {
+				t.Errorf("report RolledBack %v, want %v", r.RolledBack, tc.linked)
+			}
+			if strings.Contains(progress.String(), "deployment/api: rolling back") {
+				t.Errorf("the gate undid a Helm release's Deployment itself:\n%s", progress.String())
+			}
+		})
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rollout-gate/rollout-gate/internal/diagnose"
 	"github.com/rollout-gate/rollout-gate/internal/fault"
+	"github.com/rollout-gate/rollout-gate/internal/helmrollback"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/manifestfix"
@@ -156,7 +157,8 @@ func gate(ctx context.Context, o *Options, d Deps, r *report.Report) error {
 	diagnoses := diagnoseAll(ctx, c.Client, o, d, results)
 	undos := make([]*undo, len(results))
 	if o.Rollback {
-		rb := &rollback.Rollbacker{Client: c.Client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify}
+		rb := &rollback.Rollbacker{Client: c.Client, DryRun: o.DryRun, Timeout: o.RollbackTimeout, Now: d.Now, Verify: w.Verify,
+			Helm: c.HelmRollback, HelmMaxHistory: helmMaxHistory(d.Getenv)}
 		undos = rollBackAll(ctx, rb, o, d, results)
 	}
 	rows := make([]report.Workload, len(results))
@@ -248,7 +250,11 @@ func rollBackAll(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Dep
 	ctx, cancel := context.WithTimeout(ctx, o.RollbackTimeout+rollbackSlack)
 	defer cancel()
 	out := make([]*undo, len(results))
+	helmRollBack(ctx, rb, o, d, results, out)
 	for i, res := range results {
+		if out[i] != nil {
+			continue
+		}
 		if res.Verdict.Failing() && (res.StillProgressing || res.Paused) && !o.RollbackOnTimeout {
 			u := &undo{Rollback: *stillProgressingRollback(res.Paused)}
 			fmt.Fprintf(d.Progress, "%s: %s\n", res.Workload.Ref(), u.Message)
@@ -263,8 +269,9 @@ func rollBackAll(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Dep
 }
 
 // rollBack decides whether a failed workload is rolled back, decided here only, and does it: not
-// a kind judged by its status (no revision history), not a Helm release's resource (Helm rolls it
-// back itself), not one whose annotation says "false"; else kubectl's undo, then its verification.
+// a kind judged by its status (no revision history), not a Helm release's resource (helmRollBack
+// rolls the release back with Helm; one left here is not, and gets Helm's command), not one whose
+// annotation says "false"; else kubectl's undo, then its verification.
 func rollBack(ctx context.Context, rb *rollback.Rollbacker, res watch.Result, d Deps) *undo {
 	t := res.Workload
 	skip := func(status, msg string) *undo {
@@ -273,7 +280,7 @@ func rollBack(ctx context.Context, rb *rollback.Rollbacker, res watch.Result, d 
 	switch {
 	case res.Status != nil:
 		return skip(report.RollbackSkipped, fmt.Sprintf("rollback does not apply to a %s: it is judged by its status and has no revision history the gate could go back to; it was not touched", t.Kind))
-	case t.Helm != nil && t.File != "":
+	case t.Helm != nil:
 		u := skip(helmRollbackRefused(t.Helm, t.Namespace))
 		fmt.Fprintf(d.Progress, "%s: not rolled back: %s\n", t.Ref(), u.Message)
 		return u
@@ -475,6 +482,9 @@ type Cluster struct {
 	// Preflight sends the first request (GET /version): it runs the credential plugin, and its
 	// error says whether the credentials, the permissions or the network are wrong. Nil: none.
 	Preflight func(context.Context) error
+	// HelmRollback runs Helm's own rollback over this connection (--helm-release --rollback);
+	// nil when the binary was built without Helm's library (helmrollback.Linked).
+	HelmRollback helmrollback.Runner
 }
 
 func (c *Cluster) watchClient() client.Interface {
@@ -554,7 +564,7 @@ func Connect(o *Options, getenv func(string) string) (*Cluster, error) {
 		return kube.Explain(err, "connect to the Kubernetes API server at "+cfg.Host, "get", schema.GroupResource{Resource: "version"})
 	}
 	return &Cluster{Client: c, Watch: watchClient, Resolver: workload.NewResolver(disc, dyn, watchDyn), Namespace: ns,
-		Requests: requests, Preflight: preflight}, nil
+		Requests: requests, Preflight: preflight, HelmRollback: helmrollback.New(cfg)}, nil
 }
 
 // checkReachableFromContainer catches the classic kind-on-a-runner mistake: inside a container
@@ -635,13 +645,13 @@ func apiVersion(t target.Target) string {
 	return t.APIVersion
 }
 
-// helmRollbackRefused is the rollback of a Helm release's resource: the gate does not undo it
-// behind Helm's back, since `helm history` would go on saying the failed revision is deployed and
-// the next `helm upgrade` would diff against a state that is not in the cluster. Helm's own
-// rollback makes a new revision from the previous one; the message gives that command.
+// helmRollbackRefused is the rollback of a Helm release's resource that the release's rollback
+// did not cover (a timeout still progressing, say): the gate does not undo it behind Helm's back,
+// since `helm history` would go on saying the failed revision is deployed and the next `helm
+// upgrade` would diff against a state that is not in the cluster.
 func helmRollbackRefused(h *target.HelmSource, namespace string) (status, message string) {
-	return report.RollbackSkipped, fmt.Sprintf("it belongs to Helm release %s (revision %d), which Helm rolls back itself so that its history stays true: "+
-		"run `helm rollback %s -n %s` (the previous revision; `helm history %s -n %s` lists them)",
+	return report.RollbackSkipped, fmt.Sprintf("it belongs to Helm release %s (revision %d), which only Helm rolls back, so that its history stays true: "+
+		"the release was not rolled back in this run; `helm history %s -n %s` lists its revisions, and `helm rollback %s REVISION -n %s` rolls it back",
 		h.Release, h.Revision, h.Release, namespace, h.Release, namespace)
 }
 

@@ -311,6 +311,9 @@ func TestGateLeavesKubectlsCommandsOut(t *testing.T) {
 		{"k8s.io/client-go/discovery", "client-go's discovery imports its scheme (use client.Discovery)"},
 		{"k8s.io/client-go/restmapper", "it imports client-go's discovery (see workload's restMapper)"},
 		{"k8s.io/client-go/listers", "client-go's listers come with its informers"},
+		// Helm's pkg/action takes the stripped binary from 24.6 MB to 41.1 MB: it is linked only
+		// with -tags helmsdk (internal/helmrollback's sdk.go), never into the shipped build.
+		{"helm.sh/helm/", "Helm's library belongs behind -tags helmsdk (internal/helmrollback)"},
 	}
 	// Each dependency with its direct imports, to name the package that brings a forbidden one in.
 	out := goList(t, "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./cmd/gate")

@@ -85,6 +85,9 @@ type Release struct {
 	Hooks    []Hook `json:"hooks"`
 	// Driver is where it was found: "secrets" or "configmaps".
 	Driver string `json:"-"`
+	// Newest is the highest version stored when the release was read, whatever its status: Helm's
+	// rollback goes from that one (storage.Last), so a rollback checks it has not moved since.
+	Newest int `json:"-"`
 	// Ignored says, one line each, which stored objects that looked like this release's were not
 	// read, and why: they do not follow Helm's storage conventions (a planted record, most likely).
 	Ignored []string `json:"-"`
@@ -187,7 +190,7 @@ func Current(ctx context.Context, c client.Interface, namespace, name string, dr
 				ignored = append(ignored, fmt.Sprintf("%s %s: %s", kind, top.name, why))
 				continue
 			}
-			r.Version, r.Namespace, r.Driver, r.Ignored = top.version, namespace, d, ignored
+			r.Version, r.Namespace, r.Driver, r.Ignored, r.Newest = top.version, namespace, d, ignored, newest(revs)
 			neutralise(r)
 			if r.Info.Status == StatusUninstalled || r.Info.Status == StatusUninstalling {
 				return nil, fault.Invalidf("helm release %s -n %s: revision %d is %s, so nothing is left to gate; install it again, or check `helm history %s -n %s`",

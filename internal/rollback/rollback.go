@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollout-gate/rollout-gate/internal/helmrollback"
 	"github.com/rollout-gate/rollout-gate/internal/kube"
 	"github.com/rollout-gate/rollout-gate/internal/kube/client"
 	"github.com/rollout-gate/rollout-gate/internal/kubectlcopy"
@@ -36,6 +37,11 @@ type Rollbacker struct {
 	Verify  Verifier      // nil = do not verify
 	Timeout time.Duration // --rollback-timeout, bounds the wait after the undo (default 5m)
 	Now     func() time.Time
+	// Helm runs Helm's own rollback of a --helm-release (HelmRollback); nil when the binary was
+	// built without Helm's library, and then a release is refused with the helm command.
+	Helm helmrollback.Runner
+	// HelmMaxHistory is helm's --history-max for that rollback (0 keeps every revision).
+	HelmMaxHistory int
 }
 
 // Undo rolls one failed workload, ref of the resolved kind k, back to its previous revision with

@@ -20,6 +20,11 @@ type HelmSource struct {
 	Release  string
 	Revision int
 	Hook     string // "pre-upgrade", "pre-install,pre-upgrade", ...; empty for the manifest
+	// Namespace, Driver and Newest are the release's namespace, its storage ("secrets" or
+	// "configmaps") and its highest stored version when it was read: what --rollback needs to
+	// roll the release back with Helm, and to see that no other helm ran since.
+	Namespace, Driver string
+	Newest            int
 }
 
 // maxTemplatePath bounds the "# Source:" path the report shows (it is the chart's text).
@@ -32,7 +37,7 @@ const maxTemplatePath = 256
 // not run in this revision (the test hooks, the install hooks of an upgrade), are left out: they
 // are not part of what this revision rolled out.
 func FromHelmRelease(r *helmrelease.Release) ([]Target, error) {
-	src := &HelmSource{Release: r.Name, Revision: r.Version}
+	src := &HelmSource{Release: r.Name, Revision: r.Version, Namespace: r.Namespace, Driver: r.Driver, Newest: r.Newest}
 	var out []Target
 	docs, err := splitDocuments("helm release "+r.Name, []byte(r.Manifest))
 	if err != nil {
@@ -50,7 +55,7 @@ func FromHelmRelease(r *helmrelease.Release) ([]Target, error) {
 			continue
 		}
 		ws, err := parseRendered(r, templatePath([]byte(h.Manifest), h.Path), []byte(h.Manifest),
-			&HelmSource{Release: r.Name, Revision: r.Version, Hook: strings.Join(h.Events, ",")})
+			&HelmSource{Release: r.Name, Revision: r.Version, Hook: strings.Join(h.Events, ","), Namespace: r.Namespace, Driver: r.Driver, Newest: r.Newest})
 		if err != nil {
 			return nil, err
 		}
