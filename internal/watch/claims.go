@@ -72,6 +72,9 @@ func (f *claimFacts) check(ctx context.Context, pods []*corev1.Pod) (said map[st
 // claim does not exist, which the scheduler says itself), a class that does not exist, or that it
 // could not check.
 func (f *claimFacts) read(ctx context.Context, name string) {
+	// The judge waits on these reads: a frozen API server must not hold it past readTimeout.
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	pvc, err := f.client.CoreV1().PersistentVolumeClaims(f.ns).Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
