@@ -24,28 +24,8 @@ set -euo pipefail
 ROUNDS=${ROUNDS:-3}
 REPLICAS=${REPLICAS:-6}
 RUN_SECONDS=${RUN_SECONDS:-25}
-: "${KUBECONFIG:?set KUBECONFIG to the kubeconfig of the cluster}"
-export KUBECONFIG
-
-tmp=$(mktemp -d)
-ns=rg-bench-exit-lag-$$
-loaders=()
-watcher=""
-cleanup() {
-  [[ -n $watcher ]] && kill "$watcher" 2>/dev/null || true
-  for p in "${loaders[@]}"; do kill "$p" 2>/dev/null || true; done
-  kubectl delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-kubectl create namespace "$ns" >/dev/null
-if [[ ${LOAD:-0} == 1 ]]; then
-  for ((i = 0; i < ${LOAD_PER_CORE:-2} * $(nproc); i++)); do
-    /bin/sh -c 'while :; do :; done' &
-    loaders+=($!)
-  done
-fi
+NAME=exit-lag
+source "$(dirname "$0")/lib-lag-bench.sh"
 
 # The watch: one line per pod update as it arrives,
 # "ARRIVAL POD READY RESTARTS RUNNING-STARTED TERMINATED-STARTED LAST-TERMINATED-STARTED" (- for none).
@@ -81,7 +61,6 @@ EOF
 done
 sleep 2
 
-epoch() { date -d "$1" +%s; }
 # Per pod: the first run's start, whether it was seen Ready and running, when its end was seen.
 awk '
   NF < 7 { next }
@@ -102,9 +81,6 @@ while read -r pod started ended seen; do
   [[ $seen == ready ]] && ready=$((ready + 1))
 done <"$tmp/pods"
 
-stats() { sort -n | awk '{v[NR]=$1} END{if (NR==0) {print "no data"; exit}; printf "min %.1f s, median %.1f s, max %.1f s (%d)\n", v[1]/1000, v[int((NR+1)/2)]/1000, v[NR]/1000, NR}'; }
-mode=idle
-[[ ${LOAD:-0} == 1 ]] && mode="under CPU load ($((${LOAD_PER_CORE:-2} * $(nproc))) busy loops on $(nproc) cores)"
 echo "bench-exit-lag: $ROUNDS rounds of $REPLICAS pods exiting at once, $mode; load average (1, 5, 15 min) at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "container start to the watcher seeing it exit: $(stats <"$tmp/lag")"
 echo "pods seen Ready with the run running before its exit was seen: $ready of $(wc -l <"$tmp/lag")"

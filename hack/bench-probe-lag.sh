@@ -27,28 +27,8 @@ REPLICAS=${REPLICAS:-6}
 RUN_SECONDS=${RUN_SECONDS:-40}
 DELAY=${DELAY:-3}
 PERIOD=${PERIOD:-3}
-: "${KUBECONFIG:?set KUBECONFIG to the kubeconfig of the cluster}"
-export KUBECONFIG
-
-tmp=$(mktemp -d)
-ns=rg-bench-probe-lag-$$
-loaders=()
-watcher=""
-cleanup() {
-  [[ -n $watcher ]] && kill "$watcher" 2>/dev/null || true
-  for p in "${loaders[@]}"; do kill "$p" 2>/dev/null || true; done
-  kubectl delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-kubectl create namespace "$ns" >/dev/null
-if [[ ${LOAD:-0} == 1 ]]; then
-  for ((i = 0; i < ${LOAD_PER_CORE:-2} * $(nproc); i++)); do
-    /bin/sh -c 'while :; do :; done' &
-    loaders+=($!)
-  done
-fi
+NAME=probe-lag
+source "$(dirname "$0")/lib-lag-bench.sh"
 
 # The watch: one line per event as it arrives, "ARRIVAL POD REASON FIRST LAST COUNT".
 kubectl get events -n "$ns" --watch-only -o \
@@ -90,7 +70,6 @@ EOF
 done
 sleep 2
 
-epoch() { date -d "$1" +%s; }
 # Delivery lag of every Unhealthy occurrence, in ms.
 while read -r arrival pod reason first last count; do
   [[ $reason == Unhealthy ]] || continue
@@ -107,9 +86,6 @@ while read -r pod started; do
   echo "$d $((d - bound))" >>"$tmp/first"
 done <"$tmp/pods"
 
-stats() { sort -n | awk '{v[NR]=$1} END{if (NR==0) {print "no data"; exit}; printf "min %.1f s, median %.1f s, max %.1f s (%d)\n", v[1]/1000, v[int((NR+1)/2)]/1000, v[NR]/1000, NR}'; }
-mode=idle
-[[ ${LOAD:-0} == 1 ]] && mode="under CPU load ($((${LOAD_PER_CORE:-2} * $(nproc))) busy loops on $(nproc) cores)"
 echo "bench-probe-lag: $ROUNDS rounds of $REPLICAS pods, liveness delay ${DELAY}s period ${PERIOD}s timeout 1s, $mode"
 echo "delivery lag, kubelet's event time to the watcher:         $(stats <"$tmp/lag")"
 echo "container start to first failed probe:                   $(cut -d' ' -f1 "$tmp/first" | stats)"
