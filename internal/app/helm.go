@@ -93,7 +93,7 @@ func helmRollBack(ctx context.Context, rb *rollback.Rollbacker, o *Options, d De
 	held := ""
 	for i, res := range results {
 		h := res.Workload.Helm
-		if h == nil || !res.Verdict.Failing() || (res.StillProgressing || res.Paused) && !o.RollbackOnTimeout {
+		if h == nil || !res.Verdict.Failing() || leftInPlace(res, o) {
 			continue
 		}
 		rel = h

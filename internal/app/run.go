@@ -245,6 +245,12 @@ type undo struct {
 
 // rollBackAll rolls back each failed or timed-out workload, one after the other, under
 // --rollback-timeout and room for the API calls. An entry is nil where there was nothing to roll
+// leftInPlace says --rollback leaves a failing workload as it is: a timeout stopped it while it
+// was not stuck (NotStuck), and the run did not ask for --rollback-on-timeout.
+func leftInPlace(res watch.Result, o *Options) bool {
+	return res.Verdict.Failing() && res.NotStuck() && !o.RollbackOnTimeout
+}
+
 // back.
 func rollBackAll(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Deps, results []watch.Result) []*undo {
 	ctx, cancel := context.WithTimeout(ctx, o.RollbackTimeout+rollbackSlack)
@@ -255,7 +261,7 @@ func rollBackAll(ctx context.Context, rb *rollback.Rollbacker, o *Options, d Dep
 		if out[i] != nil {
 			continue
 		}
-		if res.Verdict.Failing() && (res.StillProgressing || res.Paused) && !o.RollbackOnTimeout {
+		if leftInPlace(res, o) {
 			u := &undo{Rollback: *stillProgressingRollback(res.Paused)}
 			fmt.Fprintf(d.Progress, "%s: %s\n", res.Workload.Ref(), u.Message)
 			out[i] = u

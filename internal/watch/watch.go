@@ -97,6 +97,10 @@ type Result struct {
 	Paused bool
 }
 
+// NotStuck says a timeout verdict stopped a workload that was not stuck: still progressing, or
+// held on a pause that waits for a person.
+func (r Result) NotStuck() bool { return r.StillProgressing || r.Paused }
+
 // tracked is the watch's memory of one workload between judgements.
 type tracked struct {
 	w target.Target
